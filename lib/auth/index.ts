@@ -1,0 +1,64 @@
+// Who is making a request: the verified claims of the signed-in user, from the session cookie
+// (pages, server actions) or from `Authorization: Bearer <access token>` (the HTTP API).
+import { createClient as createSupabaseClient, type SupabaseClient } from "@supabase/supabase-js";
+import { createServerClient, parseCookieHeader } from "@supabase/ssr";
+import { redirect } from "next/navigation";
+import { createClient } from "@/lib/supabase/server";
+import type { UserClaims } from "@/lib/db";
+
+function toUserClaims(claims: Record<string, unknown> | undefined | null): UserClaims | null {
+  // Only signed-in users' tokens act on data; anon or service tokens are not user sessions.
+  if (!claims || typeof claims.sub !== "string" || claims.role !== "authenticated") return null;
+  return claims as UserClaims;
+}
+
+let bearerVerifier: SupabaseClient | undefined;
+
+/** One client per process verifies bearer tokens, so the JWKS is fetched once and cached. */
+function verifier(): SupabaseClient {
+  bearerVerifier ??= createSupabaseClient(
+    process.env.NEXT_PUBLIC_SUPABASE_URL!,
+    process.env.NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY!,
+    { auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false } },
+  );
+  return bearerVerifier;
+}
+
+/** The user behind an API request, or null. Verifies the JWT exactly as production does (getClaims). */
+export async function authenticate(request: Request): Promise<UserClaims | null> {
+  const header = request.headers.get("authorization");
+  if (header) {
+    const token = header.match(/^Bearer\s+(\S+)$/i)?.[1];
+    if (!token) return null;
+    const { data, error } = await verifier().auth.getClaims(token);
+    return error ? null : toUserClaims(data?.claims);
+  }
+  const supabase = createServerClient(
+    process.env.NEXT_PUBLIC_SUPABASE_URL!,
+    process.env.NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY!,
+    {
+      cookies: {
+        getAll: () =>
+          parseCookieHeader(request.headers.get("cookie") ?? "").map((c) => ({ name: c.name, value: c.value ?? "" })),
+        // The proxy refreshes and writes session cookies; an API response never needs to.
+        setAll: () => {},
+      },
+    },
+  );
+  const { data, error } = await supabase.auth.getClaims();
+  return error ? null : toUserClaims(data?.claims);
+}
+
+/** The signed-in user in a server component or server action, or null. */
+export async function currentUser(): Promise<UserClaims | null> {
+  const supabase = await createClient();
+  const { data, error } = await supabase.auth.getClaims();
+  return error ? null : toUserClaims(data?.claims);
+}
+
+/** The signed-in user, or a redirect to the sign-in page. */
+export async function requireUser(): Promise<UserClaims> {
+  const user = await currentUser();
+  if (!user) redirect("/sign-in");
+  return user;
+}

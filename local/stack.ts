@@ -1,0 +1,82 @@
+// The local stand-in for a Supabase project: embedded Postgres, migrations, and the gateway
+// (auth, edge functions, scheduler). Used by `npm run dev`, the test run and the browser tests.
+import { join } from "node:path";
+import { startEmbeddedPostgres } from "./postgres.ts";
+import { migrate } from "./migrate.ts";
+import { loadOrCreateKeys, type LocalKeys } from "./keys.ts";
+import { startGateway } from "./gateway/server.ts";
+
+export const ROOT = join(import.meta.dirname, "..");
+
+export interface StackOptions {
+  /** Folder for Postgres data and the generated keys (gitignored). */
+  dataDir: string;
+  dbPort: number;
+  gatewayPort: number;
+  /** Use this Postgres instead of starting the embedded one (SUPABASE_DB_URL). */
+  externalDbUrl?: string;
+  /** Run scheduled functions on their interval, as pg_cron does on Supabase. */
+  scheduler: boolean;
+  log: (source: string, line: string) => void;
+}
+
+export interface LocalStack {
+  dbUrl: string;
+  gatewayUrl: string;
+  keys: LocalKeys;
+  /** The environment a Next.js app (or a test) needs: the same names a Supabase project uses. */
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
+  const keys = await loadOrCreateKeys(opts.dataDir);
+  const stops: Array<() => Promise<void>> = [];
+  try {
+    let dbUrl = opts.externalDbUrl;
+    if (!dbUrl) {
+      const pg = await startEmbeddedPostgres({
+        dataDir: join(opts.dataDir, "postgres"),
+        port: opts.dbPort,
+        log: (l) => opts.log("postgres", l),
+      });
+      stops.push(pg.stop);
+      dbUrl = pg.url;
+    }
+    await migrate(dbUrl, { log: (l) => opts.log("migrate", l) });
+
+    const gatewayUrl = `http://127.0.0.1:${opts.gatewayPort}`;
+    const env: Record<string, string> = {
+      NEXT_PUBLIC_SUPABASE_URL: gatewayUrl,
+      NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY: keys.publishableKey,
+      SUPABASE_URL: gatewayUrl,
+      SUPABASE_PUBLISHABLE_KEY: keys.publishableKey,
+      SUPABASE_SECRET_KEY: keys.secretKey,
+      SUPABASE_DB_URL: dbUrl,
+      PACER_CREDENTIALS_KEY: keys.credentialsKey,
+    };
+    const gateway = await startGateway({
+      port: opts.gatewayPort,
+      dbUrl,
+      keys,
+      functionsDir: join(ROOT, "supabase", "functions"),
+      functionEnv: env,
+      scheduler: opts.scheduler,
+      log: (l) => opts.log("gateway", l),
+    });
+    stops.push(gateway.stop);
+
+    return {
+      dbUrl,
+      gatewayUrl,
+      keys,
+      env,
+      async stop() {
+        for (const stop of stops.reverse()) await stop().catch(() => {});
+      },
+    };
+  } catch (error) {
+    for (const stop of stops.reverse()) await stop().catch(() => {});
+    throw error;
+  }
+}

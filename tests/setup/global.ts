@@ -1,0 +1,25 @@
+// Starts a private local stack (embedded Postgres + gateway) for one test run, on free ports in a
+// temporary folder, and hands its environment to every test file through process.env.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startLocalStack } from "../../local/stack.ts";
+import { freePort } from "./free-port.ts";
+
+export default async function setup() {
+  const dataDir = mkdtempSync(join(tmpdir(), "pacer-test-"));
+  const stack = await startLocalStack({
+    dataDir,
+    dbPort: await freePort(),
+    gatewayPort: await freePort(),
+    scheduler: false,
+    log: (source, line) => {
+      if (process.env.PACER_TEST_LOG) console.log(`[${source}] ${line}`);
+    },
+  });
+  Object.assign(process.env, stack.env);
+  return async () => {
+    await stack.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+}
