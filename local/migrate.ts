@@ -11,6 +11,8 @@ const COMPAT_SQL = join(import.meta.dirname, "supabase-compat.sql");
 export interface MigrationResult {
   compat: boolean;
   applied: string[];
+  /** No migration had been applied before this run: the database is new. */
+  fresh: boolean;
 }
 
 export async function migrate(
@@ -41,7 +43,17 @@ export async function migrate(
       applied.push(file);
       log(`applied ${file}`);
     }
-    return { compat: !supabase, applied };
+    return { compat: !supabase, applied, fresh: done.size === 0 };
+  } finally {
+    await sql.end();
+  }
+}
+
+/** Run one SQL file in a transaction (seed data). */
+export async function runSqlFile(url: string, file: string): Promise<void> {
+  const sql = postgres(url, { max: 1, prepare: false, onnotice: () => {} });
+  try {
+    await sql.begin((tx) => tx.unsafe(readFileSync(file, "utf8")));
   } finally {
     await sql.end();
   }

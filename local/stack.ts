@@ -2,7 +2,7 @@
 // (auth, edge functions, scheduler). Used by `npm run dev`, the test run and the browser tests.
 import { join } from "node:path";
 import { startEmbeddedPostgres } from "./postgres.ts";
-import { migrate } from "./migrate.ts";
+import { migrate, runSqlFile } from "./migrate.ts";
 import { loadOrCreateKeys, type LocalKeys } from "./keys.ts";
 import { startGateway } from "./gateway/server.ts";
 
@@ -17,6 +17,8 @@ export interface StackOptions {
   externalDbUrl?: string;
   /** Run scheduled functions on their interval, as pg_cron does on Supabase. */
   scheduler: boolean;
+  /** Apply supabase/seed.sql when the database is new. */
+  seed: boolean;
   log: (source: string, line: string) => void;
 }
 
@@ -24,6 +26,8 @@ export interface LocalStack {
   dbUrl: string;
   gatewayUrl: string;
   keys: LocalKeys;
+  /** Whether supabase/seed.sql ran on this start (the database was new). */
+  seeded: boolean;
   /** The environment a Next.js app (or a test) needs: the same names a Supabase project uses. */
   env: Record<string, string>;
   stop(): Promise<void>;
@@ -43,7 +47,10 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
       stops.push(pg.stop);
       dbUrl = pg.url;
     }
-    await migrate(dbUrl, { log: (l) => opts.log("migrate", l) });
+    const migrated = await migrate(dbUrl, { log: (l) => opts.log("migrate", l) });
+    // Like `supabase db reset`: demo data only into a database created just now.
+    const seeded = migrated.fresh && opts.seed;
+    if (seeded) await runSqlFile(dbUrl, join(ROOT, "supabase", "seed.sql"));
 
     const gatewayUrl = `http://127.0.0.1:${opts.gatewayPort}`;
     const env: Record<string, string> = {
@@ -70,6 +77,7 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
       dbUrl,
       gatewayUrl,
       keys,
+      seeded,
       env,
       async stop() {
         for (const stop of stops.reverse()) await stop().catch(() => {});

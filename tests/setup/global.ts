@@ -13,6 +13,7 @@ export default async function setup() {
     dbPort: await freePort(),
     gatewayPort: await freePort(),
     scheduler: false,
+    seed: true,
     log: (source, line) => {
       if (process.env.PACER_TEST_LOG) console.log(`[${source}] ${line}`);
     },

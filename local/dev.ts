@@ -1,0 +1,117 @@
+// `npm run dev`: all of Pacer on this machine with no Docker and no accounts — embedded Postgres,
+// migrations, the local Supabase gateway (auth, edge functions, scheduler), then Next.js.
+// Ctrl-C stops everything in reverse order.
+import { spawn, type ChildProcess } from "node:child_process";
+import { join } from "node:path";
+import { startLocalStack, ROOT, type LocalStack } from "./stack.ts";
+
+const config = {
+  dataDir: process.env.PACER_DATA_DIR ?? join(ROOT, ".pacer"),
+  dbPort: Number(process.env.PACER_DB_PORT ?? 54322),
+  gatewayPort: Number(process.env.PACER_GATEWAY_PORT ?? 54321),
+  appPort: Number(process.env.PACER_APP_PORT ?? 3000),
+  nextMode: process.env.PACER_NEXT_MODE === "start" ? "start" : "dev",
+  externalDbUrl: process.env.SUPABASE_DB_URL,
+  verbose: Boolean(process.env.PACER_VERBOSE),
+};
+
+// The demo user supabase/seed.sql creates in a new database.
+export const DEMO_LOGIN = { email: "demo@pacer.local", password: "pacer-demo-password" };
+
+const say = (line: string) => console.log(`[pacer] ${line}`);
+
+/** Postgres' own chatter is noise unless something is wrong. */
+function logFrom(source: string, line: string) {
+  if (config.verbose || /error|fatal|panic/i.test(line)) console.log(`[${source}] ${line}`);
+}
+
+function runNext(args: string[], env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, [join(ROOT, "node_modules", "next", "dist", "bin", "next"), ...args], {
+    cwd: ROOT,
+    stdio: "inherit",
+    detached: true, // its own process group, so Ctrl-C handling here can stop all of Next's workers
+    env: {
+      ...process.env,
+      ...env,
+      // supabase-js needs a global WebSocket; Node 20 has it behind this flag (Node 22+ by default).
+      NODE_OPTIONS: [process.env.NODE_OPTIONS, "--experimental-websocket"].filter(Boolean).join(" "),
+    },
+  });
+}
+
+function waitForExit(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve(child.exitCode);
+    child.once("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+async function main() {
+  let stack: LocalStack | undefined;
+  let next: ChildProcess | undefined;
+  let stopping = false;
+
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    say("stopping…");
+    if (next?.pid && next.exitCode === null) {
+      try {
+        process.kill(-next.pid, "SIGTERM");
+      } catch {}
+      await Promise.race([waitForExit(next), new Promise((r) => setTimeout(r, 5000))]);
+      if (next.exitCode === null) {
+        try {
+          process.kill(-next.pid, "SIGKILL");
+        } catch {}
+      }
+    }
+    await stack?.stop();
+    say("stopped.");
+    process.exit(code);
+  };
+  process.on("SIGINT", () => void stop(0));
+  process.on("SIGTERM", () => void stop(0));
+
+  say(config.externalDbUrl ? "using SUPABASE_DB_URL" : `starting Postgres 17 on 127.0.0.1:${config.dbPort}`);
+  stack = await startLocalStack({
+    dataDir: config.dataDir,
+    dbPort: config.dbPort,
+    gatewayPort: config.gatewayPort,
+    externalDbUrl: config.externalDbUrl,
+    scheduler: true,
+    seed: true,
+    log: logFrom,
+  });
+  say(`database     ${stack.dbUrl.replace(/:[^:@/]+@/, ":****@")}`);
+  say(`gateway      ${stack.gatewayUrl}  (/auth/v1, /functions/v1, scheduler)`);
+
+  const appUrl = `http://127.0.0.1:${config.appPort}`;
+  const host = ["-H", "127.0.0.1", "-p", String(config.appPort)];
+  if (config.nextMode === "start") {
+    say("building Next.js (PACER_NEXT_MODE=start)…");
+    const build = runNext(["build"], stack.env);
+    next = build;
+    const code = await waitForExit(build);
+    if (code !== 0) return stop(code);
+    next = runNext(["start", ...host], stack.env);
+  } else {
+    next = runNext(["dev", ...host], stack.env);
+  }
+  next.once("exit", (code) => void stop(code ?? 0));
+
+  // Say "ready" only once Next answers, so scripts (and Playwright) can wait for this line.
+  for (let i = 0; i < 600 && !stopping; i++) {
+    const ok = await fetch(`${appUrl}/sign-in`).then((r) => r.status < 500, () => false);
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  say(`Pacer is ready at ${appUrl}`);
+  say(`sign in as ${DEMO_LOGIN.email} / ${DEMO_LOGIN.password}${stack.seeded ? " (demo user created)" : ""}`);
+  say("Ctrl-C stops everything.");
+}
+
+main().catch((error) => {
+  console.error("[pacer] could not start:", error);
+  process.exit(1);
+});
