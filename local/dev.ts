@@ -20,9 +20,11 @@ export const DEMO_LOGIN = { email: "demo@pacer.local", password: "pacer-demo-pas
 
 const say = (line: string) => console.log(`[pacer] ${line}`);
 
-/** Postgres' own chatter is noise unless something is wrong. */
+let stopping = false;
+
+/** Postgres' own chatter is noise unless something is wrong (its shutdown notices are expected). */
 function logFrom(source: string, line: string) {
-  if (config.verbose || /error|fatal|panic/i.test(line)) console.log(`[${source}] ${line}`);
+  if (config.verbose || (!stopping && /error|fatal|panic/i.test(line))) console.log(`[${source}] ${line}`);
 }
 
 function runNext(args: string[], env: Record<string, string>): ChildProcess {
@@ -49,7 +51,6 @@ function waitForExit(child: ChildProcess): Promise<number> {
 async function main() {
   let stack: LocalStack | undefined;
   let next: ChildProcess | undefined;
-  let stopping = false;
 
   const stop = async (code: number) => {
     if (stopping) return;
