@@ -1,0 +1,17 @@
+// Root layout: the document shell and global styles every page shares.
+import type { Metadata } from "next";
+import type { ReactNode } from "react";
+import "./globals.css";
+
+export const metadata: Metadata = {
+  title: { default: "Pacer", template: "%s · Pacer" },
+  description: "Publish to many social accounts: every post exactly once, on time, inside every platform's limits.",
+};
+
+export default function RootLayout({ children }: { children: ReactNode }) {
+  return (
+    <html lang="en">
+      <body className="min-h-svh font-sans">{children}</body>
+    </html>
+  );
+}

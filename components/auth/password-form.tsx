@@ -1,0 +1,130 @@
+"use client";
+// The email-and-password form behind both sign-in and sign-up, talking to Supabase Auth from the browser.
+import { useState, type FormEvent } from "react";
+import Link from "next/link";
+import { useRouter } from "next/navigation";
+import { CircleAlert, MailCheck } from "lucide-react";
+import { createClient } from "@/lib/supabase/client";
+import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
+import { Button } from "@/components/ui/button";
+import { Card, CardContent, CardDescription, CardFooter, CardHeader, CardTitle } from "@/components/ui/card";
+import { Input } from "@/components/ui/input";
+import { Label } from "@/components/ui/label";
+
+type Mode = "sign-in" | "sign-up";
+
+const copy = {
+  "sign-in": {
+    title: "Sign in to Pacer",
+    description: "Welcome back. Enter the email and password you signed up with.",
+    submit: "Sign in",
+    pending: "Signing in…",
+    failed: "Could not sign in",
+    passwordAutocomplete: "current-password",
+    switchText: "No account yet?",
+    switchLink: "Sign up",
+    switchHref: "/sign-up",
+  },
+  "sign-up": {
+    title: "Create your Pacer account",
+    description: "A free workspace with room for 10 social accounts comes with it.",
+    submit: "Create account",
+    pending: "Creating account…",
+    failed: "Could not create the account",
+    passwordAutocomplete: "new-password",
+    switchText: "Already have an account?",
+    switchLink: "Sign in",
+    switchHref: "/sign-in",
+  },
+} as const;
+
+/** Only same-site paths may be a destination after signing in (no open redirects). */
+function safeNext(next: string | undefined): string | undefined {
+  return next && next.startsWith("/") && !/^\/[/\\]/.test(next) ? next : undefined;
+}
+
+export function PasswordForm({ mode, next }: { mode: Mode; next?: string }) {
+  const router = useRouter();
+  const text = copy[mode];
+  const destination = safeNext(next);
+  const [pending, setPending] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [confirmEmail, setConfirmEmail] = useState(false);
+
+  async function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const credentials = { email: String(form.get("email")), password: String(form.get("password")) };
+    setPending(true);
+    setError(null);
+
+    const supabase = createClient();
+    const { data, error } =
+      mode === "sign-in"
+        ? await supabase.auth.signInWithPassword(credentials)
+        : await supabase.auth.signUp(credentials);
+
+    if (error) {
+      setError(error.message);
+      setPending(false);
+      return;
+    }
+    if (!data.session) {
+      // The project asks new users to confirm their email before the first sign-in.
+      setConfirmEmail(true);
+      setPending(false);
+      return;
+    }
+    router.replace(destination ?? "/dashboard");
+    router.refresh();
+  }
+
+  const switchHref = destination ? `${text.switchHref}?next=${encodeURIComponent(destination)}` : text.switchHref;
+
+  return (
+    <Card className="w-full max-w-sm">
+      <CardHeader>
+        <CardTitle>
+          <h1 className="text-xl">{text.title}</h1>
+        </CardTitle>
+        <CardDescription>{text.description}</CardDescription>
+      </CardHeader>
+      <CardContent>
+        {confirmEmail ? (
+          <Alert>
+            <MailCheck aria-hidden />
+            <AlertTitle>Check your inbox</AlertTitle>
+            <AlertDescription>Follow the link we sent to confirm your email address, then sign in.</AlertDescription>
+          </Alert>
+        ) : (
+          <form onSubmit={onSubmit} className="grid gap-4">
+            {error && (
+              <Alert variant="destructive">
+                <CircleAlert aria-hidden />
+                <AlertTitle>{text.failed}</AlertTitle>
+                <AlertDescription>{error}</AlertDescription>
+              </Alert>
+            )}
+            <div className="grid gap-2">
+              <Label htmlFor="email">Email</Label>
+              <Input id="email" name="email" type="email" autoComplete="email" required placeholder="you@example.com" />
+            </div>
+            <div className="grid gap-2">
+              <Label htmlFor="password">Password</Label>
+              <Input id="password" name="password" type="password" autoComplete={text.passwordAutocomplete} required />
+            </div>
+            <Button type="submit" disabled={pending}>
+              {pending ? text.pending : text.submit}
+            </Button>
+          </form>
+        )}
+      </CardContent>
+      <CardFooter className="justify-center gap-1 text-sm text-muted-foreground">
+        {text.switchText}
+        <Link href={switchHref} className="font-medium text-foreground underline underline-offset-4">
+          {text.switchLink}
+        </Link>
+      </CardFooter>
+    </Card>
+  );
+}

@@ -1,0 +1,37 @@
+"use client";
+// The dashboard's navigation links; the current page is marked with aria-current.
+import Link from "next/link";
+import { usePathname } from "next/navigation";
+import { LayoutDashboard, Users } from "lucide-react";
+import { cn } from "@/components/ui/cn";
+
+const links = [
+  { href: "/dashboard", label: "Dashboard", icon: LayoutDashboard },
+  { href: "/dashboard/accounts", label: "Accounts", icon: Users },
+] as const;
+
+export function NavLinks() {
+  const pathname = usePathname();
+  return (
+    <ul className="flex gap-1 md:flex-col">
+      {links.map(({ href, label, icon: Icon }) => {
+        const current = pathname === href;
+        return (
+          <li key={href}>
+            <Link
+              href={href}
+              aria-current={current ? "page" : undefined}
+              className={cn(
+                "flex items-center gap-2 rounded-md px-3 py-2 text-sm font-medium text-sidebar-foreground/80 hover:bg-sidebar-accent hover:text-sidebar-accent-foreground",
+                current && "bg-sidebar-accent text-sidebar-accent-foreground",
+              )}
+            >
+              <Icon className="size-4" aria-hidden />
+              {label}
+            </Link>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
