@@ -1,11 +1,25 @@
 // Browser tests: Debian's Chromium against the whole local stack (Postgres, gateway, built Next.js) on test ports.
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defineConfig } from "@playwright/test";
 
-// Ports beside `npm run dev`'s defaults (54322, 54321, 3000), so a developer's stack can stay up.
-const ports = { db: 55322, gateway: 55321, app: 3100 };
+// Free ports, picked once by the runner and inherited by its workers through the environment, so
+// a developer's `npm run dev` (54322, 54321, 3000) or another test run can stay up beside it.
+if (!process.env.PACER_E2E_PORTS) {
+  process.env.PACER_E2E_PORTS = execFileSync(process.execPath, [
+    "-e",
+    `const net = require("node:net");
+     const servers = [0, 1, 2].map(() => net.createServer().listen(0, "127.0.0.1"));
+     Promise.all(servers.map((s) => new Promise((r) => s.once("listening", r)))).then(() => {
+       console.log(servers.map((s) => s.address().port).join(","));
+       servers.forEach((s) => s.close());
+     });`,
+  ]).toString().trim();
+}
+const [db, gateway, app] = process.env.PACER_E2E_PORTS.split(",").map(Number);
+const ports = { db, gateway, app };
 const baseURL = `http://127.0.0.1:${ports.app}`;
 
 // A fresh database per run. Workers load this file too; they inherit the folder instead of making another.

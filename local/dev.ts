@@ -113,6 +113,6 @@ async function main() {
 }
 
 main().catch((error) => {
-  console.error("[pacer] could not start:", error);
+  console.error("[pacer] could not start:", error ?? "see the lines above (a port in use?)");
   process.exit(1);
 });
