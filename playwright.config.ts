@@ -57,6 +57,7 @@ export default defineConfig({
       PACER_DB_PORT: String(ports.db),
       PACER_GATEWAY_PORT: String(ports.gateway),
       PACER_APP_PORT: String(ports.app),
+      PACER_SANDBOX_PORT: "0",
       // A production build by default: quicker to click through than `next dev`, and closer to what users get.
       PACER_NEXT_MODE: process.env.PACER_NEXT_MODE ?? "start",
     },

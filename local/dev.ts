@@ -9,6 +9,7 @@ const config = {
   dataDir: process.env.PACER_DATA_DIR ?? join(ROOT, ".pacer"),
   dbPort: Number(process.env.PACER_DB_PORT ?? 54322),
   gatewayPort: Number(process.env.PACER_GATEWAY_PORT ?? 54321),
+  sandboxPort: Number(process.env.PACER_SANDBOX_PORT ?? 54330),
   appPort: Number(process.env.PACER_APP_PORT ?? 3000),
   nextMode: process.env.PACER_NEXT_MODE === "start" ? "start" : "dev",
   externalDbUrl: process.env.SUPABASE_DB_URL,
@@ -79,6 +80,7 @@ async function main() {
     dataDir: config.dataDir,
     dbPort: config.dbPort,
     gatewayPort: config.gatewayPort,
+    sandboxPort: config.sandboxPort,
     externalDbUrl: config.externalDbUrl,
     scheduler: true,
     seed: true,
@@ -86,6 +88,7 @@ async function main() {
   });
   say(`database     ${stack.dbUrl.replace(/:[^:@/]+@/, ":****@")}`);
   say(`gateway      ${stack.gatewayUrl}  (/auth/v1, /functions/v1, scheduler)`);
+  say(`sandbox      ${stack.sandboxUrl}  (the sandbox platform: feeds, faults)`);
 
   const appUrl = `http://127.0.0.1:${config.appPort}`;
   const host = ["-H", "127.0.0.1", "-p", String(config.appPort)];

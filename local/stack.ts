@@ -5,6 +5,7 @@ import { startEmbeddedPostgres } from "./postgres.ts";
 import { migrate, runSqlFile } from "./migrate.ts";
 import { loadOrCreateKeys, type LocalKeys } from "./keys.ts";
 import { startGateway } from "./gateway/server.ts";
+import { startSandbox } from "./sandbox/index.ts";
 
 export const ROOT = join(import.meta.dirname, "..");
 
@@ -13,6 +14,8 @@ export interface StackOptions {
   dataDir: string;
   dbPort: number;
   gatewayPort: number;
+  /** The sandbox platform's port (0: any free one). */
+  sandboxPort: number;
   /** Use this Postgres instead of starting the embedded one (SUPABASE_DB_URL). */
   externalDbUrl?: string;
   /** Run scheduled functions on their interval, as pg_cron does on Supabase. */
@@ -25,6 +28,7 @@ export interface StackOptions {
 export interface LocalStack {
   dbUrl: string;
   gatewayUrl: string;
+  sandboxUrl: string;
   keys: LocalKeys;
   /** Whether supabase/seed.sql ran on this start (the database was new). */
   seeded: boolean;
@@ -52,6 +56,14 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
     const seeded = migrated.fresh && opts.seed;
     if (seeded) await runSqlFile(dbUrl, join(ROOT, "supabase", "seed.sql"));
 
+    // The sandbox platform: where sandbox accounts publish, with its feeds kept across restarts.
+    const sandbox = await startSandbox({
+      port: opts.sandboxPort,
+      dataFile: join(opts.dataDir, "sandbox.json"),
+      log: (l) => opts.log("sandbox", l),
+    });
+    stops.push(sandbox.stop);
+
     const gatewayUrl = `http://127.0.0.1:${opts.gatewayPort}`;
     const env: Record<string, string> = {
       NEXT_PUBLIC_SUPABASE_URL: gatewayUrl,
@@ -61,6 +73,9 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
       SUPABASE_SECRET_KEY: keys.secretKey,
       SUPABASE_DB_URL: dbUrl,
       PACER_CREDENTIALS_KEY: keys.credentialsKey,
+      PACER_SANDBOX_URL: sandbox.url,
+      // What the scheduler (pg_cron on Supabase) presents to scheduled functions.
+      PACER_CRON_SECRET: keys.secretKey,
     };
     const gateway = await startGateway({
       port: opts.gatewayPort,
@@ -76,6 +91,7 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
     return {
       dbUrl,
       gatewayUrl,
+      sandboxUrl: sandbox.url,
       keys,
       seeded,
       env,

@@ -12,6 +12,7 @@ export default async function setup() {
     dataDir,
     dbPort: await freePort(),
     gatewayPort: await freePort(),
+    sandboxPort: 0,
     scheduler: false,
     seed: true,
     log: (source, line) => {

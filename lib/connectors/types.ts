@@ -1,0 +1,77 @@
+// The one interface every platform connector implements, and the outcomes the engine acts on.
+// Runtime-agnostic: these files run in the Edge Function (Deno) and in Node.
+
+/** A connected social account as a connector sees it. */
+export interface ConnectorAccount {
+  /** Pacer's id of the social account (for messages and logs, never sent to the platform). */
+  id: string;
+  /** The platform key, e.g. "sandbox", "mastodon". */
+  platform: string;
+  /** The account's handle on the platform, without a leading "@". */
+  handle: string;
+  /** Decrypted platform credentials; each connector documents the keys it reads. */
+  credentials: Record<string, string>;
+}
+
+/** One post to publish to one account. */
+export interface PublishRequest {
+  account: ConnectorAccount;
+  /** The queue item's idempotency key: sent to the platform (header or marker) so `lookup` can find the post. */
+  idempotencyKey: string;
+  text: string;
+  mediaUrls: string[];
+  /** Posted as the first reply, where the platform supports it. */
+  firstComment?: string | null;
+  /** A place the account posts into but does not own (subreddit, group, channel). */
+  destination?: string | null;
+}
+
+/** What happened to one publish call. Every kind but "posted" and "unknown" means the platform did NOT publish it. */
+export type PublishOutcome =
+  /** Published; the platform's id (and link) for the post. */
+  | { kind: "posted"; externalId: string; url?: string }
+  /** Refused for rate; retryAfterMs from Retry-After or the platform's reset header, null when it gave none. */
+  | { kind: "rate_limited"; retryAfterMs: number | null; message: string }
+  /** Known NOT to have reached the platform (connection refused, DNS failure): safe to send again later. */
+  | { kind: "retryable"; message: string }
+  /** The token is expired or revoked: the account needs reconnecting. */
+  | { kind: "auth_expired"; message: string }
+  /** The platform has restricted the account: pause it and show a human. */
+  | { kind: "restricted"; message: string }
+  /** The destination refused the post; the account itself is fine. */
+  | { kind: "destination_rejected"; message: string }
+  /** Will never succeed as is (validation, content rules). */
+  | { kind: "permanent"; message: string }
+  /** May or may not have been published (timeout, reset after send, 5xx): verify with `lookup` before any retry. */
+  | { kind: "unknown"; message: string };
+
+export type PublishOutcomeKind = PublishOutcome["kind"];
+/** Every outcome but "posted": each carries a message for the posting history. */
+export type PublishFailure = Exclude<PublishOutcome, { kind: "posted" }>;
+
+/** The answer to "does a post carrying our idempotency key exist on the platform?" */
+export type Lookup =
+  | { kind: "found"; externalId: string; url?: string }
+  | { kind: "not_found" }
+  /** The platform could not be asked (down, auth failed): the engine must not assume either way. */
+  | { kind: "unavailable"; message: string };
+
+/** An account's audience figures at one moment, for the health scan. */
+export interface AccountMetrics {
+  reach: number;
+  engagement: number;
+  followers: number;
+  /** ISO timestamp of when these figures were read. */
+  observedAt: string;
+}
+
+export interface Connector {
+  /** The platform key this connector serves. */
+  readonly platform: string;
+  /** Publish one post. Never throws for platform or network failures: it classifies them. */
+  publish(req: PublishRequest, opts: { signal: AbortSignal }): Promise<PublishOutcome>;
+  /** Find a post carrying our idempotency key (or marker), to settle an unknown outcome. Never throws. */
+  lookup(account: ConnectorAccount, idempotencyKey: string, opts: { signal: AbortSignal }): Promise<Lookup>;
+  /** Read the account's current metrics; throws an Error saying what failed. */
+  readMetrics(account: ConnectorAccount, opts: { signal: AbortSignal }): Promise<AccountMetrics>;
+}

@@ -1,0 +1,91 @@
+// One attempt at one claimed item: publish it, or ask the platform whether an earlier attempt
+// landed. Returns what happened; it never writes to the database (the processor batches that).
+import type { Connector, ConnectorAccount } from "../connectors/types.ts";
+import { decryptCredentials } from "../accounts/credentials.ts";
+import { nextRunAt, retryDelayMs, type RetryPolicy } from "./backoff.ts";
+import type { AttemptResult, ClaimedItem } from "./store.ts";
+
+export interface AttemptOptions {
+  worker: string;
+  connectorFor: (platform: string) => Connector;
+  retry: RetryPolicy;
+  /** Abort a platform call after this long; must stay well inside the lease. */
+  callTimeoutMs: number;
+  /** How long after an unknown outcome to ask the platform: long enough for a slow write to land. */
+  verifyDelayMs: number;
+  /** Waits between verifications the platform could not answer; after the last, a human decides. */
+  verifyRetryMs: number[];
+  random?: () => number;
+}
+
+export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promise<AttemptResult> {
+  const startedAt = new Date();
+  const attempt = item.mode === "verify" ? item.verifyAttempts : item.attempts;
+  const base = { id: item.id, leaseId: item.leaseId, mode: item.mode, attempt, worker: opts.worker, startedAt };
+  const done = (r: Pick<AttemptResult, "outcome" | "retryAt"> & Partial<AttemptResult>): AttemptResult => {
+    const finishedAt = new Date();
+    return { ...base, ...r, finishedAt, latencyMs: finishedAt.getTime() - startedAt.getTime() };
+  };
+
+  let connector: Connector;
+  let account: ConnectorAccount;
+  try {
+    connector = opts.connectorFor(item.platform);
+    account = {
+      id: item.accountId,
+      platform: item.platform,
+      handle: item.handle,
+      credentials: item.credentialsEncrypted ? await decryptCredentials(item.credentialsEncrypted) : {},
+    };
+  } catch (error) {
+    // Nothing was sent: a configuration problem, not a platform outcome.
+    return done({ outcome: "permanent", retryAt: null, errorMessage: (error as Error).message });
+  }
+  const signal = AbortSignal.timeout(opts.callTimeoutMs);
+
+  if (item.mode === "verify") {
+    const found = await connector.lookup(account, item.idempotencyKey, { signal });
+    if (found.kind === "found") {
+      return done({ outcome: "found", retryAt: null, externalId: found.externalId, externalUrl: found.url ?? null });
+    }
+    if (found.kind === "not_found") {
+      // Verified unpublished: the earlier attempt counts as failed, and the backoff applies.
+      const delay = retryDelayMs(item.attempts, opts.retry, opts.random);
+      return done({
+        outcome: "not_found",
+        retryAt: delay === null ? null : new Date(Date.now() + delay),
+        errorMessage: "The platform has no post from the earlier attempt; it will be sent again.",
+      });
+    }
+    const wait = opts.verifyRetryMs[item.verifyAttempts - 1];
+    return done({
+      outcome: "unavailable",
+      retryAt: wait === undefined ? null : new Date(Date.now() + wait),
+      errorMessage: `Could not ask the platform whether the post exists: ${found.message}`,
+    });
+  }
+
+  const outcome = await connector.publish(
+    {
+      account,
+      idempotencyKey: item.idempotencyKey,
+      text: item.text,
+      mediaUrls: item.mediaUrls,
+      firstComment: item.firstComment,
+      destination: item.destination,
+    },
+    { signal },
+  );
+  if (outcome.kind === "posted") {
+    return done({ outcome: "posted", retryAt: null, externalId: outcome.externalId, externalUrl: outcome.url ?? null });
+  }
+  if (outcome.kind === "unknown") {
+    // Never re-send before asking: verification decides between posted and a retry.
+    return done({ outcome: "unknown", retryAt: new Date(Date.now() + opts.verifyDelayMs), errorMessage: outcome.message });
+  }
+  return done({
+    outcome: outcome.kind,
+    retryAt: nextRunAt(new Date(), outcome, item.attempts, opts.retry, opts.random),
+    errorMessage: outcome.message,
+  });
+}

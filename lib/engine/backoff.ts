@@ -1,0 +1,54 @@
+// When a queue item runs again after an attempt that did not publish: exponential backoff with
+// jitter, and never sooner than a platform's rate limit asks. Pure; the engine persists the result.
+import type { PublishOutcome } from "../connectors/types.ts";
+
+export interface RetryPolicy {
+  /** Delay before the first retry. */
+  baseMs: number;
+  /** Each further retry waits this many times longer. */
+  factor: number;
+  /** Retries after the first attempt; once spent, the item has failed. */
+  maxRetries: number;
+  /** ± this fraction of the delay, so items that failed together do not retry together. */
+  jitter: number;
+}
+
+/** The seed's 10, 20, 40 minutes, then failed. */
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { baseMs: 10 * 60_000, factor: 2, maxRetries: 3, jitter: 0.1 };
+
+/**
+ * The wait after failed attempt number `attempt` (1 = the first attempt), or null when no retry is
+ * left. `random` returns [0, 1) like Math.random; 0.5 means no jitter.
+ */
+export function retryDelayMs(attempt: number, policy: RetryPolicy = DEFAULT_RETRY_POLICY, random: () => number = Math.random): number | null {
+  if (attempt < 1 || attempt > policy.maxRetries) return null;
+  const delay = policy.baseMs * policy.factor ** (attempt - 1);
+  return Math.round(delay * (1 + policy.jitter * (2 * random() - 1)));
+}
+
+/**
+ * When to run the item again after `outcome` of attempt number `attempt`, or null when it must not
+ * be retried: posted, a final refusal (permanent, restricted, destination rejected, auth expired —
+ * each handled by its own state), or retries spent. A rate limit with a known reset is waited out
+ * exactly (jitter only adds) and never spends the retries: the platform said when to come back.
+ * An unknown outcome must be verified before this is asked.
+ */
+export function nextRunAt(
+  now: Date,
+  outcome: PublishOutcome,
+  attempt: number,
+  policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+  random: () => number = Math.random,
+): Date | null {
+  if (outcome.kind === "rate_limited") {
+    if (outcome.retryAfterMs !== null) {
+      return new Date(now.getTime() + Math.ceil(outcome.retryAfterMs * (1 + policy.jitter * random())));
+    }
+    // No reset given: back off, holding at the longest step rather than failing for being limited.
+    const delay = retryDelayMs(Math.min(Math.max(attempt, 1), policy.maxRetries), policy, random);
+    return delay === null ? null : new Date(now.getTime() + delay);
+  }
+  if (outcome.kind !== "retryable" && outcome.kind !== "unknown") return null;
+  const delay = retryDelayMs(attempt, policy, random);
+  return delay === null ? null : new Date(now.getTime() + delay);
+}

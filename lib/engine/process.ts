@@ -1,0 +1,166 @@
+// A processing run: recover expired leases, then keep up to `concurrency` attempts in flight —
+// claiming in batches, recording outcomes in batches — until the queue is drained or the time
+// budget is spent. The same code runs in the Edge Function (Deno), `npm run worker` and tests.
+import type { Connector } from "../connectors/types.ts";
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./backoff.ts";
+import { runAttempt } from "./attempt.ts";
+import {
+  claimDuePosts,
+  recordOutcomes,
+  recoverExpiredLeases,
+  tidyUp,
+  type AttemptResult,
+  type ClaimedItem,
+  type Sql,
+} from "./store.ts";
+
+export interface ProcessOptions {
+  sql: Sql;
+  worker: string;
+  connectorFor: (platform: string) => Connector;
+  /** Stop claiming after this long; attempts in flight are finished and recorded. */
+  budgetMs: number;
+  /** Attempts in flight at once. */
+  concurrency?: number;
+  /** Items per claim. */
+  batchSize?: number;
+  /** A lease outlives the platform call's timeout by a wide margin, so it never expires mid-call. */
+  leaseSeconds?: number;
+  callTimeoutMs?: number;
+  verifyDelayMs?: number;
+  verifyRetryMs?: number[];
+  retry?: RetryPolicy;
+  /** Outcomes are written when this many are waiting, or after flushMs. */
+  flushSize?: number;
+  flushMs?: number;
+  /** Keep polling an empty queue until the budget is spent (long-lived workers), instead of returning. */
+  poll?: { idleMs: number };
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+}
+
+export interface RunSummary {
+  recovered: number;
+  claimed: number;
+  recorded: number;
+  /** Outcomes whose lease had expired: kept in the history, changed nothing. */
+  stale: number;
+  byOutcome: Record<string, number>;
+  ms: number;
+}
+
+export const ENGINE_DEFAULTS = {
+  concurrency: 50,
+  batchSize: 100,
+  leaseSeconds: 120,
+  callTimeoutMs: 30_000,
+  verifyDelayMs: 30_000,
+  verifyRetryMs: [60_000, 5 * 60_000, 15 * 60_000],
+  flushSize: 100,
+  flushMs: 50,
+};
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function processQueue(opts: ProcessOptions): Promise<RunSummary> {
+  const o = { ...ENGINE_DEFAULTS, retry: DEFAULT_RETRY_POLICY, ...opts };
+  const log = o.log ?? (() => {});
+  const started = Date.now();
+  const deadline = started + o.budgetMs;
+  const summary: RunSummary = { recovered: 0, claimed: 0, recorded: 0, stale: 0, byOutcome: {}, ms: 0 };
+
+  summary.recovered = await recoverExpiredLeases(o.sql);
+  if (summary.recovered) log(`recovered ${summary.recovered} expired lease(s) into verification`);
+
+  const inFlight = new Set<Promise<void>>();
+  let waiting: AttemptResult[] = [];
+  let lastFlush = Date.now();
+  let drained = false;
+
+  const flush = async () => {
+    const batch = waiting;
+    waiting = [];
+    lastFlush = Date.now();
+    if (batch.length === 0) return;
+    const applied = await writeWithRetry(o.sql, batch, log);
+    for (const r of batch) {
+      summary.byOutcome[r.outcome] = (summary.byOutcome[r.outcome] ?? 0) + 1;
+      if (applied?.get(r.id) === false) summary.stale++;
+    }
+    if (applied) summary.recorded += batch.length;
+  };
+
+  const start = (item: ClaimedItem) => {
+    const p = runAttempt(item, {
+      worker: o.worker,
+      connectorFor: o.connectorFor,
+      retry: o.retry,
+      callTimeoutMs: o.callTimeoutMs,
+      verifyDelayMs: o.verifyDelayMs,
+      verifyRetryMs: o.verifyRetryMs,
+    }).then((result) => {
+      waiting.push(result);
+      inFlight.delete(p);
+    });
+    inFlight.add(p);
+  };
+
+  while (!o.signal?.aborted) {
+    const canClaim = Date.now() < deadline && !drained;
+    const room = o.concurrency - inFlight.size;
+    // Claim when at least a batch (or half the pool) has room, so claims stay batched.
+    if (canClaim && room >= Math.min(o.batchSize, Math.ceil(o.concurrency / 2))) {
+      let items: ClaimedItem[];
+      try {
+        items = await claimDuePosts(o.sql, { worker: o.worker, limit: Math.min(room, o.batchSize), leaseSeconds: o.leaseSeconds });
+      } catch (error) {
+        // The database is away: finish what is in flight, try again shortly.
+        log(`claim failed: ${(error as Error).message}`);
+        items = [];
+        await sleep(500);
+        if (inFlight.size === 0 && !o.poll) break;
+        continue;
+      }
+      summary.claimed += items.length;
+      items.forEach(start);
+      if (items.length === 0) {
+        if (o.poll && inFlight.size === 0) {
+          await flush();
+          await sleep(Math.min(o.poll.idleMs, Math.max(0, deadline - Date.now())));
+          continue;
+        }
+        drained = true;
+      }
+    }
+    if (waiting.length >= o.flushSize || (waiting.length > 0 && Date.now() - lastFlush >= o.flushMs)) await flush();
+    if (inFlight.size === 0) {
+      if (!canClaim || drained) break;
+      continue;
+    }
+    // Wake on the next finished attempt, or in time for a flush.
+    await Promise.race([...inFlight, sleep(o.flushMs)]);
+  }
+  await Promise.all(inFlight);
+  await flush();
+  await tidyUp(o.sql).catch((e) => log(`housekeeping failed: ${(e as Error).message}`));
+  summary.ms = Date.now() - started;
+  return summary;
+}
+
+/**
+ * A failed result write is retried; if the database stays away, the lease expires and recovery
+ * verifies the items with the platform — never re-posts them blindly.
+ */
+async function writeWithRetry(sql: Sql, batch: AttemptResult[], log: (l: string) => void) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await recordOutcomes(sql, batch);
+    } catch (error) {
+      if (attempt >= 6) {
+        log(`could not record ${batch.length} outcome(s), leaving them to lease recovery: ${(error as Error).message}`);
+        return null;
+      }
+      await sleep(100 * 2 ** attempt);
+    }
+  }
+}

@@ -1,0 +1,250 @@
+// The sandbox's HTTP API as a web Request → Response handler (testable in-process); a reply may
+// instead be RESET_CONNECTION, which the server turns into a destroyed socket.
+import { z } from "zod";
+import { faultsSchema, type SandboxAccount, type SandboxNetwork, type SandboxPost } from "./network.ts";
+import { renderFeedPage } from "./page.ts";
+
+/** Returned instead of a Response: drop the connection without answering. */
+export const RESET_CONNECTION = Symbol("reset connection");
+export type SandboxReply = Response | typeof RESET_CONNECTION;
+
+export interface HandlerOptions {
+  /** Waits ms; the server wakes every sleeper when it stops, so hung responses never delay shutdown. */
+  sleep: (ms: number) => Promise<void>;
+}
+
+const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+const error = (status: number, code: string, message: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) =>
+  json(status, { error: code, message, ...extra }, headers);
+
+const postInput = z.object({
+  text: z.string().min(1, "text must not be empty").max(10_000),
+  media_urls: z.array(z.string().url()).max(20).default([]),
+  first_comment: z.string().max(10_000).nullish(),
+  destination: z.string().min(1).max(200).nullish(),
+  client_ref: z.string().min(1).max(200).nullish(),
+});
+const accountInput = z.object({ handle: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "handle: 1–64 letters, digits, _ . -") });
+const faultsInput = z.object({ handle: z.string().optional(), faults: faultsSchema, seed: z.number().int().optional() });
+const configInput = z
+  .object({
+    handle: z.string().optional(),
+    rate_limit: z.object({ posts: z.number().int().min(0), window_ms: z.number().int().min(1) }).optional(),
+    duplicate_window: z.number().int().min(0).optional(),
+    idempotency_keys: z.boolean().optional(),
+  })
+  .strict();
+const metricsInput = z
+  .object({
+    reach: z.number().min(0).optional(),
+    engagement: z.number().min(0).optional(),
+    followers: z.number().min(0).optional(),
+    /** Cuts reach and engagement by this fraction, e.g. 0.6 → 60% lower. */
+    decline: z.number().min(0).max(1).optional(),
+  })
+  .strict();
+const stateInput = z.object({ restricted: z.boolean().optional(), tokenExpired: z.boolean().optional() }).strict();
+
+type Parsed<T> = { data: T; response?: undefined } | { data?: undefined; response: Response };
+
+async function parseBody<T>(request: Request, schema: z.ZodType<T>): Promise<Parsed<T>> {
+  let raw: unknown;
+  try {
+    const text = await request.text();
+    raw = text ? JSON.parse(text) : {};
+  } catch {
+    return { response: error(400, "invalid_request", "The body must be JSON.") };
+  }
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return { data: parsed.data };
+  const issues = parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
+  return { response: error(400, "invalid_request", issues.map((i) => `${i.path || "body"}: ${i.message}`).join("; "), { issues }) };
+}
+
+export function createSandboxHandler(network: SandboxNetwork, { sleep }: HandlerOptions) {
+  const latency = (handle: string) => {
+    const l = network.faultsFor(handle).latency;
+    if (!l || (l.ms === 0 && !l.jitterMs)) return;
+    return sleep(Math.max(0, l.ms + (l.jitterMs ?? 0) * (2 * network.random() - 1)));
+  };
+
+  /** The account behind an authenticated request, or the error response to send. */
+  function authorize(request: Request, handle: string): { account: SandboxAccount; response?: undefined } | { account?: undefined; response: Response } {
+    const account = network.accounts.get(handle);
+    if (!account) return { response: error(404, "account_not_found", `No sandbox account @${handle}; create it with POST /v1/accounts.`) };
+    if (request.headers.get("authorization") !== `Bearer ${account.token}`) {
+      return { response: error(401, "invalid_token", `The bearer token is not @${handle}'s.`) };
+    }
+    if (account.tokenExpired) return { response: error(401, "token_expired", "The access token has expired; reconnect the account.") };
+    return { account };
+  }
+
+  async function publish(request: Request, handle: string): Promise<SandboxReply> {
+    const auth = authorize(request, handle);
+    if (!auth.account) return auth.response;
+    const account = auth.account;
+    const faults = network.faultsFor(handle);
+    await latency(handle);
+    if (account.restricted) return error(403, "account_restricted", `@${handle} is restricted from posting.`);
+    const waitSeconds = network.spendRateLimit(account);
+    if (waitSeconds !== null) {
+      return error(429, "rate_limited", `@${handle} is over its posting limit.`, { retry_after: waitSeconds }, {
+        "retry-after": String(waitSeconds),
+      });
+    }
+    const body = await parseBody(request, postInput);
+    if (!body.data) return body.response;
+    const input = body.data;
+
+    const idempotencyKey = network.config.idempotencyKeys ? (request.headers.get("idempotency-key") ?? undefined) : undefined;
+    const earlier = idempotencyKey ? account.idempotency.get(idempotencyKey) : undefined;
+    if (earlier) return json(201, present(earlier));
+
+    // Faults that refuse the post before it is stored, in a fixed order so a seed replays the same way.
+    if (network.roll(faults.token_expired)) return error(401, "token_expired", "The access token has expired; reconnect the account.");
+    if (network.roll(faults.restricted)) return error(403, "account_restricted", `@${handle} is restricted from posting.`);
+    if (input.destination && network.roll(faults.destination_rejected)) {
+      return error(403, "destination_rejected", `${input.destination} does not accept posts from @${handle}.`);
+    }
+    if (network.roll(faults.duplicate_content) || (network.config.duplicateWindow > 0 && network.isDuplicateText(account, input.text))) {
+      return error(422, "duplicate_content", "This text is identical to one of the account's recent posts.");
+    }
+    if (network.roll(faults.error_before_commit)) return error(500, "internal_error", "Injected failure before storing the post.");
+    if (network.roll(faults.reset_before_commit)) return RESET_CONNECTION;
+
+    const post = network.commit(
+      account,
+      {
+        text: input.text,
+        media_urls: input.media_urls,
+        first_comment: input.first_comment ?? null,
+        destination: input.destination ?? null,
+        client_ref: input.client_ref ?? null,
+      },
+      idempotencyKey,
+    );
+
+    // Faults after the post is stored: it is live, but the client does not learn so.
+    if (network.roll(faults.error_after_commit)) {
+      network.loseResponse(post, "error_after_commit");
+      return error(500, "internal_error", "Injected failure after storing the post.");
+    }
+    if (network.roll(faults.reset_after_commit)) {
+      network.loseResponse(post, "reset_after_commit");
+      return RESET_CONNECTION;
+    }
+    if (faults.hang_after_commit && network.roll(faults.hang_after_commit.p)) {
+      network.loseResponse(post, "hang_after_commit");
+      await sleep(faults.hang_after_commit.ms);
+    }
+    return json(201, present(post));
+  }
+
+  async function readPosts(request: Request, handle: string, query: URLSearchParams): Promise<Response> {
+    const auth = authorize(request, handle);
+    if (!auth.account) return auth.response;
+    await latency(handle);
+    const limit = Math.min(Math.max(Number(query.get("limit") ?? 20) || 20, 1), 100);
+    const clientRef = query.get("client_ref");
+    const posts = clientRef ? network.postsByClientRef(clientRef, handle) : auth.account.posts.slice(-limit);
+    return json(200, { posts: posts.slice(-limit).reverse().map(present) });
+  }
+
+  async function readMetrics(request: Request, handle: string): Promise<Response> {
+    const auth = authorize(request, handle);
+    if (!auth.account) return auth.response;
+    await latency(handle);
+    return json(200, auth.account.metrics);
+  }
+
+  async function admin(request: Request, path: string, query: URLSearchParams): Promise<Response> {
+    const method = request.method;
+    if (path === "/v1/admin/stats" && method === "GET") return json(200, network.stats());
+    if (path === "/v1/admin/posts" && method === "GET") {
+      const clientRef = query.get("client_ref");
+      const handle = query.get("handle") ?? undefined;
+      if (clientRef) return json(200, { posts: network.postsByClientRef(clientRef, handle) });
+      if (!handle) return error(400, "invalid_request", "Give client_ref or handle.");
+      return json(200, { posts: network.accounts.get(handle)?.posts ?? [] });
+    }
+    if (path === "/v1/admin/faults" && method === "POST") {
+      const body = await parseBody(request, faultsInput);
+      if (!body.data) return body.response;
+      network.setFaults(body.data.handle, body.data.faults, body.data.seed);
+      return json(200, { handle: body.data.handle ?? null, faults: body.data.faults });
+    }
+    if (path === "/v1/admin/faults" && method === "DELETE") {
+      network.clearFaults(query.get("handle") ?? undefined);
+      return json(200, { cleared: true });
+    }
+    if (path === "/v1/admin/config" && method === "POST") {
+      const body = await parseBody(request, configInput);
+      if (!body.data) return body.response;
+      const { handle, rate_limit, duplicate_window, idempotency_keys } = body.data;
+      if (rate_limit) network.setRateLimit(handle, { posts: rate_limit.posts, windowMs: rate_limit.window_ms });
+      if (duplicate_window !== undefined) network.config.duplicateWindow = duplicate_window;
+      if (idempotency_keys !== undefined) network.config.idempotencyKeys = idempotency_keys;
+      return json(200, network.config);
+    }
+    if (path === "/v1/admin/reset" && method === "POST") {
+      network.reset();
+      return json(200, { reset: true });
+    }
+    const scenario = path.match(/^\/v1\/admin\/accounts\/([^/]+)\/(metrics|state)$/);
+    if (scenario && method === "POST") {
+      const handle = decodeURIComponent(scenario[1]);
+      const account = network.accounts.get(handle);
+      if (!account) return error(404, "account_not_found", `No sandbox account @${handle}.`);
+      if (scenario[2] === "metrics") {
+        const body = await parseBody(request, metricsInput);
+        if (!body.data) return body.response;
+        const { decline, ...figures } = body.data;
+        Object.assign(account.metrics, figures);
+        if (decline !== undefined) {
+          account.metrics.reach = Math.round(account.metrics.reach * (1 - decline));
+          account.metrics.engagement = Math.round(account.metrics.engagement * (1 - decline));
+        }
+        return json(200, account.metrics);
+      }
+      const body = await parseBody(request, stateInput);
+      if (!body.data) return body.response;
+      account.restricted = body.data.restricted ?? account.restricted;
+      account.tokenExpired = body.data.tokenExpired ?? account.tokenExpired;
+      return json(200, { handle, restricted: account.restricted, tokenExpired: account.tokenExpired });
+    }
+    return error(404, "not_found", `No admin route ${method} ${path}.`);
+  }
+
+  return async function handle(request: Request): Promise<SandboxReply> {
+    const url = new URL(request.url);
+    const path = url.pathname;
+    const method = request.method;
+    if (path === "/" && method === "GET") {
+      return new Response(renderFeedPage(network, url.searchParams.get("handle")), {
+        headers: { "content-type": "text/html; charset=utf-8" },
+      });
+    }
+    if (path === "/v1/accounts" && method === "POST") {
+      const body = await parseBody(request, accountInput);
+      if (!body.data) return body.response;
+      const existed = network.accounts.has(body.data.handle);
+      const account = network.register(body.data.handle);
+      return json(existed ? 200 : 201, { handle: account.handle, token: account.token });
+    }
+    if (path.startsWith("/v1/admin/")) return admin(request, path, url.searchParams);
+    const match = path.match(/^\/v1\/accounts\/([^/]+)\/(posts|metrics)$/);
+    if (match) {
+      const handle = decodeURIComponent(match[1]);
+      if (match[2] === "posts" && method === "POST") return publish(request, handle);
+      if (match[2] === "posts" && method === "GET") return readPosts(request, handle, url.searchParams);
+      if (match[2] === "metrics" && method === "GET") return readMetrics(request, handle);
+    }
+    return error(404, "not_found", `No route ${method} ${path}.`);
+  };
+}
+
+/** What the API shows of a post (the fault marker is admin-only). */
+function present({ response_fault: _f, ...post }: SandboxPost): Omit<SandboxPost, "response_fault"> {
+  return post;
+}

@@ -1,0 +1,26 @@
+// Edge Function: one processing run of the posting queue, called every minute by pg_cron + pg_net
+// on Supabase (the local gateway's scheduler in dev). Thin: authorize, run the engine, report.
+import postgres from "npm:postgres@^3";
+import { processQueue } from "../../../lib/engine/process.ts";
+import { connectorFor } from "../../../lib/connectors/registry.ts";
+
+const env = Deno.env.toObject();
+const sql = postgres(env.SUPABASE_DB_URL, { prepare: false, max: 4, onnotice: () => {} });
+
+// Well inside the Edge Function's 150 s wall clock; leases (120 s) outlive any call in flight.
+const BUDGET_MS = Number(env.PACER_RUN_BUDGET_MS ?? 50_000);
+
+Deno.serve(async (req) => {
+  if (!env.PACER_CRON_SECRET || req.headers.get("authorization") !== `Bearer ${env.PACER_CRON_SECRET}`) {
+    return Response.json({ error: { code: "unauthorized", message: "Send `Authorization: Bearer <PACER_CRON_SECRET>`." } }, { status: 401 });
+  }
+  // Runs may overlap (pg_net does not wait for the previous call): every claim is exclusive.
+  const summary = await processQueue({
+    sql,
+    worker: `edge-${crypto.randomUUID().slice(0, 8)}`,
+    connectorFor: (platform) => connectorFor(platform, env),
+    budgetMs: BUDGET_MS,
+    log: (line) => console.log(line),
+  });
+  return Response.json(summary);
+});

@@ -1,0 +1,59 @@
+// Retry timing: 10, 20, 40 minutes then failed, jittered within bounds, never before a rate limit lifts.
+import { describe, expect, it } from "vitest";
+import { DEFAULT_RETRY_POLICY, nextRunAt, retryDelayMs } from "@/lib/engine/backoff.ts";
+
+const MIN = 60_000;
+const noJitter = () => 0.5;
+const NOW = new Date("2026-11-24T12:00:00Z");
+const at = (ms: number) => new Date(NOW.getTime() + ms);
+
+describe("retryDelayMs", () => {
+  it("waits 10, 20, then 40 minutes, then gives up", () => {
+    expect([1, 2, 3, 4].map((n) => retryDelayMs(n, DEFAULT_RETRY_POLICY, noJitter))).toEqual([10 * MIN, 20 * MIN, 40 * MIN, null]);
+  });
+
+  it("keeps jitter within ±10%", () => {
+    expect(retryDelayMs(1, DEFAULT_RETRY_POLICY, () => 0)).toBe(9 * MIN);
+    const highest = retryDelayMs(1, DEFAULT_RETRY_POLICY, () => 0.999_999)!;
+    expect(highest).toBeLessThanOrEqual(11 * MIN);
+    expect(highest).toBeGreaterThan(10.99 * MIN);
+  });
+
+  it("follows a workspace's own policy", () => {
+    const policy = { baseMs: 1_000, factor: 3, maxRetries: 2, jitter: 0 };
+    expect([1, 2, 3].map((n) => retryDelayMs(n, policy))).toEqual([1_000, 3_000, null]);
+  });
+});
+
+describe("nextRunAt", () => {
+  it("backs off after a retryable or unverified-not-found outcome", () => {
+    expect(nextRunAt(NOW, { kind: "retryable", message: "" }, 2, DEFAULT_RETRY_POLICY, noJitter)).toEqual(at(20 * MIN));
+    expect(nextRunAt(NOW, { kind: "unknown", message: "" }, 1, DEFAULT_RETRY_POLICY, noJitter)).toEqual(at(10 * MIN));
+    expect(nextRunAt(NOW, { kind: "retryable", message: "" }, 4, DEFAULT_RETRY_POLICY, noJitter)).toBeNull();
+  });
+
+  it("never runs before a rate limit's reset, even with the lowest jitter", () => {
+    const limited = { kind: "rate_limited", retryAfterMs: 2 * 60 * MIN, message: "" } as const;
+    expect(nextRunAt(NOW, limited, 1, DEFAULT_RETRY_POLICY, () => 0)).toEqual(at(2 * 60 * MIN));
+    expect(nextRunAt(NOW, limited, 1, DEFAULT_RETRY_POLICY, () => 0.999)!.getTime()).toBeLessThanOrEqual(at(2.2 * 60 * MIN).getTime());
+  });
+
+  it("waits out a short reset rather than the backoff, and is not failed by being limited", () => {
+    const limited = { kind: "rate_limited", retryAfterMs: 30_000, message: "" } as const;
+    expect(nextRunAt(NOW, limited, 9, DEFAULT_RETRY_POLICY, () => 0)).toEqual(at(30_000));
+    const noReset = { kind: "rate_limited", retryAfterMs: null, message: "" } as const;
+    expect(nextRunAt(NOW, noReset, 9, DEFAULT_RETRY_POLICY, noJitter)).toEqual(at(40 * MIN));
+  });
+
+  it("does not retry what is posted or refused for good", () => {
+    for (const outcome of [
+      { kind: "posted", externalId: "1" },
+      { kind: "permanent", message: "" },
+      { kind: "auth_expired", message: "" },
+      { kind: "restricted", message: "" },
+      { kind: "destination_rejected", message: "" },
+    ] as const) {
+      expect(nextRunAt(NOW, outcome, 1, DEFAULT_RETRY_POLICY, noJitter)).toBeNull();
+    }
+  });
+});
