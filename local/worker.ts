@@ -10,8 +10,21 @@ if (!url) {
   console.error("[worker] SUPABASE_DB_URL is not set: point it at the project's Postgres (see README).");
   process.exit(2);
 }
-const worker = process.env.PACER_WORKER_ID ?? `worker-${process.pid}`;
-const concurrency = Number(process.env.PACER_WORKER_CONCURRENCY ?? 50);
+const env = process.env;
+const worker = env.PACER_WORKER_ID ?? `worker-${process.pid}`;
+const concurrency = Number(env.PACER_WORKER_CONCURRENCY ?? 50);
+const num = (name: string) => (env[name] ? Number(env[name]) : undefined);
+// Engine settings, for operators and for the chaos test; unset means the engine's defaults.
+const tuning = {
+  batchSize: num("PACER_BATCH_SIZE"),
+  leaseSeconds: num("PACER_LEASE_SECONDS"),
+  callTimeoutMs: num("PACER_CALL_TIMEOUT_MS"),
+  verifyDelayMs: num("PACER_VERIFY_DELAY_MS"),
+  retry: env.PACER_RETRY_BASE_MS
+    ? { baseMs: Number(env.PACER_RETRY_BASE_MS), factor: 2, maxRetries: Number(env.PACER_RETRY_MAX ?? 3), jitter: 0.1 }
+    : undefined,
+};
+const defined = Object.fromEntries(Object.entries(tuning).filter(([, v]) => v !== undefined));
 const sql = postgres(url, { prepare: false, max: 4, onnotice: () => {} });
 const stop = new AbortController();
 process.on("SIGINT", () => stop.abort());
@@ -24,6 +37,7 @@ while (!stop.signal.aborted) {
       sql,
       worker,
       concurrency,
+      ...defined,
       connectorFor: (platform) => connectorFor(platform, process.env),
       budgetMs: 60_000,
       poll: { idleMs: 500 },
