@@ -72,6 +72,14 @@ describe("tenant isolation in SQL, acting as another signed-in user", () => {
     b = await makeUser(sql, "tenant-b");
     await addAccounts(sql, a.workspaceId, 1, "a");
     [{ id: aAccountId }] = await sql`select id from public.social_accounts where workspace_id = ${a.workspaceId}`;
+    const [post] = await sql`insert into public.posts (workspace_id, text) values (${a.workspaceId}, 'private to A') returning id`;
+    const [item] = await sql`insert into public.queue_items (workspace_id, post_id, account_id)
+                             values (${a.workspaceId}, ${post.id}, ${aAccountId}) returning id`;
+    await sql`insert into public.posting_history (queue_item_id, workspace_id, account_id, platform, action, kind, attempt,
+                                                  started_at, finished_at, outcome)
+              values (${item.id}, ${a.workspaceId}, ${aAccountId}, 'sandbox', 'post', 'publish', 1, now(), now(), 'posted')`;
+    await sql`insert into public.workspace_rate_limits (workspace_id, platform, action, per_hour)
+              values (${a.workspaceId}, 'sandbox', 'post', 100)`;
   });
 
   it("lets B read none of A's rows in any table or view", async () => {
@@ -82,6 +90,10 @@ describe("tenant isolation in SQL, acting as another signed-in user", () => {
         ["social_accounts", "workspace_id"],
         ["audit_log", "workspace_id"],
         ["workspace_usage", "workspace_id"],
+        ["posts", "workspace_id"],
+        ["queue_items", "workspace_id"],
+        ["posting_history", "workspace_id"],
+        ["workspace_rate_limits", "workspace_id"],
       ]) {
         const rows = await tx.unsafe(`select 1 from public.${table} where ${column} = $1`, [a.workspaceId]);
         expect(rows.length, table).toBe(0);
@@ -94,6 +106,9 @@ describe("tenant isolation in SQL, acting as another signed-in user", () => {
       expect((await tx`select 1 from public.workspaces where id = ${a.workspaceId}`).length).toBe(1);
       expect((await tx`select 1 from public.social_accounts where workspace_id = ${a.workspaceId}`).length).toBe(1);
       expect((await tx`select 1 from public.audit_log where workspace_id = ${a.workspaceId}`).length).toBeGreaterThan(0);
+      for (const table of ["posts", "queue_items", "posting_history", "workspace_rate_limits"]) {
+        expect((await tx.unsafe(`select 1 from public.${table} where workspace_id = $1`, [a.workspaceId])).length, table).toBe(1);
+      }
     });
   });
 
@@ -106,6 +121,15 @@ describe("tenant isolation in SQL, acting as another signed-in user", () => {
       const member = await errorOf(tx, (sp) =>
         sp`insert into public.workspace_members (workspace_id, user_id, role) values (${a.workspaceId}, ${b.id}, 'owner')`);
       expect(member?.message).toMatch(/row-level security/);
+      const post = await errorOf(tx, (sp) => sp`insert into public.posts (workspace_id, text) values (${a.workspaceId}, 'spam')`);
+      expect(post?.message).toMatch(/row-level security/);
+      const limits = await errorOf(tx, (sp) =>
+        sp`insert into public.workspace_rate_limits (workspace_id, platform, action, per_hour) values (${a.workspaceId}, 'x', 'post', 1)`);
+      expect(limits?.message).toMatch(/row-level security/);
+      const history = await errorOf(tx, (sp) =>
+        sp`insert into public.posting_history (queue_item_id, workspace_id, account_id, platform, action, kind, attempt, started_at, finished_at, outcome)
+           values (1, ${a.workspaceId}, ${aAccountId}, 'sandbox', 'post', 'publish', 1, now(), now(), 'posted')`);
+      expect(history?.message).toMatch(/permission denied/);
       const audit = await errorOf(tx, (sp) =>
         sp`insert into public.audit_log (workspace_id, action, entity, entity_id) values (${a.workspaceId}, 'x', 'y', 'z')`);
       expect(audit?.message).toMatch(/permission denied/);
@@ -120,9 +144,22 @@ describe("tenant isolation in SQL, acting as another signed-in user", () => {
       expect((await tx`delete from public.social_accounts where id = ${aAccountId} returning id`).length).toBe(0);
       expect((await tx`delete from public.workspace_members where workspace_id = ${a.workspaceId} returning 1`).length).toBe(0);
       expect((await tx`delete from public.workspaces where id = ${a.workspaceId} returning id`).length).toBe(0);
+      expect((await tx`update public.workspace_rate_limits set per_hour = 1 where workspace_id = ${a.workspaceId} returning 1`).length).toBe(0);
+      expect((await tx`delete from public.workspace_rate_limits where workspace_id = ${a.workspaceId} returning 1`).length).toBe(0);
     });
     const [still] = await sql`select display_name from public.social_accounts where id = ${aAccountId}`;
     expect(still.display_name).toBe("Account 0");
+  });
+
+  it("never lets a signed-in user change a queue item's state or rewrite the posting history", async () => {
+    await asUser(sql, a.id, async (tx) => {
+      const status = await errorOf(tx, (sp) => sp`update public.queue_items set status = 'posted' where workspace_id = ${a.workspaceId}`);
+      expect(status?.message).toMatch(/permission denied/);
+      const history = await errorOf(tx, (sp) => sp`delete from public.posting_history where workspace_id = ${a.workspaceId}`);
+      expect(history?.message).toMatch(/permission denied/);
+    });
+    const rewrite = await sql`update public.posting_history set outcome = 'failed' where workspace_id = ${a.workspaceId}`.catch((e) => e);
+    expect(rewrite.message).toBe("The posting history is append-only.");
   });
 
   it("never lets a signed-in user read stored credentials or change their own plan", async () => {
