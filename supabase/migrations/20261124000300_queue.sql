@@ -495,25 +495,35 @@ begin
     join public.posts p on p.id = q.post_id
     join public.social_accounts a on a.id = q.account_id
   ),
-  -- What an outcome says about the account itself.
+  -- What an outcome says about the account itself. Only real changes are written: concurrent
+  -- batches then rarely lock the same account rows (and never wait on each other for nothing).
   account_effects as (
     update public.social_accounts a set
-      state = case e.outcome
-                when 'auth_expired' then 'needs_reconnect'::public.account_state
-                when 'restricted' then 'restricted'::public.account_state
-                when 'posted' then case when a.state = 'connected' then 'active'::public.account_state else a.state end
-                else a.state end,
-      requires_review = a.requires_review or e.outcome = 'restricted',
-      cooldown_until = case when e.outcome = 'rate_limited' then greatest(a.cooldown_until, e.retry_at) else a.cooldown_until end,
-      last_error = case when e.outcome in ('auth_expired', 'restricted', 'rate_limited') then e.error_message else a.last_error end
+      state = e.state, requires_review = e.requires_review, cooldown_until = e.cooldown_until, last_error = e.last_error
     from (
-      select distinct on (u.account_id) u.account_id, d.outcome, d.error_message, d.retry_at
-      from updated u join decided d on d.id = u.id
-      where d.outcome in ('auth_expired', 'restricted', 'rate_limited', 'posted')
-      order by u.account_id,
-               array_position(array['restricted', 'auth_expired', 'rate_limited', 'posted'], d.outcome), d.retry_at desc
+      select x.account_id,
+             case x.outcome
+               when 'auth_expired' then 'needs_reconnect'::public.account_state
+               when 'restricted' then 'restricted'::public.account_state
+               when 'posted' then case when acc.state = 'connected' then 'active'::public.account_state else acc.state end
+               else acc.state end as state,
+             acc.requires_review or x.outcome = 'restricted' as requires_review,
+             case when x.outcome = 'rate_limited' then greatest(acc.cooldown_until, x.retry_at) else acc.cooldown_until end
+               as cooldown_until,
+             case when x.outcome in ('auth_expired', 'restricted', 'rate_limited') then x.error_message else acc.last_error end
+               as last_error
+      from (
+        select distinct on (u.account_id) u.account_id, d.outcome, d.error_message, d.retry_at
+        from updated u join decided d on d.id = u.id
+        where d.outcome in ('auth_expired', 'restricted', 'rate_limited', 'posted')
+        order by u.account_id,
+                 array_position(array['restricted', 'auth_expired', 'rate_limited', 'posted'], d.outcome), d.retry_at desc
+      ) x
+      join public.social_accounts acc on acc.id = x.account_id
     ) e
     where a.id = e.account_id
+      and (a.state, a.requires_review, a.cooldown_until, a.last_error)
+          is distinct from (e.state, e.requires_review, e.cooldown_until, e.last_error)
   )
   select d.id, u.id is not null, coalesce(u.status, q.status)
   from decided d
