@@ -105,36 +105,32 @@ export async function processQueue(opts: ProcessOptions): Promise<RunSummary> {
     inFlight.add(p);
   };
 
+  // Claim when at least a batch (or half the pool) has room, so claims stay batched.
+  const claimAt = Math.min(o.batchSize, Math.ceil(o.concurrency / 2));
+  let stopClaiming = false; // an empty claim ends a one-off run
+  let idleUntil = 0; // an empty claim makes a polling worker wait before asking again
   while (!o.signal?.aborted) {
-    const canClaim = Date.now() < deadline && !drained;
-    const room = o.concurrency - inFlight.size;
-    // Claim when at least a batch (or half the pool) has room, so claims stay batched.
-    if (canClaim && room >= Math.min(o.batchSize, Math.ceil(o.concurrency / 2))) {
-      let items: ClaimedItem[];
+    const now = Date.now();
+    if (!stopClaiming && now < deadline && now >= idleUntil && o.concurrency - inFlight.size >= claimAt) {
+      const limit = Math.min(o.concurrency - inFlight.size, o.batchSize);
       try {
-        items = await claimDuePosts(o.sql, { worker: o.worker, limit: Math.min(room, o.batchSize), leaseSeconds: o.leaseSeconds });
-      } catch (error) {
-        // The database is away: finish what is in flight, try again shortly.
-        log(`claim failed: ${(error as Error).message}`);
-        items = [];
-        await sleep(500);
-        if (inFlight.size === 0 && !o.poll) break;
-        continue;
-      }
-      summary.claimed += items.length;
-      items.forEach(start);
-      if (items.length === 0) {
-        if (o.poll && inFlight.size === 0) {
-          await flush();
-          await sleep(Math.min(o.poll.idleMs, Math.max(0, deadline - Date.now())));
-          continue;
+        const items = await claimDuePosts(o.sql, { worker: o.worker, limit, leaseSeconds: o.leaseSeconds });
+        summary.claimed += items.length;
+        items.forEach(start);
+        if (items.length === 0) {
+          if (o.poll) idleUntil = Date.now() + o.poll.idleMs;
+          else stopClaiming = true;
         }
-        drained = true;
+      } catch (error) {
+        // The database is away: finish what is in flight, and ask again shortly.
+        log(`claim failed: ${(error as Error).message}`);
+        idleUntil = Date.now() + 500;
       }
     }
     if (waiting.length >= o.flushSize || (waiting.length > 0 && Date.now() - lastFlush >= o.flushMs)) await flush();
     if (inFlight.size === 0) {
-      if (!canClaim || drained) break;
+      if (stopClaiming || Date.now() >= deadline) break;
+      if (idleUntil > Date.now()) await sleep(Math.min(idleUntil, deadline) - Date.now());
       continue;
     }
     // Wake on the next finished attempt, or in time for a flush.
