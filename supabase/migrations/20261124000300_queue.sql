@@ -229,6 +229,19 @@ create trigger count_updates after update on public.queue_items
 create trigger count_deletes after delete on public.queue_items
   referencing old table as old_rows for each statement execute function private.count_queue_changes();
 
+-- An account's items go before the account itself, so their counters are taken off under its
+-- platform (a cascade would run after the account row is gone).
+create function private.delete_account_items() returns trigger
+language plpgsql security definer set search_path = ''
+as $$
+begin
+  delete from public.queue_items where account_id = old.id;
+  return old;
+end
+$$;
+create trigger delete_account_items before delete on public.social_accounts
+  for each row execute function private.delete_account_items();
+
 create function private.compact_queue_counters() returns void
 language sql security definer set search_path = ''
 as $$
@@ -455,7 +468,8 @@ begin
         when r.outcome in ('posted', 'found') then 'posted'
         when r.outcome = 'unknown' then 'verifying'
         when r.outcome = 'unavailable' then case when r.retry_at is null then 'needs_review' else 'verifying' end
-        when r.outcome = 'rate_limited' then 'rate_limited'
+        when r.outcome = 'rate_limited' then
+          case when q.cancel_requested then 'cancelled' else 'rate_limited' end
         when r.outcome in ('retryable', 'not_found') then
           case when q.cancel_requested then 'cancelled' when r.retry_at is null then 'failed' else 'pending' end
         when r.outcome in ('auth_expired', 'restricted') then

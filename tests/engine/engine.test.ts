@@ -310,3 +310,27 @@ describe("accounts in trouble", () => {
     expect(a.state).toBe("connected");
   });
 });
+
+describe("cancelling and removing", () => {
+  it("ends an item cancelled mid-publish as cancelled, even when the platform rate-limited it", async () => {
+    const { workspaceId, accounts } = await workspaceWithAccounts(1);
+    const [id] = await enqueue(workspaceId, [accounts[0].id], 1);
+    const [c] = (await claimDuePosts(sql, { worker: "cancel", limit: 100, leaseSeconds: 60 })).filter((x) => x.id === id);
+    await sql`update public.queue_items set cancel_requested = true where id = ${id}`;
+    await recordOutcomes(sql, [{
+      id, leaseId: c.leaseId, mode: "publish", attempt: 1, outcome: "rate_limited", errorMessage: "429",
+      retryAt: new Date(Date.now() + 60_000), startedAt: new Date(), finishedAt: new Date(), latencyMs: 1, worker: "cancel",
+    }]);
+    const [row] = await sql`select status from public.queue_items where id = ${id}`;
+    expect(row.status).toBe("cancelled");
+  });
+
+  it("takes a removed account's items off the status counters under its platform", async () => {
+    const { workspaceId, accounts } = await workspaceWithAccounts(1);
+    await enqueue(workspaceId, [accounts[0].id], 3);
+    await sql`delete from public.social_accounts where id = ${accounts[0].id}`;
+    const counts = await sql`select platform, status, sum(n)::int as n from private.queue_counters
+                             where workspace_id = ${workspaceId} group by 1, 2 having sum(n) <> 0`;
+    expect(counts).toEqual([]);
+  });
+});

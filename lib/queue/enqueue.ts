@@ -1,0 +1,108 @@
+// Putting posts into the queue, set-based: every row's accounts checked in one query, then all posts
+// and all queue items written by one statement, whatever the number of rows.
+import type postgres from "postgres";
+import type { Tx } from "@/lib/db";
+import { PacerError, fromDatabaseError, type FieldIssue } from "@/lib/api/errors";
+
+/** One post to queue for one or more accounts; `path` names where it came from in the request. */
+export interface PostToQueue {
+  text: string;
+  mediaUrls: string[];
+  firstComment: string | null;
+  destination: string | null;
+  accountIds: string[];
+  priority: number;
+  /** ISO time; null means now. */
+  scheduledFor: string | null;
+}
+
+/** An account id as the request named it, for checking and for pointing at it in an error. */
+export interface AccountReference {
+  path: string;
+  id: string;
+}
+
+/**
+ * Issues for references to accounts this workspace cannot post to: ids that are not its accounts
+ * (including other tenants' accounts, which RLS hides), and accounts on platforms Pacer cannot
+ * publish to. One query, whatever the number of references.
+ */
+export async function checkAccounts(tx: Tx, workspaceId: string, refs: AccountReference[]): Promise<FieldIssue[]> {
+  if (refs.length === 0) return [];
+  const ids = [...new Set(refs.map((r) => r.id))];
+  const rows = await tx`
+    select a.id, p.name as platform_name, p.enabled
+    from public.social_accounts a join public.platforms p on p.id = a.platform
+    where a.workspace_id = ${workspaceId} and a.id = any (${ids}::uuid[])`;
+  const known = new Map(rows.map((r) => [r.id as string, r]));
+  const issues: FieldIssue[] = [];
+  for (const ref of refs) {
+    const account = known.get(ref.id);
+    if (!account) {
+      issues.push({ path: ref.path, message: "There is no account with this id in this workspace." });
+    } else if (!account.enabled) {
+      issues.push({ path: ref.path, message: `Pacer cannot publish to ${account.platform_name} yet.` });
+    }
+  }
+  return issues;
+}
+
+/**
+ * Write the posts and their queue items (one per post × account) in one statement, as the user, so
+ * row level security checks every row. Returns the new posts' ids in the order given.
+ */
+export async function insertPosts(tx: Tx, workspaceId: string, posts: PostToQueue[]): Promise<{ postIds: string[]; items: number }> {
+  const rows = posts.map((p, ord) => ({
+    ord,
+    text: p.text,
+    media_urls: p.mediaUrls,
+    first_comment: p.firstComment,
+    destination: p.destination,
+    account_ids: p.accountIds,
+    priority: p.priority,
+    scheduled_for: p.scheduledFor,
+  }));
+  try {
+    // A post has no column to carry its input row's position, and its id is not ours to choose.
+    // Identical posts are interchangeable, so numbering each group of identical posts on both
+    // sides (input by position, inserted by id) pairs every input row with a post of its own.
+    const result = await tx`
+      with input as materialized (
+        select r.*, jsonb_build_array(r.text, r.media_urls, r.first_comment, r.destination) as content
+        from jsonb_to_recordset(${tx.json(rows as unknown as postgres.JSONValue)}) as r(
+          ord integer, text text, media_urls text[], first_comment text, destination text,
+          account_ids uuid[], priority smallint, scheduled_for timestamptz)
+      ),
+      new_posts as (
+        insert into public.posts (workspace_id, text, media_urls, first_comment, destination)
+        select ${workspaceId}, i.text, i.media_urls, i.first_comment, i.destination from input i order by i.ord
+        returning id, jsonb_build_array(text, media_urls, first_comment, destination) as content
+      ),
+      paired as (
+        select i.ord, i.account_ids, i.priority, coalesce(i.scheduled_for, now()) as scheduled_for, p.id as post_id
+        from (select i.*, row_number() over (partition by i.content order by i.ord) as k from input i) i
+        join (select p.*, row_number() over (partition by p.content order by p.id) as k from new_posts p) p
+          on p.content = i.content and p.k = i.k
+      ),
+      new_items as (
+        insert into public.queue_items (workspace_id, post_id, account_id, priority, scheduled_for, run_at)
+        select ${workspaceId}, x.post_id, a.account_id, x.priority, x.scheduled_for, x.scheduled_for
+        from paired x cross join lateral unnest(x.account_ids) with ordinality as a(account_id, n)
+        order by x.ord, a.n
+        returning 1
+      )
+      select (select array_agg(post_id order by ord) from paired) as post_ids,
+             (select count(*) from new_items)::integer as items`;
+    const postIds = (result[0].post_ids ?? []) as string[];
+    if (postIds.length !== posts.length) {
+      throw new Error(`paired ${postIds.length} of ${posts.length} new posts with their rows`);
+    }
+    return { postIds, items: result[0].items as number };
+  } catch (error) {
+    // An account removed between the check and the insert.
+    if ((error as { code?: string }).code === "23503") {
+      throw new PacerError(409, "account_removed", "An account was removed while these posts were being queued; nothing was queued. Send the request again.");
+    }
+    return fromDatabaseError(error);
+  }
+}

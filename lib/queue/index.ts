@@ -1,0 +1,350 @@
+// The posting queue as its users see it: add one post or thousands, read the counts and the latest
+// items, cancel, retry, and run the processor now. Every call acts as the user, under RLS.
+import { z } from "zod";
+import { asUser, db, type Tx, type UserClaims } from "@/lib/db";
+import { PacerError, fromDatabaseError, notFound, validationFailed, type FieldIssue } from "@/lib/api/errors";
+import { resolveWorkspaceId } from "@/lib/workspaces";
+import { processQueue } from "@/lib/engine/process";
+import { connectorFor } from "@/lib/connectors/registry";
+import { checkAccounts, insertPosts, type AccountReference, type PostToQueue } from "./enqueue";
+import {
+  MAX_BULK_ITEMS,
+  addInput,
+  bulkInput,
+  bulkRow,
+  cancelInput,
+  listInput,
+  processInput,
+  retryInput,
+  type BulkAddInput,
+  type AddToQueueInput,
+  type BulkRow,
+  type CancelQueueItemsInput,
+  type ListQueueItemsInput,
+  type RetryQueueItemsInput,
+} from "./input";
+import {
+  QUEUE_STATUSES,
+  emptyCounts,
+  type BulkResult,
+  type CancelResult,
+  type Post,
+  type QueueItem,
+  type QueueStatus,
+  type QueueStatusSummary,
+} from "./types";
+
+export * from "./types";
+export type { AddToQueueInput, BulkAddInput, BulkRowInput, CancelQueueItemsInput, ListQueueItemsInput, RetryQueueItemsInput } from "./input";
+
+const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
+
+function toQueueItem(r: Record<string, any>): QueueItem {
+  return {
+    id: Number(r.id),
+    postId: r.post_id,
+    text: r.text,
+    accountId: r.account_id,
+    handle: r.handle,
+    platform: r.platform,
+    status: r.status,
+    priority: r.priority,
+    scheduledFor: r.scheduled_for.toISOString(),
+    postedAt: iso(r.posted_at),
+    attempts: r.attempts,
+    lastError: r.last_error,
+    errorClass: r.error_class,
+    externalUrl: r.external_url,
+    cancelRequested: r.cancel_requested,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+  };
+}
+
+const ITEM_SELECT = `
+  select q.id, q.post_id, p.text, q.account_id, a.handle, a.platform, q.status, q.priority, q.scheduled_for,
+         q.posted_at, q.attempts, q.last_error, q.error_class, q.external_url, q.cancel_requested,
+         q.created_at, q.updated_at
+  from public.queue_items q
+  join public.posts p on p.id = q.post_id
+  join public.social_accounts a on a.id = q.account_id`;
+
+/** The workspace a call acts on, and a 403 unless the user's role there is at least `minRole`. */
+async function workspaceFor(tx: Tx, requested: string | null | undefined, minRole: "viewer" | "editor" | "admin", verb: string) {
+  const workspaceId = await resolveWorkspaceId(tx, requested);
+  if (minRole !== "viewer") {
+    const [r] = await tx`select private.has_role_on_workspace(${workspaceId}, ${minRole}) as ok`;
+    if (!r.ok) {
+      const who = minRole === "editor" ? "editors, admins and owners" : "admins and owners";
+      throw new PacerError(403, "forbidden", `Your role in this workspace does not allow you to ${verb}; ${who} can.`);
+    }
+  }
+  return workspaceId;
+}
+
+/** Queue-function errors: 403 for a weak role, 404 for ids not in the workspace, 409 for items in the wrong state. */
+function fromQueueError(error: unknown, ids: number[] = []): never {
+  const e = error as { code?: string; message?: string; hint?: string; detail?: string };
+  if (e?.code === "P0002") throw new PacerError(404, "not_found", e.message!);
+  if (e?.code === "P0001" && e.detail?.includes('"queue_item_conflict"')) {
+    const { items } = JSON.parse(e.detail) as { items: Array<{ id: number; status: string }> };
+    const issues = items.map((it) => ({
+      path: `ids.${ids.indexOf(Number(it.id))}`,
+      message: `Queue item ${it.id} is ${it.status.replace("_", " ")}.`,
+    }));
+    throw new PacerError(409, "queue_item_conflict", [e.message, e.hint].filter(Boolean).join(" "), issues);
+  }
+  return fromDatabaseError(error);
+}
+
+// ------------------------------------------------------------------------------------------------
+// Adding posts
+// ------------------------------------------------------------------------------------------------
+
+/** One post to one or more accounts → the post and its queue items (status pending). */
+export async function addToQueue(user: UserClaims, input: AddToQueueInput): Promise<{ post: Post; items: QueueItem[] }> {
+  const parsed = addInput.safeParse(input);
+  if (!parsed.success) throw validationFailed(parsed.error, "The post");
+  const a = parsed.data;
+
+  return asUser(user, async (tx) => {
+    const workspaceId = await workspaceFor(tx, a.workspaceId, "editor", "queue posts");
+    const issues = await checkAccounts(tx, workspaceId, a.accountIds.map((id, i) => ({ path: `accountIds.${i}`, id })));
+    if (issues.length) throw invalid(issues, "The post");
+
+    const { postIds } = await insertPosts(tx, workspaceId, [toPostToQueue(a, a.accountIds)]);
+    const [post] = await tx`
+      select id, workspace_id, text, media_urls, first_comment, destination, created_at
+      from public.posts where id = ${postIds[0]}`;
+    const items = await tx.unsafe(`${ITEM_SELECT} where q.post_id = $1 order by q.id`, [postIds[0]]);
+    return {
+      post: {
+        id: post.id,
+        workspaceId: post.workspace_id,
+        text: post.text,
+        mediaUrls: post.media_urls,
+        firstComment: post.first_comment,
+        destination: post.destination,
+        createdAt: post.created_at.toISOString(),
+      },
+      items: items.map(toQueueItem),
+    };
+  });
+}
+
+/**
+ * Up to 10,000 rows in one transaction. Every row is checked — shape in TypeScript, accounts in one
+ * query — and if any is bad the request is refused with every bad row listed and nothing written.
+ * `dryRun` checks only.
+ */
+export async function bulkAddToQueue(user: UserClaims, input: BulkAddInput): Promise<BulkResult> {
+  const envelope = bulkInput.safeParse(input);
+  if (!envelope.success) throw validationFailed(envelope.error, "The bulk request");
+  const { items: raw, dryRun = false, workspaceId: requested } = envelope.data;
+
+  const issues: FieldIssue[] = [];
+  const rows: Array<BulkRow | null> = raw.map((row, i) => {
+    const r = bulkRow.safeParse(row);
+    if (r.success) return r.data;
+    for (const issue of r.error.issues) {
+      issues.push({ path: ["items", i, ...issue.path].map(String).join("."), message: issue.message });
+    }
+    return null;
+  });
+  // Account ids are checked against the workspace even in rows with other faults, so one answer lists them all.
+  const refs = raw.flatMap((row, i) => accountReferences(row, i));
+  const itemCount = rows.reduce((n, r) => n + (r ? (r.accountIds?.length ?? 1) : 0), 0);
+  if (itemCount > MAX_BULK_ITEMS) {
+    issues.push({
+      path: "items",
+      message: `These rows would queue ${itemCount.toLocaleString("en")} posts; at most ${MAX_BULK_ITEMS.toLocaleString("en")} per request.`,
+    });
+  }
+
+  return asUser(user, async (tx) => {
+    const workspaceId = await workspaceFor(tx, requested, "editor", "queue posts");
+    issues.push(...(await checkAccounts(tx, workspaceId, refs)));
+    if (issues.length) throw invalid(sortByRow(issues), "The bulk request", raw.length);
+
+    const posts = (rows as BulkRow[]).map((r) => toPostToQueue(r, r.accountIds ?? [r.accountId!]));
+    if (dryRun) return { dryRun, accepted: posts.length, posts: posts.length, items: itemCount };
+    const written = await insertPosts(tx, workspaceId, posts);
+    return { dryRun, accepted: posts.length, posts: written.postIds.length, items: written.items };
+  });
+}
+
+function toPostToQueue(r: Omit<BulkRow, "accountId" | "accountIds">, accountIds: string[]): PostToQueue {
+  return {
+    text: r.text,
+    mediaUrls: r.mediaUrls ?? [],
+    firstComment: r.firstComment ?? null,
+    destination: r.destination ?? null,
+    accountIds,
+    priority: r.priority ?? 5,
+    scheduledFor: r.scheduledFor ?? null,
+  };
+}
+
+const uuid = z.uuid();
+
+/** The well-formed account ids a raw row names, with their paths. */
+function accountReferences(row: unknown, i: number): AccountReference[] {
+  if (typeof row !== "object" || row === null) return [];
+  const { accountId, accountIds } = row as { accountId?: unknown; accountIds?: unknown };
+  const refs: AccountReference[] = [];
+  if (typeof accountId === "string" && uuid.safeParse(accountId).success) refs.push({ path: `items.${i}.accountId`, id: accountId });
+  if (Array.isArray(accountIds)) {
+    accountIds.forEach((id, j) => {
+      if (typeof id === "string" && uuid.safeParse(id).success) refs.push({ path: `items.${i}.accountIds.${j}`, id });
+    });
+  }
+  return refs;
+}
+
+const rowOf = (path: string) => Number(path.split(".")[1] ?? -1);
+const sortByRow = (issues: FieldIssue[]) => issues.sort((a, b) => rowOf(a.path) - rowOf(b.path));
+
+function invalid(issues: FieldIssue[], what: string, rows?: number): PacerError {
+  const badRows = new Set(issues.map((i) => i.path.match(/^items\.(\d+)/)?.[1]).filter(Boolean)).size;
+  const head = issues.slice(0, 3).map((i) => `${i.path}: ${i.message}`).join("; ");
+  const more = issues.length > 3 ? `; and ${issues.length - 3} more (see issues)` : "";
+  const scope = rows !== undefined && badRows ? ` ${badRows} of ${rows} rows have problems; nothing was queued.` : "";
+  return new PacerError(400, "validation_failed", `${what} is not valid:${scope} ${head}${more}.`, issues);
+}
+
+// ------------------------------------------------------------------------------------------------
+// Reading the queue
+// ------------------------------------------------------------------------------------------------
+
+/**
+ * Counts by status and platform from the counter deltas (never a count over the items), the next
+ * due and oldest waiting times from two indexed min() reads.
+ */
+export function getQueueStatus(user: UserClaims, requestedWorkspaceId?: string | null): Promise<QueueStatusSummary> {
+  return asUser(user, async (tx) => {
+    const workspaceId = await resolveWorkspaceId(tx, requestedWorkspaceId);
+    const counters = await tx`select platform, status, n from private.queue_counts(${workspaceId})`;
+    const [times] = await tx`
+      select
+        (select min(q.run_at) from public.queue_items q
+          where q.workspace_id = ${workspaceId} and q.lease_id is null
+            and q.status in ('pending', 'rate_limited', 'verifying') and q.run_at < 'infinity') as next_due_at,
+        (select min(q.scheduled_for) from public.queue_items q
+          where q.workspace_id = ${workspaceId} and q.status in ('pending', 'rate_limited')) as oldest_pending_at`;
+
+    const counts = emptyCounts();
+    const byPlatform: Record<string, Record<QueueStatus, number>> = {};
+    for (const c of counters) {
+      const n = Number(c.n);
+      counts[c.status as QueueStatus] += n;
+      // '?' holds the items of accounts deleted since: in the totals, under no platform.
+      if (c.platform === "?" || n === 0) continue;
+      (byPlatform[c.platform] ??= emptyCounts())[c.status as QueueStatus] += n;
+    }
+    const total = QUEUE_STATUSES.reduce((sum, s) => sum + counts[s], 0);
+    const settled = counts.posted + counts.failed;
+    return {
+      workspaceId,
+      total,
+      counts,
+      successRate: settled ? counts.posted / settled : null,
+      nextDueAt: iso(times.next_due_at),
+      oldestPendingAt: iso(times.oldest_pending_at),
+      byPlatform,
+    };
+  });
+}
+
+/** The latest items, newest first (optionally of one status). */
+export async function listQueueItems(user: UserClaims, input: ListQueueItemsInput = {}): Promise<QueueItem[]> {
+  const parsed = listInput.safeParse(input);
+  if (!parsed.success) throw validationFailed(parsed.error, "The query");
+  const { workspaceId: requested, limit, status } = parsed.data;
+  return asUser(user, async (tx) => {
+    const workspaceId = await resolveWorkspaceId(tx, requested);
+    const rows = await tx.unsafe(
+      `${ITEM_SELECT}
+       where q.id = any (array(select private.latest_queue_item_ids($1, $2, $3)))
+       order by q.id desc`,
+      [workspaceId, status ?? null, limit],
+    );
+    return rows.map(toQueueItem);
+  });
+}
+
+// ------------------------------------------------------------------------------------------------
+// Changing items: cancel, retry (the state changes themselves live in SQL)
+// ------------------------------------------------------------------------------------------------
+
+/**
+ * Cancel by ids, or by filter (account, scheduled time range). Waiting items are cancelled at once;
+ * items mid-publish are marked cancel_requested and end cancelled unless the attempt in flight posted.
+ */
+export async function cancelQueueItems(user: UserClaims, input: CancelQueueItemsInput): Promise<CancelResult> {
+  const parsed = cancelInput.safeParse(input);
+  if (!parsed.success) throw validationFailed(parsed.error, "The cancel request");
+  const c = parsed.data;
+  return asUser(user, async (tx) => {
+    const workspaceId = await workspaceFor(tx, c.workspaceId, "editor", "cancel posts");
+    if (c.accountId) {
+      const [a] = await tx`select 1 from public.social_accounts where id = ${c.accountId} and workspace_id = ${workspaceId}`;
+      if (!a) throw notFound("Account");
+    }
+    try {
+      const [r] = await tx`
+        select * from private.cancel_queue_items(${workspaceId}, ${c.ids ?? null}::bigint[], ${c.accountId ?? null}::uuid,
+                                                 ${c.from ?? null}::timestamptz, ${c.to ?? null}::timestamptz)`;
+      return { cancelled: r.cancelled, cancelRequested: r.cancel_requested };
+    } catch (error) {
+      return fromQueueError(error, c.ids);
+    }
+  });
+}
+
+/** Send failed or needs_review items back to pending, due now: a person decided to try again. */
+export async function retryQueueItems(user: UserClaims, input: RetryQueueItemsInput): Promise<{ retried: number }> {
+  const parsed = retryInput.safeParse(input);
+  if (!parsed.success) throw validationFailed(parsed.error, "The retry request");
+  const r = parsed.data;
+  return asUser(user, async (tx) => {
+    const workspaceId = await workspaceFor(tx, r.workspaceId, "editor", "retry posts");
+    try {
+      const [row] = await tx`select private.retry_queue_items(${workspaceId}, ${r.ids}::bigint[]) as n`;
+      return { retried: row.n };
+    } catch (error) {
+      return fromQueueError(error, r.ids);
+    }
+  });
+}
+
+// ------------------------------------------------------------------------------------------------
+// Processing now
+// ------------------------------------------------------------------------------------------------
+
+/** How long a run started from the API may claim for; attempts in flight then finish (each ≤ the call timeout). */
+export const PROCESS_NOW_BUDGET_MS = 10_000;
+const PROCESS_NOW_CALL_TIMEOUT_MS = 10_000;
+
+/**
+ * Owners and admins: run the queue processor in this server process now, then return their
+ * workspace's status. The engine claims whatever is due (as the cron would), so the run's own
+ * figures, which span every workspace, are not returned.
+ */
+export async function processQueueNow(user: UserClaims, requestedWorkspaceId?: string | null): Promise<{ ran: true; status: QueueStatusSummary }> {
+  const workspaceId = await asUser(user, (tx) => workspaceFor(tx, requestedWorkspaceId, "admin", "run the queue now"));
+  await processQueue({
+    sql: db(),
+    worker: `api-${crypto.randomUUID().slice(0, 8)}`,
+    connectorFor: (platform) => connectorFor(platform, process.env),
+    budgetMs: PROCESS_NOW_BUDGET_MS,
+    callTimeoutMs: PROCESS_NOW_CALL_TIMEOUT_MS,
+  });
+  return { ran: true, status: await getQueueStatus(user, workspaceId) };
+}
+
+/** The process route's body (optional): `{ workspaceId? }`; 400 for anything else. */
+export function parseProcessRequest(input: unknown): { workspaceId?: string | null } {
+  const parsed = processInput.safeParse(input);
+  if (!parsed.success) throw validationFailed(parsed.error, "The request");
+  return parsed.data;
+}

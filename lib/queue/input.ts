@@ -1,0 +1,142 @@
+// What the queue's API accepts, as zod schemas: each message says what was wrong and what to send.
+import { z } from "zod";
+import { QUEUE_STATUSES } from "./types";
+
+export const MAX_ACCOUNTS_PER_POST = 100;
+/** Rows per bulk request, and queue items (rows × accounts) per bulk request. */
+export const MAX_BULK_ROWS = 10_000;
+export const MAX_BULK_ITEMS = 10_000;
+export const MAX_IDS = 10_000;
+
+// Postgres text holds neither NUL nor lone surrogates; refuse them here, with the field's name.
+const storable = (s: string) => s.isWellFormed() && !s.includes("\u0000");
+const STORABLE = "may not contain NUL characters or broken Unicode.";
+
+const text = z
+  .string("Write the post's text.")
+  .max(10_000, "A post has at most 10,000 characters.")
+  .refine((t) => t.trim().length > 0, "Write the post's text.")
+  .refine(storable, `The text ${STORABLE}`);
+
+const mediaUrls = z
+  .array(z.url({ protocol: /^https?$/, error: "Each media URL must be an http(s) URL." }), "mediaUrls must be a list of URLs.")
+  .max(20, "A post has at most 20 media URLs.");
+
+const firstComment = z
+  .string("firstComment must be text.")
+  .max(10_000, "A first comment has at most 10,000 characters.")
+  .refine(storable, `The first comment ${STORABLE}`);
+
+const destination = z
+  .string("destination must be text, e.g. a subreddit or group.")
+  .trim()
+  .min(1, "Leave destination out, or name the subreddit, group or channel.")
+  .max(200, "A destination has at most 200 characters.")
+  .refine(storable, `The destination ${STORABLE}`);
+
+const accountId = z.uuid("Give an account id (a UUID) from GET /api/accounts.");
+
+const accountIds = z
+  .array(accountId, "accountIds must be a list of account ids.")
+  .min(1, "Choose at least one account.")
+  .max(MAX_ACCOUNTS_PER_POST, `A post goes to at most ${MAX_ACCOUNTS_PER_POST} accounts per request.`)
+  .superRefine((ids, ctx) => {
+    const seen = new Set<string>();
+    ids.forEach((id, i) => {
+      if (seen.has(id)) ctx.addIssue({ code: "custom", path: [i], message: "This account is already listed." });
+      seen.add(id);
+    });
+  });
+
+const priority = z
+  .int("Priority is a whole number from 1 (lowest) to 10 (highest).")
+  .min(1, "Priority is a whole number from 1 (lowest) to 10 (highest).")
+  .max(10, "Priority is a whole number from 1 (lowest) to 10 (highest).");
+
+const scheduledFor = z.iso.datetime({
+  offset: true,
+  error: "scheduledFor must be an ISO 8601 time with a zone, e.g. 2026-12-01T09:30:00Z.",
+});
+
+const workspaceId = z.uuid("workspaceId must be a workspace id (a UUID).");
+
+const postFields = {
+  text,
+  mediaUrls: mediaUrls.optional(),
+  firstComment: firstComment.nullish(),
+  destination: destination.nullish(),
+  priority: priority.optional(),
+  scheduledFor: scheduledFor.optional(),
+};
+
+export const addInput = z.strictObject({ ...postFields, accountIds, workspaceId: workspaceId.nullish() });
+
+/** One bulk row: a post for one account (accountId) or several (accountIds). */
+export const bulkRow = z
+  .strictObject({ ...postFields, accountId: accountId.optional(), accountIds: accountIds.optional() })
+  .superRefine((row, ctx) => {
+    if ((row.accountId === undefined) === (row.accountIds === undefined)) {
+      ctx.addIssue({ code: "custom", path: ["accountId"], message: "Give accountId, or accountIds for several accounts (not both)." });
+    }
+  });
+
+/** The envelope only; rows are checked one by one so every bad row can be reported. */
+export const bulkInput = z.strictObject({
+  items: z
+    .array(z.unknown(), "items must be a list of posts.")
+    .min(1, "Send at least one item.")
+    .max(MAX_BULK_ROWS, `Send at most ${MAX_BULK_ROWS.toLocaleString("en")} items per request; split larger imports.`),
+  dryRun: z.boolean("dryRun must be true or false.").optional(),
+  workspaceId: workspaceId.nullish(),
+});
+
+// Lenient about other query parameters (cache busters and the like).
+export const listInput = z.object({
+  workspaceId: workspaceId.nullish(),
+  limit: z.coerce
+    .number("limit must be a number.")
+    .int("limit must be a whole number.")
+    .min(1, "limit is at least 1.")
+    .max(200, "limit is at most 200.")
+    .default(50),
+  status: z.enum(QUEUE_STATUSES, `status must be one of: ${QUEUE_STATUSES.join(", ")}.`).optional(),
+});
+
+const itemIds = z
+  .array(z.int("Queue item ids are whole numbers.").positive("Queue item ids are positive."), "ids must be a list of queue item ids.")
+  .min(1, "Send at least one id.")
+  .max(MAX_IDS, `Send at most ${MAX_IDS.toLocaleString("en")} ids per request.`);
+
+export const cancelInput = z
+  .strictObject({
+    ids: itemIds.optional(),
+    accountId: accountId.optional(),
+    from: scheduledFor.optional(),
+    to: scheduledFor.optional(),
+    workspaceId: workspaceId.nullish(),
+  })
+  .superRefine((c, ctx) => {
+    const filtered = c.accountId !== undefined || c.from !== undefined || c.to !== undefined;
+    if (c.ids && filtered) {
+      ctx.addIssue({ code: "custom", path: ["ids"], message: "Send ids, or a filter (accountId, from, to), not both." });
+    } else if (!c.ids && !filtered) {
+      ctx.addIssue({ code: "custom", path: ["ids"], message: "Send the ids to cancel, or a filter: accountId, from, to." });
+    }
+    if (c.from && c.to && Date.parse(c.from) >= Date.parse(c.to)) {
+      ctx.addIssue({ code: "custom", path: ["to"], message: "to must be later than from." });
+    }
+  });
+
+export const retryInput = z.strictObject({ ids: itemIds, workspaceId: workspaceId.nullish() });
+
+export const processInput = z.strictObject({ workspaceId: workspaceId.nullish() });
+
+export type BulkRow = z.infer<typeof bulkRow>;
+
+/** What callers send (before defaults); every function still validates at run time. */
+export type AddToQueueInput = z.input<typeof addInput>;
+export type BulkRowInput = z.input<typeof bulkRow>;
+export type BulkAddInput = Omit<z.input<typeof bulkInput>, "items"> & { items: BulkRowInput[] };
+export type ListQueueItemsInput = { workspaceId?: string | null; limit?: number | string; status?: string };
+export type CancelQueueItemsInput = z.input<typeof cancelInput>;
+export type RetryQueueItemsInput = z.input<typeof retryInput>;
