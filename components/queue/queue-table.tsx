@@ -107,6 +107,11 @@ function QueueRow({ item }: { item: QueueItem }) {
       <TableCell className="tabular-nums">{item.priority}</TableCell>
       <TableCell>
         <Time at={item.scheduledFor} />
+        {item.nextAttemptAt && item.nextAttemptAt !== item.scheduledFor ? (
+          <span className="block text-xs text-muted-foreground">
+            next try <Time at={item.nextAttemptAt} />
+          </span>
+        ) : null}
       </TableCell>
       <TableCell>
         {item.postedAt ? (

@@ -50,6 +50,7 @@ function toQueueItem(r: Record<string, any>): QueueItem {
     status: r.status,
     priority: r.priority,
     scheduledFor: r.scheduled_for.toISOString(),
+    nextAttemptAt: r.next_attempt_at ? r.next_attempt_at.toISOString() : null,
     postedAt: iso(r.posted_at),
     attempts: r.attempts,
     lastError: r.last_error,
@@ -63,6 +64,8 @@ function toQueueItem(r: Record<string, any>): QueueItem {
 
 const ITEM_SELECT = `
   select q.id, q.post_id, p.text, q.account_id, a.handle, a.platform, q.status, q.priority, q.scheduled_for,
+         case when q.status in ('pending', 'rate_limited', 'verifying') and q.lease_id is null and isfinite(q.run_at)
+              then q.run_at end as next_attempt_at,
          q.posted_at, q.attempts, q.last_error, q.error_class, q.external_url, q.cancel_requested,
          q.created_at, q.updated_at
   from public.queue_items q

@@ -25,6 +25,9 @@ export interface QueueItem {
   status: QueueStatus;
   priority: number;
   scheduledFor: string;
+  /** When a waiting item is next tried (a backoff, a rate-limit wait); null when it is not waiting on
+   *  a time (finished, in flight, or held until its account is resumed). */
+  nextAttemptAt: string | null;
   postedAt: string | null;
   attempts: number;
   lastError: string | null;

@@ -365,7 +365,7 @@ describe("the latest items", () => {
     expect(items.map((i: QueueItem) => i.text)).toEqual(["third", "second"]);
     expect(items[0]).toMatchObject({ handle: accounts[0].handle, platform: "sandbox", status: "pending", accountId: accounts[0].id, cancelRequested: false });
     expect(Object.keys(items[0]).sort()).toEqual(
-      ["id", "postId", "text", "accountId", "handle", "platform", "status", "priority", "scheduledFor", "postedAt", "attempts",
+      ["id", "postId", "text", "accountId", "handle", "platform", "status", "priority", "scheduledFor", "nextAttemptAt", "postedAt", "attempts",
        "lastError", "errorClass", "externalUrl", "cancelRequested", "createdAt", "updatedAt"].sort(),
     );
 
@@ -373,6 +373,18 @@ describe("the latest items", () => {
     const cancelled = await (await get(itemsRoute.GET, user, "?status=cancelled")).json();
     expect(cancelled.items.map((i: QueueItem) => i.text)).toEqual(["second"]);
     expect((await (await get(itemsRoute.GET, user, "?status=failed")).json()).items).toEqual([]);
+  });
+
+  it("say when a waiting item is next tried, and nothing for one held by its paused account", async () => {
+    const { user, accounts } = await tenant("q-next", 2);
+    const waiting = await addPost(user, { text: "later", accountIds: [accounts[0].id] });
+    await sql`update public.social_accounts set state = 'paused' where id = ${accounts[1].id}`;
+    const held = await addPost(user, { text: "held", accountIds: [accounts[1].id] });
+    await sql`update public.queue_items set run_at = 'infinity' where id = ${held.items[0].id}`;
+    const { items } = await (await get(itemsRoute.GET, user)).json();
+    const byText = Object.fromEntries(items.map((i: QueueItem) => [i.text, i]));
+    expect(byText.later.nextAttemptAt).toBe(waiting.items[0].scheduledFor);
+    expect(byText.held.nextAttemptAt).toBeNull();
   });
 
   it("explain a bad limit or status with their paths", async () => {
