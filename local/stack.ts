@@ -76,6 +76,11 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
       PACER_SANDBOX_URL: sandbox.url,
       // What the scheduler (pg_cron on Supabase) presents to scheduled functions.
       PACER_CRON_SECRET: keys.secretKey,
+      // Billing without a Stripe account (docs/billing.md): plan changes are simulated and sent, signed
+      // with this secret, through the real webhook route. Setting STRIPE_SECRET_KEY switches to Stripe.
+      ...(process.env.STRIPE_SECRET_KEY
+        ? {}
+        : { PACER_BILLING_MODE: "local", STRIPE_WEBHOOK_SECRET: `whsec_local_${keys.secretKey.slice("sb_secret_".length)}` }),
     };
     const gateway = await startGateway({
       port: opts.gatewayPort,

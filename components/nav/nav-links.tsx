@@ -2,13 +2,14 @@
 // The dashboard's navigation links; the current page is marked with aria-current.
 import Link from "next/link";
 import { usePathname } from "next/navigation";
-import { Clock, LayoutDashboard, Users } from "lucide-react";
+import { Clock, CreditCard, LayoutDashboard, Users } from "lucide-react";
 import { cn } from "@/components/ui/cn";
 
 const links = [
   { href: "/dashboard", label: "Dashboard", icon: LayoutDashboard },
   { href: "/dashboard/queue", label: "Queue", icon: Clock },
   { href: "/dashboard/accounts", label: "Accounts", icon: Users },
+  { href: "/dashboard/billing", label: "Billing", icon: CreditCard },
 ] as const;
 
 export function NavLinks() {

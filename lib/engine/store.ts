@@ -110,10 +110,12 @@ export async function recoverExpiredLeases(sql: Sql, limit = 1000): Promise<numb
   return row.n as number;
 }
 
-/** Housekeeping a processing run does on the side: fold counter deltas, prune old ledger rows. */
+/** Housekeeping a processing run does on the side: fold counter deltas, prune old ledger rows, end billing grace. */
 export async function tidyUp(sql: Sql): Promise<void> {
   await asWorker(sql, async (tx) => {
     await tx`select private.compact_queue_counters()`;
     await tx`select private.prune_rate_limit_ledger()`;
+    // A past-due subscription's grace period ends on time even when Stripe sends nothing more.
+    await tx`select private.expire_billing_grace()`;
   });
 }

@@ -94,6 +94,7 @@ describe("tenant isolation in SQL, acting as another signed-in user", () => {
         ["queue_items", "workspace_id"],
         ["posting_history", "workspace_id"],
         ["workspace_rate_limits", "workspace_id"],
+        ["subscriptions", "workspace_id"],
       ]) {
         const rows = await tx.unsafe(`select 1 from public.${table} where ${column} = $1`, [a.workspaceId]);
         expect(rows.length, table).toBe(0);

@@ -1,0 +1,8 @@
+// GET: the workspace's plan, subscription, the plans it can move to and the accounts its plan paused.
+import { withUser } from "@/lib/api/handler";
+import { getBillingOverview } from "@/lib/billing/overview";
+
+export const GET = withUser(async (request, user) => {
+  const workspaceId = new URL(request.url).searchParams.get("workspaceId");
+  return Response.json(await getBillingOverview(user, workspaceId));
+});

@@ -1,0 +1,42 @@
+// How billing amounts, dates, statuses and plan features read on screen.
+import type { SubscriptionSummary } from "@/lib/billing/overview";
+
+const usd = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
+const day = new Intl.DateTimeFormat("en", { dateStyle: "medium" });
+
+export const formatPrice = (cents: number) => (cents === 0 ? "$0" : `${usd.format(cents / 100)}/month`);
+
+export const formatDay = (iso: string) => day.format(new Date(iso));
+
+const statuses: Record<string, string> = {
+  active: "Active",
+  trialing: "Trial",
+  past_due: "Payment failed",
+  unpaid: "Unpaid",
+  canceled: "Canceled",
+  incomplete: "Awaiting payment",
+  incomplete_expired: "Checkout expired",
+  paused: "Paused",
+};
+
+export const statusLabel = (status: string) => statuses[status] ?? status;
+
+/** The sentence under the plan name: when it renews, ends, or what happened to it. */
+export function subscriptionLine(s: SubscriptionSummary | null, planIsDefault: boolean): string {
+  if (!s || (planIsDefault && !["active", "trialing", "past_due", "unpaid"].includes(s.status))) {
+    return "No subscription: the default plan, free of charge.";
+  }
+  if (s.status === "past_due" && s.graceEndsAt) return `Payment failed: the plan holds until ${formatDay(s.graceEndsAt)}.`;
+  if (s.cancelAtPeriodEnd && s.currentPeriodEnd) return `Cancels on ${formatDay(s.currentPeriodEnd)}.`;
+  if (s.currentPeriodEnd && (s.status === "active" || s.status === "trialing")) return `Renews on ${formatDay(s.currentPeriodEnd)}.`;
+  return statusLabel(s.status);
+}
+
+const features: Record<string, string> = {
+  bulk_import: "Bulk import (CSV)",
+  api_access: "HTTP API",
+  health_auto_pause: "Automatic pause of at-risk accounts",
+  priority_support: "Priority support",
+};
+
+export const featureLabel = (key: string) => features[key] ?? key.replaceAll("_", " ");
