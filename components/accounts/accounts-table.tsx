@@ -132,6 +132,10 @@ function AccountRow({ account }: { account: Account }) {
       <TableCell>{platformName(account.platform)}</TableCell>
       <TableCell>
         <Badge variant={state.variant}>{state.label}</Badge>
+        {/* Why an account that cannot publish is stopped (plan limit, expired token, restriction). */}
+        {account.lastError && account.state !== "active" && account.state !== "connected" ? (
+          <p className="mt-1 max-w-64 text-xs text-muted-foreground">{account.lastError}</p>
+        ) : null}
       </TableCell>
       <TableCell>
         {account.healthScore}

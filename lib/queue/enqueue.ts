@@ -63,40 +63,31 @@ export async function insertPosts(tx: Tx, workspaceId: string, posts: PostToQueu
     scheduled_for: p.scheduledFor,
   }));
   try {
-    // A post has no column to carry its input row's position, and its id is not ours to choose.
-    // Identical posts are interchangeable, so numbering each group of identical posts on both
-    // sides (input by position, inserted by id) pairs every input row with a post of its own.
+    // Each row's post id is made first, so its queue items can reference it in the same statement.
     const result = await tx`
       with input as materialized (
-        select r.*, jsonb_build_array(r.text, r.media_urls, r.first_comment, r.destination) as content
+        select gen_random_uuid() as post_id, r.*
         from jsonb_to_recordset(${tx.json(rows as unknown as postgres.JSONValue)}) as r(
           ord integer, text text, media_urls text[], first_comment text, destination text,
           account_ids uuid[], priority smallint, scheduled_for timestamptz)
       ),
       new_posts as (
-        insert into public.posts (workspace_id, text, media_urls, first_comment, destination)
-        select ${workspaceId}, i.text, i.media_urls, i.first_comment, i.destination from input i order by i.ord
-        returning id, jsonb_build_array(text, media_urls, first_comment, destination) as content
-      ),
-      paired as (
-        select i.ord, i.account_ids, i.priority, coalesce(i.scheduled_for, now()) as scheduled_for, p.id as post_id
-        from (select i.*, row_number() over (partition by i.content order by i.ord) as k from input i) i
-        join (select p.*, row_number() over (partition by p.content order by p.id) as k from new_posts p) p
-          on p.content = i.content and p.k = i.k
+        insert into public.posts (id, workspace_id, text, media_urls, first_comment, destination)
+        select i.post_id, ${workspaceId}, i.text, i.media_urls, i.first_comment, i.destination from input i order by i.ord
+        returning 1
       ),
       new_items as (
         insert into public.queue_items (workspace_id, post_id, account_id, priority, scheduled_for, run_at)
-        select ${workspaceId}, x.post_id, a.account_id, x.priority, x.scheduled_for, x.scheduled_for
-        from paired x cross join lateral unnest(x.account_ids) with ordinality as a(account_id, n)
-        order by x.ord, a.n
+        select ${workspaceId}, i.post_id, a.account_id, i.priority, coalesce(i.scheduled_for, now()), coalesce(i.scheduled_for, now())
+        from input i cross join lateral unnest(i.account_ids) with ordinality as a(account_id, n)
+        order by i.ord, a.n
         returning 1
       )
-      select (select array_agg(post_id order by ord) from paired) as post_ids,
+      select (select array_agg(post_id order by ord) from input) as post_ids,
+             (select count(*) from new_posts)::integer as posts,
              (select count(*) from new_items)::integer as items`;
     const postIds = (result[0].post_ids ?? []) as string[];
-    if (postIds.length !== posts.length) {
-      throw new Error(`paired ${postIds.length} of ${posts.length} new posts with their rows`);
-    }
+    if (result[0].posts !== posts.length) throw new Error(`wrote ${result[0].posts} of ${posts.length} posts`);
     return { postIds, items: result[0].items as number };
   } catch (error) {
     // An account removed between the check and the insert.

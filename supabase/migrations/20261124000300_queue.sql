@@ -652,7 +652,8 @@ revoke all on public.posts, public.queue_items, public.posting_history, public.r
               public.workspace_rate_limits from anon, authenticated;
 grant select on public.posts, public.queue_items, public.posting_history, public.rate_limit_policies,
                 public.workspace_rate_limits to authenticated;
-grant insert (workspace_id, text, media_urls, first_comment, destination) on public.posts to authenticated;
+-- The id too: a bulk request makes its posts' ids first, to reference them from their queue items.
+grant insert (id, workspace_id, text, media_urls, first_comment, destination) on public.posts to authenticated;
 -- Queue items enter as pending; every later state change goes through the functions above.
 grant insert (workspace_id, post_id, account_id, priority, scheduled_for, run_at) on public.queue_items to authenticated;
 grant update (per_hour, per_day, min_gap_ms), delete on public.workspace_rate_limits to authenticated;
