@@ -47,11 +47,29 @@ export interface AttemptResult {
   worker: string;
 }
 
-function asWorker<T>(sql: Sql, fn: (tx: postgres.TransactionSql) => Promise<T>): Promise<T> {
-  return sql.begin(async (tx) => {
-    await tx`select set_config('role', 'pacer_worker', true)`;
-    return fn(tx);
-  }) as Promise<T>;
+/**
+ * Run `statement` as `pacer_worker` in one round trip: `set local role` and the statement travel as
+ * one multi-statement query, which Postgres runs as one implicit transaction (so the role ends with
+ * it, as a transaction pooler needs). Unlike `sql.begin`, a single query survives a connection that
+ * drops mid-way as a plain rejection: postgres.js 3.4 crashes the process from a rollback written
+ * to a closed socket (porsager/postgres#1066, #1154). A multi-statement query takes no parameters,
+ * so values are inlined with `literal` and `integer`.
+ */
+async function asWorker(sql: Sql, statement: string): Promise<postgres.Row[]> {
+  const results = (await sql.unsafe(`set local role pacer_worker; ${statement}`)) as unknown as postgres.Row[][];
+  return results[1];
+}
+
+/** A dollar-quoted literal whose tag cannot occur in the value, whatever the value holds. */
+function literal(value: string): string {
+  let tag = "$pacer$";
+  while (value.includes(tag)) tag = `$pacer${Math.random().toString(36).slice(2, 8)}$`;
+  return `${tag}${value}${tag}`;
+}
+
+function integer(value: number): string {
+  if (!Number.isSafeInteger(value)) throw new Error(`expected an integer, got ${value}`);
+  return String(value);
 }
 
 export async function claimDuePosts(
@@ -60,7 +78,7 @@ export async function claimDuePosts(
 ): Promise<ClaimedItem[]> {
   const rows = await asWorker(
     sql,
-    (tx) => tx`select * from private.claim_due_posts(${opts.worker}, ${opts.limit}, ${opts.leaseSeconds})`,
+    `select * from private.claim_due_posts(${literal(opts.worker)}, ${integer(opts.limit)}, ${integer(opts.leaseSeconds)})`,
   );
   return rows.map((r) => ({
     id: Number(r.id),
@@ -100,22 +118,21 @@ export async function recordOutcomes(sql: Sql, results: AttemptResult[]): Promis
     latency_ms: r.latencyMs,
     worker: r.worker,
   }));
-  const rows = await asWorker(sql, (tx) => tx`select * from private.record_outcomes(${tx.json(payload)})`);
+  const rows = await asWorker(sql, `select * from private.record_outcomes(${literal(JSON.stringify(payload))}::jsonb)`);
   return new Map(rows.map((r) => [Number(r.id), r.applied as boolean]));
 }
 
 /** Send items whose worker stopped mid-attempt to verification. Returns how many. */
 export async function recoverExpiredLeases(sql: Sql, limit = 1000): Promise<number> {
-  const [row] = await asWorker(sql, (tx) => tx`select private.recover_expired_leases(${limit}) as n`);
+  const [row] = await asWorker(sql, `select private.recover_expired_leases(${integer(limit)}) as n`);
   return row.n as number;
 }
 
 /** Housekeeping a processing run does on the side: fold counter deltas, prune old ledger rows, end billing grace. */
 export async function tidyUp(sql: Sql): Promise<void> {
-  await asWorker(sql, async (tx) => {
-    await tx`select private.compact_queue_counters()`;
-    await tx`select private.prune_rate_limit_ledger()`;
-    // A past-due subscription's grace period ends on time even when Stripe sends nothing more.
-    await tx`select private.expire_billing_grace()`;
-  });
+  // The last also ends a past-due subscription's grace period on time, even when Stripe sends nothing more.
+  await asWorker(
+    sql,
+    "select private.compact_queue_counters(), private.prune_rate_limit_ledger(), private.expire_billing_grace()",
+  );
 }

@@ -312,6 +312,8 @@ begin
   perform pg_advisory_xact_lock(hashtextextended(x.account_id::text || '/' || x.action, 0))
   from (select distinct q.account_id, q.action from public.queue_items q
         where q.id = any (v_ids) and q.status <> 'verifying' order by 1, 2) x;
+  -- Budgets are judged, and recorded, as of now: waiting for a lock may have taken a while.
+  v_now := clock_timestamp();
 
   -- 3. Per account and action: how many of its candidates may go now, and when the rest may.
   --    Usage comes from the persisted ledger, so a restart never resets a window.
@@ -595,6 +597,10 @@ create function private.release_resumed_account() returns trigger
 language plpgsql security definer set search_path = ''
 as $$
 begin
+  -- The claim's per-account locks, in the claim's order: a claim that read the account as paused
+  -- commits its parking first, so this sees (and releases) every item it parked.
+  perform pg_advisory_xact_lock(hashtextextended(new.id::text || '/' || p.action, 0))
+  from (select distinct action from public.rate_limit_policies order by 1) p;
   update public.queue_items q set run_at = greatest(q.scheduled_for, now()), last_error = null
   where q.account_id = new.id and q.status in ('pending', 'rate_limited') and q.run_at = 'infinity';
   return null;

@@ -1,0 +1,252 @@
+// The chaos test's world: its size and engine settings, the faults the sandbox injects (each at a
+// known share of publish requests), and the users, workspaces, limits, accounts and posts it queues.
+import postgres from "postgres";
+import { randomUUID } from "node:crypto";
+import type { Faults } from "../../local/sandbox/index.ts";
+import type { SandboxNetwork } from "../../local/sandbox/network.ts";
+import { makeWorkspace } from "./database.ts";
+
+export type Sql = postgres.Sql;
+
+/** Sizes and engine settings; PACER_CHAOS_POSTS / PACER_CHAOS_ACCOUNTS scale the run up. */
+export function chaosConfig(env: Record<string, string | undefined> = process.env) {
+  const posts = Number(env.PACER_CHAOS_POSTS ?? 1000);
+  const accounts = Number(env.PACER_CHAOS_ACCOUNTS ?? 50);
+  return {
+    posts,
+    accounts,
+    workers: 3,
+    /** Engine settings handed to every worker process. */
+    engine: {
+      concurrency: 32,
+      batchSize: 16,
+      leaseSeconds: 4,
+      callTimeoutMs: 1000,
+      // Longer than the call timeout and than any latency before the sandbox stores a post, so a
+      // verification never runs before a late write could land.
+      verifyDelayMs: 1500,
+      retryBaseMs: 100,
+      retryMax: 6,
+    },
+    /** The sandbox's delay before answering every request, and how long a hung response hangs. */
+    latency: { ms: 30, jitterMs: 25 },
+    hangMs: 1500,
+    /** Each fault's share of the publish requests that reach the fault checks. */
+    faultShare: 0.08,
+    /** Share of posts that name a destination (only those can be refused by one). */
+    withDestination: 0.75,
+    /** Every tenth account is never reconnected once it parks: its remaining items must stay parked. */
+    abandoned: (index: number) => index % 10 === 9,
+    /** How long the operator waits before reconnecting or reviewing a parked account. */
+    resumeAfterMs: [500, 1500] as const,
+    /** Share of items the operator cancels while the run is under way. */
+    cancelShare: 0.02,
+    /** A worker is SIGKILLed every this many ms (one at random) and started again at once. */
+    killEveryMs: [1000, 3000] as const,
+    /** Postgres restarts once, when this share of the items has settled. */
+    restartAtSettled: 0.4,
+    restartDownMs: 1000,
+    /** Give up (and fail) after this long. */
+    timeoutMs: Number(env.PACER_CHAOS_TIMEOUT_MS ?? Math.max(240_000, posts * 120)),
+    seed: Number(env.PACER_CHAOS_SEED ?? 20261124),
+  };
+}
+export type ChaosConfig = ReturnType<typeof chaosConfig>;
+
+/** The faults a publish request meets, in the order the sandbox rolls them (local/sandbox/routes.ts). */
+export const FAULT_KINDS = [
+  "token_expired",
+  "restricted",
+  "destination_rejected",
+  "duplicate_content",
+  "error_before_commit",
+  "reset_before_commit",
+  "error_after_commit",
+  "reset_after_commit",
+  "hang_after_commit",
+] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/**
+ * Each roll only happens when the earlier ones did not fire, so a fault's own probability is its
+ * target share divided by the share of requests that still reach it. Every probability is made
+ * distinct, so a fired roll can be told apart by its probability alone.
+ */
+export function faultProbabilities(share: number, withDestination: number): Record<FaultKind, number> {
+  let reachWith = 1; // a request for a post with a destination, still unrefused
+  let reachWithout = 1;
+  const used = new Set<number>();
+  const p = {} as Record<FaultKind, number>;
+  for (const kind of FAULT_KINDS) {
+    const reach = kind === "destination_rejected" ? withDestination * reachWith : withDestination * reachWith + (1 - withDestination) * reachWithout;
+    let q = Math.ceil((share / reach) * 1e4) / 1e4;
+    while (used.has(q)) q += 1e-6;
+    used.add(q);
+    p[kind] = q;
+    reachWith *= 1 - q;
+    if (kind !== "destination_rejected") reachWithout *= 1 - q;
+  }
+  return p;
+}
+
+export function sandboxFaults(config: ChaosConfig): Faults {
+  const p = faultProbabilities(config.faultShare, config.withDestination);
+  return {
+    latency: config.latency,
+    token_expired: p.token_expired,
+    restricted: p.restricted,
+    destination_rejected: p.destination_rejected,
+    duplicate_content: p.duplicate_content,
+    error_before_commit: p.error_before_commit,
+    reset_before_commit: p.reset_before_commit,
+    error_after_commit: p.error_after_commit,
+    reset_after_commit: p.reset_after_commit,
+    hang_after_commit: { p: p.hang_after_commit, ms: config.hangMs },
+  };
+}
+
+/** Counts every fault the sandbox fires, and the publish requests that reached the fault checks. */
+export function countFaults(network: SandboxNetwork, config: ChaosConfig) {
+  const p = faultProbabilities(config.faultShare, config.withDestination);
+  const kindOf = new Map<number, FaultKind>(FAULT_KINDS.map((k) => [p[k], k]));
+  const fired = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
+  const counts = { requests: 0, fired };
+  const roll = network.roll.bind(network);
+  network.roll = (q: number | undefined) => {
+    const kind = q === undefined ? undefined : kindOf.get(q);
+    if (kind === "token_expired") counts.requests++; // the first check every publish request meets
+    const hit = roll(q);
+    if (hit && kind) fired[kind]++;
+    return hit;
+  };
+  return counts;
+}
+
+/**
+ * Three workspaces, so each kind of limit binds somewhere:
+ * - steady: a minimum gap between an account's posts, the hourly cap far away;
+ * - window: an hourly cap whose window is full when the run starts (an earlier hour's posts in the
+ *   ledger, as a restart would find them) and opens one slot at a time as those age out;
+ * - capped: an hourly cap lower than each account's posts, so every account hits it in the run and
+ *   its remaining items wait for the next hour.
+ */
+export interface LimitGroup {
+  name: "steady" | "window" | "capped";
+  workspaceId: string;
+  /** The workspace's owner, who cancels posts through the same function the API calls. */
+  ownerId: string;
+  perHour: number;
+  minGapMs: number;
+}
+
+export interface ChaosAccount {
+  id: string;
+  handle: string;
+  index: number;
+  group: LimitGroup;
+  abandoned: boolean;
+  /** Ledger rows written before the run (the window group's earlier hour). */
+  earlier: Date[];
+}
+
+export interface World {
+  groups: LimitGroup[];
+  accounts: ChaosAccount[];
+  accountById: Map<string, ChaosAccount>;
+  workspaceIds: string[];
+  items: number;
+}
+
+// The window group's earlier hour ages out across this stretch of the run (from when the world is built):
+// it starts once the workers are up, one slot at a time, each slot more than the minimum gap apart.
+const WINDOW_OPENS_MS = [6000, 26000] as const;
+
+export async function buildWorld(sql: Sql, config: ChaosConfig, random: () => number): Promise<World> {
+  const capped = Math.max(2, Math.round(config.accounts * 0.15));
+  const windowed = Math.max(2, Math.round(config.accounts * 0.15));
+  const perAccount = Math.ceil(config.posts / config.accounts);
+  const groups: LimitGroup[] = [];
+  for (const [name, perHour, minGapMs] of [
+    ["steady", 3600, 300],
+    // Far more than an account's claims once the earlier hour has aged out, so only that binds.
+    ["window", Math.max(80, perAccount * 5), 100],
+    // Lower than any account's share of the posts, so each one reaches it.
+    ["capped", Math.max(2, Math.floor(perAccount / 2)), 100],
+  ] as const) {
+    const { workspaceId, ownerId } = await makeWorkspace(sql, `chaos-${name}`); // on Ultra, so 200 accounts fit
+    await sql`insert into public.workspace_rate_limits (workspace_id, platform, action, per_hour, min_gap_ms)
+              values (${workspaceId}, 'sandbox', 'post', ${perHour}, ${minGapMs})`;
+    groups.push({ name, workspaceId, ownerId, perHour, minGapMs });
+  }
+
+  const accounts: ChaosAccount[] = [];
+  const now = Date.now();
+  for (let index = 0; index < config.accounts; index++) {
+    const group = index < capped ? groups[2] : index < capped + windowed ? groups[1] : groups[0];
+    const handle = `chaos_${index}`;
+    const [a] = await sql`insert into public.social_accounts (workspace_id, platform, handle, display_name)
+                          values (${group.workspaceId}, 'sandbox', ${handle}, ${`Chaos ${index}`}) returning id`;
+    accounts.push({ id: a.id, handle, index, group, abandoned: config.abandoned(index), earlier: [] });
+  }
+
+  // One post per queue item, spread evenly over the accounts; most due now, some a little later.
+  const rows = Array.from({ length: config.posts }, (_, i) => {
+    const account = accounts[i % accounts.length];
+    const offsetMs = random() < 0.2 ? random() * 8000 : -random() * 5000;
+    return {
+      workspace_id: account.group.workspaceId,
+      account_id: account.id,
+      text: `chaos post ${i} for @${account.handle} (${randomUUID().slice(0, 8)})`,
+      destination: random() < config.withDestination ? `c/channel-${i % 7}` : null,
+      // The window group's posts are urgent, so they are claimed as soon as a slot opens, however busy the queue.
+      priority: account.group.name === "window" ? 10 : 1 + Math.floor(random() * 10),
+      at: new Date(now + offsetMs).toISOString(),
+    };
+  });
+  await sql`
+    with input as (
+      select * from jsonb_to_recordset(${sql.json(rows)}) as x(workspace_id uuid, account_id uuid, text text,
+        destination text, priority smallint, at timestamptz)
+    ),
+    made as (
+      insert into public.posts (id, workspace_id, text, destination)
+      select gen_random_uuid(), workspace_id, text, destination from input
+      returning id, workspace_id, text
+    )
+    insert into public.queue_items (workspace_id, post_id, account_id, priority, scheduled_for, run_at)
+    select i.workspace_id, m.id, i.account_id, i.priority, i.at, i.at
+    from input i join made m on m.text = i.text`;
+
+  // Last, so the window opens as the run starts: the window group's earlier hour, full to its cap.
+  const opensFrom = Date.now();
+  const [from, to] = WINDOW_OPENS_MS;
+  for (const account of accounts.filter((a) => a.group.name === "window")) {
+    const { perHour } = account.group;
+    account.earlier = Array.from({ length: perHour }, (_, k) => new Date(opensFrom - 3_600_000 + from + ((to - from) * k) / perHour));
+  }
+  const earlier = accounts.flatMap((a) => a.earlier.map((at) => ({ account_id: a.id, at: at.toISOString() })));
+  await sql`insert into private.rate_limit_ledger (account_id, action, at)
+            select account_id, 'post', at from jsonb_to_recordset(${sql.json(earlier)}) as x(account_id uuid, at timestamptz)`;
+
+  return {
+    groups,
+    accounts,
+    accountById: new Map(accounts.map((a) => [a.id, a])),
+    workspaceIds: groups.map((g) => g.workspaceId),
+    items: config.posts,
+  };
+}
+
+/** mulberry32, so the scene's own choices (priorities, kills, cancels) replay from the seed. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export const between = (random: () => number, [lo, hi]: readonly [number, number]) => lo + random() * (hi - lo);
