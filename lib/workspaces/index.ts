@@ -1,14 +1,7 @@
-// Workspaces a user belongs to, which one a request acts on, and its usage against the plan's limit.
+// Which workspace a request acts on, and its usage against the plan's limit.
 import { z } from "zod";
 import { asUser, type Tx, type UserClaims } from "@/lib/db";
 import { notFound } from "@/lib/api/errors";
-
-export interface Workspace {
-  id: string;
-  name: string;
-  personal: boolean;
-  role: "owner" | "admin" | "editor" | "viewer";
-}
 
 export interface Usage {
   workspaceId: string;
@@ -39,17 +32,6 @@ export async function resolveWorkspaceId(tx: Tx, requested?: string | null): Pro
     limit 1`;
   if (!row) throw notFound("A workspace for this user");
   return row.id;
-}
-
-export function listWorkspaces(user: UserClaims): Promise<Workspace[]> {
-  return asUser(user, async (tx) => {
-    const rows = await tx`
-      select w.id, w.name, w.personal, m.role
-      from public.workspaces w
-      join public.workspace_members m on m.workspace_id = w.id and m.user_id = (select auth.uid())
-      order by w.created_at`;
-    return rows.map((r) => ({ id: r.id, name: r.name, personal: r.personal, role: r.role }));
-  });
 }
 
 export function getUsage(user: UserClaims, requestedWorkspaceId?: string | null): Promise<Usage> {
