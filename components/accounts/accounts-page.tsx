@@ -1,13 +1,12 @@
 "use client";
 // The accounts page's live content: plan usage, the add-account form and the accounts table, kept fresh by TanStack Query.
 import { useQuery } from "@tanstack/react-query";
-import { CircleAlert } from "lucide-react";
-import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { AccountsTable } from "./accounts-table";
 import { AddAccountForm } from "./add-account-form";
 import { accountsQuery, usageQuery } from "./queries";
 import { UsageCard } from "./usage-card";
+import { LoadState } from "@/components/ui/load-state";
 
 export function AccountsPage() {
   const accounts = useQuery(accountsQuery);
@@ -40,19 +39,3 @@ export function AccountsPage() {
   );
 }
 
-function LoadState({ what, error }: { what: string; error: Error | null }) {
-  if (!error) {
-    return (
-      <p className="text-sm text-muted-foreground" role="status">
-        Loading {what}…
-      </p>
-    );
-  }
-  return (
-    <Alert variant="destructive">
-      <CircleAlert aria-hidden />
-      <AlertTitle>Could not load {what}</AlertTitle>
-      <AlertDescription>{error.message}</AlertDescription>
-    </Alert>
-  );
-}

@@ -2,15 +2,7 @@
 import { queryOptions, useQueryClient } from "@tanstack/react-query";
 import type { Account } from "@/lib/accounts";
 import type { Usage } from "@/lib/workspaces";
-
-async function getJson<T>(url: string): Promise<T> {
-  const response = await fetch(url, { cache: "no-store" });
-  const body = await response.json().catch(() => null);
-  if (!response.ok) {
-    throw new Error(body?.error?.message ?? `Loading ${url} failed with status ${response.status}.`);
-  }
-  return body as T;
-}
+import { getJson } from "@/lib/api/client";
 
 export const accountsQuery = queryOptions({
   queryKey: ["accounts"],

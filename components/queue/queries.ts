@@ -1,15 +1,7 @@
 // The queue page's server data as TanStack Query queries: the workspace's queue counts and its latest items.
 import { queryOptions, useQueryClient } from "@tanstack/react-query";
 import type { QueueItem, QueueStatusSummary } from "@/lib/queue/types";
-
-async function getJson<T>(url: string): Promise<T> {
-  const response = await fetch(url, { cache: "no-store" });
-  const body = await response.json().catch(() => null);
-  if (!response.ok) {
-    throw new Error(body?.error?.message ?? `Loading ${url} failed with status ${response.status}.`);
-  }
-  return body as T;
-}
+import { getJson } from "@/lib/api/client";
 
 /** How many items the page lists: the latest, newest first. */
 export const LATEST = 50;

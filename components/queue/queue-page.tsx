@@ -1,8 +1,6 @@
 "use client";
 // The queue page's live content: stat cards, Process now, the compose form, the latest items and how it all works.
 import { useQuery } from "@tanstack/react-query";
-import { CircleAlert } from "lucide-react";
-import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
 import { Card, CardAction, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { ComposeForm } from "./compose-form";
 import { HowItWorks } from "./how-it-works";
@@ -10,6 +8,7 @@ import { ProcessNowButton } from "./process-now-button";
 import { LATEST, isBusy, queueItemsQuery, queueStatusQuery } from "./queries";
 import { QueueTable } from "./queue-table";
 import { StatCards } from "./stat-cards";
+import { LoadState } from "@/components/ui/load-state";
 
 export function QueuePage() {
   const status = useQuery(queueStatusQuery);
@@ -38,19 +37,3 @@ export function QueuePage() {
   );
 }
 
-function LoadState({ what, error }: { what: string; error: Error | null }) {
-  if (!error) {
-    return (
-      <p className="text-sm text-muted-foreground" role="status">
-        Loading {what}…
-      </p>
-    );
-  }
-  return (
-    <Alert variant="destructive">
-      <CircleAlert aria-hidden />
-      <AlertTitle>Could not load {what}</AlertTitle>
-      <AlertDescription>{error.message}</AlertDescription>
-    </Alert>
-  );
-}
