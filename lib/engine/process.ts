@@ -73,13 +73,13 @@ export async function processQueue(opts: ProcessOptions): Promise<RunSummary> {
   if (summary.recovered) log(`recovered ${summary.recovered} expired lease(s) into verification`);
 
   const inFlight = new Set<Promise<void>>();
-  let waiting: AttemptResult[] = [];
+  const waiting: AttemptResult[] = [];
   let lastFlush = Date.now();
   let drained = false;
 
   const flush = async () => {
-    const batch = waiting;
-    waiting = [];
+    // At most flushSize per write: one statement's cost grows with its batch.
+    const batch = waiting.splice(0, o.flushSize);
     lastFlush = Date.now();
     if (batch.length === 0) return;
     const applied = await writeWithRetry(o.sql, batch, log);
@@ -137,7 +137,7 @@ export async function processQueue(opts: ProcessOptions): Promise<RunSummary> {
     await Promise.race([...inFlight, sleep(o.flushMs)]);
   }
   await Promise.all(inFlight);
-  await flush();
+  while (waiting.length > 0) await flush();
   await tidyUp(o.sql).catch((e) => log(`housekeeping failed: ${(e as Error).message}`));
   summary.ms = Date.now() - started;
   return summary;

@@ -465,7 +465,7 @@ begin
   ),
   -- The single place where an attempt's outcome becomes the item's next state.
   decided as (
-    select r.*,
+    select r.*, q.account_id,
       case
         when r.outcome in ('posted', 'found') then 'posted'
         when r.outcome = 'unknown' then 'verifying'
@@ -505,7 +505,7 @@ begin
       kind, attempt, started_at, finished_at, outcome, error_message, latency_ms, external_id, worker, applied)
     select d.id, q.workspace_id, q.account_id, a.platform, q.action, p.destination,
            d.mode, d.attempt, d.started_at, d.finished_at, d.outcome, d.error_message, d.latency_ms,
-           d.external_id, d.worker, exists (select 1 from updated u where u.id = d.id)
+           d.external_id, d.worker, d.id in (select u.id from updated u)
     from decided d
     join public.queue_items q on q.id = d.id
     join public.posts p on p.id = q.post_id
@@ -529,10 +529,11 @@ begin
              case when x.outcome in ('auth_expired', 'restricted', 'rate_limited') then x.error_message else acc.last_error end
                as last_error
       from (
-        select distinct on (u.account_id) u.account_id, d.outcome, d.error_message, d.retry_at
-        from updated u join decided d on d.id = u.id
-        where d.outcome in ('auth_expired', 'restricted', 'rate_limited', 'posted')
-        order by u.account_id,
+        select distinct on (d.account_id) d.account_id, d.outcome, d.error_message, d.retry_at
+        from decided d
+        where d.id in (select u.id from updated u)
+          and d.outcome in ('auth_expired', 'restricted', 'rate_limited', 'posted')
+        order by d.account_id,
                  array_position(array['restricted', 'auth_expired', 'rate_limited', 'posted'], d.outcome), d.retry_at desc
       ) x
       join public.social_accounts acc on acc.id = x.account_id
@@ -541,10 +542,12 @@ begin
       and (a.state, a.requires_review, a.cooldown_until, a.last_error)
           is distinct from (e.state, e.requires_review, e.cooldown_until, e.last_error)
   )
-  select d.id, u.id is not null, coalesce(u.status, q.status)
+  -- Semi-joins against `updated` (IN): Postgres estimates a data-modifying CTE at one row, and a
+  -- plain join against it would compare every row of a large batch with every other.
+  select d.id, d.id in (select u.id from updated u),
+         case when d.id in (select u.id from updated u) then d.next_status else q.status end
   from decided d
-  join public.queue_items q on q.id = d.id
-  left join updated u on u.id = d.id;
+  join public.queue_items q on q.id = d.id;
 end
 $$;
 

