@@ -178,7 +178,7 @@ export async function benchClaims(db: BenchDatabase, cfg: ClaimConfig, log: (l: 
     head: ["Due items", "Batch", "p50", "p99", `p50, ${fmt(cfg.backlog)} blocked`, `p99, ${fmt(cfg.backlog)} blocked`, "max, blocked"],
     rows,
     notes: [
-      `${fmt(cfg.samples)} claims per row (${fmt(samplesFor(engineBatch))} at batch ${engineBatch}, the engine's default), each one round trip timed from the client (postgres.js, loopback TCP: `set local role pacer_worker` and the claim as one query, one implicit transaction), after 20 untimed warm-up claims.`,
+      `${fmt(cfg.samples)} claims per row (${fmt(samplesFor(engineBatch))} at batch ${engineBatch}, the engine's default), each one round trip timed from the client (postgres.js, loopback TCP: "set local role pacer_worker" and the claim as one query, one implicit transaction), after 20 untimed warm-up claims.`,
       `Between claims (untimed) the claimed items return to the end of the queue, so the depth holds; the ledger keeps every claim's rows, as in production.`,
       `Due items spread over ${fmt(cfg.accounts)} sandbox accounts. Blocked: ${fmt(cfg.backlog / 2)} items of ${fmt(cfg.accounts / 2)} paused accounts at run_at 'infinity', ${fmt(cfg.backlog / 2)} items of ${fmt(cfg.accounts / 2)} rate-limited accounts at their next allowed time (5–60 min ahead).`,
       `VACUUM (ANALYZE) and a CHECKPOINT after every set-up step, as autovacuum and the checkpointer would have done. The ledger holds 100,000 rows of other accounts' last hour besides the claims' own.`,
