@@ -92,7 +92,7 @@ export interface SandboxStats {
 }
 
 /** mulberry32: a tiny seeded generator, so a test's faults fall the same way on every run. */
-function seededRandom(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -5,6 +5,7 @@ import { randomUUID } from "node:crypto";
 import type { Faults } from "../../local/sandbox/index.ts";
 import type { SandboxNetwork } from "../../local/sandbox/network.ts";
 import { makeWorkspace } from "./database.ts";
+import { seededRandom } from "../../local/sandbox/network.ts";
 
 export type Sql = postgres.Sql;
 
@@ -237,16 +238,7 @@ export async function buildWorld(sql: Sql, config: ChaosConfig, random: () => nu
   };
 }
 
-/** mulberry32, so the scene's own choices (priorities, kills, cancels) replay from the seed. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The sandbox's seeded generator, so the scene's own choices (priorities, kills, cancels) replay from the seed. */
+export const seeded = seededRandom;
 
 export const between = (random: () => number, [lo, hi]: readonly [number, number]) => lo + random() * (hi - lo);
