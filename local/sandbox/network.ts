@@ -52,6 +52,8 @@ export const faultsSchema = z
     restricted: probability,
     destination_rejected: probability,
     duplicate_content: probability,
+    /** Reads of an account's posts (the read-back by client_ref included) answer 503. */
+    lookup_error: probability,
   })
   .partial()
   .strict();

@@ -145,6 +145,7 @@ export function createSandboxHandler(network: SandboxNetwork, { sleep }: Handler
     const auth = authorize(request, handle);
     if (!auth.account) return auth.response;
     await latency(handle);
+    if (network.roll(network.faultsFor(handle).lookup_error)) return error(503, "unavailable", "Injected failure: reads are down.");
     const limit = Math.min(Math.max(Number(query.get("limit") ?? 20) || 20, 1), 100);
     const clientRef = query.get("client_ref");
     const posts = clientRef ? network.postsByClientRef(clientRef, handle) : auth.account.posts.slice(-limit);

@@ -163,6 +163,16 @@ describe("faults before the post is stored", () => {
     expect((await acct.publish({ text: "slow" })).status).toBe(201);
     expect(performance.now() - started).toBeGreaterThanOrEqual(145);
   });
+
+  it("lookup_error makes reads answer 503 while posting still works", async () => {
+    const acct = await newAccount();
+    await acct.faults({ lookup_error: 1 });
+    expect((await acct.publish({ text: "written", client_ref: "le" })).status).toBe(201);
+    const read = await acct.read("?client_ref=le");
+    expect([read.status, (await read.json()).error]).toEqual([503, "unavailable"]);
+    await acct.faults({});
+    expect((await (await acct.read("?client_ref=le")).json()).posts).toHaveLength(1);
+  });
 });
 
 describe("faults after the post is stored", () => {
