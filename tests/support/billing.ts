@@ -69,7 +69,11 @@ export function subscriptionObject(opts: {
 }
 
 /** An event of `type` about `object`, with the body and Stripe-Signature header Stripe would send. */
-export function signedEvent(type: string, object: unknown, opts: { id?: string; secret?: string; created?: number } = {}) {
+export function signedEvent(
+  type: string,
+  object: unknown,
+  opts: { id?: string; secret?: string; created?: number; /** When it was signed, in Unix seconds (now by default). */ timestamp?: number } = {},
+) {
   const event = {
     id: opts.id ?? unique("evt"),
     object: "event",
@@ -82,7 +86,7 @@ export function signedEvent(type: string, object: unknown, opts: { id?: string; 
     data: { object },
   };
   const payload = JSON.stringify(event);
-  const signature = Stripe.webhooks.generateTestHeaderString({ payload, secret: opts.secret ?? WEBHOOK_SECRET });
+  const signature = Stripe.webhooks.generateTestHeaderString({ payload, secret: opts.secret ?? WEBHOOK_SECRET, timestamp: opts.timestamp });
   return { event, payload, signature };
 }
 
