@@ -32,11 +32,19 @@ export interface ReturnTo {
   origin: string;
 }
 
-/** A Stripe failure as an error the subscriber can act on (try again), never a bare 500. */
+/**
+ * A Stripe failure as an error someone can act on, never a bare 500: a refused key is the operator's
+ * to fix (trying again cannot help); anything else Stripe answered is worth another try.
+ */
 function stripeFailed(what: string) {
   return (error: unknown): never => {
     if (error instanceof PacerError) throw error;
     const e = error as { type?: string; message?: string };
+    if (e?.type === "StripeAuthenticationError" || e?.type === "StripePermissionError") {
+      // Stripe's message names part of the key: for the operator's log, not for the subscriber.
+      console.error(`billing: Stripe refused STRIPE_SECRET_KEY: ${e.message}`);
+      throw notConfigured(`Stripe refused this server's STRIPE_SECRET_KEY, so it could not ${what}; nothing was changed.`);
+    }
     if (typeof e?.type === "string" && e.type.startsWith("Stripe")) {
       throw new PacerError(502, "stripe_unavailable", `Stripe could not ${what}: ${e.message} Nothing was changed; try again in a moment.`);
     }

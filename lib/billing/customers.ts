@@ -23,13 +23,21 @@ export function ensureBillingCustomer(workspaceId: string, create: () => Promise
   });
 }
 
-/** Creates the workspace's customer in Stripe, tagged with the workspace so either side can find the other. */
+/**
+ * Creates the workspace's customer in Stripe, tagged with the workspace so either side can find the
+ * other. The create sends only what never changes for a workspace, so a retry under the same
+ * idempotency key (after Stripe made the customer but the answer or the record was lost) replays it
+ * whoever retries and whatever the workspace is called by then — other parameters would get
+ * Stripe's idempotency_error for 24 hours. Name and email follow in an update.
+ */
 export function createStripeCustomer(workspace: { id: string; name: string }, email?: string) {
   return async () => {
-    const customer = await stripeClient().customers.create(
-      { name: workspace.name, email, metadata: { workspace_id: workspace.id } },
+    const stripe = stripeClient();
+    const customer = await stripe.customers.create(
+      { metadata: { workspace_id: workspace.id } },
       { idempotencyKey: `pacer-customer-${workspace.id}` },
     );
+    await stripe.customers.update(customer.id, { name: workspace.name, email });
     return customer.id;
   };
 }
