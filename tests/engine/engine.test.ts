@@ -29,7 +29,8 @@ function run(extra: Partial<ProcessOptions> = {}) {
     worker: `test-${randomUUID().slice(0, 6)}`,
     connectorFor: () => connector,
     budgetMs: 10_000,
-    callTimeoutMs: 2_000,
+    // Generous: 50 publishes at once on a loaded machine can take seconds, and no test here wants a timeout.
+    callTimeoutMs: 10_000,
     verifyDelayMs: 0,
     verifyRetryMs: [10, 10],
     retry: FAST_RETRY,

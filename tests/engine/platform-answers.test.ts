@@ -29,7 +29,7 @@ function run(extra: Partial<ProcessOptions> & { baseUrl?: string } = {}) {
     worker: `answers-${randomUUID().slice(0, 6)}`,
     connectorFor: () => connector,
     budgetMs: 5_000,
-    callTimeoutMs: 2_000,
+    callTimeoutMs: 5_000,
     verifyDelayMs: 0,
     verifyRetryMs: [10, 10],
     retry: { baseMs: 20, factor: 2, maxRetries: 3, jitter: 0 },
