@@ -132,6 +132,12 @@ describe("workspace members", () => {
     });
   });
 
+  it("deleting the last owner's user still works (their memberships go with them)", async () => {
+    const leaving = await makeUser(sql, "leaving");
+    await sql`delete from auth.users where id = ${leaving.id}`;
+    expect(await sql`select 1 from public.workspace_members where user_id = ${leaving.id}`).toHaveLength(0);
+  });
+
   it("deleting the workspace still takes its last owner's membership with it", async () => {
     const solo = await makeUser(sql, "solo");
     await asUser(sql, solo.id, async (tx) => {
