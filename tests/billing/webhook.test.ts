@@ -42,10 +42,10 @@ async function subscriber(plan = "pro", status: "active" | "trialing" | "past_du
   return { ...user, customer, subscription };
 }
 
-/** What a request that should change nothing must leave untouched. */
-async function snapshot(workspaceId: string) {
+/** What a request that should change nothing must leave untouched: this event's and this workspace's rows only. */
+async function snapshot(workspaceId: string, eventId: string) {
   const [counts] = await sql`
-    select (select count(*)::int from private.stripe_events) as events,
+    select (select count(*)::int from private.stripe_events where id = ${eventId}) as events,
            (select count(*)::int from public.subscriptions where workspace_id = ${workspaceId}) as subscriptions,
            (select plan_id from public.workspaces where id = ${workspaceId}) as plan`;
   return counts;
@@ -54,32 +54,35 @@ async function snapshot(workspaceId: string) {
 describe("signature", () => {
   it("answers 400 without a Stripe-Signature header, and changes nothing", async () => {
     const s = await subscriber();
-    const before = await snapshot(s.workspaceId);
-    const { payload } = signedEvent("customer.subscription.created", s.subscription);
+    const id = `evt_nosig_${s.workspaceId}`;
+    const before = await snapshot(s.workspaceId, id);
+    const { payload } = signedEvent("customer.subscription.created", s.subscription, { id });
     const response = await webhookRoute.POST(webhookRequest(payload, null));
     expect(response.status).toBe(400);
     expect((await response.json()).error.code).toBe("missing_signature");
-    expect(await snapshot(s.workspaceId)).toEqual(before);
+    expect(await snapshot(s.workspaceId, id)).toEqual(before);
     expect(stripe.requestsTo("GET", `/v1/subscriptions/${s.subscription.id}`)).toHaveLength(0);
   });
 
   it("answers 400 for an event signed with another secret, and changes nothing", async () => {
     const s = await subscriber();
-    const before = await snapshot(s.workspaceId);
-    const { response, body } = await deliver("customer.subscription.created", s.subscription, { secret: "whsec_someone_else" });
+    const id = `evt_othersecret_${s.workspaceId}`;
+    const before = await snapshot(s.workspaceId, id);
+    const { response, body } = await deliver("customer.subscription.created", s.subscription, { id, secret: "whsec_someone_else" });
     expect(response.status).toBe(400);
     expect(body.error.code).toBe("invalid_signature");
-    expect(await snapshot(s.workspaceId)).toEqual(before);
+    expect(await snapshot(s.workspaceId, id)).toEqual(before);
   });
 
   it("answers 400 for a body changed after signing, and changes nothing", async () => {
     const s = await subscriber("starter");
-    const before = await snapshot(s.workspaceId);
-    const { payload, signature } = signedEvent("customer.subscription.created", s.subscription);
+    const id = `evt_tampered_${s.workspaceId}`;
+    const before = await snapshot(s.workspaceId, id);
+    const { payload, signature } = signedEvent("customer.subscription.created", s.subscription, { id });
     const tampered = payload.replace("pacer_starter_monthly", "pacer_ultra_monthly");
     const response = await webhookRoute.POST(webhookRequest(tampered, signature));
     expect(response.status).toBe(400);
-    expect(await snapshot(s.workspaceId)).toEqual(before);
+    expect(await snapshot(s.workspaceId, id)).toEqual(before);
     expect(await workspacePlan(sql, s.workspaceId)).toEqual({ plan_id: "free", max_accounts: 10 });
   });
 });
