@@ -13,6 +13,7 @@ let viewer: User;
 let ws: string;
 let accountId: string;
 let itemId: number;
+let failedId: number;
 
 const RLS = /new row violates row-level security policy/;
 const DENIED = /permission denied for table/;
@@ -32,6 +33,8 @@ beforeAll(async () => {
   const [q] = await sql`insert into public.queue_items (workspace_id, post_id, account_id, run_at)
                         values (${ws}, ${p.id}, ${accountId}, now() + interval '1 day') returning id`;
   itemId = Number(q.id);
+  const [f] = await sql`insert into public.queue_items (workspace_id, post_id, account_id, status) values (${ws}, ${p.id}, ${accountId}, 'failed') returning id`;
+  failedId = Number(f.id);
   await sql`insert into public.workspace_rate_limits (workspace_id, platform, action, per_hour) values (${ws}, 'sandbox', 'post', 100)`;
   await sql`insert into public.subscriptions (id, workspace_id, stripe_customer_id, status, plan_id)
             values (${`sub_roles_${ws.slice(0, 8)}`}, ${ws}, 'cus_roles', 'active', 'pro')`;
@@ -203,32 +206,38 @@ describe("social accounts", () => {
 });
 
 describe("the queue", () => {
-  it("an editor can queue posts and cancel them through the function, never write an item directly", async () => {
-    await asUser(sql, editor.id, async (tx) => {
-      const [p] = await tx`insert into public.posts (workspace_id, text) values (${ws}, 'by editor') returning id, created_by`;
-      expect(p.created_by).toBe(editor.id);
-      const [q] = await tx`insert into public.queue_items (workspace_id, post_id, account_id) values (${ws}, ${p.id}, ${accountId}) returning status`;
-      expect(q.status).toBe("pending");
-      const forged = await errorOf(tx, (sp) => sp`insert into public.queue_items (workspace_id, post_id, account_id, status) values (${ws}, ${p.id}, ${accountId}, 'posted')`);
-      expect(forged?.message).toMatch(DENIED);
-      for (const change of ["status = 'posted'", "attempts = 0", "lease_id = null", "run_at = now()", "cancel_requested = true"]) {
-        const error = await errorOf(tx, (sp) => sp.unsafe(`update public.queue_items set ${change} where id = $1`, [itemId]));
-        expect(error?.message, change).toMatch(DENIED);
-      }
-      expect((await errorOf(tx, (sp) => sp`delete from public.queue_items where id = ${itemId}`))?.message).toMatch(DENIED);
-      expect((await errorOf(tx, (sp) => sp`delete from public.posts where workspace_id = ${ws}`))?.message).toMatch(DENIED);
-      expect(await tx`select * from private.cancel_queue_items(${ws}, ${[itemId]}::bigint[])`).toEqual([{ cancelled: 1, cancel_requested: 0 }]);
-      expect((await tx`select status from public.queue_items where id = ${itemId}`)[0].status).toBe("cancelled");
-    });
+  it("an editor, admin or owner can queue posts, cancel and retry through the functions, never write an item directly", async () => {
+    for (const member of [editor, admin, owner]) {
+      await asUser(sql, member.id, async (tx) => {
+        const [p] = await tx`insert into public.posts (workspace_id, text) values (${ws}, 'queued') returning id, created_by`;
+        expect(p.created_by).toBe(member.id);
+        const [q] = await tx`insert into public.queue_items (workspace_id, post_id, account_id) values (${ws}, ${p.id}, ${accountId}) returning status`;
+        expect(q.status).toBe("pending");
+        const forged = await errorOf(tx, (sp) => sp`insert into public.queue_items (workspace_id, post_id, account_id, status) values (${ws}, ${p.id}, ${accountId}, 'posted')`);
+        expect(forged?.message).toMatch(DENIED);
+        for (const change of ["status = 'posted'", "attempts = 0", "lease_id = null", "run_at = now()", "cancel_requested = true"]) {
+          const error = await errorOf(tx, (sp) => sp.unsafe(`update public.queue_items set ${change} where id = $1`, [itemId]));
+          expect(error?.message, change).toMatch(DENIED);
+        }
+        expect((await errorOf(tx, (sp) => sp`delete from public.queue_items where id = ${itemId}`))?.message).toMatch(DENIED);
+        expect((await errorOf(tx, (sp) => sp`delete from public.posts where workspace_id = ${ws}`))?.message).toMatch(DENIED);
+        expect(await tx`select * from private.cancel_queue_items(${ws}, ${[itemId]}::bigint[])`).toEqual([{ cancelled: 1, cancel_requested: 0 }]);
+        expect(await tx`select private.retry_queue_items(${ws}, ${[failedId]}::bigint[]) as n`).toEqual([{ n: 1 }]);
+        expect((await tx`select id, status from public.queue_items where id = any(${[itemId, failedId]}) order by id`).map((r) => r.status))
+          .toEqual(["cancelled", "pending"]);
+      });
+    }
   });
 
-  it("a viewer can read the queue but neither queue nor cancel", async () => {
+  it("a viewer can read the queue but neither queue, cancel nor retry", async () => {
     await asUser(sql, viewer.id, async (tx) => {
       expect(await tx`select id from public.queue_items where id = ${itemId}`).toHaveLength(1);
       const post = await errorOf(tx, (sp) => sp`insert into public.posts (workspace_id, text) values (${ws}, 'by viewer')`);
       expect(post?.message).toMatch(RLS);
       const cancel = await errorOf(tx, (sp) => sp`select * from private.cancel_queue_items(${ws}, ${[itemId]}::bigint[])`);
       expect(cancel?.message).toBe("Your role in this workspace does not allow cancelling posts; editors and up can.");
+      const retry = await errorOf(tx, (sp) => sp`select private.retry_queue_items(${ws}, ${[failedId]}::bigint[])`);
+      expect(retry?.message).toBe("Your role in this workspace does not allow retrying posts; editors and up can.");
     });
   });
 });
