@@ -6,6 +6,7 @@ import { asUser, connect, errorOf, makeUser, type Sql } from "../support/db";
 
 let sql: Sql;
 type User = Awaited<ReturnType<typeof makeUser>>;
+type Tx = Parameters<Parameters<typeof asUser>[2]>[0];
 let owner: User;
 let admin: User;
 let editor: User;
@@ -41,7 +42,7 @@ beforeAll(async () => {
 });
 afterAll(() => sql.end());
 
-const roleOf = async (tx: Sql | Parameters<Parameters<typeof asUser>[2]>[0], userId: string) =>
+const roleOf = async (tx: Sql | Tx, userId: string) =>
   (await tx`select role from public.workspace_members where workspace_id = ${ws} and user_id = ${userId}`)[0]?.role ?? null;
 
 describe("workspaces", () => {
@@ -166,7 +167,7 @@ describe("social accounts", () => {
   ];
 
   /** The lifecycle columns (and the stored credentials) this user's update is NOT refused for. */
-  async function writableColumns(tx: Parameters<Parameters<typeof asUser>[2]>[0]) {
+  async function writableColumns(tx: Tx) {
     const writable: string[] = [];
     for (const [column, value] of [...ENGINE_COLUMNS, ["credentials_encrypted", "'forged'"]]) {
       const error = await errorOf(tx, (sp) => sp.unsafe(`update public.social_accounts set ${column} = ${value} where id = $1`, [accountId]));
