@@ -61,6 +61,7 @@ async function syncPrice(stripe: Stripe, plan: Plan): Promise<{ change: CatalogC
     current.recurring.interval_count === 1 &&
     currentProduct === productId
   ) {
+    await archiveOtherPrices(stripe, plan, current.id);
     return { change: "unchanged", priceId: current.id };
   }
   const created = await stripe.prices.create({
@@ -74,8 +75,19 @@ async function syncPrice(stripe: Stripe, plan: Plan): Promise<{ change: CatalogC
     nickname: `${plan.name} monthly`,
     metadata: { pacer_plan: plan.id },
   });
-  if (current?.active) await stripe.prices.update(current.id, { active: false });
+  await archiveOtherPrices(stripe, plan, created.id);
   return { change: current ? "replaced" : "created", priceId: created.id };
+}
+
+/**
+ * Archives every active price Pacer made for the plan except `keep`. Run on every sync, so a run
+ * that stopped between moving the lookup key and archiving the old price is finished by the next.
+ */
+async function archiveOtherPrices(stripe: Stripe, plan: Plan, keep: string) {
+  const { data } = await stripe.prices.list({ product: productIdFor(plan.id), active: true, limit: 100 });
+  for (const price of data) {
+    if (price.id !== keep && price.metadata?.pacer_plan === plan.id) await stripe.prices.update(price.id, { active: false });
+  }
 }
 
 /** Creates or updates the catalogue for every paid plan, in plan order. */

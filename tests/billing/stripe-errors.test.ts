@@ -151,6 +151,25 @@ describe("stripe:sync when Stripe fails", () => {
     }
   });
 
+  it("archives the replaced price on the next run when archiving it failed", async () => {
+    const fake = await freshStripe();
+    try {
+      const first = await syncStripeCatalog(stripeClient(), plans);
+      const oldPro = first.find((c) => c.planId === "pro")!.priceId;
+      const repriced = plans.map((p) => (p.id === "pro" ? { ...p, priceCents: 17999 } : p));
+      fake.failNext("POST", `/v1/prices/${oldPro}`, "api_error", 3);
+      await expect(syncStripeCatalog(stripeClient(), repriced)).rejects.toBeInstanceOf(Stripe.errors.StripeAPIError);
+      expect(fake.prices.get(oldPro)!.active).toBe(true);
+
+      const changes = await syncStripeCatalog(stripeClient(), repriced);
+      expect(changes.find((c) => c.planId === "pro")!.price).toBe("unchanged");
+      const activePro = [...fake.prices.values()].filter((p) => p.product === "pacer_pro" && p.active);
+      expect(activePro.map((p) => [p.unit_amount, p.lookup_key])).toEqual([[17999, "pacer_pro_monthly"]]);
+    } finally {
+      await fake.stop();
+    }
+  });
+
   it("fails at once with Stripe's message for a wrong key, before writing anything", async () => {
     const fake = await freshStripe();
     try {

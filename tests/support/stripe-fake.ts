@@ -147,6 +147,7 @@ export async function startStripeFake(opts: { secretKey?: string } = {}): Promis
       const data = [...prices.values()].filter(
         (price) =>
           (keys.length === 0 || keys.includes(price.lookup_key)) &&
+          (body.product === undefined || price.product === body.product) &&
           (body.active === undefined || String(price.active) === body.active),
       );
       return { status: 200, body: { object: "list", data: data.slice(0, Number(body.limit ?? 10)), has_more: false, url: "/v1/prices" } };
