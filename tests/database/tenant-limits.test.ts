@@ -122,8 +122,10 @@ describe("the API's rules hold on rows a user writes directly", () => {
 
   const queue = (values: { scheduled_for?: string; run_at?: string; priority?: number; account_id?: string }) =>
     asUser(sql, t.id, async (tx) => {
-      const cols = { workspace_id: t.workspaceId, post_id: t.postId, account_id: t.accountId, ...values };
-      const err = await errorOf(tx, (sp) => sp`insert into public.queue_items ${sp(cols)}`);
+      const v = { scheduled_for: "now", run_at: "now", priority: 5, account_id: t.accountId, ...values };
+      const err = await errorOf(tx, (sp) =>
+        sp`insert into public.queue_items (workspace_id, post_id, account_id, priority, scheduled_for, run_at)
+           values (${t.workspaceId}, ${t.postId}, ${v.account_id}, ${v.priority}, ${v.scheduled_for}::text::timestamptz, ${v.run_at}::text::timestamptz)`);
       const rows = err ? [] : await tx`select run_at, scheduled_for from public.queue_items where post_id = ${t.postId}`;
       return { err, rows };
     });
