@@ -264,8 +264,12 @@ grant execute on function private.plan_with_feature, private.refuse_bulk_without
 --    time order, then fills what is left from the workspaces that have more. One tenant's million
 --    due items at priority 10 no longer stand in front of another tenant's one.
 ---------------------------------------------------------------------------------------------------
+-- "Unleased" spelled lease_expires_at is null (equal to lease_id is null by a CHECK), so that only this
+-- index serves the per-priority reads: queue_items_workspace_due_idx would also match them, and the
+-- planner, expecting a match within a few rows, would walk a workspace's whole backlog through it
+-- looking for a priority that has no items (measured: 40 ms a priority at 10,000 items).
 create index queue_items_workspace_claimable_idx on public.queue_items (workspace_id, priority, run_at)
-  where lease_id is null and status in ('pending', 'rate_limited', 'verifying');
+  where lease_expires_at is null and status in ('pending', 'rate_limited', 'verifying');
 -- Claims no longer read the queue in global priority order.
 drop index public.queue_items_claimable_idx;
 
@@ -339,7 +343,7 @@ begin
       cross join lateral (
         select q.id from public.queue_items q
         where q.workspace_id = w.workspace_id and q.priority = p.priority
-          and q.lease_id is null and q.status in ('pending', 'rate_limited', 'verifying') and q.run_at <= v_now
+          and q.lease_expires_at is null and q.status in ('pending', 'rate_limited', 'verifying') and q.run_at <= v_now
         order by q.run_at
         limit v_share
         for update skip locked
@@ -359,7 +363,7 @@ begin
         cross join lateral (
           select q.id from public.queue_items q
           where q.workspace_id = w.workspace_id and q.priority = p.priority
-            and q.lease_id is null and q.status in ('pending', 'rate_limited', 'verifying') and q.run_at <= v_now
+            and q.lease_expires_at is null and q.status in ('pending', 'rate_limited', 'verifying') and q.run_at <= v_now
             and q.id <> all (v_ids)
           order by q.run_at
           limit p_limit - cardinality(v_ids)
