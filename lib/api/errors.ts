@@ -44,14 +44,6 @@ export function fromDatabaseError(error: unknown): never {
       throw new PacerError(409, detail.code, [e.message, e.hint].filter(Boolean).join(" "));
     }
   }
-  // A rule the database holds on a user's writes (tenant_limits migration), reached past the API's own checks.
-  if (e?.code === "22023" && e.detail?.startsWith("{")) {
-    const detail = JSON.parse(e.detail) as { code?: string; column?: string };
-    if (detail.code === "invalid_input") {
-      const message = [e.message, e.hint].filter(Boolean).join(" ");
-      throw new PacerError(400, "validation_failed", message, [{ path: detail.column ?? "(body)", message }]);
-    }
-  }
   if (e?.code === "42501") {
     throw new PacerError(403, "forbidden", "Your role in this workspace does not allow that.");
   }
