@@ -3,6 +3,7 @@
 import os from "node:os";
 import type { ClaimResult } from "./claim.ts";
 import type { EndToEndResult } from "./end-to-end.ts";
+import type { FairnessResult } from "./fairness.ts";
 import type { QueueApiResult } from "./queue-api.ts";
 import type { ThroughputResult } from "./throughput.ts";
 import { fmt, ratio, toMarkdown, type Table } from "./stats.ts";
@@ -37,6 +38,7 @@ export interface Results {
   claims?: ClaimResult;
   queueApi?: QueueApiResult;
   endToEnd?: EndToEndResult;
+  fairness?: FairnessResult;
 }
 
 const met = (ok: boolean) => (ok ? "**met**" : "**not met**");
@@ -50,6 +52,14 @@ function targets(r: Results, claimDepth: number, backlog: number, statusItems: n
     for (const p of r.claims.points.filter((x) => x.depth === claimDepth && x.backlog === backlog)) {
       rows.push([`Claim p99 < 5 ms at ${fmt(claimDepth)} due with ${fmt(backlog)} blocked, batch ${p.batch}`, `p99 ${fmt(p.p99, 2)} ms (p50 ${fmt(p.p50, 2)} ms)`, met(p.p99 < 5)]);
     }
+  }
+  const fair = r.fairness?.points.find((p) => p.claim === "fair");
+  if (fair) {
+    rows.push([
+      `A small tenant's due item claimed within 1 s (p99) behind another tenant's ${fmt(claimDepth)} due items`,
+      `p99 ${fmt(fair.p99, 1)} ms, ${fair.claimed} of ${fair.samples} claimed`,
+      met(fair.p99 < 1000 && fair.claimed === fair.samples),
+    ]);
   }
   if (r.throughput) {
     const t = r.throughput;
@@ -125,7 +135,7 @@ export function renderReport(opts: {
     ...whereTimeGoes(opts.results),
     "### Reproducing",
     "",
-    "`npm run bench` runs every section at full size (about 20 minutes). Environment: `BENCH_SCALE` (e.g. 0.1 for a quick run; sizes shrink, docs/benchmarks.md is then left alone unless `BENCH_OUT` names a file), `BENCH_RUNS` (default 3), `BENCH_SECTIONS` (any of throughput, claims, queue, e2e), `BENCH_CONCURRENCY` (engine throughput, default 100), `BENCH_E2E_CONCURRENCY` (default 400), `BENCH_CAP_S` (longest drain, default 30), `BENCH_PGBENCH` (path to pgbench, default /usr/bin/pgbench).",
+    "`npm run bench` runs every section at full size (about 20 minutes). Environment: `BENCH_SCALE` (e.g. 0.1 for a quick run; sizes shrink, docs/benchmarks.md is then left alone unless `BENCH_OUT` names a file), `BENCH_RUNS` (default 3), `BENCH_SECTIONS` (any of throughput, claims, queue, e2e, fairness), `BENCH_CONCURRENCY` (engine throughput, default 100), `BENCH_E2E_CONCURRENCY` (default 400), `BENCH_CAP_S` (longest drain, default 30), `BENCH_PGBENCH` (path to pgbench, default /usr/bin/pgbench).",
     "",
   ].join("\n");
 }

@@ -7,6 +7,7 @@ import { startBenchDatabase, type BenchDatabase } from "./database.ts";
 import { benchThroughput } from "./throughput.ts";
 import { benchClaims } from "./claim.ts";
 import { benchEndToEnd } from "./end-to-end.ts";
+import { benchFairness } from "./fairness.ts";
 import { describeMachine, renderReport, type Results } from "./report.ts";
 import { toText, type Table } from "./stats.ts";
 
@@ -14,7 +15,7 @@ const env = process.env;
 const num = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
 const scale = num("BENCH_SCALE", 1);
 const runs = Math.max(1, num("BENCH_RUNS", 3));
-const sections = new Set((env.BENCH_SECTIONS ?? "throughput,claims,queue,e2e").split(",").map((s) => s.trim()));
+const sections = new Set((env.BENCH_SECTIONS ?? "throughput,claims,queue,e2e,fairness").split(",").map((s) => s.trim()));
 const sized = (n: number, min: number) => Math.max(min, Math.round(n * scale));
 const capMs = num("BENCH_CAP_S", 30) * 1000;
 const accounts = 1000;
@@ -102,6 +103,16 @@ try {
       );
       show(results.queueApi.tables);
     }
+  }
+
+  if (sections.has("fairness")) {
+    log("section 6: fairness between tenants");
+    results.fairness = await benchFairness(
+      db,
+      { depth: sized(1_000_000, 10_000), accounts, workers: 4, batch: 100, samples: 50, intervalMs: 100, capMs: 10_000 },
+      log,
+    );
+    show(results.fairness.tables);
   }
 
   if (sections.has("e2e")) {

@@ -117,11 +117,13 @@ async function insertAccount(
   a: { workspaceId: string; platform: string; handle: string; displayName: string; sealed: string | null },
 ) {
   try {
-    return await tx.unsafe(
-      `insert into public.social_accounts (workspace_id, platform, handle, display_name, credentials_encrypted)
-       values ($1, $2, $3, $4, $5) returning ${COLUMNS}`,
-      [a.workspaceId, a.platform, a.handle, a.displayName, a.sealed],
+    const rows = await tx.unsafe(
+      `insert into public.social_accounts (workspace_id, platform, handle, display_name)
+       values ($1, $2, $3, $4) returning ${COLUMNS}`,
+      [a.workspaceId, a.platform, a.handle, a.displayName],
     );
+    if (a.sealed) await storeCredentials(tx, rows[0].id, a.sealed);
+    return rows;
   } catch (error) {
     if ((error as { code?: string }).code === "23505") {
       throw new PacerError(409, "account_exists", `@${a.handle} on ${a.platform} is already in this workspace.`, [
@@ -130,6 +132,16 @@ async function insertAccount(
     }
     return fromDatabaseError(error);
   }
+}
+
+/**
+ * Credentials are the server's to write: a user's role cannot touch the column, so the server steps
+ * into its own role for this one call, inside the user's transaction (the account row is theirs, under RLS).
+ */
+async function storeCredentials(tx: Tx, accountId: string, sealed: string) {
+  await tx`select set_config('role', 'pacer_worker', true)`;
+  await tx`select private.store_account_credentials(${accountId}, ${sealed})`;
+  await tx`select set_config('role', 'authenticated', true)`;
 }
 
 export async function renameAccount(user: UserClaims, id: string, input: unknown): Promise<Account> {

@@ -18,6 +18,8 @@ export interface ProcessOptions {
   sql: Sql;
   worker: string;
   connectorFor: (platform: string) => Connector;
+  /** Claim only this workspace's items ("process now"); housekeeping is then left to the scheduled runs. */
+  workspaceId?: string;
   /** Stop claiming after this long; attempts in flight are finished and recorded. */
   budgetMs: number;
   /** Attempts in flight at once. */
@@ -69,7 +71,7 @@ export async function processQueue(opts: ProcessOptions): Promise<RunSummary> {
   const deadline = started + o.budgetMs;
   const summary: RunSummary = { recovered: 0, claimed: 0, recorded: 0, stale: 0, byOutcome: {}, ms: 0 };
 
-  summary.recovered = await recoverExpiredLeases(o.sql);
+  if (!o.workspaceId) summary.recovered = await recoverExpiredLeases(o.sql);
   if (summary.recovered) log(`recovered ${summary.recovered} expired lease(s) into verification`);
 
   const inFlight = new Set<Promise<void>>();
@@ -114,7 +116,7 @@ export async function processQueue(opts: ProcessOptions): Promise<RunSummary> {
     if (!stopClaiming && now < deadline && now >= idleUntil && o.concurrency - inFlight.size >= claimAt) {
       const limit = Math.min(o.concurrency - inFlight.size, o.batchSize);
       try {
-        const items = await claimDuePosts(o.sql, { worker: o.worker, limit, leaseSeconds: o.leaseSeconds });
+        const items = await claimDuePosts(o.sql, { worker: o.worker, limit, leaseSeconds: o.leaseSeconds, workspaceId: o.workspaceId });
         summary.claimed += items.length;
         items.forEach(start);
         if (items.length === 0) {
@@ -138,7 +140,7 @@ export async function processQueue(opts: ProcessOptions): Promise<RunSummary> {
   }
   await Promise.all(inFlight);
   while (waiting.length > 0) await flush();
-  await tidyUp(o.sql).catch((e) => log(`housekeeping failed: ${(e as Error).message}`));
+  if (!o.workspaceId) await tidyUp(o.sql).catch((e) => log(`housekeeping failed: ${(e as Error).message}`));
   summary.ms = Date.now() - started;
   return summary;
 }

@@ -74,11 +74,13 @@ function integer(value: number): string {
 
 export async function claimDuePosts(
   sql: Sql,
-  opts: { worker: string; limit: number; leaseSeconds: number },
+  opts: { worker: string; limit: number; leaseSeconds: number; workspaceId?: string },
 ): Promise<ClaimedItem[]> {
+  // Only this workspace's items when one is named ("process now"); otherwise every tenant's, in turn.
+  const workspace = opts.workspaceId ? `${literal(opts.workspaceId)}::uuid` : "null";
   const rows = await asWorker(
     sql,
-    `select * from private.claim_due_posts(${literal(opts.worker)}, ${integer(opts.limit)}, ${integer(opts.leaseSeconds)})`,
+    `select * from private.claim_due_posts(${literal(opts.worker)}, ${integer(opts.limit)}, ${integer(opts.leaseSeconds)}, ${workspace})`,
   );
   return rows.map((r) => ({
     id: Number(r.id),

@@ -166,6 +166,7 @@ export async function bulkAddToQueue(user: UserClaims, input: BulkAddInput): Pro
 
   return asUser(user, async (tx) => {
     const workspaceId = await workspaceFor(tx, requested, "editor", "queue posts");
+    await requireBulkPosting(tx, workspaceId);
     issues.push(...(await checkAccounts(tx, workspaceId, refs)));
     if (issues.length) throw invalid(sortByRow(issues), "The bulk request", raw.length);
 
@@ -174,6 +175,22 @@ export async function bulkAddToQueue(user: UserClaims, input: BulkAddInput): Pro
     const written = await insertPosts(tx, workspaceId, posts);
     return { dryRun, accepted: posts.length, posts: written.postIds.length, items: written.items };
   });
+}
+
+/** 403 unless the workspace's plan includes bulk posting (features_enabled.bulk_import), naming the plans that do. */
+async function requireBulkPosting(tx: Tx, workspaceId: string) {
+  const [plan] = await tx`
+    select p.name, coalesce((p.features_enabled ->> 'bulk_import')::boolean, false) as allowed,
+           private.plan_with_feature('bulk_import') as cheapest
+    from public.workspaces w join public.plans p on p.id = w.plan_id
+    where w.id = ${workspaceId}`;
+  if (!plan.allowed) {
+    throw new PacerError(
+      403,
+      "plan_feature_unavailable",
+      `Bulk posting is not part of the ${plan.name} plan; ${plan.cheapest} and above include it. Upgrade in Billing, or add posts one at a time with POST /api/queue/add.`,
+    );
+  }
 }
 
 function toPostToQueue(r: Omit<BulkRow, "accountId" | "accountIds">, accountIds: string[]): PostToQueue {
@@ -327,21 +344,41 @@ export async function retryQueueItems(user: UserClaims, input: RetryQueueItemsIn
 /** How long a run started from the API may claim for; attempts in flight then finish (each ≤ the call timeout). */
 export const PROCESS_NOW_BUDGET_MS = 10_000;
 const PROCESS_NOW_CALL_TIMEOUT_MS = 10_000;
+/** A run's lease outlives its budget and its last calls, so two runs of one workspace never overlap. */
+export const PROCESS_NOW_LEASE_SECONDS = (PROCESS_NOW_BUDGET_MS + PROCESS_NOW_CALL_TIMEOUT_MS) / 1000 + 10;
 
 /**
- * Owners and admins: run the queue processor in this server process now, then return their
- * workspace's status. The engine claims whatever is due (as the cron would), so the run's own
- * figures, which span every workspace, are not returned.
+ * Owners and admins: publish their workspace's due items now, in this server process, then return
+ * its status. Only that workspace's items are claimed, one run per workspace at a time (a lease row:
+ * a second call gets 409), few at once, so the web server's pool stays free for requests.
  */
 export async function processQueueNow(user: UserClaims, requestedWorkspaceId?: string | null): Promise<{ ran: true; status: QueueStatusSummary }> {
-  const workspaceId = await asUser(user, (tx) => workspaceFor(tx, requestedWorkspaceId, "admin", "run the queue now"));
-  await processQueue({
-    sql: db(),
-    worker: `api-${crypto.randomUUID().slice(0, 8)}`,
-    connectorFor: (platform) => connectorFor(platform, process.env),
-    budgetMs: PROCESS_NOW_BUDGET_MS,
-    callTimeoutMs: PROCESS_NOW_CALL_TIMEOUT_MS,
+  const { workspaceId, lease } = await asUser(user, async (tx) => {
+    const workspaceId = await workspaceFor(tx, requestedWorkspaceId, "admin", "run the queue now");
+    const [run] = await tx`select private.start_process_now(${workspaceId}, ${PROCESS_NOW_LEASE_SECONDS}) as lease`;
+    return { workspaceId, lease: run.lease as string | null };
   });
+  if (!lease) {
+    throw new PacerError(
+      409,
+      "already_running",
+      `This workspace's queue is already being processed by an earlier request; wait for it to finish (at most ${PROCESS_NOW_LEASE_SECONDS} seconds) and try again.`,
+    );
+  }
+  try {
+    await processQueue({
+      sql: db(),
+      worker: `api-${crypto.randomUUID().slice(0, 8)}`,
+      connectorFor: (platform) => connectorFor(platform, process.env),
+      workspaceId,
+      budgetMs: PROCESS_NOW_BUDGET_MS,
+      callTimeoutMs: PROCESS_NOW_CALL_TIMEOUT_MS,
+      concurrency: 10,
+      batchSize: 10,
+    });
+  } finally {
+    await asUser(user, (tx) => tx`select private.finish_process_now(${workspaceId}, ${lease})`);
+  }
   return { ran: true, status: await getQueueStatus(user, workspaceId) };
 }
 

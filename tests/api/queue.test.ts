@@ -15,6 +15,7 @@ import { recordOutcomes } from "@/lib/engine/store";
 import { API_LIMITS } from "@/lib/queue/api-limits";
 import { QUEUE_STATUSES, type QueueItem } from "@/lib/queue/types";
 import { connect, type Sql } from "../support/db";
+import { subscribe } from "../support/billing";
 import { signUp, type TestUser } from "../support/users";
 
 type Handler = (req: Request, ctx: any) => Promise<Response>;
@@ -39,6 +40,8 @@ beforeAll(async () => {
   [alice, bob] = await Promise.all([signUp("q-alice"), signUp("q-bob")]);
   [aliceWs, bobWs] = await Promise.all([workspaceOf(alice), workspaceOf(bob)]);
   [aliceAccounts, bobAccounts] = await Promise.all([addAccounts(aliceWs, 3), addAccounts(bobWs, 2)]);
+  // Bob posts in bulk, a Starter feature.
+  await subscribe(sql, bobWs, "starter");
 });
 afterAll(() => sql.end());
 
@@ -70,10 +73,11 @@ async function addAccounts(workspaceId: string, n: number): Promise<Account[]> {
   return accounts;
 }
 
-/** A new user with `n` accounts in their personal workspace. */
-async function tenant(label: string, n: number) {
+/** A new user with `n` accounts in their personal workspace, on the Free plan unless `plan` says otherwise. */
+async function tenant(label: string, n: number, plan?: string) {
   const user = await signUp(label);
   const workspaceId = await workspaceOf(user);
+  if (plan) await subscribe(sql, workspaceId, plan);
   return { user, workspaceId, accounts: await addAccounts(workspaceId, n) };
 }
 
@@ -203,7 +207,7 @@ describe("adding one post", () => {
 
 describe("bulk-post", () => {
   it("queues 10,000 rows in one transaction", async () => {
-    const { user, workspaceId, accounts } = await tenant("q-bulk", 10);
+    const { user, workspaceId, accounts } = await tenant("q-bulk", 10, "starter");
     const at = TOMORROW();
     const items = Array.from({ length: 10_000 }, (_, i) => ({
       text: `bulk ${i}`,
@@ -234,7 +238,7 @@ describe("bulk-post", () => {
   });
 
   it("refuses 1,000 rows with 3 bad ones, listing exactly those rows, and writes nothing", async () => {
-    const { user, workspaceId, accounts } = await tenant("q-bulk-bad", 2);
+    const { user, workspaceId, accounts } = await tenant("q-bulk-bad", 2, "starter");
     const items: Array<Record<string, unknown>> = Array.from({ length: 1_000 }, (_, i) => ({
       text: `row ${i}`,
       accountId: accounts[i % 2].id,
@@ -257,7 +261,7 @@ describe("bulk-post", () => {
   });
 
   it("checks without writing on dryRun", async () => {
-    const { user, workspaceId, accounts } = await tenant("q-dry", 2);
+    const { user, workspaceId, accounts } = await tenant("q-dry", 2, "starter");
     const res = await post(bulkRoute.POST, user, {
       dryRun: true,
       items: [
@@ -271,7 +275,7 @@ describe("bulk-post", () => {
   });
 
   it("gives identical rows a post each, with their own accounts and priorities", async () => {
-    const { user, workspaceId, accounts } = await tenant("q-twins", 3);
+    const { user, workspaceId, accounts } = await tenant("q-twins", 3, "starter");
     const res = await post(bulkRoute.POST, user, {
       items: accounts.map((a, i) => ({ text: "same words", accountId: a.id, priority: i + 1, scheduledFor: TOMORROW() })),
     });
@@ -284,7 +288,7 @@ describe("bulk-post", () => {
   });
 
   it("refuses more than 10,000 rows, and rows naming no account or both fields", async () => {
-    const { user } = await tenant("q-envelope", 1);
+    const { user } = await tenant("q-envelope", 1, "starter");
     const tooMany = await post(bulkRoute.POST, user, { items: Array.from({ length: 10_001 }, () => ({})) });
     expect(tooMany.status).toBe(400);
     expect(await paths(tooMany)).toEqual(["items"]);
@@ -293,6 +297,21 @@ describe("bulk-post", () => {
     expect((await paths(res)).sort()).toEqual(["dryRun"]);
     const rows = await post(bulkRoute.POST, user, { items: [{ text: "x" }, "not a row"] });
     expect((await paths(rows)).sort()).toEqual(["items.0.accountId", "items.1"]);
+  });
+
+  it("is a paid feature: on the Free plan it answers 403 naming the plan that includes it, and writes nothing", async () => {
+    const { user, workspaceId, accounts } = await tenant("q-bulk-free", 2);
+    for (const dryRun of [false, true]) {
+      const res = await post(bulkRoute.POST, user, { dryRun, items: accounts.map((a) => ({ text: "import", accountId: a.id })) });
+      expect(res.status).toBe(403);
+      expect((await res.json()).error).toEqual({
+        code: "plan_feature_unavailable",
+        message: "Bulk posting is not part of the Free plan; Starter and above include it. Upgrade in Billing, or add posts one at a time with POST /api/queue/add.",
+      });
+    }
+    expect(await countIn(workspaceId)).toEqual({ posts: 0, items: 0 });
+    // One post to several accounts is not a bulk: the Free plan queues it.
+    await addPost(user, { text: "one at a time", accountIds: accounts.map((a) => a.id) });
   });
 
   it("refuses a body over 5 MB with 413", async () => {
@@ -542,6 +561,34 @@ describe("processing now", () => {
     }
   }, 60_000);
 
+  it("publishes only the caller's workspace: another tenant's due items stay waiting", async () => {
+    const a = await tenant("q-process-a", 1);
+    const b = await tenant("q-process-b", 1);
+    const now = new Date().toISOString();
+    const [mine] = (await addPost(a.user, { text: `a ${randomUUID()}`, accountIds: [a.accounts[0].id], scheduledFor: now })).items;
+    const [theirs] = (await addPost(b.user, { text: `b ${randomUUID()}`, accountIds: [b.accounts[0].id], scheduledFor: now, priority: 10 })).items;
+    const res = await post(processRoute.POST, a.user, {});
+    expect(res.status).toBe(200);
+    expect(await statusOf([mine.id, theirs.id])).toEqual({ [mine.id]: "posted", [theirs.id]: "pending" });
+    const feed = await (await fetch(`${process.env.PACER_SANDBOX_URL}/v1/admin/posts?handle=${b.accounts[0].handle}`)).json();
+    expect(feed.posts).toEqual([]);
+    await post(cancelRoute.POST, b.user, { ids: [theirs.id] });
+  }, 60_000);
+
+  it("runs once at a time per workspace: a second call while one runs answers 409", async () => {
+    const { user, workspaceId } = await tenant("q-process-twice", 0);
+    // A run in progress holds the workspace's lease (as the first of two concurrent calls would).
+    await sql`insert into private.process_now_runs (workspace_id, lease_id, expires_at)
+              values (${workspaceId}, gen_random_uuid(), now() + interval '1 minute')`;
+    const res = await post(processRoute.POST, user, {});
+    expect(res.status).toBe(409);
+    expect((await res.json()).error.code).toBe("already_running");
+    // A lease left by a server that died expires, and the next call runs.
+    await sql`update private.process_now_runs set expires_at = now() - interval '1 second' where workspace_id = ${workspaceId}`;
+    expect((await post(processRoute.POST, user, {})).status).toBe(200);
+    expect(await sql`select 1 from private.process_now_runs where workspace_id = ${workspaceId}`).toEqual([]);
+  }, 60_000);
+
   it("lets an admin run it too", async () => {
     const admin = await member(aliceWs, "admin");
     const res = await post(processRoute.POST, admin, { workspaceId: aliceWs });
@@ -611,7 +658,7 @@ describe("tenant isolation on every route", () => {
 
 describe("Pacer's own API limits", () => {
   it(`answer 429 with Retry-After after ${API_LIMITS.bulk.limit} bulk requests in a minute`, async () => {
-    const { user, accounts } = await tenant("q-limited", 1);
+    const { user, accounts } = await tenant("q-limited", 1, "starter");
     const body = { dryRun: true, items: [{ text: "x", accountId: accounts[0].id }] };
     for (let i = 0; i < API_LIMITS.bulk.limit; i++) expect((await post(bulkRoute.POST, user, body)).status).toBe(200);
     const res = await post(bulkRoute.POST, user, body);

@@ -93,8 +93,12 @@ describe("the audit log", () => {
     await sql.begin(async (tx) => {
       await tx`select set_config('request.jwt.claims', ${JSON.stringify({ sub: u.id, role: "authenticated" })}, true),
                       set_config('role', 'authenticated', true)`;
-      const [{ id }] = await tx`insert into public.social_accounts (workspace_id, platform, handle, display_name, credentials_encrypted)
-                                values (${u.workspaceId}, 'sandbox', 'audited', 'Audited', 'v1:secret:secret') returning id`;
+      const [{ id }] = await tx`insert into public.social_accounts (workspace_id, platform, handle, display_name)
+                                values (${u.workspaceId}, 'sandbox', 'audited', 'Audited') returning id`;
+      // Credentials come from the server's role, as lib/accounts writes them.
+      await tx`select set_config('role', 'pacer_worker', true)`;
+      await tx`select private.store_account_credentials(${id}, 'v1:secret:secret')`;
+      await tx`select set_config('role', 'authenticated', true)`;
       await tx`update public.social_accounts set display_name = 'Renamed' where id = ${id}`;
       await tx`delete from public.social_accounts where id = ${id}`;
     });

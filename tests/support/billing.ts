@@ -135,3 +135,11 @@ export async function deliverEvent(type: string, object: unknown, opts: { id?: s
   const response = await POST(webhookRequest(payload, signature));
   return { response, body: await response.json(), event };
 }
+
+/** Puts a workspace on a paid plan as an active Stripe subscription would (mirrored, then the plan synced). */
+export async function subscribe(sql: Sql, workspaceId: string, plan: string) {
+  const customer = await giveCustomer(sql, workspaceId);
+  const sub = subscriptionObject({ customer, plan });
+  await sql`select private.apply_subscription(${sub.id}, ${workspaceId}, ${customer}, 'active', ${plan},
+                                              ${`pacer_${plan}_monthly`}, now() + interval '30 days', false)`;
+}
