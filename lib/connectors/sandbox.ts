@@ -3,7 +3,7 @@
 // does not deduplicate retries for us.
 import { classifyStatus, readJson, send } from "./http.ts";
 import { guardedFetch, parseAllowedHosts, type AllowedHosts } from "./outbound.ts";
-import type { AccountMetrics, Connector, ConnectorAccount, Lookup, PublishFailure, PublishOutcome } from "./types.ts";
+import type { AccountMetrics, Connection, Connector, ConnectorAccount, Lookup, PublishFailure, PublishOutcome } from "./types.ts";
 
 export interface SandboxConnectorOptions {
   /** The sandbox's URL, from the operator's configuration (PACER_SANDBOX_URL); never from an account. */
@@ -109,6 +109,36 @@ export function createSandboxConnector(opts: SandboxConnectorOptions = {}): Conn
 
     lookup,
 
+    async connect({ handle, credentials }, { signal }): Promise<Connection> {
+      const field = "credentials.accessToken";
+      const token = credentials.accessToken;
+      const unreachable = (detail: string): Connection => ({ kind: "unavailable", message: `Pacer could not reach the sandbox to connect @${handle} (${detail}); try again in a moment.` });
+      if (!token) {
+        // A new handle: the sandbox hands its token out this once, to us.
+        const reply = await answer(`${baseUrl()}/v1/accounts`, jsonInit("POST", { handle }), signal);
+        if (reply.outcome) return unreachable(reply.outcome.message);
+        const issued = reply.body?.token;
+        if (reply.status === 201 && typeof issued === "string" && TOKEN.test(issued)) return { kind: "connected", credentials: { accessToken: issued } };
+        if (reply.body?.error === "handle_taken") {
+          return { kind: "refused", code: "handle_taken", field, message: `@${handle} already exists on the sandbox: to connect it, enter the access token it was created with (${field}).` };
+        }
+        if (reply.status === 400) return { kind: "refused", code: "handle_invalid", field: "handle", message: `The sandbox does not accept this handle: ${clip(reply.body?.message)}` };
+        return unreachable(`HTTP ${reply.status}`);
+      }
+      // An existing handle: the token must be its own, as an OAuth grant would be the owner's.
+      const reply = await call({ id: "", platform: "sandbox", handle, credentials: { accessToken: token } }, "GET", `/v1/accounts/${encodeURIComponent(handle)}/metrics`, undefined, signal);
+      if (reply.outcome) return unreachable(reply.outcome.message);
+      if (reply.status === 200) return { kind: "connected", credentials: { accessToken: token } };
+      if (reply.body?.error === "account_not_found") {
+        return { kind: "refused", code: "token_invalid", field, message: `There is no sandbox account @${handle} for this token; leave ${field} empty to create @${handle}.` };
+      }
+      if (reply.status === 401) {
+        const why = reply.body?.error === "token_expired" ? "has expired" : `is not @${handle}'s`;
+        return { kind: "refused", code: "token_invalid", field, message: `This access token ${why}: enter the token @${handle} was created with (${field}).` };
+      }
+      return unreachable(`HTTP ${reply.status}`);
+    },
+
     async readMetrics(account, { signal }): Promise<AccountMetrics> {
       const reply = await call(account, "GET", `/v1/accounts/${encodeURIComponent(account.handle)}/metrics`, undefined, signal);
       const failure = reply.outcome
@@ -134,6 +164,12 @@ export function createSandboxConnector(opts: SandboxConnectorOptions = {}): Conn
     return { kind: "unknown", message: `${detail}; could not check whether it is our earlier attempt: ${found.message}` };
   }
 }
+
+/** What a sandbox token looks like; anything else in a reply is not stored. */
+const TOKEN = /^[\x21-\x7e]{1,512}$/;
+
+/** A platform's text, short enough for a message. */
+const clip = (text: unknown) => String(text ?? "").slice(0, 300);
 
 function jsonInit(method: string, body: unknown, headers: Record<string, string> = {}): RequestInit {
   return body === undefined
