@@ -84,7 +84,7 @@ const CREDENTIALS: Record<string, z.ZodType<Record<string, string>>> = {
       },
       { error: (issue) => (issue.code === "unrecognized_keys" ? `Sandbox accounts take only an accessToken; remove ${issue.keys.join(", ")}.` : undefined) },
     )
-    .transform((c) => (c.accessToken ? { accessToken: c.accessToken } : {})),
+    .transform((c): Record<string, string> => (c.accessToken ? { accessToken: c.accessToken } : {})),
 };
 
 /** How long connecting may keep the add waiting on the platform. */
