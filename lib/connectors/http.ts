@@ -36,18 +36,20 @@ const NEVER_SENT_CODES = new Set([
 export function classifyFetchError(error: unknown, signal?: AbortSignal): PublishFailure {
   const message = describeError(error);
   // Refused by the outbound guard before anything was sent; it will be refused again.
-  const blocked = blockedBy(error);
+  const blocked = guardSaid(error, "PACER_BLOCKED_DESTINATION");
   if (blocked) return { kind: "permanent", message: blocked };
+  const notSent = guardSaid(error, "PACER_NOT_SENT");
+  if (notSent) return { kind: "retryable", message: `not sent: ${notSent}` };
   // The engine's deadline fired while the request may already be with the platform.
   if (signal?.aborted || isAbort(error)) return { kind: "unknown", message: `no answer in time: ${message}` };
   if (neverSent(error)) return { kind: "retryable", message: `not sent: ${message}` };
   return { kind: "unknown", message: `connection failed, the platform may have received it: ${message}` };
 }
 
-/** The outbound guard's refusal, thrown directly or (Node's fetch) as the cause of "fetch failed". */
-function blockedBy(error: unknown): string | null {
+/** The outbound guard's error with this code, thrown directly or (Node's fetch) as the cause of "fetch failed". */
+function guardSaid(error: unknown, code: string): string | null {
   for (let e = error as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 3; e = e.cause as typeof e, depth++) {
-    if (e.code === "PACER_BLOCKED_DESTINATION") return String(e.message);
+    if (e.code === code) return String(e.message);
   }
   return null;
 }

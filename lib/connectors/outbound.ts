@@ -23,6 +23,15 @@ export class BlockedDestination extends Error {
   }
 }
 
+/** Thrown when the request could not be sent (its name did not resolve, or its time ran out first). */
+export class NotSent extends Error {
+  readonly code = "PACER_NOT_SENT";
+  constructor(message: string) {
+    super(message);
+    this.name = "NotSent";
+  }
+}
+
 /** PACER_ALLOWED_HOSTS: a comma- or space-separated list of `host` or `host:port`. */
 export function parseAllowedHosts(value: string | readonly string[] | undefined): AllowedHosts {
   const entries = typeof value === "string" ? value.split(/[\s,]+/) : (value ?? []);
@@ -205,7 +214,15 @@ export async function checkDestination(target: string | URL, allowedHosts: Allow
 export function guardedFetch(fetchImpl: typeof fetch, allowedHosts: AllowedHosts): typeof fetch {
   return (async (input: string | URL | Request, init: RequestInit = {}) => {
     const href = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
-    const check = await checkDestination(href, allowedHosts);
+    let check: DestinationCheck;
+    try {
+      check = await checkDestination(href, allowedHosts);
+    } catch (error) {
+      if (error instanceof BlockedDestination) throw error;
+      throw new NotSent(`could not resolve ${new URL(href).hostname}: ${(error as Error).message}`);
+    }
+    // The engine's deadline may pass while resolving: nothing has left the process yet.
+    if (init.signal?.aborted) throw new NotSent("the call's time ran out while resolving the platform's address");
     const pinned = check.allowed || "dispatcher" in init ? {} : await pinnedDispatcher();
     return fetchImpl(input, { ...init, ...pinned, redirect: "manual" });
   }) as typeof fetch;
@@ -217,7 +234,7 @@ let pinning: Promise<{ dispatcher?: unknown }> | undefined;
  * Node only: an undici Agent (the class behind Node's own fetch, so the two always match) whose
  * connections resolve names through a lookup that refuses internal addresses. Elsewhere: nothing.
  */
-function pinnedDispatcher(): Promise<{ dispatcher?: unknown }> {
+export function pinnedDispatcher(): Promise<{ dispatcher?: unknown }> {
   pinning ??= (async () => {
     const g = globalThis as Record<string | symbol, unknown>;
     if ("Deno" in g || typeof g.process !== "object") return {};

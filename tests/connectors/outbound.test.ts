@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSandbox, type Sandbox } from "@/local/sandbox/index.ts";
 import { createSandboxConnector } from "@/lib/connectors/sandbox.ts";
 import { connectorFor } from "@/lib/connectors/registry.ts";
-import { checkDestination, internalAddressReason, parseAllowedHosts } from "@/lib/connectors/outbound.ts";
+import { checkDestination, internalAddressReason, parseAllowedHosts, pinnedDispatcher } from "@/lib/connectors/outbound.ts";
 import type { ConnectorAccount, PublishRequest } from "@/lib/connectors/types.ts";
 import { sandboxAccount, sandboxConnector } from "../support/sandbox.ts";
 
@@ -88,6 +88,12 @@ describe("platform endpoints come from the operator only", () => {
     } finally {
       await internal.stop();
     }
+  });
+
+  it("a name that does not resolve was never sent: retryable", async () => {
+    const connector = createSandboxConnector({ baseUrl: "http://no-such-host.invalid" });
+    const account: ConnectorAccount = { id: randomUUID(), platform: "sandbox", handle: "anyone", credentials: { accessToken: "sbx_x" } };
+    expect(await connector.publish(request(account), { signal: signal() })).toMatchObject({ kind: "retryable", message: expect.stringContaining("not sent") });
   });
 
   it("the registry takes the allowed hosts from PACER_ALLOWED_HOSTS", async () => {
@@ -204,6 +210,22 @@ describe("which addresses are internal", () => {
     expect((await checkDestination("http://127.0.0.1:54330/x", parseAllowedHosts("127.0.0.1:54330"), never)).allowed).toBe(true);
     await expect(checkDestination("http://127.0.0.1:54331/x", parseAllowedHosts("127.0.0.1:54330"), never)).rejects.toThrow(/loopback/);
     expect((await checkDestination("http://localhost:9/", parseAllowedHosts("localhost"), never)).allowed).toBe(true);
+  });
+});
+
+describe("under Node", () => {
+  it("checks the address a connection actually resolves to, not only the one checked before sending", async () => {
+    const internal = await internalService();
+    try {
+      // The dispatcher alone, as if a name had resolved to a public address when checked and to loopback when connecting.
+      const { dispatcher } = await pinnedDispatcher();
+      expect(dispatcher).toBeDefined();
+      const sent = fetch(`http://localhost:${internal.port}/`, { dispatcher } as RequestInit);
+      await expect(sent).rejects.toMatchObject({ cause: { code: "PACER_BLOCKED_DESTINATION" } });
+      expect(internal.hits).toEqual([]);
+    } finally {
+      await internal.stop();
+    }
   });
 });
 
