@@ -219,7 +219,7 @@ export function guardedFetch(fetchImpl: typeof fetch, allowedHosts: AllowedHosts
       check = await checkDestination(href, allowedHosts);
     } catch (error) {
       if (error instanceof BlockedDestination) throw error;
-      throw new NotSent(`could not resolve ${new URL(href).hostname}: ${(error as Error).message}`);
+      throw new NotSent(`could not resolve the platform's address (${href.slice(0, 200)}): ${(error as Error).message}`);
     }
     // The engine's deadline may pass while resolving: nothing has left the process yet.
     if (init.signal?.aborted) throw new NotSent("the call's time ran out while resolving the platform's address");
