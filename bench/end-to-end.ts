@@ -6,7 +6,8 @@ import { fork, type ChildProcess } from "node:child_process";
 import { Agent, request as httpRequest } from "node:http";
 import { fileURLToPath } from "node:url";
 import { processQueue } from "../lib/engine/process.ts";
-import { createSandboxConnector } from "../lib/connectors/sandbox.ts";
+import { randomBytes } from "node:crypto";
+import { sandboxAccounts, sandboxConnector } from "../tests/support/sandbox.ts";
 import { emptyQueue, fillQueue, settle, workspaceWithAccounts, type BenchDatabase } from "./database.ts";
 import { cpuNow, cpuSince, processCpuMs } from "./cpu.ts";
 import { fmt, median, type Table } from "./stats.ts";
@@ -111,11 +112,18 @@ export async function benchEndToEnd(db: BenchDatabase, cfg: EndToEndConfig, log:
   const sandbox = await startSandboxChild(cfg.latencyMs);
   try {
     const ws = await workspaceWithAccounts(db.admin, cfg.accounts, "e2e");
+    // Each account created on the sandbox with its token, sealed as Pacer stores it (the engine runs in this process).
+    process.env.PACER_CREDENTIALS_KEY ??= randomBytes(32).toString("base64");
+    const made = await sandboxAccounts(sandbox.url, ws.handles);
+    await db.admin`
+      update public.social_accounts a set credentials_encrypted = x.sealed
+      from jsonb_to_recordset(${db.admin.json(made.map(({ handle, sealed }) => ({ handle, sealed })))}) as x(handle text, sealed text)
+      where a.workspace_id = ${ws.workspaceId} and a.handle = x.handle`;
     const clients: Array<{ name: string; fetch: typeof fetch }> = [
       { name: "Node's fetch (undici, keep-alive by default)", fetch: globalThis.fetch },
       { name: `node:http keep-alive agent (maxSockets ${cfg.concurrency})`, fetch: leanFetch(cfg.concurrency) },
     ];
-    const connectors = clients.map((c) => createSandboxConnector({ baseUrl: sandbox.url, fetch: c.fetch }));
+    const connectors = clients.map((c) => sandboxConnector(sandbox.url, { fetch: c.fetch }));
     const sql = postgres(db.url, { max: 4, prepare: false, onnotice: () => {} });
     const run = async (connector: (typeof connectors)[number], items: number): Promise<Run> => {
       await emptyQueue(db.admin);

@@ -22,7 +22,9 @@ test("a new subscriber connects a sandbox account, renames it and removes it, wi
   const usage = page.getByTestId("usage-summary");
   const meter = page.getByRole("meter", { name: "Social accounts used" });
   const accounts = page.getByRole("table", { name: "Social accounts" });
-  const demoRow = accounts.getByRole("row").filter({ hasText: "@pacer_demo" });
+  // Handles are the sandbox's account names, shared by every test (and retry) against this stack.
+  const demo = `pacer_demo_${Math.random().toString(36).slice(2, 8)}`;
+  const demoRow = accounts.getByRole("row").filter({ hasText: `@${demo}` });
 
   await test.step("signed out, the dashboard sends the visitor to sign in", async () => {
     await page.goto("/dashboard");
@@ -49,7 +51,7 @@ test("a new subscriber connects a sandbox account, renames it and removes it, wi
 
   await test.step("adding a sandbox account lists it and counts it", async () => {
     await expect(page.getByLabel("Platform")).toHaveValue("sandbox");
-    await page.getByLabel("Handle").fill("@pacer_demo");
+    await page.getByLabel("Handle").fill(`@${demo}`);
     await page.getByLabel("Display name").fill("Pacer Demo");
     await page.getByRole("button", { name: "Add account" }).click();
 
@@ -63,7 +65,7 @@ test("a new subscriber connects a sandbox account, renames it and removes it, wi
   });
 
   await test.step("adding the same handle again is refused next to the field", async () => {
-    await page.getByLabel("Handle").fill("pacer_demo");
+    await page.getByLabel("Handle").fill(demo);
     await page.getByRole("button", { name: "Add account" }).click();
     await expect(page.getByText("This account is already connected.")).toBeVisible();
     await expect(page.getByLabel("Handle")).toHaveAttribute("aria-invalid", "true");
@@ -71,20 +73,28 @@ test("a new subscriber connects a sandbox account, renames it and removes it, wi
   });
 
   await test.step("renaming it inline changes its display name", async () => {
-    await page.getByRole("button", { name: "Rename @pacer_demo" }).click();
-    await page.getByRole("textbox", { name: "Display name of @pacer_demo" }).fill("Pacer Demo Studio");
+    await page.getByRole("button", { name: `Rename @${demo}` }).click();
+    await page.getByRole("textbox", { name: `Display name of @${demo}` }).fill("Pacer Demo Studio");
     await page.getByRole("button", { name: "Save" }).click();
     await expect(demoRow).toContainText("Pacer Demo Studio");
-    await expect(page.getByRole("textbox", { name: "Display name of @pacer_demo" })).toBeHidden();
+    await expect(page.getByRole("textbox", { name: `Display name of @${demo}` })).toBeHidden();
   });
 
   await test.step("removing it after confirming frees its place on the plan", async () => {
-    await page.getByRole("button", { name: "Remove @pacer_demo" }).click();
+    await page.getByRole("button", { name: `Remove @${demo}` }).click();
     await page.getByRole("button", { name: "Yes, remove" }).click();
     await expect(page.getByText("No social accounts yet.")).toBeVisible();
     await expect(accounts).toBeHidden();
     await expect(usage).toHaveText("0 of 10 accounts used · Free plan");
     await expect(meter).toHaveAttribute("aria-valuenow", "0");
+  });
+
+  await test.step("adding it back asks for its access token: the handle still exists on the sandbox", async () => {
+    await page.getByLabel("Handle").fill(demo);
+    await page.getByRole("button", { name: "Add account" }).click();
+    await expect(page.getByText(`@${demo} already exists on the sandbox`)).toBeVisible();
+    await expect(page.getByLabel(/^Access token/)).toHaveAttribute("aria-invalid", "true");
+    await expect(page.getByText("No social accounts yet.")).toBeVisible();
   });
 
   await test.step("signing out returns to sign-in and closes the dashboard again", async () => {
@@ -99,16 +109,17 @@ test("when the plan's last account slot is taken elsewhere, adding says so and A
   page,
 }) => {
   await signUp(page, uniqueEmail());
+  const run = Math.random().toString(36).slice(2, 8);
   // Nine accounts through the HTTP API with the same session, as another tab or a script would.
   for (let i = 1; i <= 9; i++) {
-    const response = await page.request.post("/api/accounts", { data: { platform: "sandbox", handle: `brand_${i}` } });
+    const response = await page.request.post("/api/accounts", { data: { platform: "sandbox", handle: `brand_${i}_${run}` } });
     expect(response.status()).toBe(201);
   }
   await page.goto("/dashboard/accounts");
   await expect(page.getByTestId("usage-summary")).toHaveText("9 of 10 accounts used · Free plan");
 
   // The tenth slot is taken while this page still shows one free.
-  expect((await page.request.post("/api/accounts", { data: { platform: "sandbox", handle: "brand_10" } })).status()).toBe(
+  expect((await page.request.post("/api/accounts", { data: { platform: "sandbox", handle: `brand_10_${run}` } })).status()).toBe(
     201,
   );
   await page.getByLabel("Handle").fill("one_too_many");

@@ -20,6 +20,9 @@ test("a subscriber moves from Free to Pro and back in local mode; accounts over 
   const usage = page.getByTestId("billing-usage-summary");
   const paused = page.getByRole("table", { name: "Accounts paused by the plan" });
   const reason = "Paused: the Free plan allows 10 accounts; upgrade or remove accounts to resume it.";
+  // Handles are the sandbox's account names, shared by every test (and retry) against this stack.
+  const run = Math.random().toString(36).slice(2, 8);
+  const brand = (i: number) => `@brand_${i}_${run}`;
 
   await signUp(page);
 
@@ -57,7 +60,7 @@ test("a subscriber moves from Free to Pro and back in local mode; accounts over 
 
   await test.step("on Pro, the workspace connects more than Free's 10 accounts", async () => {
     for (let i = 1; i <= 12; i++) {
-      const response = await page.request.post("/api/accounts", { data: { platform: "sandbox", handle: `brand_${i}` } });
+      const response = await page.request.post("/api/accounts", { data: { platform: "sandbox", handle: brand(i).slice(1) } });
       expect(response.status()).toBe(201);
     }
     await page.reload();
@@ -74,17 +77,17 @@ test("a subscriber moves from Free to Pro and back in local mode; accounts over 
     await expect(currentPlan).toHaveText("Free plan");
     await expect(usage).toHaveText("12 of 10 accounts used · Free plan");
     await expect(paused.getByRole("row")).toHaveCount(3);
-    await expect(paused.getByRole("row").filter({ hasText: "@brand_11" })).toContainText(reason);
-    await expect(paused.getByRole("row").filter({ hasText: "@brand_12" })).toContainText(reason);
-    await expect(paused).not.toContainText("@brand_10");
+    await expect(paused.getByRole("row").filter({ hasText: brand(11) })).toContainText(reason);
+    await expect(paused.getByRole("row").filter({ hasText: brand(12) })).toContainText(reason);
+    await expect(paused).not.toContainText(brand(10));
   });
 
   await test.step("the accounts page lists them as paused, and nothing was deleted", async () => {
     await page.goto("/dashboard/accounts");
     const accounts = page.getByRole("table", { name: "Social accounts" });
     await expect(accounts.getByRole("row")).toHaveCount(13);
-    await expect(accounts.getByRole("row").filter({ hasText: "@brand_12" })).toContainText("Paused");
-    await expect(accounts.getByRole("row").filter({ hasText: "@brand_10" })).toContainText("Connected");
+    await expect(accounts.getByRole("row").filter({ hasText: brand(12) })).toContainText("Paused");
+    await expect(accounts.getByRole("row").filter({ hasText: brand(10) })).toContainText("Connected");
   });
 
   await test.step("upgrading to Pro again resumes exactly those accounts", async () => {
@@ -94,7 +97,7 @@ test("a subscriber moves from Free to Pro and back in local mode; accounts over 
     await expect(paused).toBeHidden();
     await page.goto("/dashboard/accounts");
     const accounts = page.getByRole("table", { name: "Social accounts" });
-    await expect(accounts.getByRole("row").filter({ hasText: "@brand_12" })).toContainText("Connected");
+    await expect(accounts.getByRole("row").filter({ hasText: brand(12) })).toContainText("Connected");
     await expect(accounts.getByText("Paused", { exact: true })).toHaveCount(0);
   });
 });

@@ -20,6 +20,8 @@ export interface StackOptions {
   externalDbUrl?: string;
   /** Run scheduled functions on their interval, as pg_cron does on Supabase. */
   scheduler: boolean;
+  /** PACER_ALLOWED_HOSTS for the app, workers and functions; default: the sandbox's host:port. */
+  allowedHosts?: string;
   /** Apply supabase/seed.sql when the database is new. */
   seed: boolean;
   log: (source: string, line: string) => void;
@@ -74,6 +76,8 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
       SUPABASE_DB_URL: dbUrl,
       PACER_CREDENTIALS_KEY: keys.credentialsKey,
       PACER_SANDBOX_URL: sandbox.url,
+      // The sandbox listens on loopback, which connectors refuse unless the operator allows it.
+      PACER_ALLOWED_HOSTS: opts.allowedHosts ?? new URL(sandbox.url).host,
       // What the scheduler (pg_cron on Supabase) presents to scheduled functions.
       PACER_CRON_SECRET: keys.secretKey,
       // Billing without a Stripe account (docs/billing.md): plan changes are simulated and sent, signed

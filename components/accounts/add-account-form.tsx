@@ -12,14 +12,23 @@ import { Label } from "@/components/ui/label";
 import { connectablePlatforms, platformName } from "./platforms";
 import { useRefreshAccounts } from "./queries";
 
-const FIELDS = ["platform", "handle", "displayName"] as const;
+const FIELDS = ["platform", "handle", "displayName", "accessToken"] as const;
 type Field = (typeof FIELDS)[number];
+
+/** The form field an issue's path (as the API names it) belongs to. */
+const fieldOf = (path: string): Field | undefined =>
+  path === "credentials.accessToken" || path === "credentials"
+    ? "accessToken"
+    : (FIELDS as readonly string[]).includes(path)
+      ? (path as Field)
+      : undefined;
 
 /** Issues about one of this form's fields go next to it; everything else goes in the alert. */
 function splitIssues(error: ActionError | null) {
   const byField: Partial<Record<Field, string>> = {};
   for (const issue of error?.issues ?? []) {
-    if ((FIELDS as readonly string[]).includes(issue.path)) byField[issue.path as Field] ??= issue.message;
+    const field = fieldOf(issue.path);
+    if (field) byField[field] ??= issue.message;
   }
   const showAlert = error !== null && Object.keys(byField).length === 0;
   return { byField, showAlert };
@@ -45,10 +54,13 @@ export function AddAccountForm({ limitReached }: { limitReached: boolean }) {
     const form = event.currentTarget;
     const data = new FormData(form);
     const displayName = String(data.get("displayName") ?? "").trim();
+    const accessToken = String(data.get("accessToken") ?? "").trim();
     const input = {
       platform: String(data.get("platform")),
       handle: String(data.get("handle") ?? ""),
       ...(displayName ? { displayName } : {}),
+      // Only for a handle that already exists on the platform: a new one is created and its token kept.
+      ...(accessToken ? { credentials: { accessToken } } : {}),
     };
     add.mutate(input, { onSuccess: (result) => result.ok && form.reset() });
   }
@@ -70,7 +82,10 @@ export function AddAccountForm({ limitReached }: { limitReached: boolean }) {
         <CardTitle>
           <h2>Add a social account</h2>
         </CardTitle>
-        <CardDescription>Pacer publishes to it once it is connected. Sandbox accounts are safe to try things.</CardDescription>
+        <CardDescription>
+          Pacer publishes to it once it is connected. Sandbox accounts are safe to try things: a new handle is created
+          for you; an existing one needs the access token it was created with.
+        </CardDescription>
       </CardHeader>
       <CardContent className="grid gap-4">
         {showAlert && error && (
@@ -111,6 +126,20 @@ export function AddAccountForm({ limitReached }: { limitReached: boolean }) {
             </Label>
             <Input id="displayName" name="displayName" placeholder="Your Brand" autoComplete="off" {...fieldProps("displayName")} />
             {fieldError("displayName")}
+          </div>
+          <div className="grid gap-2 sm:col-span-3">
+            <Label htmlFor="accessToken">
+              Access token <span className="font-normal text-muted-foreground">(only for an account that already exists)</span>
+            </Label>
+            <Input
+              id="accessToken"
+              name="accessToken"
+              type="password"
+              placeholder="sbx_…"
+              autoComplete="off"
+              {...fieldProps("accessToken")}
+            />
+            {fieldError("accessToken")}
           </div>
           <Button type="submit" className="sm:mt-6" disabled={limitReached || add.isPending}>
             <Plus aria-hidden />

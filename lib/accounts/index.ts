@@ -1,8 +1,10 @@
-// Social accounts of a workspace: list, add (capped by the plan, in the database), rename, remove.
+// Social accounts of a workspace: list, add (capped by the plan, in the database, and connected on
+// the platform as its owner would), rename, remove.
 import { z } from "zod";
 import { asUser, type Tx, type UserClaims } from "@/lib/db";
 import { PacerError, fromDatabaseError, notFound, validationFailed } from "@/lib/api/errors";
 import { resolveWorkspaceId } from "@/lib/workspaces";
+import { connectorFor } from "@/lib/connectors/registry";
 import { encryptCredentials } from "./credentials";
 
 export const ACCOUNT_STATES = ["connected", "active", "paused", "restricted", "needs_reconnect", "needs_review"] as const;
@@ -60,9 +62,33 @@ export const newAccountInput = z.object({
   platform: z.string().trim().toLowerCase().min(1, "Choose a platform."),
   handle,
   displayName: displayName.optional(),
-  credentials: z.record(z.string(), z.string()).optional(),
+  // Checked against the platform's own shape below: a tenant never names an endpoint.
+  credentials: z.record(z.string(), z.unknown()).optional(),
   workspaceId: z.uuid("workspaceId must be a workspace id (a UUID).").optional(),
 });
+
+/**
+ * What a user may supply to connect an account, per platform: only what its connector reads.
+ * Sandbox: the handle's access token, needed only when the handle already exists on the sandbox.
+ */
+const CREDENTIALS: Record<string, z.ZodType<Record<string, string>>> = {
+  sandbox: z
+    .strictObject(
+      {
+        accessToken: z
+          .string()
+          .trim()
+          .max(512, "An access token has at most 512 characters.")
+          .regex(/^[\x21-\x7e]*$/, "An access token is printable ASCII without spaces.")
+          .optional(),
+      },
+      { error: (issue) => (issue.code === "unrecognized_keys" ? `Sandbox accounts take only an accessToken; remove ${issue.keys.join(", ")}.` : undefined) },
+    )
+    .transform((c): Record<string, string> => (c.accessToken ? { accessToken: c.accessToken } : {})),
+};
+
+/** How long connecting may keep the add waiting on the platform. */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 export const accountChanges = z
   .object({ handle: handle.optional(), displayName: displayName.optional() })
@@ -85,8 +111,10 @@ export function listAccounts(user: UserClaims, requestedWorkspaceId?: string | n
 export async function addAccount(user: UserClaims, input: unknown): Promise<Account> {
   const parsed = newAccountInput.safeParse(input);
   if (!parsed.success) throw validationFailed(parsed.error, "The account");
-  const { platform, credentials, workspaceId: requested } = parsed.data;
-  const sealed = credentials ? await encryptCredentials(credentials) : null;
+  const { platform, handle: accountHandle, workspaceId: requested } = parsed.data;
+  const shape = CREDENTIALS[platform];
+  const supplied = shape?.safeParse(parsed.data.credentials ?? {});
+  if (supplied && !supplied.success) throw validationFailed(withPrefix(supplied.error, "credentials"), "The account");
 
   return asUser(user, async (tx) => {
     const workspaceId = await resolveWorkspaceId(tx, requested);
@@ -96,34 +124,49 @@ export async function addAccount(user: UserClaims, input: unknown): Promise<Acco
         { path: "platform", message: `Unknown platform "${platform}".` },
       ]);
     }
-    if (!p.enabled) {
+    if (!p.enabled || !supplied) {
       throw new PacerError(400, "platform_unavailable", `Connecting ${p.name} accounts is not available yet.`, [
         { path: "platform", message: `${p.name} cannot be connected yet; use sandbox.` },
       ]);
     }
+    // The row first, so a duplicate or a full plan is refused before the platform hands out a token;
+    // connecting fails → the transaction rolls back and nothing is kept.
     const rows = await insertAccount(tx, {
       workspaceId,
       platform,
-      handle: parsed.data.handle,
-      displayName: parsed.data.displayName ?? parsed.data.handle,
-      sealed,
+      handle: accountHandle,
+      displayName: parsed.data.displayName ?? accountHandle,
     });
+    const connection = await connectorFor(platform, process.env).connect(
+      { handle: accountHandle, credentials: supplied.data },
+      { signal: AbortSignal.timeout(CONNECT_TIMEOUT_MS) },
+    );
+    if (connection.kind === "unavailable") throw new PacerError(502, "platform_unreachable", connection.message);
+    if (connection.kind === "refused") {
+      throw new PacerError(connection.code === "handle_taken" ? 409 : 400, connection.code, connection.message, [
+        { path: connection.field, message: connection.message },
+      ]);
+    }
+    await storeCredentials(tx, rows[0].id, await encryptCredentials(connection.credentials));
     return toAccount(rows[0]);
   });
 }
 
+/** A nested schema's issues, with their paths under `prefix` as the caller sent them. */
+function withPrefix(error: z.ZodError, prefix: string): z.ZodError {
+  return new z.ZodError(error.issues.map((i) => ({ ...i, path: [prefix, ...i.path] })));
+}
+
 async function insertAccount(
   tx: Tx,
-  a: { workspaceId: string; platform: string; handle: string; displayName: string; sealed: string | null },
+  a: { workspaceId: string; platform: string; handle: string; displayName: string },
 ) {
   try {
-    const rows = await tx.unsafe(
+    return await tx.unsafe(
       `insert into public.social_accounts (workspace_id, platform, handle, display_name)
        values ($1, $2, $3, $4) returning ${COLUMNS}`,
       [a.workspaceId, a.platform, a.handle, a.displayName],
     );
-    if (a.sealed) await storeCredentials(tx, rows[0].id, a.sealed);
-    return rows;
   } catch (error) {
     if ((error as { code?: string }).code === "23505") {
       throw new PacerError(409, "account_exists", `@${a.handle} on ${a.platform} is already in this workspace.`, [

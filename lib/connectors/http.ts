@@ -1,5 +1,6 @@
 // Shared HTTP classification for every connector: turns a fetch result (status, headers, thrown
 // error) into a PublishOutcome, so "timed out" is never mistaken for "failed" on any platform.
+import { readCapped } from "./outbound.ts";
 import type { PublishFailure } from "./types.ts";
 
 /** The result of sending one request: a response to read, or an outcome already decided. */
@@ -34,10 +35,23 @@ const NEVER_SENT_CODES = new Set([
 /** Classifies an error thrown by fetch. Unknown unless we can tell the request never left. */
 export function classifyFetchError(error: unknown, signal?: AbortSignal): PublishFailure {
   const message = describeError(error);
+  // Refused by the outbound guard before anything was sent; it will be refused again.
+  const blocked = guardSaid(error, "PACER_BLOCKED_DESTINATION");
+  if (blocked) return { kind: "permanent", message: blocked };
+  const notSent = guardSaid(error, "PACER_NOT_SENT");
+  if (notSent) return { kind: "retryable", message: `not sent: ${notSent}` };
   // The engine's deadline fired while the request may already be with the platform.
   if (signal?.aborted || isAbort(error)) return { kind: "unknown", message: `no answer in time: ${message}` };
   if (neverSent(error)) return { kind: "retryable", message: `not sent: ${message}` };
   return { kind: "unknown", message: `connection failed, the platform may have received it: ${message}` };
+}
+
+/** The outbound guard's error with this code, thrown directly or (Node's fetch) as the cause of "fetch failed". */
+function guardSaid(error: unknown, code: string): string | null {
+  for (let e = error as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 3; e = e.cause as typeof e, depth++) {
+    if (e.code === code) return String(e.message);
+  }
+  return null;
 }
 
 function isAbort(error: unknown): boolean {
@@ -72,6 +86,8 @@ function describeError(error: unknown): string {
 export function classifyStatus(status: number, headers: Headers, detail = "", now = Date.now()): PublishFailure | null {
   if (status >= 200 && status < 300) return null;
   const message = detail ? `HTTP ${status}: ${detail}` : `HTTP ${status}`;
+  // Pacer follows no redirect (a tenant could aim one inward); the platform's URL needs fixing.
+  if (status >= 300 && status < 400) return { kind: "permanent", message: `${message}: the platform answered with a redirect, which Pacer does not follow` };
   if (status === 429) return { kind: "rate_limited", retryAfterMs: rateLimitDelayMs(headers, now), message };
   if (status === 401) return { kind: "auth_expired", message };
   // The server says it did not process the request (timed out reading it, or too early to try).
@@ -89,13 +105,16 @@ export function classifyStatus(status: number, headers: Headers, detail = "", no
  */
 export function rateLimitDelayMs(headers: Headers, now = Date.now()): number | null {
   const retryAfter = parseRetryAfter(headers.get("retry-after"), now);
-  if (retryAfter !== null) return retryAfter;
+  if (retryAfter !== null) return Math.min(retryAfter, MAX_RATE_LIMIT_DELAY_MS);
   for (const name of ["x-rate-limit-reset", "ratelimit-reset", "x-ratelimit-reset"]) {
     const delay = parseResetHeader(headers.get(name), now);
-    if (delay !== null) return delay;
+    if (delay !== null) return Math.min(delay, MAX_RATE_LIMIT_DELAY_MS);
   }
   return null;
 }
+
+/** The longest wait a platform's rate-limit header can ask for; past it (or past any date) it is capped. */
+export const MAX_RATE_LIMIT_DELAY_MS = 7 * 24 * 3600_000;
 
 /** Retry-After as a delay in ms: delay-seconds, or an HTTP-date (a past date means 0). */
 export function parseRetryAfter(value: string | null, now = Date.now()): number | null {
@@ -121,10 +140,10 @@ export function parseResetHeader(value: string | null, now = Date.now()): number
   return Number.isNaN(at) ? null : Math.max(0, at - now);
 }
 
-/** The response body as JSON, or undefined when it is empty or not JSON (error pages, cut-off bodies). */
+/** The response body as JSON, or undefined when it is empty, not JSON (error pages, cut-off bodies) or over the read cap. */
 export async function readJson(response: Response): Promise<unknown> {
   try {
-    const text = await response.text();
+    const text = await readCapped(response);
     return text ? JSON.parse(text) : undefined;
   } catch {
     return undefined;

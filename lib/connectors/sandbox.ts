@@ -2,11 +2,14 @@
 // the post's client_ref and finds it again by that ref, since the sandbox, like most platforms,
 // does not deduplicate retries for us.
 import { classifyStatus, readJson, send } from "./http.ts";
-import type { AccountMetrics, Connector, ConnectorAccount, Lookup, PublishFailure, PublishOutcome } from "./types.ts";
+import { guardedFetch, parseAllowedHosts, type AllowedHosts } from "./outbound.ts";
+import type { AccountMetrics, Connection, Connector, ConnectorAccount, Lookup, PublishFailure, PublishOutcome } from "./types.ts";
 
 export interface SandboxConnectorOptions {
-  /** The sandbox's URL; an account's `credentials.baseUrl` wins over it. */
+  /** The sandbox's URL, from the operator's configuration (PACER_SANDBOX_URL); never from an account. */
   baseUrl?: string;
+  /** Internal hosts the operator allows (PACER_ALLOWED_HOSTS): `host` or `host:port`. */
+  allowedHosts?: string | readonly string[] | AllowedHosts;
   fetch?: typeof fetch;
   now?: () => number;
 }
@@ -29,18 +32,18 @@ interface SandboxBody {
 }
 
 /**
- * Credentials it reads: `accessToken` (optional: without one the connector registers the handle on
- * the sandbox, which is idempotent, and caches the token) and `baseUrl` (optional).
+ * Credentials it reads: `accessToken`, the token the sandbox handed out when the handle was created
+ * (Pacer's connect flow stores it). Without one it answers auth_expired: it never registers a handle
+ * on its own behalf, so no account can borrow another's identity.
  */
 export function createSandboxConnector(opts: SandboxConnectorOptions = {}): Connector {
-  const fetchImpl = opts.fetch ?? fetch;
+  const allowed = opts.allowedHosts instanceof Set ? opts.allowedHosts : parseAllowedHosts(opts.allowedHosts as string | string[] | undefined);
+  const fetchImpl = guardedFetch(opts.fetch ?? fetch, allowed);
   const now = opts.now ?? Date.now;
-  const tokens = new Map<string, string>(); // registered tokens by `${baseUrl} ${handle}`
 
-  function baseUrlOf(account: ConnectorAccount): string {
-    const base = account.credentials.baseUrl ?? opts.baseUrl;
-    if (!base) throw new Error(`No sandbox URL for @${account.handle}: set PACER_SANDBOX_URL or the account's baseUrl credential.`);
-    return base.replace(/\/+$/, "");
+  function baseUrl(): string {
+    if (!opts.baseUrl) throw new Error("No sandbox URL: set PACER_SANDBOX_URL.");
+    return opts.baseUrl.replace(/\/+$/, "");
   }
 
   async function answer(url: string, init: RequestInit, signal: AbortSignal): Promise<Answer> {
@@ -50,36 +53,11 @@ export function createSandboxConnector(opts: SandboxConnectorOptions = {}): Conn
     return { status: sent.response.status, headers: sent.response.headers, body };
   }
 
-  /** Registers the handle (idempotent) for its token. Nothing is published, so any failure is safe to retry. */
-  async function register(base: string, handle: string, signal: AbortSignal): Promise<{ token: string } | { outcome: PublishFailure }> {
-    const reply = await answer(`${base}/v1/accounts`, jsonInit("POST", { handle }), signal);
-    if (reply.outcome) return { outcome: { kind: "retryable", message: `could not register @${handle}: ${reply.outcome.message}` } };
-    if (reply.body?.token) {
-      tokens.set(`${base} ${handle}`, reply.body.token);
-      return { token: reply.body.token };
-    }
-    const detail = `could not register @${handle}: HTTP ${reply.status} ${reply.body?.message ?? ""}`.trim();
-    return { outcome: reply.status === 400 ? { kind: "permanent", message: detail } : { kind: "retryable", message: detail } };
-  }
-
-  /** One authenticated call; a token we registered ourselves is renewed once if the sandbox forgot it (reset). */
+  /** One call with the account's own token; auth is checked before anything is stored. */
   async function call(account: ConnectorAccount, method: string, path: string, body: unknown, signal: AbortSignal, headers: Record<string, string> = {}): Promise<Answer> {
-    const base = baseUrlOf(account);
-    const own = account.credentials.accessToken;
-    for (let renewed = false; ; renewed = true) {
-      let token = own ?? tokens.get(`${base} ${account.handle}`);
-      if (!token) {
-        const registered = await register(base, account.handle, signal);
-        if ("outcome" in registered) return registered;
-        token = registered.token;
-      }
-      const init = jsonInit(method, body, { authorization: `Bearer ${token}`, ...headers });
-      const reply = await answer(`${base}${path}`, init, signal);
-      // Auth is checked before anything is stored, so sending again after these is safe.
-      const forgotten = reply.body?.error === "invalid_token" || reply.body?.error === "account_not_found";
-      if (own || renewed || !forgotten) return reply;
-      tokens.delete(`${base} ${account.handle}`);
-    }
+    const token = account.credentials.accessToken;
+    if (!token) return { outcome: { kind: "auth_expired", message: `@${account.handle} has no sandbox token (reconnect the account).` } };
+    return answer(`${baseUrl()}${path}`, jsonInit(method, body, { authorization: `Bearer ${token}`, ...headers }), signal);
   }
 
   const postsPath = (account: ConnectorAccount) => `/v1/accounts/${encodeURIComponent(account.handle)}/posts`;
@@ -131,6 +109,36 @@ export function createSandboxConnector(opts: SandboxConnectorOptions = {}): Conn
 
     lookup,
 
+    async connect({ handle, credentials }, { signal }): Promise<Connection> {
+      const field = "credentials.accessToken";
+      const token = credentials.accessToken;
+      const unreachable = (detail: string): Connection => ({ kind: "unavailable", message: `Pacer could not reach the sandbox to connect @${handle} (${detail}); try again in a moment.` });
+      if (!token) {
+        // A new handle: the sandbox hands its token out this once, to us.
+        const reply = await answer(`${baseUrl()}/v1/accounts`, jsonInit("POST", { handle }), signal);
+        if (reply.outcome) return unreachable(reply.outcome.message);
+        const issued = reply.body?.token;
+        if (reply.status === 201 && typeof issued === "string" && TOKEN.test(issued)) return { kind: "connected", credentials: { accessToken: issued } };
+        if (reply.body?.error === "handle_taken") {
+          return { kind: "refused", code: "handle_taken", field, message: `@${handle} already exists on the sandbox: to connect it, enter the access token it was created with (${field}).` };
+        }
+        if (reply.status === 400) return { kind: "refused", code: "handle_invalid", field: "handle", message: `The sandbox does not accept this handle: ${clip(reply.body?.message)}` };
+        return unreachable(`HTTP ${reply.status}`);
+      }
+      // An existing handle: the token must be its own, as an OAuth grant would be the owner's.
+      const reply = await call({ id: "", platform: "sandbox", handle, credentials: { accessToken: token } }, "GET", `/v1/accounts/${encodeURIComponent(handle)}/metrics`, undefined, signal);
+      if (reply.outcome) return unreachable(reply.outcome.message);
+      if (reply.status === 200) return { kind: "connected", credentials: { accessToken: token } };
+      if (reply.body?.error === "account_not_found") {
+        return { kind: "refused", code: "token_invalid", field, message: `There is no sandbox account @${handle} for this token; leave ${field} empty to create @${handle}.` };
+      }
+      if (reply.status === 401) {
+        const why = reply.body?.error === "token_expired" ? "has expired" : `is not @${handle}'s`;
+        return { kind: "refused", code: "token_invalid", field, message: `This access token ${why}: enter the token @${handle} was created with (${field}).` };
+      }
+      return unreachable(`HTTP ${reply.status}`);
+    },
+
     async readMetrics(account, { signal }): Promise<AccountMetrics> {
       const reply = await call(account, "GET", `/v1/accounts/${encodeURIComponent(account.handle)}/metrics`, undefined, signal);
       const failure = reply.outcome
@@ -156,6 +164,12 @@ export function createSandboxConnector(opts: SandboxConnectorOptions = {}): Conn
     return { kind: "unknown", message: `${detail}; could not check whether it is our earlier attempt: ${found.message}` };
   }
 }
+
+/** What a sandbox token looks like; anything else in a reply is not stored. */
+const TOKEN = /^[\x21-\x7e]{1,512}$/;
+
+/** A platform's text, short enough for a message. */
+const clip = (text: unknown) => String(text ?? "").slice(0, 300);
 
 function jsonInit(method: string, body: unknown, headers: Record<string, string> = {}): RequestInit {
   return body === undefined

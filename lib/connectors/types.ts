@@ -65,6 +65,14 @@ export interface AccountMetrics {
   observedAt: string;
 }
 
+/** What connecting an account to Pacer gave: the credentials to store (encrypted), or why not. */
+export type Connection =
+  | { kind: "connected"; credentials: Record<string, string> }
+  /** The user's input cannot connect it; `field` is the path in the add-account input to fix. */
+  | { kind: "refused"; code: string; field: string; message: string }
+  /** The platform could not be asked: try again later. */
+  | { kind: "unavailable"; message: string };
+
 export interface Connector {
   /** The platform key this connector serves. */
   readonly platform: string;
@@ -72,6 +80,12 @@ export interface Connector {
   publish(req: PublishRequest, opts: { signal: AbortSignal }): Promise<PublishOutcome>;
   /** Find a post carrying our idempotency key (or marker), to settle an unknown outcome. Never throws. */
   lookup(account: ConnectorAccount, idempotencyKey: string, opts: { signal: AbortSignal }): Promise<Lookup>;
+  /**
+   * Connect an account as its owner would (OAuth on most platforms): with what the user supplied
+   * (`credentials`, already checked for shape), return what Pacer stores. Never throws for platform
+   * or network failures.
+   */
+  connect(account: { handle: string; credentials: Record<string, string> }, opts: { signal: AbortSignal }): Promise<Connection>;
   /** Read the account's current metrics; throws an Error saying what failed. */
   readMetrics(account: ConnectorAccount, opts: { signal: AbortSignal }): Promise<AccountMetrics>;
 }

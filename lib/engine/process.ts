@@ -84,12 +84,12 @@ export async function processQueue(opts: ProcessOptions): Promise<RunSummary> {
     const batch = waiting.splice(0, o.flushSize);
     lastFlush = Date.now();
     if (batch.length === 0) return;
-    const applied = await writeWithRetry(o.sql, batch, log);
+    const { applied, unwritten } = await writeOutcomes(o.sql, batch, log);
     for (const r of batch) {
       summary.byOutcome[r.outcome] = (summary.byOutcome[r.outcome] ?? 0) + 1;
-      if (applied?.get(r.id) === false) summary.stale++;
+      if (applied.get(r.id) === false) summary.stale++;
     }
-    if (applied) summary.recorded += batch.length;
+    summary.recorded += batch.length - unwritten.length;
   };
 
   const start = (item: ClaimedItem) => {
@@ -145,20 +145,60 @@ export async function processQueue(opts: ProcessOptions): Promise<RunSummary> {
   return summary;
 }
 
+/** What a write of outcomes achieved: which were applied (lease still held), and which could not be written. */
+export interface Written {
+  applied: Map<number, boolean>;
+  unwritten: number[];
+}
+
 /**
- * A failed result write is retried; if the database stays away, the lease expires and recovery
- * verifies the items with the platform — never re-posts them blindly.
+ * Write a batch of outcomes. While the database is away the write is retried; if it stays away,
+ * leases expire and recovery verifies the items with the platform, never re-posting them blindly.
+ * If the database refuses the batch's data, the outcomes are written one by one, so one bad result
+ * never holds the others: an item whose write still fails alone is left to lease recovery, logged.
  */
-async function writeWithRetry(sql: Sql, batch: AttemptResult[], log: (l: string) => void) {
+export async function writeOutcomes(sql: Sql, batch: AttemptResult[], log: (l: string) => void): Promise<Written> {
+  const whole = await writeRetrying(sql, batch);
+  if (whole.applied) return { applied: whole.applied, unwritten: [] };
+  if (batch.length === 1 || whole.away) {
+    log(`could not record ${batch.length} outcome(s) (item ${batch.map((r) => r.id).join(", ")}), leaving them to lease recovery: ${whole.message}`);
+    return { applied: new Map(), unwritten: batch.map((r) => r.id) };
+  }
+  log(`the database refused a batch of ${batch.length} outcomes (${whole.message}); recording them one by one`);
+  const written: Written = { applied: new Map(), unwritten: [] };
+  for (const result of batch) {
+    const one = await writeRetrying(sql, [result]);
+    if (one.applied) for (const [id, applied] of one.applied) written.applied.set(id, applied);
+    else {
+      written.unwritten.push(result.id);
+      log(`could not record item ${result.id}'s ${result.outcome} outcome, leaving it to lease recovery: ${one.message}`);
+    }
+  }
+  return written;
+}
+
+type Attempted = { applied: Map<number, boolean>; away?: undefined; message?: undefined } | { applied?: undefined; away: boolean; message: string };
+
+/** One write, retried with backoff only while the database is away (it may come back). */
+async function writeRetrying(sql: Sql, batch: AttemptResult[]): Promise<Attempted> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await recordOutcomes(sql, batch);
+      return { applied: await recordOutcomes(sql, batch) };
     } catch (error) {
-      if (attempt >= 6) {
-        log(`could not record ${batch.length} outcome(s), leaving them to lease recovery: ${(error as Error).message}`);
-        return null;
-      }
+      const away = databaseAway(error);
+      if (!away || attempt >= 6) return { away, message: (error as Error).message };
       await sleep(100 * 2 ** attempt);
     }
   }
+}
+
+/**
+ * Whether an error says the database is away (connection lost or refused, shutting down, out of
+ * resources) rather than that it refused this data: postgres.js' connection codes, socket errors,
+ * and SQLSTATE classes 08, 40, 53, 57 and 58.
+ */
+function databaseAway(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== "string") return false;
+  return /^CONNECT|^E[A-Z]+$/.test(code) || /^(08|40|53|57|58)[0-9A-Z]{3}$/.test(code);
 }

@@ -102,6 +102,23 @@ export async function claimDuePosts(
   }));
 }
 
+/** Caps on what a platform's answer may put in a row (ids, links and messages are far shorter in practice). */
+export const MAX_EXTERNAL_ID = 256;
+export const MAX_EXTERNAL_URL = 2048;
+export const MAX_ERROR_MESSAGE = 2000;
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Text a platform sent, made storable: at most `max` characters, without NUL or lone surrogates.
+ * Postgres' text and jsonb refuse both, and one refused string fails the whole batch it is in.
+ */
+export function storableText(value: unknown, max: number): string | null {
+  if (value === null || value === undefined) return null;
+  // Cut first: a cut can split a surrogate pair, and the lone half is then removed too.
+  return String(value).slice(0, max).replace(/\u0000/g, "").replace(LONE_SURROGATE, "");
+}
+
 /** Write a batch of outcomes in one statement. Returns which were applied (lease still held). */
 export async function recordOutcomes(sql: Sql, results: AttemptResult[]): Promise<Map<number, boolean>> {
   if (results.length === 0) return new Map();
@@ -111,9 +128,9 @@ export async function recordOutcomes(sql: Sql, results: AttemptResult[]): Promis
     mode: r.mode,
     attempt: r.attempt,
     outcome: r.outcome,
-    external_id: r.externalId ?? null,
-    external_url: r.externalUrl ?? null,
-    error_message: r.errorMessage ?? null,
+    external_id: storableText(r.externalId, MAX_EXTERNAL_ID),
+    external_url: storableText(r.externalUrl, MAX_EXTERNAL_URL),
+    error_message: storableText(r.errorMessage, MAX_ERROR_MESSAGE),
     retry_at: r.retryAt?.toISOString() ?? null,
     started_at: r.startedAt.toISOString(),
     finished_at: r.finishedAt.toISOString(),

@@ -1,4 +1,4 @@
-// Starts the sandbox social network on 127.0.0.1: the default connector target without credentials
+// Starts the sandbox social network on 127.0.0.1: the platform sandbox accounts publish to
 // and the test double for every platform failure. State lives in memory, optionally snapshotted.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";

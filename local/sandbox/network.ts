@@ -129,23 +129,24 @@ export class SandboxNetwork {
     this.random = seededRandom(initial.seed ?? Date.now());
   }
 
-  /** Creates the account, or returns the existing one: registering is idempotent by handle. */
-  register(handle: string): SandboxAccount {
-    let account = this.accounts.get(handle);
-    if (!account) {
-      account = {
-        handle,
-        token: `sbx_${randomBytes(18).toString("base64url")}`,
-        created_at: new Date(this.now()).toISOString(),
-        posts: [],
-        metrics: { ...STARTING_METRICS },
-        restricted: false,
-        tokenExpired: false,
-        window: { start: 0, count: 0 },
-        idempotency: new Map(),
-      };
-      this.accounts.set(handle, account);
-    }
+  /**
+   * Creates the account and returns it, with the token that is handed out this once; null when the
+   * handle is taken (as on a real platform, connecting an existing account needs its owner's token).
+   */
+  createAccount(handle: string): SandboxAccount | null {
+    if (this.accounts.has(handle)) return null;
+    const account: SandboxAccount = {
+      handle,
+      token: `sbx_${randomBytes(18).toString("base64url")}`,
+      created_at: new Date(this.now()).toISOString(),
+      posts: [],
+      metrics: { ...STARTING_METRICS },
+      restricted: false,
+      tokenExpired: false,
+      window: { start: 0, count: 0 },
+      idempotency: new Map(),
+    };
+    this.accounts.set(handle, account);
     return account;
   }
 

@@ -229,9 +229,11 @@ export function createSandboxHandler(network: SandboxNetwork, { sleep }: Handler
     if (path === "/v1/accounts" && method === "POST") {
       const body = await parseBody(request, accountInput);
       if (!body.data) return body.response;
-      const existed = network.accounts.has(body.data.handle);
-      const account = network.register(body.data.handle);
-      return json(existed ? 200 : 201, { handle: account.handle, token: account.token });
+      const account = network.createAccount(body.data.handle);
+      if (!account) {
+        return error(409, "handle_taken", `@${body.data.handle} already exists; connect it with the token it was created with.`);
+      }
+      return json(201, { handle: account.handle, token: account.token });
     }
     if (path.startsWith("/v1/admin/")) return admin(request, path, url.searchParams);
     const match = path.match(/^\/v1\/accounts\/([^/]+)\/(posts|metrics)$/);

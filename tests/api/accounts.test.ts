@@ -6,9 +6,12 @@ import * as accountRoute from "@/app/api/accounts/[id]/route";
 import * as usageRoute from "@/app/api/workspace/usage/route";
 import { decryptCredentials } from "@/lib/accounts/credentials";
 import { connect, type Sql } from "../support/db";
+import { sandboxAccount } from "../support/sandbox";
 import { sessionCookie, signUp, type TestUser } from "../support/users";
 
 const BASE = "http://127.0.0.1:3000";
+// Sandbox handles are the sandbox's account names, shared by every test in the run.
+const suffix = () => crypto.randomUUID().slice(0, 8);
 let sql: Sql;
 let alice: TestUser;
 let bob: TestUser;
@@ -96,20 +99,69 @@ describe("adding, renaming and removing accounts", () => {
     expect(list.accounts.map((a: { id: string }) => a.id)).toEqual([account.id]);
   });
 
-  it("stores credentials encrypted and never returns them", async () => {
+  it("creates a new sandbox handle, stores its token encrypted and never returns it", async () => {
     const user = await signUp("creds");
-    const res = await addAccount(user, { platform: "sandbox", handle: "secretive", credentials: { accessToken: "tok_live_123" } });
+    const handle = `secretive_${suffix()}`;
+    const res = await addAccount(user, { platform: "sandbox", handle });
     const text = await res.text();
     expect(res.status).toBe(201);
-    expect(text).not.toContain("tok_live_123");
     expect(text).not.toContain("credentials");
+    expect(text).not.toContain("sbx_");
     const { account } = JSON.parse(text);
     const [row] = await sql`select credentials_encrypted from public.social_accounts where id = ${account.id}`;
     expect(row.credentials_encrypted).toMatch(/^v1:/);
-    expect(row.credentials_encrypted).not.toContain("tok_live_123");
-    expect(await decryptCredentials(row.credentials_encrypted)).toEqual({ accessToken: "tok_live_123" });
+    const { accessToken } = await decryptCredentials(row.credentials_encrypted);
+    // The token the sandbox handed out when Pacer created the handle: it publishes into that feed.
+    const posted = await fetch(`${process.env.PACER_SANDBOX_URL}/v1/accounts/${handle}/posts`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${accessToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ text: "hello" }),
+    });
+    expect(posted.status).toBe(201);
+    expect(row.credentials_encrypted).not.toContain(accessToken);
     const list = await (await call(accountsRoute.GET, "/api/accounts", { token: user.accessToken })).text();
     expect(list).not.toContain("v1:");
+    expect(list).not.toContain(accessToken);
+  });
+
+  it("connects a handle that already exists only with its token", async () => {
+    const user = await signUp("existing");
+    const { handle, token } = await sandboxAccount(process.env.PACER_SANDBOX_URL!, `existing_${suffix()}`);
+    const res = await addAccount(user, { platform: "sandbox", handle, credentials: { accessToken: token } });
+    expect(res.status).toBe(201);
+    const { account } = await res.json();
+    const [row] = await sql`select credentials_encrypted from public.social_accounts where id = ${account.id}`;
+    expect(await decryptCredentials(row.credentials_encrypted)).toEqual({ accessToken: token });
+  });
+
+  it("gives a tenant who types another's handle neither the account nor its token", async () => {
+    const owner = await signUp("owner");
+    const handle = `victim_${suffix()}`;
+    expect((await addAccount(owner, { platform: "sandbox", handle })).status).toBe(201);
+
+    const intruder = await signUp("intruder");
+    const res = await addAccount(intruder, { platform: "sandbox", handle });
+    expect(res.status).toBe(409);
+    const { error } = await res.json();
+    expect(error).toMatchObject({ code: "handle_taken", issues: [{ path: "credentials.accessToken" }] });
+    expect(error.message).toContain("credentials.accessToken");
+    const guessed = await addAccount(intruder, { platform: "sandbox", handle, credentials: { accessToken: "sbx_guessed_token" } });
+    expect(guessed.status).toBe(400);
+    expect((await guessed.json()).error).toMatchObject({ code: "token_invalid", issues: [{ path: "credentials.accessToken" }] });
+    const [{ n }] = await sql`select count(*)::int as n from public.social_accounts where handle = ${handle}`;
+    expect(n).toBe(1);
+  });
+
+  it("accepts only the credentials the platform reads: no endpoint of the tenant's choosing", async () => {
+    const user = await signUp("ssrf");
+    const res = await addAccount(user, { platform: "sandbox", handle: `aimed_${suffix()}`, credentials: { baseUrl: "http://169.254.169.254/latest" } });
+    expect(res.status).toBe(400);
+    const { error } = await res.json();
+    expect(error.code).toBe("validation_failed");
+    expect(error.issues.map((i: { path: string }) => i.path)).toEqual(["credentials"]);
+    expect(error.message).toContain("baseUrl");
+    const [{ n }] = await sql`select count(*)::int as n from public.social_accounts a join public.workspace_members m using (workspace_id) where m.user_id = ${user.id}`;
+    expect(n).toBe(0);
   });
 
   it("explains every invalid field with its path", async () => {

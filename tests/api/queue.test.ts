@@ -17,6 +17,7 @@ import { QUEUE_STATUSES, type QueueItem } from "@/lib/queue/types";
 import { connect, type Sql } from "../support/db";
 import { subscribe } from "../support/billing";
 import { signUp, type TestUser } from "../support/users";
+import { sandboxAccount } from "../support/sandbox";
 
 type Handler = (req: Request, ctx: any) => Promise<Response>;
 
@@ -61,13 +62,13 @@ async function workspaceOf(user: TestUser): Promise<string> {
   return m.workspace_id;
 }
 
-/** Sandbox accounts with unique handles, added as the superuser (the plan limit still applies). */
+/** Sandbox accounts with unique handles and their tokens, added as the superuser (the plan limit still applies). */
 async function addAccounts(workspaceId: string, n: number): Promise<Account[]> {
   const accounts: Account[] = [];
   for (let i = 0; i < n; i++) {
-    const handle = `q_${randomUUID().slice(0, 10)}`;
-    const [a] = await sql`insert into public.social_accounts (workspace_id, platform, handle, display_name)
-                          values (${workspaceId}, 'sandbox', ${handle}, ${handle}) returning id`;
+    const { handle, sealed } = await sandboxAccount(process.env.PACER_SANDBOX_URL!, `q_${randomUUID().slice(0, 10)}`);
+    const [a] = await sql`insert into public.social_accounts (workspace_id, platform, handle, display_name, credentials_encrypted)
+                          values (${workspaceId}, 'sandbox', ${handle}, ${handle}, ${sealed}) returning id`;
     accounts.push({ id: a.id, handle });
   }
   return accounts;

@@ -4,7 +4,6 @@
 // non-cancelled, not permanently failed post published exactly once, inside every limit, and
 // agree with Pacer's. Size: PACER_CHAOS_POSTS and PACER_CHAOS_ACCOUNTS (default 1,000 over 50).
 import { afterAll, expect, it } from "vitest";
-import { randomBytes } from "node:crypto";
 import { startSandbox, type Sandbox } from "../../local/sandbox/index.ts";
 import { between, buildWorld, chaosConfig, countFaults, sandboxFaults, seeded, type Sql, type World } from "./scene.ts";
 import { WorkerFleet } from "./workers.ts";
@@ -40,13 +39,14 @@ it(
     sandbox.network.setFaults(undefined, sandboxFaults(config));
     const faults = countFaults(sandbox.network, config);
 
-    const world = await buildWorld(sql, config, random);
+    const world = await buildWorld(sql, config, random, sandbox.url);
 
     const e = config.engine;
     const fleet = new WorkerFleet(config.workers, {
       SUPABASE_DB_URL: db.url,
       PACER_SANDBOX_URL: sandbox.url,
-      PACER_CREDENTIALS_KEY: randomBytes(32).toString("base64"),
+      // The key the accounts' tokens were sealed with (tests/support/sandbox.ts).
+      PACER_CREDENTIALS_KEY: process.env.PACER_CREDENTIALS_KEY!,
       PACER_WORKER_CONCURRENCY: String(e.concurrency),
       PACER_BATCH_SIZE: String(e.batchSize),
       PACER_LEASE_SECONDS: String(e.leaseSeconds),

@@ -6,6 +6,7 @@ import type { Faults } from "../../local/sandbox/index.ts";
 import type { SandboxNetwork } from "../../local/sandbox/network.ts";
 import { makeWorkspace } from "./database.ts";
 import { seededRandom } from "../../local/sandbox/network.ts";
+import { sandboxAccounts } from "../support/sandbox.ts";
 
 export type Sql = postgres.Sql;
 
@@ -162,7 +163,8 @@ export interface World {
 // it starts once the workers are up, one slot at a time, each slot more than the minimum gap apart.
 const WINDOW_OPENS_MS = [6000, 26000] as const;
 
-export async function buildWorld(sql: Sql, config: ChaosConfig, random: () => number): Promise<World> {
+/** `sandboxUrl`: where the accounts are created, each with its token sealed (PACER_CREDENTIALS_KEY) as Pacer stores it. */
+export async function buildWorld(sql: Sql, config: ChaosConfig, random: () => number, sandboxUrl: string): Promise<World> {
   const capped = Math.max(2, Math.round(config.accounts * 0.15));
   const windowed = Math.max(2, Math.round(config.accounts * 0.15));
   const perAccount = Math.ceil(config.posts / config.accounts);
@@ -182,11 +184,12 @@ export async function buildWorld(sql: Sql, config: ChaosConfig, random: () => nu
 
   const accounts: ChaosAccount[] = [];
   const now = Date.now();
+  const made = await sandboxAccounts(sandboxUrl, Array.from({ length: config.accounts }, (_, index) => `chaos_${index}`));
   for (let index = 0; index < config.accounts; index++) {
     const group = index < capped ? groups[2] : index < capped + windowed ? groups[1] : groups[0];
-    const handle = `chaos_${index}`;
-    const [a] = await sql`insert into public.social_accounts (workspace_id, platform, handle, display_name)
-                          values (${group.workspaceId}, 'sandbox', ${handle}, ${`Chaos ${index}`}) returning id`;
+    const { handle, sealed } = made[index];
+    const [a] = await sql`insert into public.social_accounts (workspace_id, platform, handle, display_name, credentials_encrypted)
+                          values (${group.workspaceId}, 'sandbox', ${handle}, ${`Chaos ${index}`}, ${sealed}) returning id`;
     accounts.push({ id: a.id, handle, index, group, abandoned: config.abandoned(index), earlier: [] });
   }
 

@@ -2,10 +2,10 @@
 // (the claim fails, the next one succeeds), not die. Replayed deterministically: the test holds the
 // account's claim lock so the worker's claim waits inside its transaction, then cuts that connection.
 import { afterAll, expect, it } from "vitest";
-import { randomBytes } from "node:crypto";
 import { startSandbox } from "../../local/sandbox/index.ts";
 import { WorkerFleet } from "./workers.ts";
 import { makeWorkspace, startPrivateDatabase } from "./database.ts";
+import { sandboxAccount } from "../support/sandbox.ts";
 
 const cleanup: Array<() => Promise<unknown> | unknown> = [];
 afterAll(async () => {
@@ -31,8 +31,9 @@ it("keeps a worker running when its connection drops in the middle of a transact
   const sandbox = await startSandbox({ port: 0, seed: 1 });
   cleanup.push(() => sandbox.stop());
   const { workspaceId } = await makeWorkspace(sql, "drop", "free");
-  const [account] = await sql`insert into public.social_accounts (workspace_id, platform, handle, display_name)
-                              values (${workspaceId}, 'sandbox', 'drop_test', 'Drop') returning id`;
+  const { sealed } = await sandboxAccount(sandbox.url, "drop_test");
+  const [account] = await sql`insert into public.social_accounts (workspace_id, platform, handle, display_name, credentials_encrypted)
+                              values (${workspaceId}, 'sandbox', 'drop_test', 'Drop', ${sealed}) returning id`;
   const [post] = await sql`insert into public.posts (workspace_id, text) values (${workspaceId}, 'survives a dropped connection') returning id`;
 
   // The claim takes this lock per account; holding it makes the worker's claim wait, transaction open.
@@ -44,7 +45,7 @@ it("keeps a worker running when its connection drops in the middle of a transact
   const fleet = new WorkerFleet(1, {
     SUPABASE_DB_URL: db.url,
     PACER_SANDBOX_URL: sandbox.url,
-    PACER_CREDENTIALS_KEY: randomBytes(32).toString("base64"),
+    PACER_CREDENTIALS_KEY: process.env.PACER_CREDENTIALS_KEY!,
   });
   cleanup.push(() => fleet.stopAll(2000));
   fleet.startAll();

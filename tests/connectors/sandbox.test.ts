@@ -3,22 +3,29 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSandbox, type Faults, type Sandbox } from "@/local/sandbox/index.ts";
-import { createSandboxConnector } from "@/lib/connectors/sandbox.ts";
 import { connectorFor } from "@/lib/connectors/registry.ts";
 import type { Connector, ConnectorAccount, PublishRequest } from "@/lib/connectors/types.ts";
 import { freePort } from "../setup/free-port.ts";
+import { sandboxAccount, sandboxConnector } from "../support/sandbox.ts";
 
 let sandbox: Sandbox;
 let connector: Connector;
 beforeAll(async () => {
   sandbox = await startSandbox({ port: await freePort(), seed: 3 });
-  connector = createSandboxConnector({ baseUrl: sandbox.url });
+  connector = sandboxConnector(sandbox.url);
 });
 afterAll(() => sandbox?.stop());
 
 const signal = () => AbortSignal.timeout(2_000);
 
-function account(prefix = "conn", credentials: Record<string, string> = {}): ConnectorAccount {
+/** An account created on the sandbox, with the token Pacer's connect flow would have stored. */
+async function account(prefix = "conn"): Promise<ConnectorAccount> {
+  const { handle, token } = await sandboxAccount(sandbox.url, `${prefix}_${randomUUID().slice(0, 8)}`);
+  return { id: randomUUID(), platform: "sandbox", handle, credentials: { accessToken: token } };
+}
+
+/** An account that exists only in Pacer's records. */
+function unknownAccount(prefix: string, credentials: Record<string, string> = {}): ConnectorAccount {
   return { id: randomUUID(), platform: "sandbox", handle: `${prefix}_${randomUUID().slice(0, 8)}`, credentials };
 }
 
@@ -27,16 +34,14 @@ function request(acct: ConnectorAccount, extra: Partial<PublishRequest> = {}): P
 }
 
 async function withFaults(acct: ConnectorAccount, faults: Faults) {
-  // The account must exist before its faults mean anything to a first publish; registering is idempotent.
-  await fetch(`${sandbox.url}/v1/accounts`, { method: "POST", body: JSON.stringify({ handle: acct.handle }) });
   await fetch(`${sandbox.url}/v1/admin/faults`, { method: "POST", body: JSON.stringify({ handle: acct.handle, faults }) });
 }
 
 const stored = (acct: ConnectorAccount) => sandbox.stats().byAccount[acct.handle] ?? 0;
 
 describe("publishing", () => {
-  it("publishes, registering an account that has no token, and finds the post by its key", async () => {
-    const acct = account();
+  it("publishes with the account's token and finds the post by its key", async () => {
+    const acct = await account();
     const req = request(acct);
     const outcome = await connector.publish(req, { signal: signal() });
     expect(outcome).toMatchObject({ kind: "posted", externalId: expect.any(String) });
@@ -45,17 +50,32 @@ describe("publishing", () => {
     expect(await connector.lookup(acct, randomUUID(), { signal: signal() })).toEqual({ kind: "not_found" });
   });
 
-  it("publishes with the token the account was connected with", async () => {
-    const handle = `own_${randomUUID().slice(0, 8)}`;
-    const { token } = await (await fetch(`${sandbox.url}/v1/accounts`, { method: "POST", body: JSON.stringify({ handle }) })).json();
-    const acct: ConnectorAccount = { id: "x", platform: "sandbox", handle, credentials: { accessToken: token } };
-    expect((await connector.publish(request(acct), { signal: signal() })).kind).toBe("posted");
+  it("answers auth_expired for a token that is not the account's", async () => {
+    const acct = await account("own");
     const stale: ConnectorAccount = { ...acct, credentials: { accessToken: "sbx_revoked" } };
     expect((await connector.publish(request(stale), { signal: signal() })).kind).toBe("auth_expired");
+    expect(stored(acct)).toBe(0);
+  });
+
+  it("answers auth_expired for an account without a token, and creates nothing on the platform", async () => {
+    const acct = unknownAccount("tokenless");
+    const outcome = await connector.publish(request(acct), { signal: signal() });
+    expect(outcome).toMatchObject({ kind: "auth_expired", message: expect.stringContaining("reconnect the account") });
+    expect(await connector.lookup(acct, randomUUID(), { signal: signal() })).toMatchObject({ kind: "unavailable" });
+    expect(sandbox.network.accounts.has(acct.handle)).toBe(false);
+  });
+
+  it("never lends one Pacer account's token to another that names the same handle", async () => {
+    const owner = await account("owned");
+    expect((await connector.publish(request(owner), { signal: signal() })).kind).toBe("posted");
+    const intruder: ConnectorAccount = { id: randomUUID(), platform: "sandbox", handle: owner.handle, credentials: {} };
+    expect((await connector.publish(request(intruder), { signal: signal() })).kind).toBe("auth_expired");
+    expect(await connector.lookup(intruder, randomUUID(), { signal: signal() })).toMatchObject({ kind: "unavailable" });
+    expect(stored(owner)).toBe(1);
   });
 
   it("reports text the platform refuses to take as permanent", async () => {
-    const outcome = await connector.publish(request(account(), { text: "" }), { signal: signal() });
+    const outcome = await connector.publish(request(await account(), { text: "" }), { signal: signal() });
     expect(outcome).toMatchObject({ kind: "permanent", message: expect.stringMatching(/text/) });
   });
 });
@@ -71,7 +91,7 @@ describe("outcomes when the response is lost", () => {
   ];
   for (const [name, faults, verdict] of cases) {
     it(`${name} is unknown, and lookup says ${verdict}`, async () => {
-      const acct = account();
+      const acct = await account();
       await withFaults(acct, faults);
       const req = request(acct);
       const outcome = await connector.publish(req, { signal: AbortSignal.timeout(300) });
@@ -90,7 +110,7 @@ describe("outcomes the platform states", () => {
   ];
   for (const [faults, extra, kind] of cases) {
     it(`${Object.keys(faults)[0]} is ${kind}`, async () => {
-      const acct = account();
+      const acct = await account();
       await withFaults(acct, faults);
       expect((await connector.publish(request(acct, extra), { signal: signal() })).kind).toBe(kind);
       expect(stored(acct)).toBe(0);
@@ -98,7 +118,7 @@ describe("outcomes the platform states", () => {
   }
 
   it("a 429 is rate_limited with the Retry-After delay", async () => {
-    const acct = account();
+    const acct = await account();
     await withFaults(acct, {});
     await fetch(`${sandbox.url}/v1/admin/config`, {
       method: "POST",
@@ -114,7 +134,7 @@ describe("outcomes the platform states", () => {
   });
 
   it("a duplicate-content refusal of our own earlier attempt is posted, without a second copy", async () => {
-    const acct = account();
+    const acct = await account();
     await withFaults(acct, { error_after_commit: 1 });
     const req = request(acct);
     expect((await connector.publish(req, { signal: signal() })).kind).toBe("unknown");
@@ -125,7 +145,7 @@ describe("outcomes the platform states", () => {
   });
 
   it("a duplicate-content refusal with nothing of ours live is retryable", async () => {
-    const acct = account();
+    const acct = await account();
     await withFaults(acct, { duplicate_content: 1 });
     expect((await connector.publish(request(acct), { signal: signal() })).kind).toBe("retryable");
     expect(stored(acct)).toBe(0);
@@ -134,8 +154,8 @@ describe("outcomes the platform states", () => {
 
 describe("when the platform cannot be reached", () => {
   it("a refused connection is retryable, and lookup is unavailable", async () => {
-    const closed = createSandboxConnector({ baseUrl: `http://127.0.0.1:${await freePort()}` });
-    const acct = account("offline", { accessToken: "sbx_any" });
+    const closed = sandboxConnector(`http://127.0.0.1:${await freePort()}`);
+    const acct = unknownAccount("offline", { accessToken: "sbx_any" });
     expect((await closed.publish(request(acct), { signal: signal() })).kind).toBe("retryable");
     expect((await closed.lookup(acct, "k", { signal: signal() })).kind).toBe("unavailable");
   });
@@ -143,19 +163,20 @@ describe("when the platform cannot be reached", () => {
   it("a call whose time ran out before sending is retryable", async () => {
     const controller = new AbortController();
     controller.abort();
-    const outcome = await connector.publish(request(account("late", { accessToken: "t" })), { signal: controller.signal });
+    const outcome = await connector.publish(request(unknownAccount("late", { accessToken: "t" })), { signal: controller.signal });
     expect(outcome.kind).toBe("retryable");
   });
 
-  it("re-registers an account the sandbox forgot (reset) and publishes", async () => {
+  it("asks to reconnect an account the sandbox forgot (reset), and creates nothing on its own", async () => {
     const sb = await startSandbox({ port: await freePort() });
     try {
-      const own = createSandboxConnector({ baseUrl: sb.url });
-      const acct = account("forgot");
+      const own = sandboxConnector(sb.url);
+      const { handle, token } = await sandboxAccount(sb.url, `forgot_${randomUUID().slice(0, 8)}`);
+      const acct: ConnectorAccount = { id: randomUUID(), platform: "sandbox", handle, credentials: { accessToken: token } };
       expect((await own.publish(request(acct), { signal: signal() })).kind).toBe("posted");
       await fetch(`${sb.url}/v1/admin/reset`, { method: "POST" });
-      expect((await own.publish(request(acct), { signal: signal() })).kind).toBe("posted");
-      expect(sb.stats().accepted).toBe(1);
+      expect((await own.publish(request(acct), { signal: signal() })).kind).toBe("auth_expired");
+      expect(sb.stats()).toMatchObject({ accounts: 0, accepted: 0 });
     } finally {
       await sb.stop();
     }
@@ -164,7 +185,7 @@ describe("when the platform cannot be reached", () => {
 
 describe("metrics and the registry", () => {
   it("reads an account's metrics, including a decline a scenario set", async () => {
-    const acct = account();
+    const acct = await account();
     await withFaults(acct, {});
     await fetch(`${sandbox.url}/v1/admin/accounts/${acct.handle}/metrics`, {
       method: "POST",
@@ -176,9 +197,36 @@ describe("metrics and the registry", () => {
   });
 
   it("gives the sandbox connector for sandbox and refuses platforms without one", async () => {
-    const sandboxConnector = connectorFor("sandbox", { PACER_SANDBOX_URL: sandbox.url });
-    expect(sandboxConnector.platform).toBe("sandbox");
-    expect((await sandboxConnector.publish(request(account()), { signal: signal() })).kind).toBe("posted");
+    const registered = connectorFor("sandbox", { PACER_SANDBOX_URL: sandbox.url, PACER_ALLOWED_HOSTS: new URL(sandbox.url).host });
+    expect(registered.platform).toBe("sandbox");
+    expect((await registered.publish(request(await account()), { signal: signal() })).kind).toBe("posted");
     expect(() => connectorFor("myspace", {})).toThrow(/no connector for "myspace"/);
+  });
+});
+
+describe("connecting an account", () => {
+  it("creates a new handle and gives back its token as the credentials to store", async () => {
+    const handle = `new_${randomUUID().slice(0, 8)}`;
+    const connection = await connector.connect({ handle, credentials: {} }, { signal: signal() });
+    expect(connection).toEqual({ kind: "connected", credentials: { accessToken: expect.stringMatching(/^sbx_/) } });
+    const acct: ConnectorAccount = { id: randomUUID(), platform: "sandbox", handle, credentials: (connection as { credentials: Record<string, string> }).credentials };
+    expect((await connector.publish(request(acct), { signal: signal() })).kind).toBe("posted");
+  });
+
+  it("connects an existing handle only with its token, naming the field otherwise", async () => {
+    const { handle, token } = await sandboxAccount(sandbox.url, `taken_${randomUUID().slice(0, 8)}`);
+    const without = await connector.connect({ handle, credentials: {} }, { signal: signal() });
+    expect(without).toMatchObject({ kind: "refused", code: "handle_taken", field: "credentials.accessToken", message: expect.stringContaining("access token") });
+    const wrong = await connector.connect({ handle, credentials: { accessToken: "sbx_not_it" } }, { signal: signal() });
+    expect(wrong).toMatchObject({ kind: "refused", code: "token_invalid", field: "credentials.accessToken" });
+    const right = await connector.connect({ handle, credentials: { accessToken: token } }, { signal: signal() });
+    expect(right).toEqual({ kind: "connected", credentials: { accessToken: token } });
+  });
+
+  it("refuses a token for a handle that does not exist, and says the sandbox cannot be reached when it cannot", async () => {
+    const nobody = await connector.connect({ handle: `nobody_${randomUUID().slice(0, 8)}`, credentials: { accessToken: "sbx_x" } }, { signal: signal() });
+    expect(nobody).toMatchObject({ kind: "refused", field: "credentials.accessToken" });
+    const closed = sandboxConnector(`http://127.0.0.1:${await freePort()}`);
+    expect(await closed.connect({ handle: "any", credentials: {} }, { signal: signal() })).toMatchObject({ kind: "unavailable" });
   });
 });

@@ -3,10 +3,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
 import { startSandbox, type Sandbox } from "../../local/sandbox/index.ts";
-import { createSandboxConnector } from "../../lib/connectors/sandbox.ts";
 import { processQueue, type ProcessOptions } from "../../lib/engine/process.ts";
 import { claimDuePosts, recordOutcomes, recoverExpiredLeases } from "../../lib/engine/store.ts";
 import { connect, makeUser, type Sql } from "../support/db";
+import { sandboxAccounts, sandboxConnector } from "../support/sandbox.ts";
 
 let sql: Sql;
 let sandbox: Sandbox;
@@ -23,7 +23,7 @@ afterAll(async () => {
 const FAST_RETRY = { baseMs: 20, factor: 2, maxRetries: 3, jitter: 0 };
 
 function run(extra: Partial<ProcessOptions> = {}) {
-  const connector = createSandboxConnector({ baseUrl: sandbox.url });
+  const connector = sandboxConnector(sandbox.url);
   return processQueue({
     sql,
     worker: `test-${randomUUID().slice(0, 6)}`,
@@ -38,16 +38,16 @@ function run(extra: Partial<ProcessOptions> = {}) {
   });
 }
 
-/** A workspace with `n` sandbox accounts, each registered on the sandbox under a unique handle. */
+/** A workspace with `n` sandbox accounts, each created on the sandbox under a unique handle, with its token. */
 async function workspaceWithAccounts(n: number) {
   const user = await makeUser(sql, "engine");
   await sql`update public.workspaces set plan_id = 'ultra' where id = ${user.workspaceId}`;
-  const accounts: Array<{ id: string; handle: string }> = [];
-  for (let i = 0; i < n; i++) {
-    const handle = `eng_${randomUUID().slice(0, 8)}`;
-    const [a] = await sql`insert into public.social_accounts (workspace_id, platform, handle, display_name)
-                          values (${user.workspaceId}, 'sandbox', ${handle}, ${handle}) returning id`;
-    accounts.push({ id: a.id, handle });
+  const accounts: Array<{ id: string; handle: string; token: string }> = [];
+  const made = await sandboxAccounts(sandbox.url, Array.from({ length: n }, () => `eng_${randomUUID().slice(0, 8)}`));
+  for (const { handle, token, sealed } of made) {
+    const [a] = await sql`insert into public.social_accounts (workspace_id, platform, handle, display_name, credentials_encrypted)
+                          values (${user.workspaceId}, 'sandbox', ${handle}, ${handle}, ${sealed}) returning id`;
+    accounts.push({ id: a.id, handle, token });
   }
   return { workspaceId: user.workspaceId, accounts };
 }
@@ -140,7 +140,7 @@ describe("rate limits", () => {
     await sql`update public.queue_items set run_at = now() where id = any(${ids}) and status = 'rate_limited'`;
     const fresh = connect(2);
     try {
-      const connector = createSandboxConnector({ baseUrl: sandbox.url });
+      const connector = sandboxConnector(sandbox.url);
       await processQueue({ sql: fresh, worker: "restarted", connectorFor: () => connector, budgetMs: 5_000, verifyDelayMs: 0, retry: FAST_RETRY });
     } finally {
       await fresh.end();
@@ -234,10 +234,10 @@ describe("exactly once when the outcome is unknown", () => {
     const claimed = (await claimDuePosts(sql, { worker: "doomed", limit: 100, leaseSeconds: 1 })).filter((c) => ids.includes(c.id));
     expect(claimed.length).toBe(2);
     // The doomed worker published the first item, then died before recording anything.
-    const connector = createSandboxConnector({ baseUrl: sandbox.url });
+    const connector = sandboxConnector(sandbox.url);
     const first = claimed.find((c) => c.id === ids[0])!;
     const out = await connector.publish(
-      { account: { id: first.accountId, platform: "sandbox", handle: first.handle, credentials: {} }, idempotencyKey: first.idempotencyKey, text: first.text, mediaUrls: [] },
+      { account: { id: first.accountId, platform: "sandbox", handle: first.handle, credentials: { accessToken: accounts[0].token } }, idempotencyKey: first.idempotencyKey, text: first.text, mediaUrls: [] },
       { signal: AbortSignal.timeout(2000) },
     );
     expect(out.kind).toBe("posted");

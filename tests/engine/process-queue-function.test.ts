@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
 import { connect, makeUser, type Sql } from "../support/db";
+import { sandboxAccount } from "../support/sandbox.ts";
 
 let sql: Sql;
 beforeAll(() => {
@@ -30,9 +31,9 @@ describe("the process-queue function", () => {
 
   it("publishes due posts to the sandbox platform", async () => {
     const user = await makeUser(sql, "edge");
-    const handle = `edge_${randomUUID().slice(0, 8)}`;
-    const [a] = await sql`insert into public.social_accounts (workspace_id, platform, handle, display_name)
-                          values (${user.workspaceId}, 'sandbox', ${handle}, 'Edge') returning id`;
+    const { handle, sealed } = await sandboxAccount(process.env.PACER_SANDBOX_URL!, `edge_${randomUUID().slice(0, 8)}`);
+    const [a] = await sql`insert into public.social_accounts (workspace_id, platform, handle, display_name, credentials_encrypted)
+                          values (${user.workspaceId}, 'sandbox', ${handle}, 'Edge', ${sealed}) returning id`;
     const [p] = await sql`insert into public.posts (workspace_id, text) values (${user.workspaceId}, ${`from the edge ${handle}`}) returning id`;
     const [q] = await sql`insert into public.queue_items (workspace_id, post_id, account_id) values (${user.workspaceId}, ${p.id}, ${a.id}) returning id`;
 

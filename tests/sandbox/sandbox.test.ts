@@ -47,12 +47,20 @@ async function newAccount(prefix = "acct", base = sandbox.url) {
 }
 
 describe("accounts and posts", () => {
-  it("registers an account once per handle and hands back the same token", async () => {
+  it("hands a handle's token out once, to whoever creates it: creating it again is refused without the token", async () => {
     const handle = unique("twice");
     const first = await call("POST", "/v1/accounts", { handle });
     const second = await call("POST", "/v1/accounts", { handle });
-    expect([first.status, second.status]).toEqual([201, 200]);
-    expect((await first.json()).token).toBe((await second.json()).token);
+    expect([first.status, second.status]).toEqual([201, 409]);
+    const { token } = await first.json();
+    expect(token).toMatch(/^sbx_/);
+    const refusal = await second.json();
+    expect(refusal).toMatchObject({ error: "handle_taken" });
+    expect(JSON.stringify(refusal)).not.toContain(token);
+    // Without the token, the second caller cannot post into the first one's feed.
+    const post = await call("POST", `/v1/accounts/${handle}/posts`, { text: "not mine" }, { authorization: "Bearer sbx_guess" });
+    expect(post.status).toBe(401);
+    expect(sandbox.stats().byAccount[handle]).toBe(0);
   });
 
   it("stores a post, counts it and reads it back by client_ref", async () => {

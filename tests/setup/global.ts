@@ -15,6 +15,8 @@ export default async function setup() {
     sandboxPort: 0,
     scheduler: false,
     seed: true,
+    // Test files start sandboxes of their own on free loopback ports: allow the loopback host on any port.
+    allowedHosts: "127.0.0.1",
     log: (source, line) => {
       if (process.env.PACER_TEST_LOG) console.log(`[${source}] ${line}`);
     },
