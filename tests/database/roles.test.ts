@@ -34,7 +34,8 @@ beforeAll(async () => {
   const [q] = await sql`insert into public.queue_items (workspace_id, post_id, account_id, run_at)
                         values (${ws}, ${p.id}, ${accountId}, now() + interval '1 day') returning id`;
   itemId = Number(q.id);
-  const [f] = await sql`insert into public.queue_items (workspace_id, post_id, account_id, status) values (${ws}, ${p.id}, ${accountId}, 'failed') returning id`;
+  const [p2] = await sql`insert into public.posts (workspace_id, text) values (${ws}, 'a failed post') returning id`;
+  const [f] = await sql`insert into public.queue_items (workspace_id, post_id, account_id, status) values (${ws}, ${p2.id}, ${accountId}, 'failed') returning id`;
   failedId = Number(f.id);
   await sql`insert into public.workspace_rate_limits (workspace_id, platform, action, per_hour) values (${ws}, 'sandbox', 'post', 100)`;
   await sql`insert into public.subscriptions (id, workspace_id, stripe_customer_id, status, plan_id)

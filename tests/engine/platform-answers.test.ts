@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import { startSandbox, type Sandbox } from "../../local/sandbox/index.ts";
-import { createSandboxConnector } from "../../lib/connectors/sandbox.ts";
+import { sandboxAccount, sandboxConnector } from "../support/sandbox.ts";
 import { processQueue, type ProcessOptions } from "../../lib/engine/process.ts";
 import { claimDuePosts } from "../../lib/engine/store.ts";
 import { cancelQueueItems } from "../../lib/queue/index.ts";
@@ -23,7 +23,7 @@ afterAll(async () => {
 });
 
 function run(extra: Partial<ProcessOptions> & { baseUrl?: string } = {}) {
-  const connector = createSandboxConnector({ baseUrl: extra.baseUrl ?? sandbox.url });
+  const connector = sandboxConnector(extra.baseUrl ?? sandbox.url);
   return processQueue({
     sql,
     worker: `answers-${randomUUID().slice(0, 6)}`,
@@ -41,8 +41,9 @@ function run(extra: Partial<ProcessOptions> & { baseUrl?: string } = {}) {
 async function oneAccount() {
   const user = await makeUser(sql, "answers");
   const handle = `ans_${randomUUID().slice(0, 8)}`;
-  const [a] = await sql`insert into public.social_accounts (workspace_id, platform, handle, display_name)
-                        values (${user.workspaceId}, 'sandbox', ${handle}, ${handle}) returning id`;
+  const { sealed } = await sandboxAccount(sandbox.url, handle);
+  const [a] = await sql`insert into public.social_accounts (workspace_id, platform, handle, display_name, credentials_encrypted)
+                        values (${user.workspaceId}, 'sandbox', ${handle}, ${handle}, ${sealed}) returning id`;
   return { user, workspaceId: user.workspaceId, accountId: a.id as string, handle };
 }
 
