@@ -1,7 +1,7 @@
 // The posting queue as its users see it: add one post or thousands, read the counts and the latest
 // items, cancel, retry, and run the processor now. Every call acts as the user, under RLS.
 import { z } from "zod";
-import { asUser, db, type Tx, type UserClaims } from "@/lib/db";
+import { asUser, db, type Row, type Tx, type UserClaims } from "@/lib/db";
 import { PacerError, fromDatabaseError, notFound, validationFailed, type FieldIssue } from "@/lib/api/errors";
 import { resolveWorkspaceId } from "@/lib/workspaces";
 import { processQueue } from "@/lib/engine/process";
@@ -39,7 +39,7 @@ export type { AddToQueueInput, BulkAddInput, BulkRowInput, CancelQueueItemsInput
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 
-function toQueueItem(r: Record<string, any>): QueueItem {
+function toQueueItem(r: Row): QueueItem {
   return {
     id: Number(r.id),
     postId: r.post_id,
