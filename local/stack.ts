@@ -74,8 +74,8 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
       SUPABASE_DB_URL: dbUrl,
       PACER_CREDENTIALS_KEY: keys.credentialsKey,
       PACER_SANDBOX_URL: sandbox.url,
-      // What the scheduler (pg_cron on Supabase) presents to scheduled functions.
-      PACER_CRON_SECRET: keys.secretKey,
+      // What the scheduler (pg_cron on Supabase) presents to scheduled functions: its own secret.
+      PACER_CRON_SECRET: keys.cronSecret,
       // Billing without a Stripe account (docs/billing.md): plan changes are simulated and sent, signed
       // with this secret, through the real webhook route. Setting STRIPE_SECRET_KEY switches to Stripe.
       ...(process.env.STRIPE_SECRET_KEY
