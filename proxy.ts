@@ -1,9 +1,22 @@
-// Next.js request interceptor (Next 16's name for middleware): keeps the Supabase session fresh.
+// Next.js request interceptor (Next 16's name for middleware): keeps the Supabase session fresh and
+// gives every page a Content-Security-Policy with a nonce of its own.
 import type { NextRequest } from "next/server";
 import { updateSession } from "@/lib/supabase/proxy";
+import { contentSecurityPolicy, newNonce } from "@/lib/security/csp";
 
 export async function proxy(request: NextRequest) {
-  return updateSession(request);
+  const csp = contentSecurityPolicy({
+    nonce: newNonce(),
+    dev: process.env.NODE_ENV === "development",
+    supabaseUrl: process.env.NEXT_PUBLIC_SUPABASE_URL,
+    https: request.nextUrl.protocol === "https:" || request.headers.get("x-forwarded-proto") === "https",
+  });
+  // Next reads the nonce from the request's policy while rendering, and puts it on its own scripts;
+  // updateSession forwards these request headers.
+  request.headers.set("content-security-policy", csp);
+  const response = await updateSession(request);
+  response.headers.set("content-security-policy", csp);
+  return response;
 }
 
 export const config = {

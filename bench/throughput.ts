@@ -11,7 +11,7 @@ import PgBoss from "pg-boss";
 import { processQueue } from "../lib/engine/process.ts";
 import { claimDuePosts, recordOutcomes } from "../lib/engine/store.ts";
 import type { Connector } from "../lib/connectors/types.ts";
-import { emptyQueue, fillQueue, LEDGER_BACKGROUND_ROWS, settle, workspaceWithAccounts, type BenchDatabase, type Sql, type Workspace } from "./database.ts";
+import { emptyQueue, fillQueue, LEDGER_BACKGROUND_ROWS, settle, workspaceWithAccounts, type BenchDatabase, type Workspace } from "./database.ts";
 import { fmt, median, ratio, type Table } from "./stats.ts";
 import { cpuNow, cpuSince, processCpuMs, type CpuSnapshot } from "./cpu.ts";
 

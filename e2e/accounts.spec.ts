@@ -1,6 +1,9 @@
 // A subscriber's first visit: sign up, connect a sandbox account within the plan, rename it, remove it, sign out.
 import { expect, test, type Page } from "@playwright/test";
 
+// A tab of Pacer calling its API sends its Origin; a cookie-authenticated change without one is refused.
+const sameOrigin = (page: Page) => ({ origin: new URL(page.url()).origin });
+
 const password = "pacer-e2e-password";
 
 function uniqueEmail() {
@@ -112,14 +115,14 @@ test("when the plan's last account slot is taken elsewhere, adding says so and A
   const run = Math.random().toString(36).slice(2, 8);
   // Nine accounts through the HTTP API with the same session, as another tab or a script would.
   for (let i = 1; i <= 9; i++) {
-    const response = await page.request.post("/api/accounts", { data: { platform: "sandbox", handle: `brand_${i}_${run}` } });
+    const response = await page.request.post("/api/accounts", { headers: sameOrigin(page), data: { platform: "sandbox", handle: `brand_${i}_${run}` } });
     expect(response.status()).toBe(201);
   }
   await page.goto("/dashboard/accounts");
   await expect(page.getByTestId("usage-summary")).toHaveText("9 of 10 accounts used · Free plan");
 
   // The tenth slot is taken while this page still shows one free.
-  expect((await page.request.post("/api/accounts", { data: { platform: "sandbox", handle: `brand_10_${run}` } })).status()).toBe(
+  expect((await page.request.post("/api/accounts", { headers: sameOrigin(page), data: { platform: "sandbox", handle: `brand_10_${run}` } })).status()).toBe(
     201,
   );
   await page.getByLabel("Handle").fill("one_too_many");

@@ -2,6 +2,9 @@
 // over the default plan's limit paused (and why), then resumed by upgrading again.
 import { expect, test, type Page } from "@playwright/test";
 
+// A tab of Pacer calling its API sends its Origin; a cookie-authenticated change without one is refused.
+const sameOrigin = (page: Page) => ({ origin: new URL(page.url()).origin });
+
 const password = "pacer-e2e-password";
 
 async function signUp(page: Page) {
@@ -60,7 +63,7 @@ test("a subscriber moves from Free to Pro and back in local mode; accounts over 
 
   await test.step("on Pro, the workspace connects more than Free's 10 accounts", async () => {
     for (let i = 1; i <= 12; i++) {
-      const response = await page.request.post("/api/accounts", { data: { platform: "sandbox", handle: brand(i).slice(1) } });
+      const response = await page.request.post("/api/accounts", { headers: sameOrigin(page), data: { platform: "sandbox", handle: brand(i).slice(1) } });
       expect(response.status()).toBe(201);
     }
     await page.reload();

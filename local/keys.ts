@@ -11,6 +11,8 @@ export interface LocalKeys {
   jwtPublicJwk: JsonWebKey & { kid: string; alg: "ES256"; use: "sig" };
   /** base64 of 32 random bytes: PACER_CREDENTIALS_KEY */
   credentialsKey: string;
+  /** PACER_CRON_SECRET: what the scheduler presents to scheduled functions, and nothing else. */
+  cronSecret: string;
 }
 
 const b64url = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64url");
@@ -30,13 +32,21 @@ export async function generateKeys(): Promise<LocalKeys> {
     jwtPrivateJwk: { ...priv, kid, alg: "ES256" },
     jwtPublicJwk: { kty: pub.kty, crv: pub.crv, x: pub.x, y: pub.y, kid, alg: "ES256", use: "sig", key_ops: ["verify"] },
     credentialsKey: Buffer.from(random(32)).toString("base64"),
+    cronSecret: b64url(random(32)),
   };
 }
 
 /** Read the keys kept in `dir`, creating them on first use. */
 export async function loadOrCreateKeys(dir: string): Promise<LocalKeys> {
   const file = join(dir, "keys.json");
-  if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8")) as LocalKeys;
+  if (existsSync(file)) {
+    const kept = JSON.parse(readFileSync(file, "utf8")) as LocalKeys;
+    // Data folders made before the cron secret was its own key get one now.
+    if (kept.cronSecret) return kept;
+    const keys = { ...kept, cronSecret: b64url(random(32)) };
+    writeFileSync(file, JSON.stringify(keys, null, 2), { mode: 0o600 });
+    return keys;
+  }
   mkdirSync(dir, { recursive: true });
   const keys = await generateKeys();
   writeFileSync(file, JSON.stringify(keys, null, 2), { mode: 0o600 });

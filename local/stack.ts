@@ -78,8 +78,8 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
       PACER_SANDBOX_URL: sandbox.url,
       // The sandbox listens on loopback, which connectors refuse unless the operator allows it.
       PACER_ALLOWED_HOSTS: opts.allowedHosts ?? new URL(sandbox.url).host,
-      // What the scheduler (pg_cron on Supabase) presents to scheduled functions.
-      PACER_CRON_SECRET: keys.secretKey,
+      // What the scheduler (pg_cron on Supabase) presents to scheduled functions: its own secret.
+      PACER_CRON_SECRET: keys.cronSecret,
       // Billing without a Stripe account (docs/billing.md): plan changes are simulated and sent, signed
       // with this secret, through the real webhook route. Setting STRIPE_SECRET_KEY switches to Stripe.
       ...(process.env.STRIPE_SECRET_KEY

@@ -5,6 +5,7 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { CircleAlert, MailCheck } from "lucide-react";
 import { createClient } from "@/lib/supabase/client";
+import { safeNextPath } from "@/lib/auth/redirect";
 import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardDescription, CardFooter, CardHeader, CardTitle } from "@/components/ui/card";
@@ -38,15 +39,9 @@ const copy = {
   },
 } as const;
 
-/** Only same-site paths may be a destination after signing in (no open redirects). */
-function safeNext(next: string | undefined): string | undefined {
-  return next && next.startsWith("/") && !/^\/[/\\]/.test(next) ? next : undefined;
-}
-
 export function PasswordForm({ mode, next }: { mode: Mode; next?: string }) {
   const router = useRouter();
   const text = copy[mode];
-  const destination = safeNext(next);
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [confirmEmail, setConfirmEmail] = useState(false);
@@ -75,11 +70,13 @@ export function PasswordForm({ mode, next }: { mode: Mode; next?: string }) {
       setPending(false);
       return;
     }
-    router.replace(destination ?? "/dashboard");
+    // Checked against this page's own origin: anything that would leave it goes to the dashboard.
+    router.replace(safeNextPath(next, window.location.origin));
     router.refresh();
   }
 
-  const switchHref = destination ? `${text.switchHref}?next=${encodeURIComponent(destination)}` : text.switchHref;
+  // Passed along as given: the other form checks it the same way before using it.
+  const switchHref = next ? `${text.switchHref}?next=${encodeURIComponent(next)}` : text.switchHref;
 
   return (
     <Card className="w-full max-w-sm">

@@ -1,7 +1,7 @@
 // Social accounts of a workspace: list, add (capped by the plan, in the database, and connected on
 // the platform as its owner would), rename, remove.
 import { z } from "zod";
-import { asUser, type Tx, type UserClaims } from "@/lib/db";
+import { asUser, type Row, type Tx, type UserClaims } from "@/lib/db";
 import { PacerError, fromDatabaseError, notFound, validationFailed } from "@/lib/api/errors";
 import { resolveWorkspaceId } from "@/lib/workspaces";
 import { connectorFor } from "@/lib/connectors/registry";
@@ -28,7 +28,7 @@ export interface Account {
 const COLUMNS = `id, workspace_id, platform, handle, display_name, state, cooldown_until, requires_review,
                  last_error, health_score, created_at, updated_at`;
 
-function toAccount(r: Record<string, any>): Account {
+function toAccount(r: Row): Account {
   return {
     id: r.id,
     workspaceId: r.workspace_id,

@@ -13,6 +13,8 @@ export class PacerError extends Error {
     public readonly code: string,
     message: string,
     public readonly issues?: FieldIssue[],
+    /** Headers the reply carries with it, e.g. Retry-After on a 429. */
+    public readonly headers?: Record<string, string>,
   ) {
     super(message);
     this.name = "PacerError";

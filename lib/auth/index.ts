@@ -6,9 +6,20 @@ import { redirect } from "next/navigation";
 import { createClient } from "@/lib/supabase/server";
 import type { UserClaims } from "@/lib/db";
 
+/** The `iss` of this project's access tokens: Supabase Auth's URL, `<project url>/auth/v1`. */
+export function expectedIssuer(): string {
+  return `${process.env.NEXT_PUBLIC_SUPABASE_URL!.replace(/\/+$/, "")}/auth/v1`;
+}
+
+/** Access tokens for signed-in users carry this audience; getClaims checks only signature and expiry. */
+export const ACCESS_TOKEN_AUDIENCE = "authenticated";
+
 function toUserClaims(claims: Record<string, unknown> | undefined | null): UserClaims | null {
   // Only signed-in users' tokens act on data; anon or service tokens are not user sessions.
   if (!claims || typeof claims.sub !== "string" || claims.role !== "authenticated") return null;
+  // A token signed by our key but minted for another audience or by another issuer is not ours to honour.
+  const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+  if (!audiences.includes(ACCESS_TOKEN_AUDIENCE) || claims.iss !== expectedIssuer()) return null;
   return claims as UserClaims;
 }
 

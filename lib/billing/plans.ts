@@ -1,6 +1,6 @@
 // Pacer's plans as billing sees them: read from public.plans (the one source of truth for tiers) and
 // named in Stripe by lookup key, `pacer_<plan>_monthly`, which is how a Stripe price maps back to a plan.
-import type { Sql, Tx } from "@/lib/db";
+import type { Row, Sql, Tx } from "@/lib/db";
 
 export interface Plan {
   id: string;
@@ -30,7 +30,7 @@ export function planIdFromLookupKey(lookupKey: string | null | undefined): strin
   return match ? match[1] : null;
 }
 
-export function toPlan(r: Record<string, any>): Plan {
+export function toPlan(r: Row): Plan {
   return {
     id: r.id,
     name: r.name,

@@ -1,8 +1,8 @@
 // Mirroring a Stripe subscription into Pacer: the subscription as Stripe has it now becomes a row in
 // public.subscriptions, and the workspace's plan (and the accounts it covers) follow — in SQL,
-// through private.apply_subscription, the only writer.
+// through private.apply_subscription, the only writer (called by private.apply_stripe_event).
 import type Stripe from "stripe";
-import type { Sql, Tx } from "@/lib/db";
+import type { Sql } from "@/lib/db";
 import { planIdFromLookupKey } from "./plans";
 
 /** Statuses of a subscription that is still running: a plan change modifies it rather than starting another. */
@@ -25,33 +25,30 @@ function pacerItem(subscription: Stripe.Subscription) {
   return items.find((i) => planIdFromLookupKey(i.price?.lookup_key)) ?? items[0];
 }
 
-/** The workspace whose Stripe customer this is, or null when the customer is not one Pacer created. */
-export async function workspaceOfCustomer(tx: Tx, customerId: string): Promise<string | null> {
-  const [row] = await tx`select private.workspace_of_billing_customer(${customerId}) as id`;
-  return row.id;
+/** A subscription as Pacer mirrors it: the fields private.apply_stripe_event takes. */
+export interface SubscriptionFields {
+  subscriptionId: string;
+  customerId: string | null;
+  status: string;
+  planId: string | null;
+  lookupKey: string | null;
+  periodEnd: Date | null;
+  cancelAtPeriodEnd: boolean;
 }
 
-/**
- * Write the subscription's current state for its workspace (run as pacer_worker). Returns null when
- * its customer belongs to no workspace (e.g. made by hand in the Stripe dashboard, or the workspace
- * was deleted): there is nothing in Pacer to change.
- */
-export async function mirrorSubscription(tx: Tx, subscription: Stripe.Subscription): Promise<MirroredSubscription | null> {
-  const customerId = idOf(subscription.customer);
-  if (!customerId) return null;
-  const workspaceId = await workspaceOfCustomer(tx, customerId);
-  if (!workspaceId) return null;
-
+/** What Pacer keeps of a Stripe subscription; the plan comes from its Pacer item's lookup key. */
+export function subscriptionFields(subscription: Stripe.Subscription): SubscriptionFields {
   const item = pacerItem(subscription);
   const lookupKey = item?.price?.lookup_key ?? null;
-  const planId = planIdFromLookupKey(lookupKey);
-  const periodEnd = item?.current_period_end ? new Date(item.current_period_end * 1000) : null;
-
-  const [row] = await tx`
-    select private.apply_subscription(
-      ${subscription.id}, ${workspaceId}, ${customerId}, ${subscription.status}, ${planId}, ${lookupKey},
-      ${periodEnd}, ${subscription.cancel_at_period_end ?? false}) as plan_id`;
-  return { subscriptionId: subscription.id, workspaceId, status: subscription.status, planId, workspacePlanId: row.plan_id };
+  return {
+    subscriptionId: subscription.id,
+    customerId: idOf(subscription.customer),
+    status: subscription.status,
+    planId: planIdFromLookupKey(lookupKey),
+    lookupKey,
+    periodEnd: item?.current_period_end ? new Date(item.current_period_end * 1000) : null,
+    cancelAtPeriodEnd: subscription.cancel_at_period_end ?? false,
+  };
 }
 
 /**
@@ -60,9 +57,7 @@ export async function mirrorSubscription(tx: Tx, subscription: Stripe.Subscripti
  * so the change lands on time even when Stripe sends nothing more. Returns the workspaces changed.
  */
 export async function expireGracePeriods(sql: Sql): Promise<number> {
-  return sql.begin(async (tx) => {
-    await tx`select set_config('role', 'pacer_worker', true)`;
-    const [row] = await tx`select private.expire_billing_grace() as changed`;
-    return row.changed as number;
-  }) as Promise<number>;
+  // One statement, no sql.begin: a connection dropping mid-way rejects this call only (see webhook.ts).
+  const [row] = await sql`select private.expire_billing_grace() as changed`;
+  return row.changed as number;
 }

@@ -1,13 +1,19 @@
-// Stripe's webhook: verify the signature over the raw body, record the event id once, re-read the
-// subscription it is about from Stripe (so events arriving late or out of order cannot roll anything
-// back), and mirror it — all in one transaction, so a failure leaves nothing half done and Stripe's
-// retry applies it whole.
+// Stripe's webhook: verify the signature over the raw body, re-read the subscription the event is
+// about from Stripe (so events arriving late or out of order cannot roll anything back), then record
+// the event id and mirror the subscription in one SQL statement (private.apply_stripe_event): a
+// failure leaves nothing half done and Stripe's retry applies it whole.
+//
+// No `sql.begin` here: postgres.js 3.4 crashes the whole process when a connection drops inside one
+// (its own ROLLBACK is written to the closed socket: porsager/postgres#1066, #1154, #1208), and the
+// old transaction stayed open across the call to Stripe. Each step is one statement, which a dropped
+// connection turns into a plain rejection: this request answers 500 and Stripe delivers it again.
 import type Stripe from "stripe";
 import { PacerError } from "@/lib/api/errors";
 import { errorResponse } from "@/lib/api/handler";
-import { asWorker, db } from "@/lib/db";
+import { readText } from "@/lib/api/body";
+import { db } from "@/lib/db";
 import { billingMode, notConfigured, stripeClient, webCrypto, webhookSecret, webhooks } from "./stripe";
-import { expireGracePeriods, mirrorSubscription, type MirroredSubscription } from "./subscriptions";
+import { expireGracePeriods, subscriptionFields, type MirroredSubscription } from "./subscriptions";
 
 export const HANDLED_EVENTS = [
   "checkout.session.completed",
@@ -69,6 +75,54 @@ async function currentSubscription(id: string, event: Stripe.Event): Promise<Str
   }
 }
 
+/** Stripe's events are a few KB; an invoice with many lines stays far below this. */
+const MAX_EVENT_BYTES = 1024 * 1024;
+
+/** Rounds of "read the version, ask Stripe, apply if unchanged" before giving up (Stripe retries). */
+const APPLY_ATTEMPTS = 5;
+
+/**
+ * Apply a verified event once: record its id and mirror the subscription it is about as Stripe has it
+ * now. Optimistic: the subscription's row version is read before asking Stripe, and the write happens
+ * only if no other event moved the row since (else read and ask again), so a newer state is never
+ * overwritten by an older read.
+ */
+export async function applyStripeEvent(event: Stripe.Event): Promise<WebhookOutcome> {
+  const sql = db();
+  const subscriptionId = subscriptionIdOf(event);
+  for (let attempt = 1; attempt <= APPLY_ATTEMPTS; attempt++) {
+    const [state] = await sql`select * from private.stripe_event_state(${event.id}, ${subscriptionId})`;
+    if (state.seen) return { received: true, duplicate: true };
+    const subscription = subscriptionId ? await currentSubscription(subscriptionId, event) : null;
+    const f = subscription ? subscriptionFields(subscription) : null;
+    const [applied] = await sql`
+      select * from private.apply_stripe_event(
+        ${event.id}, ${event.type}, ${new Date(event.created * 1000)}, ${subscriptionId}, ${state.subscription_version},
+        ${f?.customerId ?? null}, ${f?.status ?? null}, ${f?.planId ?? null}, ${f?.lookupKey ?? null},
+        ${f?.periodEnd ?? null}, ${f?.cancelAtPeriodEnd ?? false})`;
+    switch (applied.outcome as "applied" | "recorded" | "duplicate" | "stale") {
+      case "duplicate":
+        return { received: true, duplicate: true };
+      case "recorded":
+        return { received: true, subscription: null };
+      case "applied":
+        return {
+          received: true,
+          subscription: {
+            subscriptionId: f!.subscriptionId,
+            workspaceId: applied.workspace_id,
+            status: f!.status,
+            planId: f!.planId,
+            workspacePlanId: applied.workspace_plan_id,
+          } satisfies MirroredSubscription,
+        };
+      case "stale":
+        continue;
+    }
+  }
+  throw new Error(`Stripe event ${event.id}: its subscription kept changing while being applied; Stripe will retry.`);
+}
+
 /** POST /api/billing/webhook. 400 for a missing or wrong signature (nothing changes); 200 once applied. */
 export async function receiveStripeEvent(request: Request): Promise<Response> {
   let event: Stripe.Event;
@@ -78,7 +132,7 @@ export async function receiveStripeEvent(request: Request): Promise<Response> {
     if (!signature) {
       throw new PacerError(400, "missing_signature", "A Stripe-Signature header is required: only Stripe may send billing events.");
     }
-    const body = await request.text();
+    const body = await readText(request, MAX_EVENT_BYTES);
     try {
       event = await webhooks.constructEventAsync(body, signature, secret, undefined, webCrypto);
     } catch {
@@ -99,17 +153,7 @@ export async function receiveStripeEvent(request: Request): Promise<Response> {
 
   let outcome: WebhookOutcome;
   try {
-    outcome = await asWorker(async (tx) => {
-      const [ledger] = await tx`
-        select private.record_stripe_event(${event.id}, ${event.type}, ${new Date(event.created * 1000)}) as first`;
-      if (!ledger.first) return { received: true, duplicate: true } as const;
-      const subscriptionId = subscriptionIdOf(event);
-      if (!subscriptionId) return { received: true, subscription: null } as const;
-      // One event per subscription at a time: whoever waits re-reads after the other committed.
-      await tx`select pg_advisory_xact_lock(hashtextextended(${`pacer:stripe-subscription:${subscriptionId}`}, 0))`;
-      const subscription = await currentSubscription(subscriptionId, event);
-      return { received: true, subscription: subscription && (await mirrorSubscription(tx, subscription)) } as const;
-    });
+    outcome = await applyStripeEvent(event);
   } catch (error) {
     if (error instanceof PacerError) return errorResponse(error);
     console.error(`billing webhook: ${event.type} ${event.id} failed`, error);

@@ -4,6 +4,8 @@ import postgres from "postgres";
 
 export type Sql = postgres.Sql;
 export type Tx = postgres.TransactionSql;
+/** A row as postgres.js returns it: column name to value. */
+export type Row = postgres.Row;
 
 /** The verified JWT claims of the user a request acts for (from getClaims()). */
 export interface UserClaims {

@@ -77,7 +77,6 @@ export async function processQueue(opts: ProcessOptions): Promise<RunSummary> {
   const inFlight = new Set<Promise<void>>();
   const waiting: AttemptResult[] = [];
   let lastFlush = Date.now();
-  let drained = false;
 
   const flush = async () => {
     // At most flushSize per write: one statement's cost grows with its batch.

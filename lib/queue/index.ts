@@ -1,7 +1,7 @@
 // The posting queue as its users see it: add one post or thousands, read the counts and the latest
 // items, cancel, retry, and run the processor now. Every call acts as the user, under RLS.
 import { z } from "zod";
-import { asUser, db, type Tx, type UserClaims } from "@/lib/db";
+import { asUser, db, type Row, type Tx, type UserClaims } from "@/lib/db";
 import { PacerError, fromDatabaseError, notFound, validationFailed, type FieldIssue } from "@/lib/api/errors";
 import { resolveWorkspaceId } from "@/lib/workspaces";
 import { processQueue } from "@/lib/engine/process";
@@ -39,7 +39,7 @@ export type { AddToQueueInput, BulkAddInput, BulkRowInput, CancelQueueItemsInput
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 
-function toQueueItem(r: Record<string, any>): QueueItem {
+function toQueueItem(r: Row): QueueItem {
   return {
     id: Number(r.id),
     postId: r.post_id,
@@ -104,13 +104,20 @@ function fromQueueError(error: unknown, ids: number[] = []): never {
 // Adding posts
 // ------------------------------------------------------------------------------------------------
 
-/** One post to one or more accounts → the post and its queue items (status pending). */
-export async function addToQueue(user: UserClaims, input: AddToQueueInput): Promise<{ post: Post; items: QueueItem[] }> {
+/** `fn` inside `within` (a transaction the caller holds as this user), or in a transaction of its own. */
+const inTransaction = <T>(user: UserClaims, within: Tx | undefined, fn: (tx: Tx) => Promise<T>) =>
+  within ? fn(within) : asUser(user, fn);
+
+/**
+ * One post to one or more accounts → the post and its queue items (status pending). `within`: run in
+ * the caller's transaction (an Idempotency-Key records its reply in the same one).
+ */
+export async function addToQueue(user: UserClaims, input: AddToQueueInput, within?: Tx): Promise<{ post: Post; items: QueueItem[] }> {
   const parsed = addInput.safeParse(input);
   if (!parsed.success) throw validationFailed(parsed.error, "The post");
   const a = parsed.data;
 
-  return asUser(user, async (tx) => {
+  return inTransaction(user, within, async (tx) => {
     const workspaceId = await workspaceFor(tx, a.workspaceId, "editor", "queue posts");
     const issues = await checkAccounts(tx, workspaceId, a.accountIds.map((id, i) => ({ path: `accountIds.${i}`, id })));
     if (issues.length) throw invalid(issues, "The post");
@@ -138,9 +145,9 @@ export async function addToQueue(user: UserClaims, input: AddToQueueInput): Prom
 /**
  * Up to 10,000 rows in one transaction. Every row is checked — shape in TypeScript, accounts in one
  * query — and if any is bad the request is refused with every bad row listed and nothing written.
- * `dryRun` checks only.
+ * `dryRun` checks only. `within`: as for addToQueue.
  */
-export async function bulkAddToQueue(user: UserClaims, input: BulkAddInput): Promise<BulkResult> {
+export async function bulkAddToQueue(user: UserClaims, input: BulkAddInput, within?: Tx): Promise<BulkResult> {
   const envelope = bulkInput.safeParse(input);
   if (!envelope.success) throw validationFailed(envelope.error, "The bulk request");
   const { items: raw, dryRun = false, workspaceId: requested } = envelope.data;
@@ -164,7 +171,7 @@ export async function bulkAddToQueue(user: UserClaims, input: BulkAddInput): Pro
     });
   }
 
-  return asUser(user, async (tx) => {
+  return inTransaction(user, within, async (tx) => {
     const workspaceId = await workspaceFor(tx, requested, "editor", "queue posts");
     await requireBulkPosting(tx, workspaceId);
     issues.push(...(await checkAccounts(tx, workspaceId, refs)));

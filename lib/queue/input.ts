@@ -18,9 +18,21 @@ const text = z
   .refine((t) => t.trim().length > 0, "Write the post's text.")
   .refine(storable, `The text ${STORABLE}`);
 
+export const MAX_MEDIA_URLS = 20;
+export const MAX_MEDIA_URL_LENGTH = 2048;
+
+// Checked on the string as sent: the URL parser would silently drop tabs and newlines, and read
+// `https:host` as a relative URL, so what is stored could differ from what was checked.
+const mediaUrl = z
+  .string("Each media URL must be text, e.g. https://cdn.example.com/photo.jpg.")
+  .max(MAX_MEDIA_URL_LENGTH, `A media URL has at most ${MAX_MEDIA_URL_LENGTH.toLocaleString("en")} characters.`)
+  .refine((u) => !/[\p{Cc}\p{Cf}\s]/u.test(u), "A media URL may not contain spaces or control characters; percent-encode them.")
+  .refine((u) => /^https:\/\/[^/?#]/i.test(u), "Each media URL must start with https:// (http and other schemes are refused).")
+  .pipe(z.url({ protocol: /^https$/, error: "Each media URL must be a valid https:// URL, e.g. https://cdn.example.com/photo.jpg." }));
+
 const mediaUrls = z
-  .array(z.url({ protocol: /^https?$/, error: "Each media URL must be an http(s) URL." }), "mediaUrls must be a list of URLs.")
-  .max(20, "A post has at most 20 media URLs.");
+  .array(mediaUrl, "mediaUrls must be a list of URLs.")
+  .max(MAX_MEDIA_URLS, `A post has at most ${MAX_MEDIA_URLS} media URLs.`);
 
 const firstComment = z
   .string("firstComment must be text.")

@@ -17,8 +17,11 @@ export interface AuthHandlerOptions {
   sql: Sql;
   keys: LocalKeys;
   log: (line: string) => void;
-  /** The `iss` claim; GoTrue's is `<project url>/auth/v1`. Defaults to the request's own origin. */
-  issuer?: string;
+  /**
+   * The `iss` claim: GoTrue's is its configured `<project url>/auth/v1`, never derived from the
+   * request (so a token's issuer does not depend on which host name a client used).
+   */
+  issuer: string;
   /** Access token lifetime (GoTrue's JWT_EXP); 3600 as on Supabase. */
   accessTokenTtlSeconds?: number;
   /** How long a rotated refresh token may still be used (GoTrue's REFRESH_TOKEN_REUSE_INTERVAL); 10. */
@@ -242,7 +245,7 @@ export function createAuthHandler(opts: AuthHandlerOptions): (req: Request) => P
                set refreshed_at = now() at time zone 'utc', updated_at = now(),
                    user_agent = ${userAgent}, ip = ${ip}::inet
                where id = ${session.id}`;
-      return { response: await tokenResponse(user, session, issued, req) };
+      return { response: await tokenResponse(user, session, issued) };
     });
     if ("error" in outcome) throw outcome.error;
     return outcome.response;
@@ -318,10 +321,10 @@ export function createAuthHandler(opts: AuthHandlerOptions): (req: Request) => P
       values (${randomUUID()}, ${user.id}, now(), now(), 'aal1', ${userAgent}, ${ip}::inet)
       returning id, created_at`;
     const refreshToken = await insertRefreshToken(tx, user.id, session.id, null);
-    return tokenResponse(user, session, refreshToken, req);
+    return tokenResponse(user, session, refreshToken);
   }
 
-  async function tokenResponse(user: UserRow, session: SessionRef, refreshToken: string, req: Request) {
+  async function tokenResponse(user: UserRow, session: SessionRef, refreshToken: string) {
     const iat = Math.floor(Date.now() / 1000);
     const exp = iat + ttl;
     const accessToken = await new SignJWT({
@@ -337,7 +340,7 @@ export function createAuthHandler(opts: AuthHandlerOptions): (req: Request) => P
       is_anonymous: user.is_anonymous,
     })
       .setProtectedHeader({ alg: "ES256", kid: keys.jwtPrivateJwk.kid, typ: "JWT" })
-      .setIssuer(opts.issuer ?? `${new URL(req.url).origin}/auth/v1`)
+      .setIssuer(opts.issuer)
       .setSubject(user.id)
       .setAudience(user.aud || "authenticated")
       .setIssuedAt(iat)

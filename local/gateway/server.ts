@@ -137,7 +137,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     refreshTokenReuseIntervalSeconds: opts.auth?.refreshTokenReuseIntervalSeconds,
   });
 
-  // Scheduled functions are invoked through the gateway with the secret key, as pg_cron + pg_net do.
+  // Scheduled functions are invoked through the gateway as pg_cron + pg_net do: both headers carry
+  // Vault's `secret_key`, which holds PACER_CRON_SECRET (docs/deploying.md).
   const scheduler = opts.scheduler
     ? startScheduler({
         dbUrl: opts.dbUrl,
@@ -146,8 +147,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
           fetch(`${gatewayUrl}/functions/v1/${name}`, {
             method: "POST",
             headers: {
-              Authorization: `Bearer ${keys.secretKey}`,
-              apikey: keys.secretKey,
+              Authorization: `Bearer ${keys.cronSecret}`,
+              apikey: keys.cronSecret,
               "content-type": "application/json",
             },
             body: "{}",

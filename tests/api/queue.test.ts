@@ -12,7 +12,7 @@ import * as cancelRoute from "@/app/api/queue/cancel/route";
 import * as retryRoute from "@/app/api/queue/retry/route";
 import * as processRoute from "@/app/api/queue/process/route";
 import { recordOutcomes } from "@/lib/engine/store";
-import { API_LIMITS } from "@/lib/queue/api-limits";
+import { API_LIMITS } from "@/lib/api/limits";
 import { QUEUE_STATUSES, type QueueItem } from "@/lib/queue/types";
 import { connect, type Sql } from "../support/db";
 import { subscribe } from "../support/billing";

@@ -9,7 +9,7 @@ import { between, buildWorld, chaosConfig, countFaults, sandboxFaults, seeded, t
 import { WorkerFleet } from "./workers.ts";
 import { startPrivateDatabase } from "./database.ts";
 import { Operator } from "./operator.ts";
-import { audit, loadItems } from "./audit.ts";
+import { audit } from "./audit.ts";
 
 const config = chaosConfig();
 const cleanup: Array<() => Promise<unknown> | unknown> = [];

@@ -24,6 +24,14 @@ describe("the process-queue function", () => {
     expect((await res.json()).error.code).toBe("unauthorized");
   });
 
+  it("accepts only its own PACER_CRON_SECRET, not the project's secret API key", async () => {
+    expect(process.env.PACER_CRON_SECRET).not.toBe(process.env.SUPABASE_SECRET_KEY);
+    const res = await invoke(process.env.SUPABASE_SECRET_KEY);
+    expect(res.status).toBe(401);
+    expect((await res.json()).error.code).toBe("unauthorized");
+    expect((await invoke(process.env.PACER_CRON_SECRET!.slice(0, -1))).status).toBe(401);
+  });
+
   it("is scheduled every minute by the migrations", async () => {
     const [row] = await sql`select every_seconds, enabled from private.scheduled_functions where function_name = 'process-queue'`;
     expect(row).toEqual({ every_seconds: 60, enabled: true });

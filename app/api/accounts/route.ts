@@ -2,12 +2,12 @@
 import { withUser, readJson } from "@/lib/api/handler";
 import { addAccount, listAccounts } from "@/lib/accounts";
 
-export const GET = withUser(async (request, user) => {
+export const GET = withUser("read", async (request, user) => {
   const workspaceId = new URL(request.url).searchParams.get("workspaceId");
   return Response.json(await listAccounts(user, workspaceId));
 });
 
-export const POST = withUser(async (request, user) => {
+export const POST = withUser("write", async (request, user) => {
   const account = await addAccount(user, await readJson(request));
   return Response.json({ account }, { status: 201 });
 });

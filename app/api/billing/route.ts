@@ -2,7 +2,7 @@
 import { withUser } from "@/lib/api/handler";
 import { getBillingOverview } from "@/lib/billing/overview";
 
-export const GET = withUser(async (request, user) => {
+export const GET = withUser("read", async (request, user) => {
   const workspaceId = new URL(request.url).searchParams.get("workspaceId");
   return Response.json(await getBillingOverview(user, workspaceId));
 });

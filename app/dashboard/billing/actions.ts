@@ -3,6 +3,7 @@
 import { headers } from "next/headers";
 import { requireUser } from "@/lib/auth";
 import { PacerError, type FieldIssue } from "@/lib/api/errors";
+import { enforceApiLimit } from "@/lib/api/limits";
 import { changePlan, openPortal, type PlanChange } from "@/lib/billing/checkout";
 import { simulatePaymentOutcome } from "@/lib/billing/local";
 
@@ -32,14 +33,20 @@ async function asResult<T>(act: () => Promise<T>): Promise<{ ok: true; value: T 
 export async function choosePlanAction(planId: string): Promise<ChoosePlanResult> {
   const user = await requireUser();
   const origin = await requestOrigin();
-  const result = await asResult(() => changePlan(user, { planId }, { origin }));
+  const result = await asResult(async () => {
+    await enforceApiLimit(user, "billing");
+    return changePlan(user, { planId }, { origin });
+  });
   return result.ok ? { ok: true, change: result.value } : result;
 }
 
 export async function openPortalAction(): Promise<OpenPortalResult> {
   const user = await requireUser();
   const origin = await requestOrigin();
-  const result = await asResult(() => openPortal(user, undefined, { origin }));
+  const result = await asResult(async () => {
+    await enforceApiLimit(user, "billing");
+    return openPortal(user, undefined, { origin });
+  });
   return result.ok ? { ok: true, url: result.value.url } : result;
 }
 

@@ -11,7 +11,7 @@ import {
   type AddToQueueInput,
   type QueueStatusSummary,
 } from "@/lib/queue";
-import { hitApiLimit, type ApiBucket } from "@/lib/queue/api-limits";
+import { enforceApiLimit, type ApiBucket } from "@/lib/api/limits";
 import type { ActionError } from "@/app/dashboard/accounts/actions";
 
 export type { ActionError };
@@ -23,14 +23,7 @@ export type QueueActionResult<T> = { ok: true; value: T } | { ok: false; error: 
  */
 async function outcome<T>(user: UserClaims, bucket: ApiBucket, act: () => Promise<T>): Promise<QueueActionResult<T>> {
   try {
-    const hit = await hitApiLimit(user, bucket);
-    if (!hit.allowed) {
-      throw new PacerError(
-        429,
-        "rate_limited",
-        `Too many requests: at most ${hit.limit} per ${hit.windowSeconds} seconds. Try again in ${hit.retryAfterSeconds} seconds.`,
-      );
-    }
+    await enforceApiLimit(user, bucket);
     return { ok: true, value: await act() };
   } catch (error) {
     if (error instanceof PacerError) return { ok: false, error: error.toJSON() };

@@ -3,6 +3,7 @@
 import postgres from "npm:postgres@^3";
 import { processQueue } from "../../../lib/engine/process.ts";
 import { connectorFor } from "../../../lib/connectors/registry.ts";
+import { bearerMatches } from "../../../lib/auth/secrets.ts";
 
 const env = Deno.env.toObject();
 const sql = postgres(env.SUPABASE_DB_URL, { prepare: false, max: 4, onnotice: () => {} });
@@ -11,7 +12,8 @@ const sql = postgres(env.SUPABASE_DB_URL, { prepare: false, max: 4, onnotice: ()
 const BUDGET_MS = Number(env.PACER_RUN_BUDGET_MS ?? 50_000);
 
 Deno.serve(async (req) => {
-  if (!env.PACER_CRON_SECRET || req.headers.get("authorization") !== `Bearer ${env.PACER_CRON_SECRET}`) {
+  // Compared in constant time: a timing difference must not reveal how much of a guess was right.
+  if (!(await bearerMatches(req.headers.get("authorization"), env.PACER_CRON_SECRET))) {
     return Response.json({ error: { code: "unauthorized", message: "Send `Authorization: Bearer <PACER_CRON_SECRET>`." } }, { status: 401 });
   }
   // Runs may overlap (pg_net does not wait for the previous call): every claim is exclusive.

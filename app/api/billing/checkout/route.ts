@@ -3,7 +3,7 @@
 import { readJson, withUser } from "@/lib/api/handler";
 import { changePlan } from "@/lib/billing/checkout";
 
-export const POST = withUser(async (request, user) => {
+export const POST = withUser("billing", async (request, user) => {
   const change = await changePlan(user, await readJson(request), { origin: new URL(request.url).origin });
   return Response.json(change);
 });

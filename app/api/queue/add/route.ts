@@ -1,7 +1,12 @@
-// POST queues one post to one or more accounts.
+// POST queues one post to one or more accounts; an Idempotency-Key makes a retry safe.
 import { addToQueue, type AddToQueueInput } from "@/lib/queue";
-import { readJsonWithin, withApiLimit } from "@/lib/queue/api-limits";
+import { readJson, withUser } from "@/lib/api/handler";
+import { replyIdempotently } from "@/lib/api/idempotency";
 
-export const POST = withApiLimit("write", async (request, user) => {
-  return Response.json(await addToQueue(user, await readJsonWithin<AddToQueueInput>(request)), { status: 201 });
+export const POST = withUser("write", async (request, user) => {
+  const input = await readJson<AddToQueueInput>(request);
+  return replyIdempotently(request, user, "POST /api/queue/add", input, async (tx) => ({
+    status: 201,
+    body: await addToQueue(user, input, tx),
+  }));
 });

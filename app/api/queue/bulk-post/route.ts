@@ -1,8 +1,13 @@
-// POST queues up to 10,000 posts in one transaction, or with `dryRun` only checks them.
+// POST queues up to 10,000 posts in one transaction, or with `dryRun` only checks them; an
+// Idempotency-Key makes a retry safe (a timed-out 10k bulk retried queues 10k, not 20k).
 import { bulkAddToQueue, type BulkAddInput } from "@/lib/queue";
-import { readJsonWithin, withApiLimit } from "@/lib/queue/api-limits";
+import { BODY_LIMITS, readJson, withUser } from "@/lib/api/handler";
+import { replyIdempotently } from "@/lib/api/idempotency";
 
-export const POST = withApiLimit("bulk", async (request, user) => {
-  const result = await bulkAddToQueue(user, await readJsonWithin<BulkAddInput>(request));
-  return Response.json(result, { status: result.dryRun ? 200 : 201 });
+export const POST = withUser("bulk", async (request, user) => {
+  const input = await readJson<BulkAddInput>(request, BODY_LIMITS.bulk);
+  return replyIdempotently(request, user, "POST /api/queue/bulk-post", input, async (tx) => {
+    const result = await bulkAddToQueue(user, input, tx);
+    return { status: result.dryRun ? 200 : 201, body: result };
+  });
 });

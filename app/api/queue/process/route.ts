@@ -1,9 +1,9 @@
 // POST runs the queue processor now (owners and admins), then answers with the workspace's status.
 import { parseProcessRequest, processQueueNow } from "@/lib/queue";
-import { readJsonWithin, withApiLimit } from "@/lib/queue/api-limits";
+import { readJson, withUser } from "@/lib/api/handler";
 
-export const POST = withApiLimit("process", async (request, user) => {
-  const { workspaceId } = parseProcessRequest(await readJsonWithin(request));
+export const POST = withUser("process", async (request, user) => {
+  const { workspaceId } = parseProcessRequest(await readJson(request));
   const requested = workspaceId ?? new URL(request.url).searchParams.get("workspaceId");
   return Response.json(await processQueueNow(user, requested));
 });

@@ -1,7 +1,7 @@
 // POST sends failed or needs-review queue items back to pending, due now.
 import { retryQueueItems, type RetryQueueItemsInput } from "@/lib/queue";
-import { readJsonWithin, withApiLimit } from "@/lib/queue/api-limits";
+import { readJson, withUser } from "@/lib/api/handler";
 
-export const POST = withApiLimit("write", async (request, user) => {
-  return Response.json(await retryQueueItems(user, await readJsonWithin<RetryQueueItemsInput>(request)));
+export const POST = withUser("write", async (request, user) => {
+  return Response.json(await retryQueueItems(user, await readJson<RetryQueueItemsInput>(request)));
 });
