@@ -10,7 +10,7 @@ import { syncStripeCatalog } from "@/lib/billing/sync";
 import { connect, type Sql } from "../support/db";
 import { signUp, type TestUser } from "../support/users";
 import { startStripeFake, type StripeFake } from "../support/stripe-fake";
-import { deliverEvent, subscriptionObject, useStripeMode, workspacePlan } from "../support/billing";
+import { deliverEvent, subscriptionObject, enterStripeMode, workspacePlan } from "../support/billing";
 
 const ORIGIN = "http://127.0.0.1:3000";
 let sql: Sql;
@@ -20,7 +20,7 @@ let priceOf: Record<string, string>;
 beforeAll(async () => {
   sql = connect();
   stripe = await startStripeFake();
-  useStripeMode(stripe.url);
+  enterStripeMode(stripe.url);
   const catalog = await syncStripeCatalog(stripeClient(), await listPlans(sql));
   priceOf = Object.fromEntries(catalog.map((c) => [c.planId, c.priceId]));
 });
@@ -28,7 +28,7 @@ afterAll(async () => {
   await stripe.stop();
   await sql.end();
 });
-beforeEach(() => useStripeMode(stripe.url));
+beforeEach(() => enterStripeMode(stripe.url));
 
 type Handler = (req: Request, ctx: any) => Promise<Response>;
 
@@ -194,7 +194,7 @@ describe("checkout", () => {
     const workspaceId = await workspaceOf(owner);
     const gone = await startStripeFake();
     await gone.stop(); // a port nothing listens on any more
-    useStripeMode(gone.url);
+    enterStripeMode(gone.url);
     const { status, body } = await choosePlan(owner, { planId: "pro" });
     expect(status).toBe(502);
     expect(body.error.code).toBe("stripe_unavailable");

@@ -8,14 +8,14 @@ import * as webhookRoute from "@/app/api/billing/webhook/route";
 import { connect, type Sql } from "../support/db";
 import { signUp, type TestUser } from "../support/users";
 import { simulatePaymentOutcome } from "@/lib/billing/local";
-import { addAccountsInOrder, signedEvent, subscriptionObject, useLocalMode, useStripeMode, webhookRequest, workspacePlan } from "../support/billing";
+import { addAccountsInOrder, signedEvent, subscriptionObject, enterLocalMode, enterStripeMode, webhookRequest, workspacePlan } from "../support/billing";
 
 let sql: Sql;
 beforeAll(() => {
   sql = connect();
 });
 afterAll(() => sql.end());
-beforeEach(() => useLocalMode());
+beforeEach(() => enterLocalMode());
 
 async function post(handler: (req: Request, ctx: any) => Promise<Response>, user: TestUser, body: unknown) {
   const response = await handler(
@@ -102,7 +102,7 @@ describe("local mode", () => {
     expect(await simulatePaymentOutcome(claims, { outcome: "paid" })).toMatchObject({ status: "active", workspacePlanId: "growth" });
     expect(await overview(owner)).toMatchObject({ paymentFailed: false, subscription: { status: "active", graceEndsAt: null } });
 
-    useStripeMode();
+    enterStripeMode();
     await expect(simulatePaymentOutcome(claims, { outcome: "failed" })).rejects.toMatchObject({ status: 409, code: "not_local_mode" });
   });
 

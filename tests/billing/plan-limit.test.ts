@@ -11,7 +11,7 @@ import {
   deliverEvent,
   giveCustomer,
   subscriptionObject,
-  useStripeMode,
+  enterStripeMode,
   workspacePlan,
 } from "../support/billing";
 
@@ -26,7 +26,7 @@ afterAll(async () => {
   await stripe.stop();
   await sql.end();
 });
-beforeEach(() => useStripeMode(stripe.url));
+beforeEach(() => enterStripeMode(stripe.url));
 
 const STARTER_REASON = "Paused: the Starter plan allows 10 accounts; upgrade or remove accounts to resume it.";
 const FREE_REASON = "Paused: the Free plan allows 10 accounts; upgrade or remove accounts to resume it.";

@@ -10,7 +10,7 @@ import { syncStripeCatalog } from "@/lib/billing/sync";
 import { connect, type Sql } from "../support/db";
 import { signUp, type TestUser } from "../support/users";
 import { startStripeFake, type StripeFake } from "../support/stripe-fake";
-import { useStripeMode } from "../support/billing";
+import { enterStripeMode } from "../support/billing";
 
 const ORIGIN = "http://127.0.0.1:3000";
 let sql: Sql;
@@ -21,14 +21,14 @@ beforeAll(async () => {
   sql = connect();
   plans = await listPlans(sql);
   stripe = await startStripeFake();
-  useStripeMode(stripe.url);
+  enterStripeMode(stripe.url);
   await syncStripeCatalog(stripeClient(), plans);
 });
 afterAll(async () => {
   await stripe.stop();
   await sql.end();
 });
-beforeEach(() => useStripeMode(stripe.url));
+beforeEach(() => enterStripeMode(stripe.url));
 
 async function choosePlan(user: TestUser, planId: string, workspaceId?: string) {
   const request = new Request(`${ORIGIN}/api/billing/checkout`, {
@@ -117,7 +117,7 @@ describe("checkout when Stripe refuses or fails", () => {
 describe("stripe:sync when Stripe fails", () => {
   async function freshStripe() {
     const fresh = await startStripeFake();
-    useStripeMode(fresh.url);
+    enterStripeMode(fresh.url);
     return fresh;
   }
   const pricesByKey = (fake: StripeFake) =>

@@ -6,7 +6,7 @@ import { stripeClient } from "@/lib/billing/stripe";
 import { syncStripeCatalog } from "@/lib/billing/sync";
 import { connect, type Sql } from "../support/db";
 import { startStripeFake, type StripeFake } from "../support/stripe-fake";
-import { useStripeMode } from "../support/billing";
+import { enterStripeMode } from "../support/billing";
 
 let sql: Sql;
 let stripe: StripeFake;
@@ -19,7 +19,7 @@ beforeAll(async () => {
 afterAll(() => sql.end());
 beforeEach(async () => {
   stripe = await startStripeFake();
-  useStripeMode(stripe.url);
+  enterStripeMode(stripe.url);
 });
 
 describe("stripe:sync", () => {

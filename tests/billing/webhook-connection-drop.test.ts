@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as webhookRoute from "@/app/api/billing/webhook/route";
 import { connect, makeUser, type Sql } from "../support/db";
 import { startStripeFake, type StripeFake } from "../support/stripe-fake";
-import { giveCustomer, signedEvent, subscriptionObject, useStripeMode, webhookRequest, workspacePlan } from "../support/billing";
+import { giveCustomer, signedEvent, subscriptionObject, enterStripeMode, webhookRequest, workspacePlan } from "../support/billing";
 
 let sql: Sql;
 let stripe: StripeFake;
@@ -16,7 +16,7 @@ const record = (error: unknown) => uncaught.push(error);
 beforeAll(async () => {
   sql = connect();
   stripe = await startStripeFake();
-  useStripeMode(stripe.url);
+  enterStripeMode(stripe.url);
   process.on("uncaughtException", record);
   process.on("unhandledRejection", record);
 });

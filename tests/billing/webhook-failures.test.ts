@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import * as webhookRoute from "@/app/api/billing/webhook/route";
 import { connect, makeUser, type Sql } from "../support/db";
 import { startStripeFake, type StripeFake } from "../support/stripe-fake";
-import { giveCustomer, signedEvent, subscriptionObject, useStripeMode, webhookRequest, workspacePlan } from "../support/billing";
+import { giveCustomer, signedEvent, subscriptionObject, enterStripeMode, webhookRequest, workspacePlan } from "../support/billing";
 
 let sql: Sql;
 let stripe: StripeFake;
@@ -18,7 +18,7 @@ afterAll(async () => {
   await stripe.stop();
   await sql.end();
 });
-beforeEach(() => useStripeMode(stripe.url));
+beforeEach(() => enterStripeMode(stripe.url));
 
 async function subscriber(plan = "pro") {
   const user = await makeUser(sql, "hook");

@@ -8,7 +8,7 @@ import {
   giveCustomer,
   signedEvent,
   subscriptionObject,
-  useStripeMode,
+  enterStripeMode,
   webhookRequest,
   workspacePlan,
 } from "../support/billing";
@@ -24,7 +24,7 @@ afterAll(async () => {
   await stripe.stop();
   await sql.end();
 });
-beforeEach(() => useStripeMode(stripe.url));
+beforeEach(() => enterStripeMode(stripe.url));
 
 /** Deliver a signed event about `subscription` (as Stripe would), after Stripe's state became `current`. */
 async function deliver(type: string, object: unknown, opts: { id?: string; secret?: string } = {}) {

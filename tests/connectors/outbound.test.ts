@@ -12,7 +12,7 @@ import { createSandboxConnector } from "@/lib/connectors/sandbox.ts";
 import { connectorFor } from "@/lib/connectors/registry.ts";
 import { checkDestination, internalAddressReason, parseAllowedHosts, pinnedDispatcher } from "@/lib/connectors/outbound.ts";
 import type { ConnectorAccount, PublishRequest } from "@/lib/connectors/types.ts";
-import { sandboxAccount, sandboxConnector } from "../support/sandbox.ts";
+import { sandboxAccount } from "../support/sandbox.ts";
 
 /** An internal service an attacker would like Pacer to call: it counts what reaches it. */
 async function internalService(handler?: (req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse) => void) {

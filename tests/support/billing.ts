@@ -9,7 +9,7 @@ export const WEBHOOK_SECRET = "whsec_test_pacer_billing_secret";
 const unique = (prefix: string) => `${prefix}_${randomUUID().replaceAll("-", "").slice(0, 20)}`;
 
 /** Real Stripe mode against the fake API at `apiBase` (or no API at all). */
-export function useStripeMode(apiBase?: string) {
+export function enterStripeMode(apiBase?: string) {
   process.env.STRIPE_SECRET_KEY = "sk_test_pacer_fake";
   process.env.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET;
   if (apiBase) process.env.STRIPE_API_BASE = apiBase;
@@ -17,7 +17,7 @@ export function useStripeMode(apiBase?: string) {
 }
 
 /** Local mode: no Stripe key; plan changes are simulated through the webhook. */
-export function useLocalMode() {
+export function enterLocalMode() {
   delete process.env.STRIPE_SECRET_KEY;
   delete process.env.STRIPE_API_BASE;
   process.env.PACER_BILLING_MODE = "local";
