@@ -2,12 +2,16 @@
 // the post's client_ref and finds it again by that ref, since the sandbox, like most platforms,
 // does not deduplicate retries for us.
 import { classifyStatus, readJson, send } from "./http.ts";
+import { singleSendFetch } from "./transport.ts";
 import type { AccountMetrics, Connector, ConnectorAccount, Lookup, PublishFailure, PublishOutcome } from "./types.ts";
 
 export interface SandboxConnectorOptions {
   /** The sandbox's URL; an account's `credentials.baseUrl` wins over it. */
   baseUrl?: string;
+  /** For reads (lookups, metrics, registering); connection reuse is fine for them. */
   fetch?: typeof fetch;
+  /** For publishing: must never re-send on its own (lib/connectors/transport.ts). Defaults to `fetch` when that is given, else the runtime's single-send fetch. */
+  publishFetch?: typeof fetch;
   now?: () => number;
 }
 
@@ -43,8 +47,11 @@ export function createSandboxConnector(opts: SandboxConnectorOptions = {}): Conn
     return base.replace(/\/+$/, "");
   }
 
-  async function answer(url: string, init: RequestInit, signal: AbortSignal): Promise<Answer> {
-    const sent = await send(fetchImpl, url, init, signal);
+  /** Resolved on the first publish, so a runtime that cannot send once refuses publishing only. */
+  let publishFetch = opts.publishFetch ?? opts.fetch;
+
+  async function answer(url: string, init: RequestInit, signal: AbortSignal, through = fetchImpl): Promise<Answer> {
+    const sent = await send(through, url, init, signal);
     if (sent.outcome) return sent;
     const body = (await readJson(sent.response)) as SandboxBody | undefined;
     return { status: sent.response.status, headers: sent.response.headers, body };
@@ -63,7 +70,15 @@ export function createSandboxConnector(opts: SandboxConnectorOptions = {}): Conn
   }
 
   /** One authenticated call; a token we registered ourselves is renewed once if the sandbox forgot it (reset). */
-  async function call(account: ConnectorAccount, method: string, path: string, body: unknown, signal: AbortSignal, headers: Record<string, string> = {}): Promise<Answer> {
+  async function call(
+    account: ConnectorAccount,
+    method: string,
+    path: string,
+    body: unknown,
+    signal: AbortSignal,
+    headers: Record<string, string> = {},
+    through = fetchImpl,
+  ): Promise<Answer> {
     const base = baseUrlOf(account);
     const own = account.credentials.accessToken;
     for (let renewed = false; ; renewed = true) {
@@ -74,7 +89,7 @@ export function createSandboxConnector(opts: SandboxConnectorOptions = {}): Conn
         token = registered.token;
       }
       const init = jsonInit(method, body, { authorization: `Bearer ${token}`, ...headers });
-      const reply = await answer(`${base}${path}`, init, signal);
+      const reply = await answer(`${base}${path}`, init, signal, through);
       // Auth is checked before anything is stored, so sending again after these is safe.
       const forgotten = reply.body?.error === "invalid_token" || reply.body?.error === "account_not_found";
       if (own || renewed || !forgotten) return reply;
@@ -106,8 +121,13 @@ export function createSandboxConnector(opts: SandboxConnectorOptions = {}): Conn
         destination: req.destination ?? null,
         client_ref: req.idempotencyKey,
       };
-      // The header is ignored unless the sandbox is set to honour it (as Mastodon does); the client_ref is what we rely on.
-      const reply = await call(req.account, "POST", postsPath(req.account), body, signal, { "idempotency-key": req.idempotencyKey });
+      try {
+        publishFetch ??= singleSendFetch();
+      } catch (error) {
+        return { kind: "retryable", message: `not sent: ${(error as Error).message}` };
+      }
+      // A second line of defence: the sandbox honours the header when set to (as Mastodon does); the client_ref is what we rely on.
+      const reply = await call(req.account, "POST", postsPath(req.account), body, signal, { "idempotency-key": req.idempotencyKey }, publishFetch);
       if (reply.outcome) return reply.outcome;
       const { status, headers, body: answer } = reply;
       if (status === 200 || status === 201) {
