@@ -30,7 +30,6 @@ function run(extra: Partial<ProcessOptions> = {}) {
     connectorFor: () => connector,
     budgetMs: 10_000,
     callTimeoutMs: 2_000,
-    verifyDelayMs: 0,
     verifyRetryMs: [10, 10],
     retry: FAST_RETRY,
     ...extra,
@@ -70,6 +69,16 @@ const statuses = async (ids: number[]) =>
   Object.fromEntries(
     (await sql`select status, count(*)::int as n from public.queue_items where id = any(${ids}) group by status`).map((r) => [r.status, r.n]),
   );
+
+/** Runs the engine until `done` holds (verifications wait for the attempt's deadline and the platform's margins). */
+async function runUntil(done: () => Promise<boolean>, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`not settled in ${timeoutMs} ms`);
+    await run();
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 const acceptedFor = (handle: string) => sandbox.stats().byAccount[handle] ?? 0;
 
@@ -140,7 +149,7 @@ describe("rate limits", () => {
     const fresh = connect(2);
     try {
       const connector = createSandboxConnector({ baseUrl: sandbox.url });
-      await processQueue({ sql: fresh, worker: "restarted", connectorFor: () => connector, budgetMs: 5_000, verifyDelayMs: 0, retry: FAST_RETRY });
+      await processQueue({ sql: fresh, worker: "restarted", connectorFor: () => connector, budgetMs: 5_000, retry: FAST_RETRY });
     } finally {
       await fresh.end();
     }
@@ -219,8 +228,8 @@ describe("exactly once when the outcome is unknown", () => {
     await run();
     sandbox.network.clearFaults(accounts[0].handle);
     expect(acceptedFor(accounts[0].handle)).toBe(1);
-    // unknown → verifying → found → posted, within one run (verifyDelayMs 0).
-    await run();
+    // unknown → verifying → (once the attempt can no longer land) found → posted.
+    await runUntil(async () => (await statuses(ids)).posted === 1);
     expect(await statuses(ids)).toEqual({ posted: 1 });
     expect(acceptedFor(accounts[0].handle)).toBe(1);
     const history = await sql`select kind, outcome from public.posting_history where queue_item_id = ${ids[0]} order by id`;
@@ -242,17 +251,15 @@ describe("exactly once when the outcome is unknown", () => {
     expect(out.kind).toBe("posted");
     await new Promise((r) => setTimeout(r, 1100));
 
-    await run();
-    await run(); // the not-found one waits out a short backoff before it is sent again
-    await new Promise((r) => setTimeout(r, 50));
-    await run();
+    // The not-found one is looked up twice (the second confirms) before it is sent again.
+    await runUntil(async () => (await statuses(ids)).posted === 2);
     expect(await statuses(ids)).toEqual({ posted: 2 });
     expect(acceptedFor(accounts[0].handle)).toBe(2);
     expect(sandbox.stats().duplicateClientRefs).toEqual([]);
     const outcomes = await sql`select queue_item_id, kind, outcome from public.posting_history where queue_item_id = any(${ids}) order by id`;
     const of = (id: number) => outcomes.filter((o) => Number(o.queue_item_id) === id).map((o) => `${o.kind}:${o.outcome}`);
     expect(of(ids[0])).toEqual(["publish:lease_expired", "verify:found"]);
-    expect(of(ids[1])).toEqual(["publish:lease_expired", "verify:not_found", "publish:posted"]);
+    expect(of(ids[1])).toEqual(["publish:lease_expired", "verify:not_found", "verify:not_found", "publish:posted"]);
   });
 
   it("lets no worker whose lease expired overwrite a newer attempt", async () => {
@@ -261,6 +268,9 @@ describe("exactly once when the outcome is unknown", () => {
     const [old] = (await claimDuePosts(sql, { worker: "slow", limit: 100, leaseSeconds: 1 })).filter((c) => c.id === id);
     await new Promise((r) => setTimeout(r, 1100));
     expect(await recoverExpiredLeases(sql)).toBeGreaterThanOrEqual(1);
+    // Its lookup waits until the dead attempt could no longer land (the platform's margin).
+    const [due] = await sql`select run_at from public.queue_items where id = ${id}`;
+    await new Promise((r) => setTimeout(r, Math.max(0, due.run_at.getTime() - Date.now()) + 20));
     const [fresh] = (await claimDuePosts(sql, { worker: "fast", limit: 100, leaseSeconds: 60 })).filter((c) => c.id === id);
     expect(fresh.mode).toBe("verify");
 
