@@ -2,7 +2,7 @@
 // process-queue Edge Function (Deno); unset means the engine's defaults (ENGINE_DEFAULTS).
 import type { ProcessOptions } from "./process.ts";
 
-export type EngineSettings = Pick<ProcessOptions, "concurrency" | "batchSize" | "leaseSeconds" | "callTimeoutMs" | "retry">;
+export type EngineSettings = Pick<ProcessOptions, "concurrency" | "batchSize" | "leaseSeconds" | "callTimeoutMs" | "retry" | "verifyRetryMs">;
 
 /** The variables read, each a positive whole number (PACER_RETRY_MAX may be 0). */
 const NUMBERS = {
@@ -21,6 +21,15 @@ export function engineSettingsFromEnv(env: Record<string, string | undefined>): 
   }
   const baseMs = positive(env, "PACER_RETRY_BASE_MS");
   if (baseMs !== undefined) settings.retry = { baseMs, factor: 2, maxRetries: whole(env, "PACER_RETRY_MAX", 0) ?? 3, jitter: 0.1 };
+  // Waits between lookups the platform could not answer, e.g. "60000,300000,900000"; after the last, a human decides.
+  const waits = env.PACER_VERIFY_RETRY_MS;
+  if (waits) {
+    const list = waits.split(",").map((w) => Number(w.trim()));
+    if (list.some((w) => !Number.isSafeInteger(w) || w < 1)) {
+      throw new Error(`PACER_VERIFY_RETRY_MS must be comma-separated positive whole numbers of ms, got "${waits}".`);
+    }
+    settings.verifyRetryMs = list;
+  }
   return settings;
 }
 
