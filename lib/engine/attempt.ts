@@ -59,10 +59,11 @@ export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promi
         errorMessage: "The platform has no post carrying this item's key.",
       });
     }
-    const wait = opts.verifyRetryMs[item.verifyAttempts - 1];
+    // record_outcomes picks the wait by how many lookups in a row went unanswered; none left → a human decides.
     return done({
       outcome: "unavailable",
-      retryAt: wait === undefined ? null : new Date(Date.now() + wait),
+      retryAt: null,
+      verifyRetryMs: opts.verifyRetryMs,
       errorMessage: `Could not ask the platform whether the post exists: ${found.message}`,
     });
   }

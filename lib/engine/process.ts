@@ -27,6 +27,7 @@ export interface ProcessOptions {
   /** A lease outlives the platform call's timeout by a wide margin, so it never expires mid-call. */
   leaseSeconds?: number;
   callTimeoutMs?: number;
+  /** Waits before asking again after lookups the platform could not answer (the n-th wait after n in a row); after the last, a human decides. */
   verifyRetryMs?: number[];
   retry?: RetryPolicy;
   /** Outcomes are written when this many are waiting, or after flushMs. */

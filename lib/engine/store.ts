@@ -43,6 +43,8 @@ export interface AttemptResult {
   retryAt: Date | null;
   /** Publishes: when the call's time ran out (its start + call timeout); nothing of it leaves later. */
   callDeadlineAt?: Date;
+  /** Unanswered lookups: the waits before asking again, the n-th for the n-th unanswered lookup in a row. */
+  verifyRetryMs?: number[];
   startedAt: Date;
   finishedAt: Date;
   latencyMs: number;
@@ -120,6 +122,7 @@ export async function recordOutcomes(sql: Sql, results: AttemptResult[]): Promis
     latency_ms: r.latencyMs,
     worker: r.worker,
     call_deadline_at: r.callDeadlineAt?.toISOString() ?? null,
+    verify_retry_ms: r.verifyRetryMs ?? null,
   }));
   const rows = await asWorker(sql, `select * from private.record_outcomes(${literal(JSON.stringify(payload))}::jsonb)`);
   return new Map(rows.map((r) => [Number(r.id), r.applied as boolean]));

@@ -16,9 +16,12 @@ comment on column public.platforms.verify_confirm_ms is
 
 -- When the latest publish call's time ran out (its send time + call timeout), and when a lookup
 -- first found no post of it: a second lookup must confirm that before anything is sent again.
+-- Also how many lookups in a row the platform could not answer: the waits between them (an engine
+-- setting) are indexed by it, so confirming lookups and earlier answers never use them up.
 alter table public.queue_items
   add column call_deadline_at timestamptz,
-  add column absence_seen_at timestamptz;
+  add column absence_seen_at timestamptz,
+  add column unanswered_lookups integer not null default 0;
 
 ---------------------------------------------------------------------------------------------------
 -- Record outcomes (as in 20261124000300_queue.sql, plus verification timed from the call and a
@@ -34,11 +37,11 @@ begin
     select x.* from jsonb_to_recordset(p_results) as x(
       id bigint, lease_id uuid, mode text, attempt integer, outcome text, external_id text, external_url text,
       error_message text, retry_at timestamptz, started_at timestamptz, finished_at timestamptz,
-      latency_ms integer, worker text, call_deadline_at timestamptz)
+      latency_ms integer, worker text, call_deadline_at timestamptz, verify_retry_ms integer[])
   ),
   -- When the latest publish can no longer land (first_lookup_at), and when its absence is confirmed.
   timed as (
-    select r.*, q.cancel_requested, q.absence_seen_at, q.account_id,
+    select r.*, q.cancel_requested, q.absence_seen_at, q.unanswered_lookups, q.account_id,
            t.deadline + pf.verify_margin_ms * interval '1 millisecond' as first_lookup_at,
            t.deadline + (pf.verify_margin_ms + pf.verify_confirm_ms) * interval '1 millisecond' as confirm_at
     from r
@@ -63,7 +66,12 @@ begin
       case
         when t.outcome in ('posted', 'found') then 'posted'
         when t.outcome = 'unknown' then 'verifying'
-        when t.outcome = 'unavailable' then case when t.retry_at is null then 'needs_review' else 'verifying' end
+        -- The platform could not be asked: again after the next wait; when none is left, a human decides.
+        -- (Without verify_retry_ms, a worker of the first release decided by retry_at.)
+        when t.outcome = 'unavailable' then
+          case when (t.verify_retry_ms is null and t.retry_at is null)
+                 or t.unanswered_lookups >= coalesce(cardinality(t.verify_retry_ms), 2147483647)
+               then 'needs_review' else 'verifying' end
         when t.outcome = 'rate_limited' then
           case when t.cancel_requested then 'cancelled' else 'rate_limited' end
         when t.outcome = 'not_found' and (t.started_at < t.first_lookup_at or t.absence_seen_at is null or t.started_at < t.confirm_at)
@@ -81,6 +89,8 @@ begin
       case
         when d.outcome in ('auth_expired', 'restricted') then 'infinity'::timestamptz
         when d.outcome = 'unknown' then greatest(d.first_lookup_at, d.finished_at)
+        when d.outcome = 'unavailable' and d.verify_retry_ms is not null then
+          greatest(d.first_lookup_at, d.finished_at + d.verify_retry_ms[d.unanswered_lookups + 1] * interval '1 millisecond')
         when d.absence = 'early' then greatest(d.first_lookup_at, d.finished_at)
         when d.absence = 'first' then greatest(d.confirm_at, d.finished_at)
         else coalesce(d.retry_at, d.finished_at)
@@ -107,6 +117,7 @@ begin
       error_class = case when d.next_status = 'posted' then null else d.outcome end,
       last_error = case when d.next_status = 'posted' then null else d.item_error end,
       call_deadline_at = case when d.mode = 'publish' then coalesce(d.call_deadline_at, d.finished_at) else q.call_deadline_at end,
+      unanswered_lookups = case when d.outcome = 'unavailable' then q.unanswered_lookups + 1 else 0 end,
       absence_seen_at = case
         when d.mode = 'publish' or d.absence = 'confirmed' then null
         when d.absence = 'first' then coalesce(q.absence_seen_at, d.finished_at)

@@ -26,11 +26,8 @@ export function chaosConfig(env: Record<string, string | undefined> = process.en
       callTimeoutMs: 1500,
       retryBaseMs: 100,
       retryMax: 6,
-      /**
-       * Lookups the platform could not answer (a loaded machine times some out) are asked again soon.
-       * Indexed by the item's verifications so far, confirming lookups included, hence the length.
-       */
-      verifyRetryMs: [300, 600, 1200, 2400, 4800, 4800, 4800, 4800, 4800, 4800, 4800, 4800],
+      /** Lookups the platform could not answer (a loaded machine times some out) are asked again soon. */
+      verifyRetryMs: [300, 600, 1200, 2400, 4800, 9600],
     },
     /**
      * The sandbox platform's verification timings in the run's database (public.platforms): seconds,

@@ -7,28 +7,30 @@ import { startSandbox, type Sandbox } from "../../local/sandbox/index.ts";
 import { createSandboxConnector } from "../../lib/connectors/sandbox.ts";
 import { processQueue } from "../../lib/engine/process.ts";
 import { claimDuePosts, recordOutcomes, recoverExpiredLeases, type ClaimedItem } from "../../lib/engine/store.ts";
-import { connect, makeUser, type Sql } from "../support/db";
+import { startPrivateDatabase, makeWorkspace, type PrivateDatabase } from "../chaos/database.ts";
+import type { Sql } from "../support/db";
 
+// A database of its own: a run of another file claims whatever is due, and would look these items up elsewhere.
+let db: PrivateDatabase;
 let sql: Sql;
 let sandbox: Sandbox;
-/** The sandbox platform's timings in this database (public.platforms). */
-let marginMs: number;
-let confirmMs: number;
+/** The sandbox platform's timings in this database (public.platforms): short, for a local platform. */
+const marginMs = 200;
+const confirmMs = 300;
 /** One connector for the file, as a worker holds one: the tokens it registers are kept. */
 let connector: ReturnType<typeof createSandboxConnector>;
 
 beforeAll(async () => {
-  sql = connect(4);
+  db = await startPrivateDatabase("verification");
+  sql = db.sql;
+  await sql`update public.platforms set verify_margin_ms = ${marginMs}, verify_confirm_ms = ${confirmMs} where id = 'sandbox'`;
   // Its duplicate-text check off, so a re-send would show as a client_ref stored twice.
   sandbox = await startSandbox({ port: 0, seed: 11, config: { duplicateWindow: 0 } });
   connector = createSandboxConnector({ baseUrl: sandbox.url });
-  const [p] = await sql`select verify_margin_ms, verify_confirm_ms from public.platforms where id = 'sandbox'`;
-  marginMs = p.verify_margin_ms;
-  confirmMs = p.verify_confirm_ms;
 });
 afterAll(async () => {
-  await sandbox.stop();
-  await sql.end();
+  await sandbox?.stop();
+  await db?.stop();
 });
 
 const CALL_TIMEOUT_MS = 300;
@@ -43,7 +45,7 @@ const run = () =>
   });
 
 async function oneItem() {
-  const user = await makeUser(sql, "verify");
+  const user = await makeWorkspace(sql, "verify");
   const handle = `ver_${randomUUID().slice(0, 8)}`;
   const [a] = await sql`insert into public.social_accounts (workspace_id, platform, handle, display_name)
                         values (${user.workspaceId}, 'sandbox', ${handle}, ${handle}) returning id`;
@@ -66,20 +68,12 @@ const steps = async (id: number) => (await history(id)).map((h) => h.step);
 const copies = (key: string) => sandbox.network.postsByClientRef(key).length;
 const sleepUntil = (at: Date) => new Promise((r) => setTimeout(r, Math.max(0, at.getTime() - Date.now()) + 20));
 
-/** Claims this item alone (other files' items are left as they were), as a worker would. */
-async function claim(id: number): Promise<ClaimedItem> {
+/** Claims this item now (its database holds nothing else due), as a worker would. */
+async function claim(id: number, leaseSeconds = 60): Promise<ClaimedItem> {
   await sql`update public.queue_items set run_at = now() where id = ${id}`; // due now, whatever its timing said
-  for (let i = 0; i < 50; i++) {
-    const claimed = await claimDuePosts(sql, { worker: "verify-test", limit: 100, leaseSeconds: 60 });
-    const mine = claimed.find((c) => c.id === id);
-    // Give back what this test does not own (other files share the database).
-    const others = claimed.filter((c) => c.id !== id);
-    if (others.length) await sql`update public.queue_items set lease_id = null, lease_expires_at = null, leased_at = null,
-                                   status = case when status = 'processing' then 'pending'::public.queue_status else status end
-                                   where id = any(${others.map((c) => c.id)})`;
-    if (mine) return mine;
-  }
-  throw new Error(`item ${id} could not be claimed`);
+  const mine = (await claimDuePosts(sql, { worker: "verify-test", limit: 10, leaseSeconds })).find((c) => c.id === id);
+  if (!mine) throw new Error(`item ${id} could not be claimed`);
+  return mine;
 }
 
 /** Records that this publish attempt's outcome is unknown, its call's time having run out at `deadline`. */
@@ -175,16 +169,7 @@ describe("verification of an unknown publish", () => {
 
   it("recovers an expired lease into a lookup no earlier than the lease's expiry + the platform's margin", async () => {
     const { id } = await oneItem();
-    await sql`update public.queue_items set run_at = now() where id = ${id}`;
-    let mine: ClaimedItem | undefined;
-    for (let i = 0; i < 50 && !mine; i++) {
-      const claimed = await claimDuePosts(sql, { worker: "doomed", limit: 100, leaseSeconds: 1 });
-      mine = claimed.find((c) => c.id === id);
-      const others = claimed.filter((c) => c.id !== id).map((c) => c.id);
-      if (others.length) await sql`update public.queue_items set lease_id = null, lease_expires_at = null, leased_at = null,
-                                     status = case when status = 'processing' then 'pending'::public.queue_status else status end
-                                     where id = any(${others})`;
-    }
+    await claim(id, 1);
     const [{ lease_expires_at: expires }] = await sql`select lease_expires_at from public.queue_items where id = ${id}`;
     await sleepUntil(expires);
     await recoverExpiredLeases(sql);
