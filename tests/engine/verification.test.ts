@@ -33,7 +33,7 @@ afterAll(async () => {
   await db?.stop();
 });
 
-const CALL_TIMEOUT_MS = 300;
+const CALL_TIMEOUT_MS = 500;
 const run = () =>
   processQueue({
     sql,
@@ -89,6 +89,8 @@ describe("verification of an unknown publish", () => {
   it("looks it up no earlier than its send time + call timeout + the platform's margin, and finds a post that landed late", async () => {
     const { id, key, handle } = await oneItem();
     // The platform stores the post after the client gave up, but within the platform's margin.
+    // The account's token first, so the publish itself is what outlasts the call timeout.
+    await connector.lookup({ id: "warm", platform: "sandbox", handle, credentials: {} }, "warm-up", { signal: AbortSignal.timeout(10_000) });
     sandbox.network.setFaults(handle, { commit_late: { p: 1, ms: CALL_TIMEOUT_MS + Math.floor(marginMs / 2) } });
     await run();
     const [publish] = await history(id);
@@ -165,6 +167,31 @@ describe("verification of an unknown publish", () => {
     expect(row.status).toBe("verifying");
     expect(row.absence_seen_at).toBeNull();
     expect(row.run_at.getTime()).toBe(deadline.getTime() + marginMs);
+  });
+
+  it("waits between lookups the platform cannot answer by how many went unanswered in a row, then asks a human", async () => {
+    const { id } = await oneItem();
+    await recordUnknown(await claim(id), new Date(Date.now() - 60_000));
+    const unanswered = async () => {
+      const c = await claim(id);
+      const now = new Date();
+      await recordOutcomes(sql, [
+        { id, leaseId: c.leaseId, mode: "verify", attempt: c.verifyAttempts, outcome: "unavailable", errorMessage: "down",
+          retryAt: null, startedAt: now, finishedAt: now, latencyMs: 1, worker: "test", verifyRetryMs: [1_000, 60_000] },
+      ]);
+      const row = await item(id);
+      return { status: row.status as string, waitS: Math.round((row.run_at.getTime() - now.getTime()) / 1000) };
+    };
+    // A confirming lookup's "not found" comes first: it does not use up a wait.
+    const c = await claim(id);
+    const now = new Date();
+    await recordOutcomes(sql, [
+      { id, leaseId: c.leaseId, mode: "verify", attempt: c.verifyAttempts, outcome: "not_found", errorMessage: "none",
+        retryAt: new Date(), startedAt: now, finishedAt: now, latencyMs: 1, worker: "test" },
+    ]);
+    expect(await unanswered()).toEqual({ status: "verifying", waitS: 1 });
+    expect(await unanswered()).toEqual({ status: "verifying", waitS: 60 });
+    expect((await unanswered()).status).toBe("needs_review");
   });
 
   it("recovers an expired lease into a lookup no earlier than the lease's expiry + the platform's margin", async () => {
