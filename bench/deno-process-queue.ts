@@ -4,7 +4,7 @@
 // Prints one JSON line: { posted, ms, claimed }. Runs under Deno, not Node.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 declare const Deno: any;
-import postgres from "npm:postgres@^3";
+import postgres from "postgres"; // Deno resolves it from package.json and node_modules, as the gateway runs functions
 import { processQueue } from "../lib/engine/process.ts";
 import { createSandboxConnector } from "../lib/connectors/sandbox.ts";
 
@@ -13,11 +13,13 @@ const sql = postgres(dbUrl, { max: 4, prepare: false, onnotice: () => {} });
 const connector = createSandboxConnector({ baseUrl: sandboxUrl, ...(mode === "pooled" ? { publishFetch: fetch } : {}) });
 
 // Untimed: every account's token, as a long-lived function instance would hold them.
-const handles = await sql`select distinct a.handle from public.queue_items q join public.social_accounts a on a.id = q.account_id`;
+const handles = (await sql`select distinct a.handle from public.queue_items q join public.social_accounts a on a.id = q.account_id`).map(
+  (r) => r.handle as string,
+);
 for (let i = 0; i < handles.length; i += 50) {
   await Promise.all(
-    handles.slice(i, i + 50).map((h: { handle: string }) =>
-      connector.lookup({ id: h.handle, platform: "sandbox", handle: h.handle, credentials: {} }, "warm-up", { signal: AbortSignal.timeout(30_000) }),
+    handles.slice(i, i + 50).map((handle) =>
+      connector.lookup({ id: handle, platform: "sandbox", handle, credentials: {} }, "warm-up", { signal: AbortSignal.timeout(30_000) }),
     ),
   );
 }
