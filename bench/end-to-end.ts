@@ -1,8 +1,12 @@
 // Section 5: posts per second through the whole engine to the sandbox platform (in a child process)
 // at 100 ms platform latency over 1,000 accounts, with the sandbox's limits far above the load.
-// Compares Node's fetch with a lean keep-alive client built on node:http, to see the client's cost.
+// Compares Node's fetch with a lean keep-alive client built on node:http, to see the client's cost,
+// and the same run under Deno (the Edge Function's runtime) with publishes single-send (shipped: no
+// connection reuse, lib/connectors/transport.ts) and through Deno's pooled fetch, to see that cost.
 import postgres from "postgres";
-import { fork, type ChildProcess } from "node:child_process";
+import { execFile, fork, type ChildProcess } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { Agent, request as httpRequest } from "node:http";
 import { fileURLToPath } from "node:url";
 import { processQueue } from "../lib/engine/process.ts";
@@ -19,6 +23,8 @@ export interface EndToEndConfig {
   runs: number;
   capMs: number;
   latencyMs: number;
+  /** Also run the engine under Deno (single-send and pooled publishes). */
+  deno?: boolean;
 }
 
 interface SandboxChild {
@@ -94,6 +100,20 @@ function leanFetch(maxSockets: number): typeof fetch {
   }) as typeof fetch;
 }
 
+const ROOT = join(import.meta.dirname, "..");
+// As the local gateway runs Edge Functions (local/gateway/functions.ts): offline, npm from node_modules.
+const DENO_RUN = ["run", "--no-remote", "--cached-only", "--node-modules-dir=manual", "--no-lock", "--no-prompt", "--allow-net", "--allow-env", "--allow-read", "--allow-sys"];
+
+/** Runs processQueue once under Deno (as the Edge Function does), timed inside that process. */
+async function runUnderDeno(dbUrl: string, sandboxUrl: string, mode: "single-send" | "pooled", concurrency: number, budgetMs: number) {
+  const { stdout } = await promisify(execFile)(
+    join(ROOT, "node_modules", ".bin", "deno"),
+    [...DENO_RUN, join(ROOT, "bench", "deno-process-queue.ts"), dbUrl, sandboxUrl, mode, String(concurrency), String(budgetMs)],
+    { cwd: ROOT, env: { ...process.env, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" }, maxBuffer: 16 << 20, timeout: budgetMs + 300_000 },
+  );
+  return JSON.parse(stdout.trim().split("\n").at(-1)!) as { posted: number; ms: number };
+}
+
 interface Run {
   posted: number;
   ms: number;
@@ -119,48 +139,64 @@ export async function benchEndToEnd(db: BenchDatabase, cfg: EndToEndConfig, log:
       update public.social_accounts a set credentials_encrypted = x.sealed
       from jsonb_to_recordset(${db.admin.json(made.map(({ handle, sealed }) => ({ handle, sealed })))}) as x(handle text, sealed text)
       where a.workspace_id = ${ws.workspaceId} and a.handle = x.handle`;
-    const clients: Array<{ name: string; fetch: typeof fetch }> = [
+    // A client runs in this process (fetch) or in a Deno process (deno: how it publishes).
+    const clients: Array<{ name: string; fetch?: typeof fetch; deno?: "single-send" | "pooled" }> = [
       { name: "Node's fetch (undici, keep-alive by default)", fetch: globalThis.fetch },
       { name: `node:http keep-alive agent (maxSockets ${cfg.concurrency})`, fetch: leanFetch(cfg.concurrency) },
+      ...(cfg.deno
+        ? [
+            { name: "Deno (Edge Function runtime), publishes single-send (shipped)", deno: "single-send" as const },
+            { name: "Deno, publishes through the pooled fetch (may re-send: not shipped)", deno: "pooled" as const },
+          ]
+        : []),
     ];
-    const connectors = clients.map((c) => sandboxConnector(sandbox.url, { fetch: c.fetch }));
+    const connectors = clients.map((c) => (c.fetch ? sandboxConnector(sandbox.url, { fetch: c.fetch }) : null));
     const sql = postgres(db.url, { max: 4, prepare: false, onnotice: () => {} });
-    const run = async (connector: (typeof connectors)[number], items: number): Promise<Run> => {
+    const run = async (client: number, items: number): Promise<Run> => {
+      const connector = connectors[client];
       await emptyQueue(db.admin);
       await fillQueue(db.admin, ws, { items, fanOut: 10 });
       await settle(db.admin);
       const before = await sandbox.stats();
       const c0 = cpuNow(db.pgDataDir);
       const s0 = sandbox.child.pid ? processCpuMs(sandbox.child.pid) : null;
-      const started = performance.now();
-      const summary = await processQueue({
-        sql,
-        worker: "e2e",
-        connectorFor: () => connector,
-        budgetMs: cfg.capMs,
-        concurrency: cfg.concurrency,
-        batchSize: 100,
-      });
-      const ms = performance.now() - started;
+      let posted: number;
+      let ms: number;
+      if (connector) {
+        const started = performance.now();
+        const summary = await processQueue({
+          sql,
+          worker: "e2e",
+          connectorFor: () => connector,
+          budgetMs: cfg.capMs,
+          concurrency: cfg.concurrency,
+          batchSize: 100,
+        });
+        ms = performance.now() - started;
+        posted = summary.byOutcome.posted ?? 0;
+      } else {
+        ({ posted, ms } = await runUnderDeno(db.url, sandbox.url, clients[client].deno!, cfg.concurrency, cfg.capMs));
+      }
       const cpu = cpuSince(c0, db.pgDataDir);
       const s1 = sandbox.child.pid ? processCpuMs(sandbox.child.pid) : null;
       const after = await sandbox.stats();
       return {
-        posted: summary.byOutcome.posted ?? 0,
+        posted,
         ms,
         accepted: after.accepted - before.accepted,
         duplicates: after.duplicates,
-        cpu: { ...cpu, sandbox: s0 === null || s1 === null ? null : s1 - s0 },
+        // A Deno run's engine CPU is another process's (and includes its start): not counted here.
+        cpu: { ...cpu, node: connector ? cpu.node : NaN, sandbox: s0 === null || s1 === null ? null : s1 - s0 },
       };
     };
 
-    // Warm-up, untimed: every account registers its token with each client; connections open.
-    for (const connector of connectors) await run(connector, cfg.accounts);
+    // Warm-up, untimed: each in-process client opens its connections and Postgres warms its caches.
+    for (let i = 0; i < clients.length; i++) if (connectors[i]) await run(i, cfg.accounts);
 
     const runs = new Map<number, Run[]>(clients.map((_, i) => [i, []]));
     for (let round = 1; round <= cfg.runs; round++) {
       for (let i = 0; i < clients.length; i++) {
-        const r = await run(connectors[i], cfg.posts);
+        const r = await run(i, cfg.posts);
         runs.get(i)!.push(r);
         log(`run ${round}/${cfg.runs} ${clients[i].name}: ${fmt(r.posted)} posted in ${fmt(r.ms / 1000, 1)} s = ${fmt((r.posted / r.ms) * 1000)} posts/s (sandbox accepted ${fmt(r.accepted)})`);
       }
@@ -189,6 +225,11 @@ export async function benchEndToEnd(db: BenchDatabase, cfg: EndToEndConfig, log:
         `One processQueue (batch 100, concurrency ${cfg.concurrency}) in the benchmark process; the sandbox in a child process with ${cfg.latencyMs} ms latency on every publish and its rate limit far above the load; Pacer's sandbox policy is 3,600/h per account.`,
         `Median of ${cfg.runs} runs each, interleaved, after one untimed warm-up post per account per client (token registration, connections). A run stops after ${fmt(cfg.capMs / 1000)} s.`,
         `"Exactly once": the sandbox accepted exactly as many posts as Pacer recorded as posted, and no client_ref twice.`,
+        ...(cfg.deno
+          ? [
+              "Deno rows: processQueue in a Deno process, as the Edge Function runs it, its accounts' tokens registered before the timed run (the sandbox's CPU includes those registrations; the engine's CPU is that process's and is not counted). Single-send publishes open a connection each (what ships: Deno's fetch would re-send a publish after a reset on a pooled connection); pooled shows what that safety costs.",
+            ]
+          : []),
         `Upper bound at this concurrency and latency: ${fmt(cfg.concurrency)} / ${cfg.latencyMs} ms = ${fmt((cfg.concurrency * 1000) / cfg.latencyMs)} posts/s.`,
       ],
     };

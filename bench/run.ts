@@ -126,6 +126,7 @@ try {
         runs,
         capMs: Math.max(capMs, 60_000),
         latencyMs: 100,
+        deno: env.BENCH_E2E_DENO !== "0",
       },
       log,
     );

@@ -62,6 +62,9 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
     const sandbox = await startSandbox({
       port: opts.sandboxPort,
       dataFile: join(opts.dataDir, "sandbox.json"),
+      // Honours the Idempotency-Key Pacer sends, as Mastodon does: the second line of defence on. The
+      // engine and chaos tests run sandboxes of their own with it off, so a re-send there shows as a duplicate.
+      config: { idempotencyKeys: true },
       log: (l) => opts.log("sandbox", l),
     });
     stops.push(sandbox.stop);

@@ -4,6 +4,7 @@
 import postgres from "postgres";
 import { processQueue } from "../lib/engine/process.ts";
 import { connectorFor } from "../lib/connectors/registry.ts";
+import { engineSettingsFromEnv } from "../lib/engine/settings.ts";
 
 const url = process.env.SUPABASE_DB_URL;
 if (!url) {
@@ -12,19 +13,9 @@ if (!url) {
 }
 const env = process.env;
 const worker = env.PACER_WORKER_ID ?? `worker-${process.pid}`;
-const concurrency = Number(env.PACER_WORKER_CONCURRENCY ?? 50);
-const num = (name: string) => (env[name] ? Number(env[name]) : undefined);
 // Engine settings, for operators and for the chaos test; unset means the engine's defaults.
-const tuning = {
-  batchSize: num("PACER_BATCH_SIZE"),
-  leaseSeconds: num("PACER_LEASE_SECONDS"),
-  callTimeoutMs: num("PACER_CALL_TIMEOUT_MS"),
-  verifyDelayMs: num("PACER_VERIFY_DELAY_MS"),
-  retry: env.PACER_RETRY_BASE_MS
-    ? { baseMs: Number(env.PACER_RETRY_BASE_MS), factor: 2, maxRetries: Number(env.PACER_RETRY_MAX ?? 3), jitter: 0.1 }
-    : undefined,
-};
-const defined = Object.fromEntries(Object.entries(tuning).filter(([, v]) => v !== undefined));
+const settings = engineSettingsFromEnv(env);
+const concurrency = settings.concurrency ?? 50;
 const sql = postgres(url, { prepare: false, max: 4, onnotice: () => {} });
 const stop = new AbortController();
 process.on("SIGINT", () => stop.abort());
@@ -36,8 +27,8 @@ while (!stop.signal.aborted) {
     const s = await processQueue({
       sql,
       worker,
+      ...settings,
       concurrency,
-      ...defined,
       connectorFor: (platform) => connectorFor(platform, process.env),
       budgetMs: 60_000,
       poll: { idleMs: 500 },

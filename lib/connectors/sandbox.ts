@@ -3,6 +3,7 @@
 // does not deduplicate retries for us.
 import { classifyStatus, readJson, send } from "./http.ts";
 import { guardedFetch, parseAllowedHosts, type AllowedHosts } from "./outbound.ts";
+import { singleSendFetch } from "./transport.ts";
 import type { AccountMetrics, Connection, Connector, ConnectorAccount, Lookup, PublishFailure, PublishOutcome } from "./types.ts";
 
 export interface SandboxConnectorOptions {
@@ -10,7 +11,10 @@ export interface SandboxConnectorOptions {
   baseUrl?: string;
   /** Internal hosts the operator allows (PACER_ALLOWED_HOSTS): `host` or `host:port`. */
   allowedHosts?: string | readonly string[] | AllowedHosts;
+  /** For reads (lookups, metrics, connecting); connection reuse is fine for them. */
   fetch?: typeof fetch;
+  /** For publishing: must never re-send on its own (lib/connectors/transport.ts). Defaults to `fetch` when that is given, else the runtime's single-send fetch. */
+  publishFetch?: typeof fetch;
   now?: () => number;
 }
 
@@ -46,18 +50,29 @@ export function createSandboxConnector(opts: SandboxConnectorOptions = {}): Conn
     return opts.baseUrl.replace(/\/+$/, "");
   }
 
-  async function answer(url: string, init: RequestInit, signal: AbortSignal): Promise<Answer> {
-    const sent = await send(fetchImpl, url, init, signal);
+  /** Resolved on the first publish, so a runtime that cannot send once refuses publishing only. */
+  let publishFetch: typeof fetch | undefined;
+
+  async function answer(url: string, init: RequestInit, signal: AbortSignal, through = fetchImpl): Promise<Answer> {
+    const sent = await send(through, url, init, signal);
     if (sent.outcome) return sent;
     const body = (await readJson(sent.response)) as SandboxBody | undefined;
     return { status: sent.response.status, headers: sent.response.headers, body };
   }
 
   /** One call with the account's own token; auth is checked before anything is stored. */
-  async function call(account: ConnectorAccount, method: string, path: string, body: unknown, signal: AbortSignal, headers: Record<string, string> = {}): Promise<Answer> {
+  async function call(
+    account: ConnectorAccount,
+    method: string,
+    path: string,
+    body: unknown,
+    signal: AbortSignal,
+    headers: Record<string, string> = {},
+    through = fetchImpl,
+  ): Promise<Answer> {
     const token = account.credentials.accessToken;
     if (!token) return { outcome: { kind: "auth_expired", message: `@${account.handle} has no sandbox token (reconnect the account).` } };
-    return answer(`${baseUrl()}${path}`, jsonInit(method, body, { authorization: `Bearer ${token}`, ...headers }), signal);
+    return answer(`${baseUrl()}${path}`, jsonInit(method, body, { authorization: `Bearer ${token}`, ...headers }), signal, through);
   }
 
   const postsPath = (account: ConnectorAccount) => `/v1/accounts/${encodeURIComponent(account.handle)}/posts`;
@@ -84,8 +99,13 @@ export function createSandboxConnector(opts: SandboxConnectorOptions = {}): Conn
         destination: req.destination ?? null,
         client_ref: req.idempotencyKey,
       };
-      // The header is ignored unless the sandbox is set to honour it (as Mastodon does); the client_ref is what we rely on.
-      const reply = await call(req.account, "POST", postsPath(req.account), body, signal, { "idempotency-key": req.idempotencyKey });
+      try {
+        publishFetch ??= guardedFetch(opts.publishFetch ?? opts.fetch ?? singleSendFetch(), allowed);
+      } catch (error) {
+        return { kind: "retryable", message: `not sent: ${(error as Error).message}` };
+      }
+      // A second line of defence: the sandbox honours the header when set to (as Mastodon does); the client_ref is what we rely on.
+      const reply = await call(req.account, "POST", postsPath(req.account), body, signal, { "idempotency-key": req.idempotencyKey }, publishFetch);
       if (reply.outcome) return reply.outcome;
       const { status, headers, body: answer } = reply;
       if (status === 200 || status === 201) {

@@ -11,8 +11,6 @@ export interface AttemptOptions {
   retry: RetryPolicy;
   /** Abort a platform call after this long; must stay well inside the lease. */
   callTimeoutMs: number;
-  /** How long after an unknown outcome to ask the platform: long enough for a slow write to land. */
-  verifyDelayMs: number;
   /** Waits between verifications the platform could not answer; after the last, a human decides. */
   verifyRetryMs: number[];
   random?: () => number;
@@ -41,7 +39,10 @@ export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promi
     // Nothing was sent: a configuration problem, not a platform outcome.
     return done({ outcome: "permanent", retryAt: null, errorMessage: (error as Error).message });
   }
+  // The call's clock starts here: nothing of it can leave after callDeadlineAt, and verification is
+  // timed from that (plus the platform's margins, in record_outcomes), not from when we gave up.
   const signal = AbortSignal.timeout(opts.callTimeoutMs);
+  const callDeadlineAt = new Date(Date.now() + opts.callTimeoutMs);
 
   if (item.mode === "verify") {
     const found = await connector.lookup(account, item.idempotencyKey, { signal });
@@ -49,18 +50,20 @@ export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promi
       return done({ outcome: "found", retryAt: null, externalId: found.externalId, externalUrl: found.url ?? null });
     }
     if (found.kind === "not_found") {
-      // Verified unpublished: the earlier attempt counts as failed, and the backoff applies.
+      // Believed only once confirmed by a later lookup (record_outcomes decides); then the earlier
+      // attempt counts as failed, and the backoff applies.
       const delay = retryDelayMs(item.attempts, opts.retry, opts.random);
       return done({
         outcome: "not_found",
         retryAt: delay === null ? null : new Date(Date.now() + delay),
-        errorMessage: "The platform has no post from the earlier attempt; it will be sent again.",
+        errorMessage: "The platform has no post carrying this item's key.",
       });
     }
-    const wait = opts.verifyRetryMs[item.verifyAttempts - 1];
+    // record_outcomes picks the wait by how many lookups in a row went unanswered; none left → a human decides.
     return done({
       outcome: "unavailable",
-      retryAt: wait === undefined ? null : new Date(Date.now() + wait),
+      retryAt: null,
+      verifyRetryMs: opts.verifyRetryMs,
       errorMessage: `Could not ask the platform whether the post exists: ${found.message}`,
     });
   }
@@ -77,13 +80,14 @@ export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promi
     { signal },
   );
   if (outcome.kind === "posted") {
-    return done({ outcome: "posted", retryAt: null, externalId: outcome.externalId, externalUrl: outcome.url ?? null });
+    return done({ outcome: "posted", retryAt: null, externalId: outcome.externalId, externalUrl: outcome.url ?? null, callDeadlineAt });
   }
   if (outcome.kind === "unknown") {
-    // Never re-send before asking: verification decides between posted and a retry.
-    return done({ outcome: "unknown", retryAt: new Date(Date.now() + opts.verifyDelayMs), errorMessage: outcome.message });
+    // Never re-send before asking: verification, timed by record_outcomes from the call's deadline.
+    return done({ outcome: "unknown", retryAt: null, errorMessage: outcome.message, callDeadlineAt });
   }
   return done({
+    callDeadlineAt,
     outcome: outcome.kind,
     retryAt: nextRunAt(new Date(), outcome, item.attempts, opts.retry, opts.random),
     errorMessage: outcome.message,

@@ -29,7 +29,7 @@ export interface ProcessOptions {
   /** A lease outlives the platform call's timeout by a wide margin, so it never expires mid-call. */
   leaseSeconds?: number;
   callTimeoutMs?: number;
-  verifyDelayMs?: number;
+  /** Waits before asking again after lookups the platform could not answer (the n-th wait after n in a row); after the last, a human decides. */
   verifyRetryMs?: number[];
   retry?: RetryPolicy;
   /** Outcomes are written when this many are waiting, or after flushMs. */
@@ -56,7 +56,6 @@ export const ENGINE_DEFAULTS = {
   batchSize: 100,
   leaseSeconds: 120,
   callTimeoutMs: 30_000,
-  verifyDelayMs: 30_000,
   verifyRetryMs: [60_000, 5 * 60_000, 15 * 60_000],
   flushSize: 100,
   flushMs: 50,
@@ -67,6 +66,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function processQueue(opts: ProcessOptions): Promise<RunSummary> {
   const o = { ...ENGINE_DEFAULTS, retry: DEFAULT_RETRY_POLICY, ...opts };
   const log = o.log ?? (() => {});
+  // Lease recovery times verification from the lease's expiry, which must be past any call's deadline.
+  if (o.leaseSeconds * 1000 <= o.callTimeoutMs) {
+    throw new Error(`leaseSeconds (${o.leaseSeconds} s) must outlive callTimeoutMs (${o.callTimeoutMs} ms): raise PACER_LEASE_SECONDS or lower PACER_CALL_TIMEOUT_MS.`);
+  }
   const started = Date.now();
   const deadline = started + o.budgetMs;
   const summary: RunSummary = { recovered: 0, claimed: 0, recorded: 0, stale: 0, byOutcome: {}, ms: 0 };
@@ -97,7 +100,6 @@ export async function processQueue(opts: ProcessOptions): Promise<RunSummary> {
       connectorFor: o.connectorFor,
       retry: o.retry,
       callTimeoutMs: o.callTimeoutMs,
-      verifyDelayMs: o.verifyDelayMs,
       verifyRetryMs: o.verifyRetryMs,
     }).then((result) => {
       waiting.push(result);

@@ -39,8 +39,12 @@ export interface AttemptResult {
   externalId?: string | null;
   externalUrl?: string | null;
   errorMessage?: string | null;
-  /** When to try again (backoff, Retry-After, verification delay); null means no retry is left. */
+  /** When to try again (backoff, Retry-After, verification delay); null means no retry is left. Ignored for "unknown": verification is timed in record_outcomes. */
   retryAt: Date | null;
+  /** Publishes: when the call's time ran out (its start + call timeout); nothing of it leaves later. */
+  callDeadlineAt?: Date;
+  /** Unanswered lookups: the waits before asking again, the n-th for the n-th unanswered lookup in a row. */
+  verifyRetryMs?: number[];
   startedAt: Date;
   finishedAt: Date;
   latencyMs: number;
@@ -136,6 +140,8 @@ export async function recordOutcomes(sql: Sql, results: AttemptResult[]): Promis
     finished_at: r.finishedAt.toISOString(),
     latency_ms: r.latencyMs,
     worker: r.worker,
+    call_deadline_at: r.callDeadlineAt?.toISOString() ?? null,
+    verify_retry_ms: r.verifyRetryMs ?? null,
   }));
   const rows = await asWorker(sql, `select * from private.record_outcomes(${literal(JSON.stringify(payload))}::jsonb)`);
   return new Map(rows.map((r) => [Number(r.id), r.applied as boolean]));

@@ -47,6 +47,8 @@ export const faultsSchema = z
     error_after_commit: probability,
     hang_after_commit: z.object({ p: probability, ms: z.number().int().min(0) }),
     reset_before_commit: probability,
+    /** Holds the request `ms` before storing the post: past the client's timeout, it lands after the client gave up. */
+    commit_late: z.object({ p: probability, ms: z.number().int().min(0) }),
     reset_after_commit: probability,
     token_expired: probability,
     restricted: probability,
@@ -113,6 +115,8 @@ export class SandboxNetwork {
   private globalFaults: Faults = {};
   private readonly accountFaults = new Map<string, Faults>();
   private readonly accountLimits = new Map<string, RateLimit>();
+  /** Per-account overrides of config.idempotencyKeys. */
+  private readonly accountIdempotency = new Map<string, boolean>();
   private nextId = 1;
   private accepted = 0;
   private responsesLost = 0;
@@ -172,6 +176,16 @@ export class SandboxNetwork {
   setRateLimit(handle: string | undefined, limit: RateLimit): void {
     if (handle) this.accountLimits.set(handle, limit);
     else this.config.rateLimit = limit;
+  }
+
+  setIdempotencyKeys(handle: string | undefined, on: boolean): void {
+    if (handle) this.accountIdempotency.set(handle, on);
+    else this.config.idempotencyKeys = on;
+  }
+
+  /** Whether publishes to this account honour an Idempotency-Key header. */
+  honoursIdempotencyKeys(handle: string): boolean {
+    return this.accountIdempotency.get(handle) ?? this.config.idempotencyKeys;
   }
 
   /** True with probability p, from the (seedable) generator. */
@@ -256,6 +270,7 @@ export class SandboxNetwork {
     this.duplicateRefs.clear();
     this.accountFaults.clear();
     this.accountLimits.clear();
+    this.accountIdempotency.clear();
     this.globalFaults = {};
     this.config = { ...DEFAULT_CONFIG, ...this.initial };
     this.accepted = 0;

@@ -97,7 +97,7 @@ export function createSandboxHandler(network: SandboxNetwork, { sleep }: Handler
     if (!body.data) return body.response;
     const input = body.data;
 
-    const idempotencyKey = network.config.idempotencyKeys ? (request.headers.get("idempotency-key") ?? undefined) : undefined;
+    const idempotencyKey = network.honoursIdempotencyKeys(handle) ? (request.headers.get("idempotency-key") ?? undefined) : undefined;
     const earlier = idempotencyKey ? account.idempotency.get(idempotencyKey) : undefined;
     if (earlier) return json(201, present(earlier));
 
@@ -112,6 +112,8 @@ export function createSandboxHandler(network: SandboxNetwork, { sleep }: Handler
     }
     if (network.roll(faults.error_before_commit)) return error(500, "internal_error", "Injected failure before storing the post.");
     if (network.roll(faults.reset_before_commit)) return RESET_CONNECTION;
+    // A slow platform: the request was read and is stored late, maybe after the client stopped waiting.
+    if (faults.commit_late && network.roll(faults.commit_late.p)) await sleep(faults.commit_late.ms);
 
     const post = network.commit(
       account,
@@ -185,7 +187,7 @@ export function createSandboxHandler(network: SandboxNetwork, { sleep }: Handler
       const { handle, rate_limit, duplicate_window, idempotency_keys } = body.data;
       if (rate_limit) network.setRateLimit(handle, { posts: rate_limit.posts, windowMs: rate_limit.window_ms });
       if (duplicate_window !== undefined) network.config.duplicateWindow = duplicate_window;
-      if (idempotency_keys !== undefined) network.config.idempotencyKeys = idempotency_keys;
+      if (idempotency_keys !== undefined) network.setIdempotencyKeys(handle, idempotency_keys);
       return json(200, network.config);
     }
     if (path === "/v1/admin/reset" && method === "POST") {

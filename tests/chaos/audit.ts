@@ -179,7 +179,8 @@ export async function audit(input: AuditInput) {
 
   // 6. Parked accounts: no claim once the operator saw the park, no post after what was in flight landed.
   const parks: string[] = [];
-  const inFlightMs = config.engine.callTimeoutMs + 500;
+  // A request in flight when the park was seen may still land: until its timeout, or a late commit.
+  const inFlightMs = Math.max(config.engine.callTimeoutMs, config.lateCommitMs) + 500;
   for (const w of operator.windows) {
     const account = world.accountById.get(w.accountId)!;
     const end = w.resumedAt ?? Infinity;

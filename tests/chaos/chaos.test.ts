@@ -1,12 +1,15 @@
 // The chaos test: thousands of posts over many sandbox accounts, every platform fault injected at
-// ≥5% of publish requests, worker processes SIGKILLed at random and started again, and Postgres
-// restarted once mid-run. When the queue settles, the sandbox's own record must show every
+// ≥5% of publish requests (late commits past the client's timeout among them), Node worker processes
+// SIGKILLed at random and started again, the process-queue Edge Function (Deno, through the local
+// gateway) running beside them, and Postgres restarted once mid-run. When the queue settles, the sandbox's own record must show every
 // non-cancelled, not permanently failed post published exactly once, inside every limit, and
 // agree with Pacer's. Size: PACER_CHAOS_POSTS and PACER_CHAOS_ACCOUNTS (default 1,000 over 50).
 import { afterAll, expect, it } from "vitest";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { startSandbox, type Sandbox } from "../../local/sandbox/index.ts";
 import { between, buildWorld, chaosConfig, countFaults, sandboxFaults, seeded, type Sql, type World } from "./scene.ts";
 import { WorkerFleet } from "./workers.ts";
+import { startEdgeRuns } from "./edge.ts";
 import { startPrivateDatabase } from "./database.ts";
 import { Operator } from "./operator.ts";
 import { audit } from "./audit.ts";
@@ -40,9 +43,17 @@ it(
     const faults = countFaults(sandbox.network, config);
 
     const world = await buildWorld(sql, config, random, sandbox.url);
+    // Verification on the run's short clock: the rule (send + timeout + margin, then a confirming
+    // lookup) must hold at these settings, not only at the 30 s defaults.
+    await sql`update public.platforms set verify_margin_ms = ${config.verify.marginMs}, verify_confirm_ms = ${config.verify.confirmMs}
+              where id = 'sandbox'`;
+    for (const account of world.accounts) {
+      if (config.honoursIdempotencyKey(account.index)) sandbox.network.setIdempotencyKeys(account.handle, true);
+    }
 
     const e = config.engine;
-    const fleet = new WorkerFleet(config.workers, {
+    // The same engine settings for the Node workers and the Edge Function (lib/engine/settings.ts reads them).
+    const engineEnv = {
       SUPABASE_DB_URL: db.url,
       PACER_SANDBOX_URL: sandbox.url,
       // The key the accounts' tokens were sealed with (tests/support/sandbox.ts).
@@ -51,15 +62,25 @@ it(
       PACER_BATCH_SIZE: String(e.batchSize),
       PACER_LEASE_SECONDS: String(e.leaseSeconds),
       PACER_CALL_TIMEOUT_MS: String(e.callTimeoutMs),
-      PACER_VERIFY_DELAY_MS: String(e.verifyDelayMs),
       PACER_RETRY_BASE_MS: String(e.retryBaseMs),
       PACER_RETRY_MAX: String(e.retryMax),
-    });
+      PACER_VERIFY_RETRY_MS: e.verifyRetryMs.join(","),
+    };
+    const fleet = new WorkerFleet(config.workers, engineEnv);
     cleanup.push(() => fleet.stopAll(2000));
     const operator = new Operator(sql, world, config, random);
 
+    const lag = monitorEventLoopDelay({ resolution: 20 });
+    lag.enable();
     const started = Date.now();
     fleet.startAll();
+    const edgeLog: string[] = [];
+    const edge = await startEdgeRuns({
+      env: { ...engineEnv, PACER_RUN_BUDGET_MS: String(config.edge.budgetMs) },
+      everyMs: config.edge.everyMs,
+      log: (line) => edgeLog.push(line) > 200 && edgeLog.shift(),
+    });
+    cleanup.push(() => edge.stop());
     let restarts = 0;
     let restarting: Promise<void> | null = null;
     let nextKill = started + between(random, config.killEveryMs);
@@ -71,7 +92,7 @@ it(
 
     while (unsettled > 0 || restarts === 0) {
       if (Date.now() - started > config.timeoutMs) {
-        throw new Error(`The queue did not settle in ${config.timeoutMs} ms: ${await describeUnsettled(sql, world)}\n${fleet.output()}`);
+        throw new Error(`The queue did not settle in ${config.timeoutMs} ms: ${await describeUnsettled(sql, world)}\n${fleet.output()}\n${edgeLog.join("\n")}`);
       }
       await sleep(100);
       await operator.tick();
@@ -109,6 +130,7 @@ it(
       }
     }
     await fleet.stopAll();
+    await edge.stop();
     const durationMs = Date.now() - started;
 
     const report = await audit({
@@ -120,10 +142,29 @@ it(
       faults,
     });
     const f = report.figures;
+    if (process.env.PACER_CHAOS_DEBUG) {
+      console.log(`event loop delay of the sandbox's process: p50 ${lag.percentile(50) / 1e6} ms, p99 ${lag.percentile(99) / 1e6} ms, max ${lag.max / 1e6} ms`);
+      const rows = await sql`select worker like 'edge-%' as edge, kind, outcome, left(error_message, 140) as m, count(*)::int as n
+        from public.posting_history where workspace_id = any(${world.workspaceIds}) group by 1, 2, 3, 4 order by 5 desc limit 40`;
+      console.log(rows.map((r) => `${r.edge ? "edge" : "node"} ${r.kind}:${r.outcome} ${r.n} ${r.m ?? ""}`).join("\n"));
+      for (const { client_ref } of sandbox.stats().duplicateClientRefs.slice(0, 4)) {
+        const posts = sandbox.network.postsByClientRef(client_ref).map((p) => `${p.created_at.slice(14)}${p.response_fault ? `(${p.response_fault})` : ""}`);
+        const steps = await sql`select h.kind, h.outcome, h.worker, h.started_at, h.finished_at from public.posting_history h
+          join public.queue_items q on q.id = h.queue_item_id where q.idempotency_key = ${client_ref} order by h.id`;
+        console.log(`dup ${client_ref}: posts ${posts.join(", ")}; ` +
+          steps.map((h) => `${h.kind}:${h.outcome}@${h.worker} ${h.started_at.toISOString().slice(14)}→${h.finished_at.toISOString().slice(14)}`).join(" | "));
+      }
+    }
+    const [byEdge] = await sql`
+      select count(*) filter (where kind = 'publish' and outcome = 'posted')::int as posted,
+             count(*) filter (where kind = 'publish' and outcome = 'unknown')::int as unknown,
+             count(*) filter (where kind = 'verify')::int as verified
+      from public.posting_history where worker like 'edge-%' and workspace_id = any(${world.workspaceIds})`;
     console.log(
       `chaos: ${world.items} posts over ${world.accounts.length} accounts in ${(durationMs / 1000).toFixed(1)} s; ` +
         `${JSON.stringify(f.explained)}; sandbox accepted ${f.accepted} (${f.responsesLost} with the response lost); ` +
         `${faults.requests} publish requests, faults fired ${JSON.stringify(faults.fired)}; ` +
+        `Edge Function: ${edge.ok} runs (${edge.failed} failed calls), ${byEdge.posted} posted, ${byEdge.unknown} unknown, ${byEdge.verified} lookups; ` +
         `${fleet.kills} SIGKILLs, ${fleet.starts} worker starts (${fleet.crashes.length} after a crash), ${restarts} Postgres restart; ` +
         `${f.parks} account parks (${f.stillParked} left parked), ${f.windowHeld} accounts held back by a full hourly window, cancels: ${operator.cancelled} at once, ${operator.cancelRequested} mid-publish, ${operator.cancelRefused} too late; ` +
         `longest lease overdue ${Math.round(operator.maxOverdueMs)} ms; closest posts of one account on the sandbox (ms) ${JSON.stringify(f.minSandboxGapMs)}`,
@@ -142,6 +183,9 @@ it(
     });
     // The scene really exercised what it claims to: kills, parks that stayed, caps that bound.
     expect(fleet.kills).toBeGreaterThan(0);
+    // The Edge Function (Deno) published beside the Node workers, and met faults that lose the response.
+    expect(byEdge.posted).toBeGreaterThan(0);
+    expect(byEdge.unknown).toBeGreaterThan(0);
     expect(f.stillParked).toBeGreaterThan(0);
     expect(f.explained["waiting: hourly cap reached"]).toBeGreaterThan(0);
     expect(f.windowHeld).toBeGreaterThan(0);
@@ -180,11 +224,11 @@ async function strandedItems(sql: Sql, world: World) {
 /** The first unsettled items, for the failure message. */
 async function describeUnsettled(sql: Sql, world: World): Promise<string> {
   const rows = await sql`
-    select q.id, q.status, a.handle, a.state, q.run_at::text as run_at, q.attempts, q.verify_attempts, q.error_class, q.lease_expires_at::text as lease_expires_at
+    select q.id, q.status, a.handle, a.state, q.run_at::text as run_at, q.attempts, q.verify_attempts, q.error_class, left(q.last_error, 160) as last_error, q.worker, q.lease_expires_at::text as lease_expires_at
     from public.queue_items q join public.social_accounts a on a.id = q.account_id
     where q.workspace_id = any(${world.workspaceIds}) and not ${settledWhere(sql, world)}
     order by q.id limit 20`;
   return rows
-    .map((r) => `item ${r.id} of @${r.handle} (${r.state}) ${r.status} run_at ${r.run_at} attempts ${r.attempts}/${r.verify_attempts} ${r.error_class ?? ""} lease ${r.lease_expires_at ?? "none"}`)
+    .map((r) => `item ${r.id} of @${r.handle} (${r.state}) ${r.status} run_at ${r.run_at} attempts ${r.attempts}/${r.verify_attempts} ${r.error_class ?? ""} by ${r.worker} (${r.last_error ?? ""}) lease ${r.lease_expires_at ?? "none"}`)
     .join("; ");
 }

@@ -23,16 +23,29 @@ export function chaosConfig(env: Record<string, string | undefined> = process.en
       concurrency: 32,
       batchSize: 16,
       leaseSeconds: 4,
-      callTimeoutMs: 1000,
-      // Longer than the call timeout and than any latency before the sandbox stores a post, so a
-      // verification never runs before a late write could land.
-      verifyDelayMs: 1500,
+      // As in the run: short, so a loaded machine sends requests that land after it.
+      callTimeoutMs: 1500,
       retryBaseMs: 100,
       retryMax: 6,
+      /** Lookups the platform could not answer (a loaded machine times some out) are asked again soon. */
+      verifyRetryMs: [300, 600, 1200, 2400, 4800, 9600],
     },
+    /**
+     * The sandbox platform's verification timings in the run's database (public.platforms): seconds,
+     * not the 30 s defaults, so late writes test the rule within the run. The margin covers a late
+     * commit and what an overloaded machine adds (measured here: a request stored 1.2 s after its
+     * client gave up, with 2 cores shared by other test runs; a 300 ms margin then re-sent it).
+     */
+    verify: { marginMs: 2500, confirmMs: 1500 },
+    /** commit_late stores a post this long after reading it: 0.8 s past the client's timeout, inside the margin. */
+    lateCommitMs: 2300,
+    /** The Edge Function is called this often (runs overlap, as pg_net's do), each run for this long. */
+    edge: { everyMs: 1500, budgetMs: 2000 },
+    /** Accounts whose sandbox honours the Idempotency-Key Pacer sends; the others show any re-send as a duplicate. */
+    honoursIdempotencyKey: (index: number) => index % 5 === 2,
     /** The sandbox's delay before answering every request, and how long a hung response hangs. */
     latency: { ms: 30, jitterMs: 25 },
-    hangMs: 1500,
+    hangMs: 2000,
     /** Each fault's share of the publish requests that reach the fault checks. */
     faultShare: 0.08,
     /** Share of posts that name a destination (only those can be refused by one). */
@@ -63,6 +76,7 @@ export const FAULT_KINDS = [
   "duplicate_content",
   "error_before_commit",
   "reset_before_commit",
+  "commit_late",
   "error_after_commit",
   "reset_after_commit",
   "hang_after_commit",
@@ -101,6 +115,7 @@ export function sandboxFaults(config: ChaosConfig): Faults {
     duplicate_content: p.duplicate_content,
     error_before_commit: p.error_before_commit,
     reset_before_commit: p.reset_before_commit,
+    commit_late: { p: p.commit_late, ms: config.lateCommitMs },
     error_after_commit: p.error_after_commit,
     reset_after_commit: p.reset_after_commit,
     hang_after_commit: { p: p.hang_after_commit, ms: config.hangMs },

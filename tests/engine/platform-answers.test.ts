@@ -30,7 +30,6 @@ function run(extra: Partial<ProcessOptions> & { baseUrl?: string } = {}) {
     connectorFor: () => connector,
     budgetMs: 5_000,
     callTimeoutMs: 5_000,
-    verifyDelayMs: 0,
     verifyRetryMs: [10, 10],
     retry: { baseMs: 20, factor: 2, maxRetries: 3, jitter: 0 },
     ...extra,
@@ -133,7 +132,7 @@ describe("read-backs that fail", () => {
       const [id] = await enqueue(workspaceId, accountId);
       // The post lands, but its answer is lost: the outcome is unknown and must be verified.
       sandbox.network.setFaults(handle, { error_after_commit: 1 });
-      await run({ verifyDelayMs: 60_000 });
+      await run();
       expect((await item(id)).status).toBe("verifying");
       sandbox.network.clearFaults(handle);
 

@@ -66,7 +66,7 @@ describe("replies a platform should never send", () => {
     const ids = await items(["nul", "surrogate", "refusal", "fine"]);
     const connector = sandboxConnector(platform.url);
     // One flush at the end, so all four outcomes travel in one batch.
-    await processQueue({ sql, worker: "untrusted", connectorFor: () => connector, budgetMs: 10_000, flushMs: 60_000, verifyDelayMs: 0 });
+    await processQueue({ sql, worker: "untrusted", connectorFor: () => connector, budgetMs: 10_000, flushMs: 60_000 });
 
     const [nul, surrogate, refusal, fine] = await rows(ids);
     expect(nul).toMatchObject({ status: "posted", external_id: "post-7", external_url: "https://platform.test/p/7" });

@@ -3,8 +3,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import postgres from "postgres";
 import { startLocalStack } from "../../local/stack.ts";
 import { freePort } from "./free-port.ts";
+
+/** The sandbox platform's verification timings in the test database (public.platforms). */
+const TEST_VERIFY = { marginMs: 200, confirmMs: 300 };
 
 export default async function setup() {
   const dataDir = mkdtempSync(join(tmpdir(), "pacer-test-"));
@@ -22,6 +26,10 @@ export default async function setup() {
     },
   });
   Object.assign(process.env, stack.env);
+  // The local sandbox answers in milliseconds: verify on its clock, not a remote platform's (30 s).
+  const sql = postgres(stack.dbUrl, { max: 1, onnotice: () => {} });
+  await sql`update public.platforms set verify_margin_ms = ${TEST_VERIFY.marginMs}, verify_confirm_ms = ${TEST_VERIFY.confirmMs} where id = 'sandbox'`;
+  await sql.end();
   return async () => {
     await stack.stop();
     rmSync(dataDir, { recursive: true, force: true });

@@ -4,12 +4,18 @@ import postgres from "npm:postgres@^3";
 import { processQueue } from "../../../lib/engine/process.ts";
 import { connectorFor } from "../../../lib/connectors/registry.ts";
 import { bearerMatches } from "../../../lib/auth/secrets.ts";
+import { singleSendFetch } from "../../../lib/connectors/transport.ts";
+import { engineSettingsFromEnv } from "../../../lib/engine/settings.ts";
 
 const env = Deno.env.toObject();
 const sql = postgres(env.SUPABASE_DB_URL, { prepare: false, max: 4, onnotice: () => {} });
 
 // Well inside the Edge Function's 150 s wall clock; leases (120 s) outlive any call in flight.
 const BUDGET_MS = Number(env.PACER_RUN_BUDGET_MS ?? 50_000);
+// The same settings as `npm run worker` (a bad value stops the boot, with the variable's name).
+const settings = engineSettingsFromEnv(env);
+// Fail the boot, not each publish, where this runtime cannot send a publish at most once.
+singleSendFetch();
 
 Deno.serve(async (req) => {
   // Compared in constant time: a timing difference must not reveal how much of a guess was right.
@@ -19,6 +25,7 @@ Deno.serve(async (req) => {
   // Runs may overlap (pg_net does not wait for the previous call): every claim is exclusive.
   const summary = await processQueue({
     sql,
+    ...settings,
     worker: `edge-${crypto.randomUUID().slice(0, 8)}`,
     connectorFor: (platform) => connectorFor(platform, env),
     budgetMs: BUDGET_MS,

@@ -1,0 +1,16 @@
+// Run by publish-once.test.ts under the real Deno binary, as the Edge Function runs the connector:
+// one lookup (a read that leaves a keep-alive connection in the pool), then one publish.
+// Usage: deno run … publish-once.deno.ts <base URL> <single-send|pooled>
+// Runs under Deno, not Node: the declaration below only keeps the project's tsc quiet.
+declare const Deno: any;
+import { createSandboxConnector } from "../../lib/connectors/sandbox.ts";
+
+const [baseUrl, mode] = Deno.args;
+// "pooled" forces Deno's default fetch for the publish: the behaviour the single-send fetch exists to avoid.
+const connector = createSandboxConnector({ baseUrl, ...(mode === "pooled" ? { publishFetch: fetch } : {}) });
+const account = { id: "a1", platform: "sandbox", handle: "once", credentials: { accessToken: "sbx_test" } };
+const signal = AbortSignal.timeout(5_000);
+const lookup = await connector.lookup(account, "key-1", { signal });
+await new Promise((resolve) => setTimeout(resolve, 50)); // the lookup's connection back in the pool
+const publish = await connector.publish({ account, idempotencyKey: "key-1", text: "hello", mediaUrls: [] }, { signal });
+console.log(JSON.stringify({ lookup: lookup.kind, publish: publish.kind }));
