@@ -56,6 +56,8 @@ it(
     const engineEnv = {
       SUPABASE_DB_URL: db.url,
       PACER_SANDBOX_URL: sandbox.url,
+      // The sandbox is on loopback, which connectors reach only where the operator allows it.
+      PACER_ALLOWED_HOSTS: new URL(sandbox.url).host,
       // The key the accounts' tokens were sealed with (tests/support/sandbox.ts).
       PACER_CREDENTIALS_KEY: process.env.PACER_CREDENTIALS_KEY!,
       PACER_WORKER_CONCURRENCY: String(e.concurrency),

@@ -27,7 +27,7 @@ export async function startEdgeRuns(opts: {
     dbUrl: opts.env.SUPABASE_DB_URL,
     keys,
     functionsDir: join(import.meta.dirname, "..", "..", "supabase", "functions"),
-    functionEnv: { ...opts.env, PACER_CRON_SECRET: keys.secretKey },
+    functionEnv: { ...opts.env, PACER_CRON_SECRET: keys.cronSecret },
     scheduler: false,
     log: opts.log,
   });
@@ -36,7 +36,7 @@ export async function startEdgeRuns(opts: {
   const call = () => {
     const p = fetch(`${gateway.url}/functions/v1/process-queue`, {
       method: "POST",
-      headers: { authorization: `Bearer ${keys.secretKey}`, "content-type": "application/json" },
+      headers: { authorization: `Bearer ${keys.cronSecret}`, "content-type": "application/json" },
       body: "{}",
     })
       .then(async (res) => {

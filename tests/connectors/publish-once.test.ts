@@ -81,7 +81,7 @@ async function underDeno(mode: "single-send" | "pooled") {
 describe("a publish reset on a reused connection after the platform read it", () => {
   it("reaches the platform once under Node, and is unknown (for verification), not re-sent", async () => {
     arrivals.length = 0;
-    const connector = createSandboxConnector({ baseUrl });
+    const connector = createSandboxConnector({ baseUrl, allowedHosts: [new URL(baseUrl).host] });
     const account = { id: "a1", platform: "sandbox", handle: "once", credentials: { accessToken: "sbx_test" } };
     const signal = AbortSignal.timeout(5_000);
     expect((await connector.lookup(account, "key-1", { signal })).kind).toBe("not_found");

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
 import { startSandbox, type Sandbox } from "../../local/sandbox/index.ts";
-import { createSandboxConnector } from "../../lib/connectors/sandbox.ts";
+import { sandboxAccount, sandboxConnector } from "../support/sandbox.ts";
 import { processQueue } from "../../lib/engine/process.ts";
 import { claimDuePosts, recordOutcomes, recoverExpiredLeases, type ClaimedItem } from "../../lib/engine/store.ts";
 import { startPrivateDatabase, makeWorkspace, type PrivateDatabase } from "../chaos/database.ts";
@@ -17,8 +17,8 @@ let sandbox: Sandbox;
 /** The sandbox platform's timings in this database (public.platforms): short, for a local platform. */
 const marginMs = 200;
 const confirmMs = 300;
-/** One connector for the file, as a worker holds one: the tokens it registers are kept. */
-let connector: ReturnType<typeof createSandboxConnector>;
+/** One connector for the file, as a worker holds one. */
+let connector: ReturnType<typeof sandboxConnector>;
 
 beforeAll(async () => {
   db = await startPrivateDatabase("verification");
@@ -26,7 +26,7 @@ beforeAll(async () => {
   await sql`update public.platforms set verify_margin_ms = ${marginMs}, verify_confirm_ms = ${confirmMs} where id = 'sandbox'`;
   // Its duplicate-text check off, so a re-send would show as a client_ref stored twice.
   sandbox = await startSandbox({ port: 0, seed: 11, config: { duplicateWindow: 0 } });
-  connector = createSandboxConnector({ baseUrl: sandbox.url });
+  connector = sandboxConnector(sandbox.url);
 });
 afterAll(async () => {
   await sandbox?.stop();
@@ -47,8 +47,9 @@ const run = () =>
 async function oneItem() {
   const user = await makeWorkspace(sql, "verify");
   const handle = `ver_${randomUUID().slice(0, 8)}`;
-  const [a] = await sql`insert into public.social_accounts (workspace_id, platform, handle, display_name)
-                        values (${user.workspaceId}, 'sandbox', ${handle}, ${handle}) returning id`;
+  const { sealed } = await sandboxAccount(sandbox.url, handle);
+  const [a] = await sql`insert into public.social_accounts (workspace_id, platform, handle, display_name, credentials_encrypted)
+                        values (${user.workspaceId}, 'sandbox', ${handle}, ${handle}, ${sealed}) returning id`;
   const [p] = await sql`insert into public.posts (workspace_id, text) values (${user.workspaceId}, ${`post ${randomUUID()}`}) returning id`;
   const [q] = await sql`insert into public.queue_items (workspace_id, post_id, account_id) values (${user.workspaceId}, ${p.id}, ${a.id})
                         returning id, idempotency_key`;
@@ -89,8 +90,6 @@ describe("verification of an unknown publish", () => {
   it("looks it up no earlier than its send time + call timeout + the platform's margin, and finds a post that landed late", async () => {
     const { id, key, handle } = await oneItem();
     // The platform stores the post after the client gave up, but within the platform's margin.
-    // The account's token first, so the publish itself is what outlasts the call timeout.
-    await connector.lookup({ id: "warm", platform: "sandbox", handle, credentials: {} }, "warm-up", { signal: AbortSignal.timeout(10_000) });
     sandbox.network.setFaults(handle, { commit_late: { p: 1, ms: CALL_TIMEOUT_MS + Math.floor(marginMs / 2) } });
     await run();
     const [publish] = await history(id);
