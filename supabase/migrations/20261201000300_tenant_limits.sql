@@ -260,7 +260,7 @@ grant execute on function private.plan_with_feature, private.refuse_bulk_without
 ---------------------------------------------------------------------------------------------------
 -- 4. Fair claims. A claim serves workspaces in turn: it finds the workspaces with due items (a skip
 --    scan over the waiting set, one index probe each, starting at a random workspace and wrapping
---    round, at most 256 a claim), gives each an equal share of the batch in its own priority-then-
+--    round, at most 256 due ones a claim), gives each an equal share of the batch in its own priority-then-
 --    time order, then fills what is left from the workspaces that have more. One tenant's million
 --    due items at priority 10 no longer stand in front of another tenant's one.
 ---------------------------------------------------------------------------------------------------
@@ -295,36 +295,40 @@ declare
   b record;
 begin
   -- 1. Workspaces with due items, in turn from a random point (or only the one asked for). Each step
-  --    reads the next workspace's earliest waiting item from queue_items_workspace_due_idx.
+  --    reads the next workspace's earliest waiting item from queue_items_workspace_due_idx (one index
+  --    probe per workspace). The walk is lazy: it stops once 256 workspaces with due items are found,
+  --    and after 4,096 probes (workspaces whose waiting items are all for later are stepped over).
   if p_workspace_id is not null then
     v_workspaces := array[p_workspace_id];
   else
     with recursive from_start as (
-      (select q.workspace_id, q.run_at from public.queue_items q
+      (select q.workspace_id, q.run_at, 1 as n from public.queue_items q
        where q.lease_id is null and q.status in ('pending', 'rate_limited', 'verifying') and q.workspace_id >= v_start
        order by q.workspace_id, q.run_at limit 1)
       union all
-      select n.workspace_id, n.run_at from from_start s
+      select n.workspace_id, n.run_at, s.n + 1 from from_start s
       cross join lateral (
         select q.workspace_id, q.run_at from public.queue_items q
         where q.lease_id is null and q.status in ('pending', 'rate_limited', 'verifying') and q.workspace_id > s.workspace_id
         order by q.workspace_id, q.run_at limit 1) n
+      where s.n < 4096
     ),
     before_start as (
-      (select q.workspace_id, q.run_at from public.queue_items q
+      (select q.workspace_id, q.run_at, 1 as n from public.queue_items q
        where q.lease_id is null and q.status in ('pending', 'rate_limited', 'verifying') and q.workspace_id < v_start
        order by q.workspace_id, q.run_at limit 1)
       union all
-      select n.workspace_id, n.run_at from before_start s
+      select n.workspace_id, n.run_at, s.n + 1 from before_start s
       cross join lateral (
         select q.workspace_id, q.run_at from public.queue_items q
         where q.lease_id is null and q.status in ('pending', 'rate_limited', 'verifying')
           and q.workspace_id > s.workspace_id and q.workspace_id < v_start
         order by q.workspace_id, q.run_at limit 1) n
+      where s.n < 4096
     )
     select array_agg(w.workspace_id) into v_workspaces
-    from (select * from (select * from from_start union all select * from before_start) x limit 256) w
-    where w.run_at <= v_now;
+    from (select x.workspace_id from (select * from from_start union all select * from before_start) x
+          where x.run_at <= v_now limit 256) w;
   end if;
   if v_workspaces is null then
     return;
