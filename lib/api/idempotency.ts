@@ -2,7 +2,7 @@
 // key runs and its response is stored in the same transaction as what it created; a retry with the
 // same key and body gets that response again (Idempotent-Replayed: true); the same key with another
 // body is refused (422); while the first is still running, a retry is told so (409). Keys are per user
-// and kept 24 hours (supabase/migrations/20261201000400_idempotency_keys.sql).
+// and kept 24 hours (`private.idempotency_keys`, supabase/migrations/20261201000400_api_hardening.sql).
 import { asUser, type Tx, type UserClaims } from "@/lib/db";
 import { PacerError } from "./errors";
 

@@ -86,8 +86,9 @@ function describeError(error: unknown): string {
 export function classifyStatus(status: number, headers: Headers, detail = "", now = Date.now()): PublishFailure | null {
   if (status >= 200 && status < 300) return null;
   const message = detail ? `HTTP ${status}: ${detail}` : `HTTP ${status}`;
-  // Pacer follows no redirect (a tenant could aim one inward); the platform's URL needs fixing.
-  if (status >= 300 && status < 400) return { kind: "permanent", message: `${message}: the platform answered with a redirect, which Pacer does not follow` };
+  // Pacer follows no redirect (a tenant could aim one inward). The platform may have stored the post
+  // before redirecting (303 See Other after a create), so it is looked up, never assumed refused.
+  if (status >= 300 && status < 400) return { kind: "unknown", message: `${message}: the platform answered with a redirect, which Pacer does not follow` };
   if (status === 429) return { kind: "rate_limited", retryAfterMs: rateLimitDelayMs(headers, now), message };
   if (status === 401) return { kind: "auth_expired", message };
   // The server says it did not process the request (timed out reading it, or too early to try).

@@ -11,9 +11,9 @@ export interface SandboxConnectorOptions {
   baseUrl?: string;
   /** Internal hosts the operator allows (PACER_ALLOWED_HOSTS): `host` or `host:port`. */
   allowedHosts?: string | readonly string[] | AllowedHosts;
-  /** For reads (lookups, metrics, connecting); connection reuse is fine for them. */
+  /** For reads (lookups, metrics); connection reuse is fine for them. */
   fetch?: typeof fetch;
-  /** For publishing: must never re-send on its own (lib/connectors/transport.ts). Defaults to `fetch` when that is given, else the runtime's single-send fetch. */
+  /** For publishing and creating a handle (neither may be sent twice): must never re-send on its own (lib/connectors/transport.ts). Defaults to `fetch` when that is given, else the runtime's single-send fetch. */
   publishFetch?: typeof fetch;
   now?: () => number;
 }
@@ -50,8 +50,16 @@ export function createSandboxConnector(opts: SandboxConnectorOptions = {}): Conn
     return opts.baseUrl.replace(/\/+$/, "");
   }
 
-  /** Resolved on the first publish, so a runtime that cannot send once refuses publishing only. */
+  /** Resolved on first use, so a runtime that cannot send once refuses publishing (and creating handles) only. */
   let publishFetch: typeof fetch | undefined;
+  function sendingOnce(): { fetch: typeof fetch } | { refused: string } {
+    try {
+      publishFetch ??= guardedFetch(opts.publishFetch ?? opts.fetch ?? singleSendFetch(), allowed);
+      return { fetch: publishFetch };
+    } catch (error) {
+      return { refused: (error as Error).message };
+    }
+  }
 
   async function answer(url: string, init: RequestInit, signal: AbortSignal, through = fetchImpl): Promise<Answer> {
     const sent = await send(through, url, init, signal);
@@ -99,13 +107,10 @@ export function createSandboxConnector(opts: SandboxConnectorOptions = {}): Conn
         destination: req.destination ?? null,
         client_ref: req.idempotencyKey,
       };
-      try {
-        publishFetch ??= guardedFetch(opts.publishFetch ?? opts.fetch ?? singleSendFetch(), allowed);
-      } catch (error) {
-        return { kind: "retryable", message: `not sent: ${(error as Error).message}` };
-      }
+      const once = sendingOnce();
+      if ("refused" in once) return { kind: "retryable", message: `not sent: ${once.refused}` };
       // A second line of defence: the sandbox honours the header when set to (as Mastodon does); the client_ref is what we rely on.
-      const reply = await call(req.account, "POST", postsPath(req.account), body, signal, { "idempotency-key": req.idempotencyKey }, publishFetch);
+      const reply = await call(req.account, "POST", postsPath(req.account), body, signal, { "idempotency-key": req.idempotencyKey }, once.fetch);
       if (reply.outcome) return reply.outcome;
       const { status, headers, body: answer } = reply;
       if (status === 200 || status === 201) {
@@ -134,8 +139,10 @@ export function createSandboxConnector(opts: SandboxConnectorOptions = {}): Conn
       const token = credentials.accessToken;
       const unreachable = (detail: string): Connection => ({ kind: "unavailable", message: `Pacer could not reach the sandbox to connect @${handle} (${detail}); try again in a moment.` });
       if (!token) {
-        // A new handle: the sandbox hands its token out this once, to us.
-        const reply = await answer(`${baseUrl()}/v1/accounts`, jsonInit("POST", { handle }), signal);
+        // A new handle: the sandbox hands its token out this once, to us (so the request is sent once too).
+        const once = sendingOnce();
+        if ("refused" in once) return unreachable(once.refused);
+        const reply = await answer(`${baseUrl()}/v1/accounts`, jsonInit("POST", { handle }), signal, once.fetch);
         if (reply.outcome) return unreachable(reply.outcome.message);
         const issued = reply.body?.token;
         if (reply.status === 201 && typeof issued === "string" && TOKEN.test(issued)) return { kind: "connected", credentials: { accessToken: issued } };

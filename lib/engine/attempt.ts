@@ -16,6 +16,9 @@ export interface AttemptOptions {
   random?: () => number;
 }
 
+/** Room left between a publish's deadline and its lease's end, for clocks and scheduling. */
+const LEASE_SAFETY_MS = 1_000;
+
 export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promise<AttemptResult> {
   const startedAt = new Date();
   const attempt = item.mode === "verify" ? item.verifyAttempts : item.attempts;
@@ -38,6 +41,15 @@ export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promi
   } catch (error) {
     // Nothing was sent: a configuration problem, not a platform outcome.
     return done({ outcome: "permanent", retryAt: null, errorMessage: (error as Error).message });
+  }
+  // A publish must end inside its lease: recovery times verification from the lease's expiry, so a
+  // worker that stalled after its claim must not send now (another may already be verifying it).
+  if (item.mode === "publish" && Date.now() + opts.callTimeoutMs > item.leaseEndsAt - LEASE_SAFETY_MS) {
+    return done({
+      outcome: "retryable",
+      retryAt: nextRunAt(new Date(), { kind: "retryable", message: "" }, item.attempts, opts.retry, opts.random),
+      errorMessage: "Not sent: this worker fell behind and its lease would have ended during the call; it will be sent later.",
+    });
   }
   // The call's clock starts here: nothing of it can leave after callDeadlineAt, and verification is
   // timed from that (plus the platform's margins, in record_outcomes), not from when we gave up.

@@ -167,10 +167,16 @@ export async function writeOutcomes(sql: Sql, batch: AttemptResult[], log: (l: s
   }
   log(`the database refused a batch of ${batch.length} outcomes (${whole.message}); recording them one by one`);
   const written: Written = { applied: new Map(), unwritten: [] };
-  for (const result of batch) {
+  for (const [i, result] of batch.entries()) {
     const one = await writeRetrying(sql, [result]);
     if (one.applied) for (const [id, applied] of one.applied) written.applied.set(id, applied);
-    else {
+    else if (one.away) {
+      // The database went away meanwhile: the rest wait for lease recovery, not for a retry each.
+      const rest = batch.slice(i).map((r) => r.id);
+      written.unwritten.push(...rest);
+      log(`could not record ${rest.length} outcome(s), the database went away; leaving them to lease recovery: ${one.message}`);
+      break;
+    } else {
       written.unwritten.push(result.id);
       log(`could not record item ${result.id}'s ${result.outcome} outcome, leaving it to lease recovery: ${one.message}`);
     }

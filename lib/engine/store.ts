@@ -8,6 +8,8 @@ export type Sql = postgres.Sql;
 export interface ClaimedItem {
   id: number;
   leaseId: string;
+  /** When the lease ends (epoch ms, this process's clock, counted from before the claim was sent). */
+  leaseEndsAt: number;
   /** "publish" sends the post; "verify" asks the platform whether an earlier attempt landed. */
   mode: "publish" | "verify";
   /** Publish attempts made, counting this one when mode is "publish". */
@@ -39,7 +41,10 @@ export interface AttemptResult {
   externalId?: string | null;
   externalUrl?: string | null;
   errorMessage?: string | null;
-  /** When to try again (backoff, Retry-After, verification delay); null means no retry is left. Ignored for "unknown": verification is timed in record_outcomes. */
+  /**
+   * When to try again (backoff, Retry-After); null means no retry is left. Ignored for "unknown" and
+   * "unavailable": record_outcomes times lookups (platform margins, verifyRetryMs).
+   */
   retryAt: Date | null;
   /** Publishes: when the call's time ran out (its start + call timeout); nothing of it leaves later. */
   callDeadlineAt?: Date;
@@ -82,6 +87,8 @@ export async function claimDuePosts(
 ): Promise<ClaimedItem[]> {
   // Only this workspace's items when one is named ("process now"); otherwise every tenant's, in turn.
   const workspace = opts.workspaceId ? `${literal(opts.workspaceId)}::uuid` : "null";
+  // Measured before asking: the database starts the lease later than this, never earlier.
+  const leaseEndsAt = Date.now() + opts.leaseSeconds * 1000;
   const rows = await asWorker(
     sql,
     `select * from private.claim_due_posts(${literal(opts.worker)}, ${integer(opts.limit)}, ${integer(opts.leaseSeconds)}, ${workspace})`,
@@ -89,6 +96,7 @@ export async function claimDuePosts(
   return rows.map((r) => ({
     id: Number(r.id),
     leaseId: r.lease_id,
+    leaseEndsAt,
     mode: r.mode,
     attempts: r.attempts,
     verifyAttempts: r.verify_attempts,

@@ -5,6 +5,7 @@ import { asUser, db, type Row, type Tx, type UserClaims } from "@/lib/db";
 import { PacerError, fromDatabaseError, notFound, validationFailed, type FieldIssue } from "@/lib/api/errors";
 import { resolveWorkspaceId } from "@/lib/workspaces";
 import { processQueue } from "@/lib/engine/process";
+import { engineSettingsFromEnv } from "@/lib/engine/settings";
 import { connectorFor } from "@/lib/connectors/registry";
 import { checkAccounts, insertPosts, type AccountReference, type PostToQueue } from "./enqueue";
 import {
@@ -375,6 +376,8 @@ export async function processQueueNow(user: UserClaims, requestedWorkspaceId?: s
   try {
     await processQueue({
       sql: db(),
+      // The operator's engine settings (retries, lookup waits), as the worker and the Edge Function read them.
+      ...engineSettingsFromEnv(process.env),
       worker: `api-${crypto.randomUUID().slice(0, 8)}`,
       connectorFor: (platform) => connectorFor(platform, process.env),
       workspaceId,

@@ -43,7 +43,10 @@ begin
   timed as (
     select r.*, q.cancel_requested, q.absence_seen_at, q.unanswered_lookups, q.account_id,
            t.deadline + pf.verify_margin_ms * interval '1 millisecond' as first_lookup_at,
-           t.deadline + (pf.verify_margin_ms + pf.verify_confirm_ms) * interval '1 millisecond' as confirm_at
+           -- The confirming lookup also waits the confirming delay after the first "not found" itself,
+           -- so two reads never land moments apart on the same lagging replica.
+           greatest(t.deadline + (pf.verify_margin_ms + pf.verify_confirm_ms) * interval '1 millisecond',
+                    coalesce(q.absence_seen_at, r.finished_at) + pf.verify_confirm_ms * interval '1 millisecond') as confirm_at
     from r
     join public.queue_items q on q.id = r.id
     join public.social_accounts a on a.id = q.account_id
@@ -53,16 +56,20 @@ begin
     cross join lateral (select case when r.mode = 'publish' then coalesce(r.call_deadline_at, r.finished_at)
                                     else coalesce(q.call_deadline_at, '-infinity') end as deadline) t
   ),
-  decided as (
+  -- A not_found counts only when its lookup started after the attempt could land; the second
+  -- that counts, after the confirming delay, is the one that lets the item be sent again.
+  judged as (
     select t.*,
-      -- A not_found counts only when its lookup started after the attempt could land; the second
-      -- that counts, after the confirming delay, is the one that lets the item be sent again.
       case
         when t.outcome <> 'not_found' then null
         when t.started_at < t.first_lookup_at then 'early'
         when t.absence_seen_at is null or t.started_at < t.confirm_at then 'first'
         else 'confirmed'
-      end as absence,
+      end as absence
+    from timed t
+  ),
+  decided as (
+    select t.*,
       case
         when t.outcome in ('posted', 'found') then 'posted'
         when t.outcome = 'unknown' then 'verifying'
@@ -74,15 +81,14 @@ begin
                then 'needs_review' else 'verifying' end
         when t.outcome = 'rate_limited' then
           case when t.cancel_requested then 'cancelled' else 'rate_limited' end
-        when t.outcome = 'not_found' and (t.started_at < t.first_lookup_at or t.absence_seen_at is null or t.started_at < t.confirm_at)
-          then 'verifying'
+        when t.absence in ('early', 'first') then 'verifying'
         when t.outcome in ('retryable', 'not_found') then
           case when t.cancel_requested then 'cancelled' when t.retry_at is null then 'failed' else 'pending' end
         when t.outcome in ('auth_expired', 'restricted') then
           case when t.cancel_requested then 'cancelled' else 'pending' end
         else 'failed'  -- permanent, destination_rejected
       end::public.queue_status as next_status
-    from timed t
+    from judged t
   ),
   planned as (
     select d.*,
@@ -179,9 +185,9 @@ $$;
 
 ---------------------------------------------------------------------------------------------------
 -- Recovery (as in 20261124000300_queue.sql): an expired lease sends the item to verification, now
--- timed like any unknown outcome. The dead worker's send time is unknown, but it sent right after
--- its claim and a lease outlives the call's timeout (processQueue refuses settings where it would
--- not), so the lease's expiry stands in for the call's deadline.
+-- timed like any unknown outcome. The dead worker's send time is unknown, but a worker never starts
+-- a publish whose call could outlast its lease (runAttempt), so the lease's expiry stands in for the
+-- call's deadline.
 ---------------------------------------------------------------------------------------------------
 create or replace function private.recover_expired_leases(p_limit integer default 1000)
 returns integer

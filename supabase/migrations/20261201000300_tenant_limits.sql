@@ -156,9 +156,19 @@ begin
     perform private.refuse_input('posts', 'media_urls', format('a post has at most 20 media URLs, not %s.', cardinality(new.media_urls)),
                                  'Send at most 20.');
   end if;
-  if exists (select 1 from unnest(new.media_urls) u where u is null or u !~* '^https?:') then
-    perform private.refuse_input('posts', 'media_urls', 'each media URL must be an http(s) URL.',
-                                 'Send URLs that start with https:// (or http://).');
+  -- As the API checks them (lib/queue/input.ts): https only, at most 2,048 characters, no spaces,
+  -- control or format characters (bidi overrides, zero-width) that would make a URL read differently.
+  if exists (select 1 from unnest(new.media_urls) u where u is null or u !~* '^https://[^/?#]') then
+    perform private.refuse_input('posts', 'media_urls', 'each media URL must start with https://.',
+                                 'Send URLs like https://cdn.example.com/photo.jpg (http and other schemes are refused).');
+  end if;
+  if exists (select 1 from unnest(new.media_urls) u where length(u) > 2048) then
+    perform private.refuse_input('posts', 'media_urls', 'a media URL has at most 2,048 characters.', 'Shorten the URL.');
+  end if;
+  if exists (select 1 from unnest(new.media_urls) u
+             where u ~ '[[:cntrl:][:space:]\u00AD\u0600-\u0605\u061C\u06DD\u070F\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]') then
+    perform private.refuse_input('posts', 'media_urls', 'a media URL may not contain spaces, control or format characters.',
+                                 'Percent-encode them.');
   end if;
   if new.destination is not null and btrim(new.destination, e' \t\r\n') = '' then
     perform private.refuse_input('posts', 'destination', 'a destination cannot be blank.',

@@ -1,10 +1,7 @@
--- Two holes the role tests (tests/database/roles.test.ts) found: any editor could overwrite an
--- account's stored credentials through a direct update (the server only ever writes them on
--- insert), and the last owner could demote themselves or leave, leaving a workspace nobody can
--- manage, bill or delete.
-
--- Credentials are sealed by the server when an account is connected; a reconnect adds it afresh.
-revoke update (credentials_encrypted) on public.social_accounts from authenticated;
+-- A hole the role tests (tests/database/roles.test.ts) found: the last owner could demote themselves
+-- or leave, leaving a workspace nobody can manage, bill or delete. (They also found that any editor
+-- could overwrite an account's stored credentials; 20261201000300_tenant_limits.sql closes that:
+-- only the server's role writes them, through private.store_account_credentials.)
 
 -- A workspace always keeps an owner, except when it is being deleted or its owner's user is.
 create function private.keep_an_owner() returns trigger

@@ -108,7 +108,7 @@ describe("platform endpoints come from the operator only", () => {
 });
 
 describe("what a platform answers cannot lead Pacer elsewhere", () => {
-  it("follows no redirect on publish: a 307 to an internal address is a permanent refusal, and that address is never called", async () => {
+  it("follows no redirect on publish: a 307 to an internal address is unknown (looked up, not re-sent), and that address is never called", async () => {
     const internal = await internalService();
     const platform = await internalService((_req, res) => {
       res.writeHead(307, { location: `${internal.url}/latest/meta-data/` });
@@ -118,7 +118,7 @@ describe("what a platform answers cannot lead Pacer elsewhere", () => {
       const connector = createSandboxConnector({ baseUrl: platform.url, allowedHosts: [platform.url.slice(7)] });
       const account: ConnectorAccount = { id: randomUUID(), platform: "sandbox", handle: "redirected", credentials: { accessToken: "sbx_x" } };
       const outcome = await connector.publish(request(account), { signal: signal() });
-      expect(outcome).toMatchObject({ kind: "permanent", message: expect.stringContaining("redirect") });
+      expect(outcome).toMatchObject({ kind: "unknown", message: expect.stringContaining("redirect") });
       expect(platform.hits.length).toBe(1);
       expect(internal.hits).toEqual([]);
     } finally {

@@ -55,6 +55,36 @@ describe("claims between workspaces", () => {
     }
   });
 
+  it("step over workspaces whose items are all for later: a due item behind 1,200 such tenants is in the first claim", async () => {
+    // 1,200 tenants with one post each, scheduled for tomorrow (users as Supabase Auth inserts them;
+    // the sign-up trigger gives each its workspace).
+    await sql`insert into auth.users (id, aud, role, email, raw_app_meta_data, raw_user_meta_data, created_at, updated_at)
+              select gen_random_uuid(), 'authenticated', 'authenticated', 'later-' || gen_random_uuid() || '@example.test', '{}', '{}', now(), now()
+              from generate_series(1, 1200)`;
+    const later = await sql`update public.workspaces w set name = 'fair-later'
+      from public.workspace_members m join auth.users u on u.id = m.user_id
+      where m.workspace_id = w.id and u.email like 'later-%' and w.name <> 'fair-later' returning w.id`;
+    await sql`
+      with a as (insert into public.social_accounts (workspace_id, platform, handle, display_name)
+                 select id, 'sandbox', 'later_' || left(id::text, 8), 'Later' from unnest(${later.map((r) => r.id)}::uuid[]) as id
+                 returning id, workspace_id),
+      p as (insert into public.posts (workspace_id, text) select workspace_id, 'tomorrow' from a returning id, workspace_id)
+      insert into public.queue_items (workspace_id, post_id, account_id, scheduled_for, run_at)
+      select p.workspace_id, p.id, a.id, now() + interval '1 day', now() + interval '1 day'
+      from p join a on a.workspace_id = p.workspace_id`;
+    const due = await tenant("due-behind-later", 1, 1, 5);
+    // Each claim starts the scan at a random workspace: five in a row must all find the due item.
+    for (let i = 0; i < 5; i++) {
+      const first = await claim(10);
+      const mine = first.filter((c) => c.workspaceId === due.workspaceId).map((c) => c.id);
+      await release(first.filter((c) => c.workspaceId !== due.workspaceId));
+      expect(mine).toEqual(due.ids);
+      await sql`update public.queue_items set status = 'pending', lease_id = null, lease_expires_at = null, run_at = now() - interval '1 minute'
+                where id = any (${due.ids}::bigint[])`;
+    }
+    await sql`update public.queue_items set status = 'cancelled' where id = any (${due.ids}::bigint[])`;
+  });
+
   it("keep each workspace's own order: priority, then time", async () => {
     const a = await tenant("order-a", 5, 40, 3);
     // A newer, higher-priority item of the same workspace comes before its older lower-priority ones.

@@ -162,9 +162,14 @@ describe("the API's rules hold on rows a user writes directly", () => {
   });
 
   it.each([
-    [["javascript:alert(1)"], "each media URL must be an http(s) URL."],
-    [["file:///etc/passwd"], "each media URL must be an http(s) URL."],
-    [["https://example.com/a.png", "ftp://example.com/b.png"], "each media URL must be an http(s) URL."],
+    [["javascript:alert(1)"], "each media URL must start with https://."],
+    [["file:///etc/passwd"], "each media URL must start with https://."],
+    [["https://example.com/a.png", "ftp://example.com/b.png"], "each media URL must start with https://."],
+    [["http://example.com/a.png"], "each media URL must start with https://."],
+    [[`https://example.com/${"a".repeat(2048)}.png`], "a media URL has at most 2,048 characters."],
+    [["https://example.com/a\u202Egnp.exe"], "a media URL may not contain spaces, control or format characters."],
+    [["https://example.com/a\u200B.png"], "a media URL may not contain spaces, control or format characters."],
+    [["https://example.com/a b.png"], "a media URL may not contain spaces, control or format characters."],
     [Array.from({ length: 21 }, (_, i) => `https://example.com/${i}.png`), "a post has at most 20 media URLs, not 21."],
   ])("refuses media URLs %j", async (urls, message) => {
     await asUser(sql, t.id, async (tx) => {

@@ -53,6 +53,9 @@ export async function openPortalAction(): Promise<OpenPortalResult> {
 /** Local mode: pretend the renewal payment failed, or went through after all. */
 export async function simulatePaymentAction(outcome: "failed" | "paid"): Promise<{ ok: true } | { ok: false; error: BillingActionError }> {
   const user = await requireUser();
-  const result = await asResult(() => simulatePaymentOutcome(user, { outcome }));
+  const result = await asResult(async () => {
+    await enforceApiLimit(user, "billing");
+    return simulatePaymentOutcome(user, { outcome });
+  });
   return result.ok ? { ok: true } : result;
 }
