@@ -1,7 +1,7 @@
 // Social accounts of a workspace: list, add (capped by the plan, in the database, and connected on
-// the platform as its owner would), rename, remove.
+// the platform as its owner would, with no transaction open across the platform's answer), rename, remove.
 import { z } from "zod";
-import { asUser, type Row, type Tx, type UserClaims } from "@/lib/db";
+import { asUser, asWorker, db, literal, type Row, type Tx, type UserClaims } from "@/lib/db";
 import { PacerError, fromDatabaseError, notFound, validationFailed } from "@/lib/api/errors";
 import { resolveWorkspaceId } from "@/lib/workspaces";
 import { connectorFor } from "@/lib/connectors/registry";
@@ -116,7 +116,9 @@ export async function addAccount(user: UserClaims, input: unknown): Promise<Acco
   const supplied = shape?.safeParse(parsed.data.credentials ?? {});
   if (supplied && !supplied.success) throw validationFailed(withPrefix(supplied.error, "credentials"), "The account");
 
-  return asUser(user, async (tx) => {
+  // (a) The row, as the user (RLS, the plan's limit, a duplicate are all refused before the platform
+  // hands out a token), committed waiting in needs_reconnect: it cannot publish before (c).
+  const pending = await asUser(user, async (tx) => {
     const workspaceId = await resolveWorkspaceId(tx, requested);
     const [p] = await tx`select name, enabled from public.platforms where id = ${platform}`;
     if (!p) {
@@ -129,27 +131,77 @@ export async function addAccount(user: UserClaims, input: unknown): Promise<Acco
         { path: "platform", message: `${p.name} cannot be connected yet; use sandbox.` },
       ]);
     }
-    // The row first, so a duplicate or a full plan is refused before the platform hands out a token;
-    // connecting fails → the transaction rolls back and nothing is kept.
-    const rows = await insertAccount(tx, {
+    const [row] = await insertAccount(tx, {
       workspaceId,
       platform,
       handle: accountHandle,
       displayName: parsed.data.displayName ?? accountHandle,
     });
-    const connection = await connectorFor(platform, process.env).connect(
-      { handle: accountHandle, credentials: supplied.data },
+    // The server's role for this one call: a user's role cannot set an account's state.
+    await tx`select set_config('role', 'pacer_worker', true)`;
+    await tx`select private.hold_unconnected_account(${row.id}, ${`Connecting @${accountHandle} on ${p.name}…`})`;
+    return { id: row.id as string, platformName: p.name as string, credentials: supplied.data };
+  });
+
+  // (b) The platform, outside any transaction: no connection is held while it answers.
+  let connection;
+  try {
+    connection = await connectorFor(platform, process.env).connect(
+      { handle: accountHandle, credentials: pending.credentials },
       { signal: AbortSignal.timeout(CONNECT_TIMEOUT_MS) },
     );
+  } catch (error) {
+    await discardUnconnected(pending.id);
+    throw error;
+  }
+  if (connection.kind !== "connected") {
+    await discardUnconnected(pending.id);
     if (connection.kind === "unavailable") throw new PacerError(502, "platform_unreachable", connection.message);
-    if (connection.kind === "refused") {
-      throw new PacerError(connection.code === "handle_taken" ? 409 : 400, connection.code, connection.message, [
-        { path: connection.field, message: connection.message },
-      ]);
+    throw new PacerError(connection.code === "handle_taken" ? 409 : 400, connection.code, connection.message, [
+      { path: connection.field, message: connection.message },
+    ]);
+  }
+
+  // (c) The credentials and the connected state, in one statement.
+  return toAccount(await storeConnection(pending.id, connection.credentials, `@${accountHandle} on ${pending.platformName}`));
+}
+
+/** Connecting failed: nothing of the add is kept. A failure here leaves the row waiting, unpublishable, for the user to remove. */
+async function discardUnconnected(accountId: string) {
+  await asWorker(db(), `select private.discard_unconnected_account(${literal(accountId)}::uuid)`).catch((error) =>
+    console.error(`accounts: discarding unconnected account ${accountId} failed`, error),
+  );
+}
+
+/** Attempts at storing credentials the platform handed out: a token given out once is worth a retry. */
+const STORE_RETRY_MS = [0, 250, 1_000];
+
+/**
+ * Stores the sealed credentials and marks the account connected, retrying: the platform may have
+ * handed its token out once. If every attempt fails, the row stays in needs_reconnect saying why
+ * (not deleted: the handle now exists on the platform), and the caller gets a 503.
+ */
+async function storeConnection(accountId: string, credentials: Record<string, string>, what: string): Promise<Row> {
+  let lastError: unknown;
+  for (const wait of STORE_RETRY_MS) {
+    if (wait) await new Promise((resolve) => setTimeout(resolve, wait));
+    try {
+      const sealed = await encryptCredentials(credentials);
+      const [row] = await asWorker(
+        db(),
+        `select ${COLUMNS} from private.connect_account(${literal(accountId)}::uuid, ${literal(sealed)})`,
+      );
+      return row;
+    } catch (error) {
+      lastError = error;
+      // Removed while connecting: nothing is left to store into.
+      if ((error as { code?: string }).code === "P0002") throw notFound("Account");
     }
-    await storeCredentials(tx, rows[0].id, await encryptCredentials(connection.credentials));
-    return toAccount(rows[0]);
-  });
+  }
+  console.error(`accounts: storing the credentials of ${accountId} failed`, lastError);
+  const reason = `${what} was connected, but Pacer could not save its credentials. Remove this account and add it again to reconnect it.`;
+  await asWorker(db(), `select private.hold_unconnected_account(${literal(accountId)}::uuid, ${literal(reason)})`).catch(() => {});
+  throw new PacerError(503, "credentials_not_saved", reason);
 }
 
 /** A nested schema's issues, with their paths under `prefix` as the caller sent them. */
@@ -175,16 +227,6 @@ async function insertAccount(
     }
     return fromDatabaseError(error);
   }
-}
-
-/**
- * Credentials are the server's to write: a user's role cannot touch the column, so the server steps
- * into its own role for this one call, inside the user's transaction (the account row is theirs, under RLS).
- */
-async function storeCredentials(tx: Tx, accountId: string, sealed: string) {
-  await tx`select set_config('role', 'pacer_worker', true)`;
-  await tx`select private.store_account_credentials(${accountId}, ${sealed})`;
-  await tx`select set_config('role', 'authenticated', true)`;
 }
 
 export async function renameAccount(user: UserClaims, id: string, input: unknown): Promise<Account> {

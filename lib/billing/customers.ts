@@ -1,26 +1,27 @@
 // One Stripe customer per workspace, created once: the first checkout makes it, every later one
-// (and the portal) reuses it. Creation is serialised per workspace and carries an idempotency key
-// derived from the workspace, so two clicks at once still make one customer.
-import { asWorker } from "@/lib/db";
+// (and the portal) reuses it. Stripe is called outside any transaction (no connection held across
+// it); its idempotency key, derived from the workspace, makes two clicks at once get one customer,
+// and the record keeps the first customer written for a workspace, whoever writes second.
+import { asWorker, db, literal } from "@/lib/db";
 import { stripeClient } from "./stripe";
 
 /** The workspace's Stripe customer id, or null before its first checkout. */
-export function billingCustomerOf(workspaceId: string): Promise<string | null> {
-  return asWorker(async (tx) => {
-    const [row] = await tx`select private.billing_customer_of(${workspaceId}) as id`;
-    return row.id as string | null;
-  });
+export async function billingCustomerOf(workspaceId: string): Promise<string | null> {
+  const [row] = await asWorker(db(), `select private.billing_customer_of(${literal(workspaceId)}::uuid) as id`);
+  return row.id as string | null;
 }
 
 /** The workspace's customer id, made with `create` (and recorded) if it has none yet. */
-export function ensureBillingCustomer(workspaceId: string, create: () => Promise<string>): Promise<string> {
-  return asWorker(async (tx) => {
-    await tx`select pg_advisory_xact_lock(hashtextextended(${`pacer:billing-customer:${workspaceId}`}, 0))`;
-    const [existing] = await tx`select private.billing_customer_of(${workspaceId}) as id`;
-    if (existing.id) return existing.id as string;
-    const [saved] = await tx`select private.record_billing_customer(${workspaceId}, ${await create()}) as id`;
-    return saved.id as string;
-  });
+export async function ensureBillingCustomer(workspaceId: string, create: () => Promise<string>): Promise<string> {
+  const existing = await billingCustomerOf(workspaceId);
+  if (existing) return existing;
+  // Insert-if-absent and re-read in one statement: a concurrent first checkout that recorded its
+  // customer before this one wins, and both callers get that customer.
+  const [saved] = await asWorker(
+    db(),
+    `select private.record_billing_customer(${literal(workspaceId)}::uuid, ${literal(await create())}) as id`,
+  );
+  return saved.id as string;
 }
 
 /**

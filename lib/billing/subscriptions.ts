@@ -2,7 +2,7 @@
 // public.subscriptions, and the workspace's plan (and the accounts it covers) follow — in SQL,
 // through private.apply_subscription, the only writer (called by private.apply_stripe_event).
 import type Stripe from "stripe";
-import type { Sql } from "@/lib/db";
+import { asWorker, type Sql } from "@/lib/db";
 import { planIdFromLookupKey } from "./plans";
 
 /** Statuses of a subscription that is still running: a plan change modifies it rather than starting another. */
@@ -57,7 +57,7 @@ export function subscriptionFields(subscription: Stripe.Subscription): Subscript
  * so the change lands on time even when Stripe sends nothing more. Returns the workspaces changed.
  */
 export async function expireGracePeriods(sql: Sql): Promise<number> {
-  // One statement, no sql.begin: a connection dropping mid-way rejects this call only (see webhook.ts).
-  const [row] = await sql`select private.expire_billing_grace() as changed`;
+  // One statement as pacer_worker, no sql.begin: a connection dropping mid-way rejects this call only (see webhook.ts).
+  const [row] = await asWorker(sql, "select private.expire_billing_grace() as changed");
   return row.changed as number;
 }

@@ -7,11 +7,12 @@
 // (its own ROLLBACK is written to the closed socket: porsager/postgres#1066, #1154, #1208), and the
 // old transaction stayed open across the call to Stripe. Each step is one statement, which a dropped
 // connection turns into a plain rejection: this request answers 500 and Stripe delivers it again.
+// Each runs as pacer_worker (asWorker), the role the billing functions are granted to.
 import type Stripe from "stripe";
 import { PacerError } from "@/lib/api/errors";
 import { errorResponse } from "@/lib/api/handler";
 import { readText } from "@/lib/api/body";
-import { db } from "@/lib/db";
+import { asWorker, boolean, db, literal, timestamp } from "@/lib/db";
 import { billingMode, notConfigured, stripeClient, webCrypto, webhookSecret, webhooks } from "./stripe";
 import { expireGracePeriods, subscriptionFields, type MirroredSubscription } from "./subscriptions";
 
@@ -91,15 +92,18 @@ export async function applyStripeEvent(event: Stripe.Event): Promise<WebhookOutc
   const sql = db();
   const subscriptionId = subscriptionIdOf(event);
   for (let attempt = 1; attempt <= APPLY_ATTEMPTS; attempt++) {
-    const [state] = await sql`select * from private.stripe_event_state(${event.id}, ${subscriptionId})`;
+    const [state] = await asWorker(sql, `select * from private.stripe_event_state(${literal(event.id)}, ${literal(subscriptionId)})`);
     if (state.seen) return { received: true, duplicate: true };
     const subscription = subscriptionId ? await currentSubscription(subscriptionId, event) : null;
     const f = subscription ? subscriptionFields(subscription) : null;
-    const [applied] = await sql`
-      select * from private.apply_stripe_event(
-        ${event.id}, ${event.type}, ${new Date(event.created * 1000)}, ${subscriptionId}, ${state.subscription_version},
-        ${f?.customerId ?? null}, ${f?.status ?? null}, ${f?.planId ?? null}, ${f?.lookupKey ?? null},
-        ${f?.periodEnd ?? null}, ${f?.cancelAtPeriodEnd ?? false})`;
+    const [applied] = await asWorker(
+      sql,
+      `select * from private.apply_stripe_event(
+        ${literal(event.id)}, ${literal(event.type)}, ${timestamp(new Date(event.created * 1000))}, ${literal(subscriptionId)},
+        ${literal(state.subscription_version)}, ${literal(f?.customerId ?? null)}, ${literal(f?.status ?? null)},
+        ${literal(f?.planId ?? null)}, ${literal(f?.lookupKey ?? null)}, ${timestamp(f?.periodEnd ?? null)},
+        ${boolean(f?.cancelAtPeriodEnd ?? false)})`,
+    );
     switch (applied.outcome as "applied" | "recorded" | "duplicate" | "stale") {
       case "duplicate":
         return { received: true, duplicate: true };

@@ -2,6 +2,9 @@
 // with that user's verified claims, so row level security applies exactly as through Supabase's API.
 import postgres from "postgres";
 
+// The server's own writes (webhooks, workers, credentials) run as pacer_worker, one statement at a time.
+export { asWorker, boolean, integer, literal, timestamp } from "./worker";
+
 export type Sql = postgres.Sql;
 export type Tx = postgres.TransactionSql;
 /** A row as postgres.js returns it: column name to value. */
@@ -33,14 +36,6 @@ export function asUser<T>(claims: UserClaims, fn: (tx: Tx) => Promise<T>): Promi
   return db().begin(async (tx) => {
     await tx`select set_config('request.jwt.claims', ${JSON.stringify(claims)}, true),
                     set_config('role', 'authenticated', true)`;
-    return fn(tx);
-  }) as Promise<T>;
-}
-
-/** Run `fn` in one transaction as Pacer's least-privilege background role (workers, webhooks). */
-export function asWorker<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-  return db().begin(async (tx) => {
-    await tx`select set_config('role', 'pacer_worker', true)`;
     return fn(tx);
   }) as Promise<T>;
 }

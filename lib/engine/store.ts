@@ -1,6 +1,7 @@
 // The engine's database calls: thin wrappers over the SQL functions in the queue migration, each
 // run as the least-privilege `pacer_worker` role. Runtime-agnostic (postgres.js runs in Node and Deno).
 import type postgres from "postgres";
+import { asWorker, integer, literal } from "../db/worker.ts";
 
 export type Sql = postgres.Sql;
 
@@ -54,31 +55,6 @@ export interface AttemptResult {
   finishedAt: Date;
   latencyMs: number;
   worker: string;
-}
-
-/**
- * Run `statement` as `pacer_worker` in one round trip: `set local role` and the statement travel as
- * one multi-statement query, which Postgres runs as one implicit transaction (so the role ends with
- * it, as a transaction pooler needs). Unlike `sql.begin`, a single query survives a connection that
- * drops mid-way as a plain rejection: postgres.js 3.4 crashes the process from a rollback written
- * to a closed socket (porsager/postgres#1066, #1154). A multi-statement query takes no parameters,
- * so values are inlined with `literal` and `integer`.
- */
-async function asWorker(sql: Sql, statement: string): Promise<postgres.Row[]> {
-  const results = (await sql.unsafe(`set local role pacer_worker; ${statement}`)) as unknown as postgres.Row[][];
-  return results[1];
-}
-
-/** A dollar-quoted literal whose tag cannot occur in the value, whatever the value holds. */
-function literal(value: string): string {
-  let tag = "$pacer$";
-  while (value.includes(tag)) tag = `$pacer${Math.random().toString(36).slice(2, 8)}$`;
-  return `${tag}${value}${tag}`;
-}
-
-function integer(value: number): string {
-  if (!Number.isSafeInteger(value)) throw new Error(`expected an integer, got ${value}`);
-  return String(value);
 }
 
 export async function claimDuePosts(

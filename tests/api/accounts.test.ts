@@ -232,6 +232,90 @@ describe("adding, renaming and removing accounts", () => {
   });
 });
 
+describe("connecting an account in phases", () => {
+  const sandbox = () => process.env.PACER_SANDBOX_URL!;
+  const faults = (handle: string, body: unknown) =>
+    fetch(`${sandbox()}/v1/admin/faults${body ? "" : `?handle=${handle}`}`, {
+      method: body ? "POST" : "DELETE",
+      headers: { "content-type": "application/json" },
+      body: body ? JSON.stringify({ handle, faults: body }) : undefined,
+    });
+  const rowsOf = (handle: string) =>
+    sql`select state, credentials_encrypted, last_error, private.account_can_publish(state) as publishable
+        from public.social_accounts where handle = ${handle}`;
+
+  it("commits the row before calling the platform, unpublishable until its credentials are stored", async () => {
+    const user = await signUp("phases");
+    const { handle, token } = await sandboxAccount(sandbox(), `slow_${suffix()}`);
+    // The platform takes a while to answer the connect (a read of the handle's metrics).
+    expect((await faults(handle, { latency: { ms: 1_500 } })).status).toBe(200);
+    try {
+      const adding = addAccount(user, { platform: "sandbox", handle, credentials: { accessToken: token } });
+      let waiting;
+      for (let i = 0; i < 100 && !waiting; i++) {
+        [waiting] = await rowsOf(handle);
+        if (!waiting) await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(waiting, "the row is committed while the platform answers").toMatchObject({
+        state: "needs_reconnect",
+        credentials_encrypted: null,
+        publishable: false,
+      });
+      expect(waiting!.last_error).toContain(`Connecting @${handle}`);
+      const res = await adding;
+      expect(res.status).toBe(201);
+      expect((await res.json()).account).toMatchObject({ state: "connected", lastError: null });
+      const [connected] = await rowsOf(handle);
+      expect(connected).toMatchObject({ state: "connected", last_error: null, publishable: true });
+      expect(connected.credentials_encrypted).toMatch(/^v1:/);
+    } finally {
+      await faults(handle, null);
+    }
+  });
+
+  it("keeps nothing when the platform refuses an editor's add (an editor may add accounts but not remove them)", async () => {
+    const owner = await signUp("phases-owner");
+    const [{ workspace_id: workspaceId }] = await sql`select workspace_id from public.workspace_members where user_id = ${owner.id}`;
+    const editor = await signUp("phases-editor");
+    await sql`insert into public.workspace_members (workspace_id, user_id, role) values (${workspaceId}, ${editor.id}, 'editor')`;
+    const { handle } = await sandboxAccount(sandbox(), `taken_${suffix()}`);
+
+    const taken = await addAccount(editor, { platform: "sandbox", handle, workspaceId });
+    expect(taken.status).toBe(409);
+    expect((await taken.json()).error.code).toBe("handle_taken");
+    const wrong = await addAccount(editor, { platform: "sandbox", handle, workspaceId, credentials: { accessToken: "sbx_not_this_one" } });
+    expect(wrong.status).toBe(400);
+    expect((await wrong.json()).error.code).toBe("token_invalid");
+    expect(await rowsOf(handle)).toHaveLength(0);
+  });
+
+  it("keeps the connected account waiting, with a clear error, when its credentials cannot be stored", async () => {
+    const user = await signUp("phases-store");
+    const handle = `unsaved_${suffix()}`;
+    // Stands in for the database failing after the platform handed the new handle's token out.
+    await sql.unsafe(`
+      create function public.pacer_test_fail_store() returns trigger language plpgsql as $$
+      begin
+        if new.handle = '${handle}' and new.credentials_encrypted is not null then raise exception 'the database went away'; end if;
+        return new;
+      end $$;
+      create trigger pacer_test_fail_store before update on public.social_accounts
+        for each row execute function public.pacer_test_fail_store();`);
+    try {
+      const res = await addAccount(user, { platform: "sandbox", handle });
+      expect(res.status).toBe(503);
+      const { error } = await res.json();
+      expect(error.code).toBe("credentials_not_saved");
+      const [row] = await rowsOf(handle);
+      expect(row).toMatchObject({ state: "needs_reconnect", credentials_encrypted: null, publishable: false });
+      expect(row.last_error).toBe(error.message);
+      expect(row.last_error).toContain("could not save its credentials");
+    } finally {
+      await sql.unsafe(`drop trigger pacer_test_fail_store on public.social_accounts; drop function public.pacer_test_fail_store();`);
+    }
+  });
+});
+
 describe("tenant isolation through every route", () => {
   let aliceAccountId: string;
   let aliceWorkspaceId: string;

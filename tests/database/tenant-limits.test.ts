@@ -2,6 +2,7 @@
 // straight to the tables as supabase-js over Supabase's Data API can, around Pacer's own API.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
+import type { Row, TransactionSql } from "postgres";
 import { addAccounts, asUser, connect, errorOf, makeUser, type Sql } from "../support/db";
 
 let sql: Sql;
@@ -233,5 +234,53 @@ describe("the API's rules hold on rows a user writes directly", () => {
     await expect(store("plain text token")).rejects.toThrow(/Credentials must be sealed by the server \(v1:<iv>:<ciphertext>\)/);
     const [row] = await sql`select credentials_encrypted from public.social_accounts where id = ${t.accountId}`;
     expect(row.credentials_encrypted).toBe("v1:aXY=:c2VhbGVk");
+  });
+});
+
+describe("connecting an account: the server's steps, and only the server's", () => {
+  const asWorker = (fn: (tx: TransactionSql) => Promise<Row[]>) =>
+    sql.begin(async (tx) => {
+      await tx`set local role pacer_worker`;
+      return fn(tx);
+    }) as Promise<Row[]>;
+  const accountRow = async (id: string) =>
+    (await sql`select state, last_error, credentials_encrypted, private.account_can_publish(state) as publishable
+               from public.social_accounts where id = ${id}`)[0];
+
+  it("lets no user hold, connect or discard an account", async () => {
+    const t = await tenant("connect-user");
+    await asUser(sql, t.id, async (tx) => {
+      for (const call of [
+        (sp: typeof tx) => sp`select private.hold_unconnected_account(${t.accountId}, 'x')`,
+        (sp: typeof tx) => sp`select private.connect_account(${t.accountId}, 'v1:AAAA:AAAA')`,
+        (sp: typeof tx) => sp`select private.discard_unconnected_account(${t.accountId})`,
+      ]) {
+        expect((await errorOf(tx, call))?.code).toBe("42501");
+      }
+    });
+    expect(await accountRow(t.accountId)).toMatchObject({ state: "connected", credentials_encrypted: null });
+  });
+
+  it("holds an unconnected account unpublishable, connects it with its credentials, and never discards a connected one", async () => {
+    const t = await tenant("connect-steps");
+    await asWorker((tx) => tx`select private.hold_unconnected_account(${t.accountId}, 'Connecting…')`);
+    expect(await accountRow(t.accountId)).toMatchObject({ state: "needs_reconnect", last_error: "Connecting…", publishable: false });
+
+    const [connected] = await asWorker((tx) => tx`select state, credentials_encrypted from private.connect_account(${t.accountId}, 'v1:aXY=:c2VhbGVk')`);
+    expect(connected).toEqual({ state: "connected", credentials_encrypted: "v1:aXY=:c2VhbGVk" });
+    expect(await accountRow(t.accountId)).toMatchObject({ state: "connected", last_error: null, publishable: true });
+
+    const [{ gone }] = await asWorker((tx) => tx`select private.discard_unconnected_account(${t.accountId}) as gone`);
+    expect(gone).toBe(false);
+    await expect(asWorker((tx) => tx`select private.hold_unconnected_account(${t.accountId}, 'again')`)).rejects.toThrow(/waiting to be connected/);
+    expect(await accountRow(t.accountId)).toMatchObject({ state: "connected", publishable: true });
+  });
+
+  it("discards an account that was never connected", async () => {
+    const t = await tenant("connect-discard");
+    await asWorker((tx) => tx`select private.hold_unconnected_account(${t.accountId}, 'Connecting…')`);
+    const [{ gone }] = await asWorker((tx) => tx`select private.discard_unconnected_account(${t.accountId}) as gone`);
+    expect(gone).toBe(true);
+    expect(await accountRow(t.accountId)).toBeUndefined();
   });
 });
