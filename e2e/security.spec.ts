@@ -50,6 +50,9 @@ test("pages carry the security headers, Next's scripts run under the CSP, and no
 
   // Hydrated and working under the policy: signing up (supabase-js talks to Auth) lands on the dashboard.
   await page.getByRole("link", { name: "Sign up" }).click();
+  // Both pages have an Email field: fill the sign-up form only once the client navigation has shown it.
+  await expect(page).toHaveURL(/\/sign-up$/);
+  await expect(page.getByRole("button", { name: "Create account" })).toBeVisible();
   await page.getByLabel("Email").fill(uniqueEmail("csp"));
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Create account" }).click();
