@@ -16,7 +16,7 @@ const config = {
   verbose: Boolean(process.env.PACER_VERBOSE),
 };
 
-// The demo user supabase/seed.sql creates in a new database.
+// The demo user local/seed.sql creates in a new database.
 export const DEMO_LOGIN = { email: "demo@pacer.local", password: "pacer-demo-password" };
 
 const say = (line: string) => console.log(`[pacer] ${line}`);

@@ -22,7 +22,7 @@ export interface StackOptions {
   scheduler: boolean;
   /** PACER_ALLOWED_HOSTS for the app, workers and functions; default: the sandbox's host:port. */
   allowedHosts?: string;
-  /** Apply supabase/seed.sql when the database is new. */
+  /** Apply local/seed.sql when the database is new. */
   seed: boolean;
   log: (source: string, line: string) => void;
 }
@@ -32,7 +32,7 @@ export interface LocalStack {
   gatewayUrl: string;
   sandboxUrl: string;
   keys: LocalKeys;
-  /** Whether supabase/seed.sql ran on this start (the database was new). */
+  /** Whether local/seed.sql ran on this start (the database was new). */
   seeded: boolean;
   /** The environment a Next.js app (or a test) needs: the same names a Supabase project uses. */
   env: Record<string, string>;
@@ -56,7 +56,7 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
     const migrated = await migrate(dbUrl, { log: (l) => opts.log("migrate", l) });
     // Like `supabase db reset`: demo data only into a database created just now.
     const seeded = migrated.fresh && opts.seed;
-    if (seeded) await runSqlFile(dbUrl, join(ROOT, "supabase", "seed.sql"));
+    if (seeded) await runSqlFile(dbUrl, join(ROOT, "local", "seed.sql"));
 
     // The sandbox platform: where sandbox accounts publish, with its feeds kept across restarts.
     const sandbox = await startSandbox({

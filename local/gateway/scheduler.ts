@@ -32,14 +32,32 @@ export function startScheduler(opts: {
 
   async function invoke(name: string) {
     running.add(name);
+    const started = Date.now();
+    let status: number | null = null;
+    let failure: string | null = null;
     try {
       const res = await opts.invoke(name);
+      status = res.status;
       const body = await res.text(); // always drained, so the connection is freed
       if (!res.ok && !stopped) opts.log(`scheduler: ${name} answered ${res.status}: ${body.slice(0, 500)}`);
     } catch (error) {
-      if (!stopped) opts.log(`scheduler: invoking ${name} failed: ${error instanceof Error ? error.message : error}`);
+      failure = error instanceof Error ? error.message : String(error);
+      if (!stopped) opts.log(`scheduler: invoking ${name} failed: ${failure}`);
     } finally {
       running.delete(name);
+    }
+    // Every call is recorded, as the cron job and pg_net record it on Supabase: the operator's
+    // warnings (private.scheduler_warnings) are read from these rows.
+    try {
+      await sql`select private.record_scheduled_call(${name}, ${status}, ${failure}, ${Date.now() - started})`;
+      const failed = status === null || status < 200 || status > 299;
+      if (failed && !stopped) {
+        const [warning] = await sql<{ message: string }[]>`
+          select message from private.scheduler_warnings() where function_name = ${name} limit 1`;
+        if (warning) opts.log(`scheduler: WARNING ${warning.message}`);
+      }
+    } catch (error) {
+      if (!stopped) opts.log(`scheduler: recording the call of ${name} failed: ${error instanceof Error ? error.message : error}`);
     }
   }
 

@@ -137,22 +137,13 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     refreshTokenReuseIntervalSeconds: opts.auth?.refreshTokenReuseIntervalSeconds,
   });
 
-  // Scheduled functions are invoked through the gateway as pg_cron + pg_net do: both headers carry
-  // Vault's `secret_key`, which holds PACER_CRON_SECRET (docs/deploying.md).
+  // Scheduled functions are invoked through the gateway as pg_cron + pg_net do
+  // (private.invoke_scheduled_function): `Authorization: Bearer <PACER_CRON_SECRET>`, nothing else.
   const scheduler = opts.scheduler
     ? startScheduler({
         dbUrl: opts.dbUrl,
         log,
-        invoke: (name: string) =>
-          fetch(`${gatewayUrl}/functions/v1/${name}`, {
-            method: "POST",
-            headers: {
-              Authorization: `Bearer ${keys.cronSecret}`,
-              apikey: keys.cronSecret,
-              "content-type": "application/json",
-            },
-            body: "{}",
-          }),
+        invoke: (name: string) => invokeScheduled(gatewayUrl, name, keys.cronSecret),
       })
     : undefined;
 
@@ -169,6 +160,15 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       await sql.end({ timeout: 5 });
     },
   };
+}
+
+/** One scheduled call, as Supabase's cron job sends it. */
+export function invokeScheduled(gatewayUrl: string, name: string, cronSecret: string): Promise<Response> {
+  return fetch(`${gatewayUrl}/functions/v1/${name}`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${cronSecret}`, "content-type": "application/json" },
+    body: "{}",
+  });
 }
 
 function withCors(headers: Headers, origin: string | undefined, requestedHeaders: string | undefined) {

@@ -1,9 +1,10 @@
 -- Which edge functions run on a schedule, and how often: the single source of truth for both
 -- pg_cron + pg_net on Supabase and the local gateway's scheduler (local/gateway/scheduler.ts).
 --
--- On Supabase the operator stores, once per project, the two secrets the cron jobs read:
---   select vault.create_secret('https://<project-ref>.supabase.co', 'project_url');
---   select vault.create_secret('<the project''s secret key, sb_secret_...>', 'secret_key');
+-- On Supabase the cron jobs read two Vault secrets: `project_url` and `secret_key`, which holds
+-- PACER_CRON_SECRET (never the project's sb_secret_… key). `supabase db push` stores both from
+-- [db.vault] in supabase/config.toml; docs/deploying.md gives the order. (Comment corrected in
+-- place; 20261202000100_scheduled_calls.sql replaces the job's command and records every call.)
 -- Locally there is no pg_cron: the gateway reads private.scheduled_functions and invokes the
 -- functions itself, so everything below that touches cron, net or vault is dynamic SQL behind checks.
 

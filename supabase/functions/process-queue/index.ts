@@ -20,6 +20,8 @@ singleSendFetch();
 Deno.serve(async (req) => {
   // Compared in constant time: a timing difference must not reveal how much of a guess was right.
   if (!(await bearerMatches(req.headers.get("authorization"), env.PACER_CRON_SECRET))) {
+    // In the function's logs too: a cron job sending the wrong secret fails here every minute.
+    console.warn("process-queue: refused a call without `Authorization: Bearer <PACER_CRON_SECRET>` (Vault's secret_key must equal the function secret PACER_CRON_SECRET)");
     return Response.json({ error: { code: "unauthorized", message: "Send `Authorization: Bearer <PACER_CRON_SECRET>`." } }, { status: 401 });
   }
   // Runs may overlap (pg_net does not wait for the previous call): every claim is exclusive.
