@@ -17,8 +17,11 @@ export async function startEmbeddedPostgres(opts: {
   dataDir: string;
   port: number;
   persistent?: boolean;
+  /** The bootstrap superuser initdb creates (default `postgres`; a test stands in for Supabase with `supabase_admin`). */
+  superuser?: string;
   log?: (line: string) => void;
 }): Promise<LocalPostgres> {
+  const superuser = opts.superuser ?? "postgres";
   const databaseDir = resolve(opts.dataDir);
   const parent = dirname(databaseDir);
   mkdirSync(parent, { recursive: true });
@@ -32,10 +35,11 @@ export async function startEmbeddedPostgres(opts: {
   const pg = new EmbeddedPostgres({
     databaseDir,
     port: opts.port,
-    user: "postgres",
+    user: superuser,
     password: LOCAL_DB_PASSWORD,
     persistent: opts.persistent ?? true,
-    // Postgres refuses to run as root; as root (CI) the package runs it as a `postgres` system user.
+    // Postgres refuses to run as root; as root (CI) the package runs it as a `postgres` system user
+    // (whatever the database superuser is called).
     createPostgresUser: isRoot,
     initdbFlags: ["--encoding=UTF8", "--locale=C"],
     postgresFlags: [
@@ -50,7 +54,7 @@ export async function startEmbeddedPostgres(opts: {
   if (!existsSync(join(databaseDir, "PG_VERSION"))) await pg.initialise();
   await pg.start();
   return {
-    url: `postgres://postgres:${LOCAL_DB_PASSWORD}@127.0.0.1:${opts.port}/postgres`,
+    url: `postgres://${superuser}:${LOCAL_DB_PASSWORD}@127.0.0.1:${opts.port}/postgres`,
     stop: () => pg.stop(),
   };
 }
