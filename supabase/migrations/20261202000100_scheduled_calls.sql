@@ -277,22 +277,16 @@ begin
     -- cron.schedule with a job name replaces that job's schedule and command.
     execute pg_catalog.format('select cron.schedule(%L, %L, %L)', 'pacer-' || new.function_name, v_schedule,
       pg_catalog.format('select private.invoke_scheduled_function(%L)', new.function_name));
+    -- The watchdog goes wherever the calls go (same owner, same database): scheduled or replaced
+    -- with every scheduled function, so re-scheduling them all also restores it.
+    execute $w$select cron.schedule('pacer-watchdog', '* * * * *', 'select private.raise_scheduler_warnings()')$w$;
   end if;
   return null;
 end
 $$;
 
--- Re-schedule what is already scheduled, so existing jobs take the new command.
+-- Re-schedule what is already scheduled, so existing jobs take the new command and the watchdog starts.
 update private.scheduled_functions set updated_at = now();
-
--- The watchdog, where the database itself runs the schedule (Supabase).
-do $$
-begin
-  if private.database_invokes_scheduled_functions() then
-    execute $w$select cron.schedule('pacer-watchdog', '* * * * *', 'select private.raise_scheduler_warnings()')$w$;
-  end if;
-end
-$$;
 
 ---------------------------------------------------------------------------------------------------
 -- Operators: the people who run this installation (not a workspace role). Added by SQL only:

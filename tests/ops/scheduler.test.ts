@@ -195,7 +195,7 @@ describe("on Supabase (pg_cron, pg_net and Vault stand-ins, rolled back)", () =>
     }).catch(ignoreRollback);
   });
 
-  it("schedules each function as a call of private.invoke_scheduled_function", async () => {
+  it("schedules each function as a call of private.invoke_scheduled_function, and the watchdog with them", async () => {
     await sql.begin(async (tx) => {
       await supabaseStandIns(tx);
       // As on Supabase, where pg_cron and pg_net are installed.
@@ -203,6 +203,8 @@ describe("on Supabase (pg_cron, pg_net and Vault stand-ins, rolled back)", () =>
       await tx`select private.schedule_function('process-queue', 60)`;
       const [job] = await tx`select schedule, command from cron.job where jobname = 'pacer-process-queue'`;
       expect(job).toEqual({ schedule: "*/1 * * * *", command: "select private.invoke_scheduled_function('process-queue')" });
+      const [watchdog] = await tx`select schedule, command from cron.job where jobname = 'pacer-watchdog'`;
+      expect(watchdog).toEqual({ schedule: "* * * * *", command: "select private.raise_scheduler_warnings()" });
       throw new Rollback();
     }).catch(ignoreRollback);
   });
