@@ -65,7 +65,7 @@ export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promi
   if (item.mode === "verify") {
     // A connector that throws (or never answers) could not ask the platform: that is this item's
     // outcome, not the run's.
-    const found: Lookup = await settled(connector.lookup(account, item.idempotencyKey, { signal }), signal).catch((error) => ({
+    const found: Lookup = await settled(() => connector.lookup(account, item.idempotencyKey, { signal }), signal).catch((error) => ({
       kind: "unavailable",
       message: `the ${item.platform} connector failed: ${messageOf(error)}`,
     }));
@@ -105,7 +105,7 @@ export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promi
   // So the item is verified before anything is sent again, never blindly re-sent; a throw that did
   // come before sending costs a lookup or two. The same for a connector that never answers: it was
   // given the call's signal, so nothing of this attempt leaves after callDeadlineAt.
-  const outcome: PublishOutcome = await settled(connector.publish(request, { signal }), signal).catch((error) => ({
+  const outcome: PublishOutcome = await settled(() => connector.publish(request, { signal }), signal).catch((error) => ({
     kind: "unknown",
     message: `the ${item.platform} connector failed; the post may have reached the platform: ${messageOf(error)}`,
   }));
@@ -125,10 +125,11 @@ export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promi
 }
 
 /**
- * The connector's answer, or a rejection once the call's signal has fired and the connector still
- * has not answered (a connector that ignores the signal must not hold the run).
+ * The connector's answer; a rejection if it throws (even before returning a promise), or once the
+ * call's signal has fired and it still has not answered (one that ignores the signal must not hold the run).
  */
-function settled<T>(call: Promise<T>, signal: AbortSignal): Promise<T> {
+function settled<T>(connectorCall: () => Promise<T>, signal: AbortSignal): Promise<T> {
+  const call = new Promise<T>((resolve) => resolve(connectorCall()));
   let timer: ReturnType<typeof setTimeout> | undefined;
   let onAbort = () => {};
   const giveUp = new Promise<never>((_, reject) => {
