@@ -1,6 +1,6 @@
 // One attempt at one claimed item: publish it, or ask the platform whether an earlier attempt
 // landed. Returns what happened; it never writes to the database (the processor batches that).
-import type { Connector, ConnectorAccount } from "../connectors/types.ts";
+import type { Connector, ConnectorAccount, Lookup, PublishOutcome } from "../connectors/types.ts";
 import { decryptCredentials } from "../accounts/credentials.ts";
 import { nextRunAt, retryDelayMs, type RetryPolicy } from "./backoff.ts";
 import type { AttemptResult, ClaimedItem } from "./store.ts";
@@ -18,6 +18,8 @@ export interface AttemptOptions {
 
 /** Room left between a publish's deadline and its lease's end, for clocks and scheduling. */
 const LEASE_SAFETY_MS = 1_000;
+/** How long past the call's deadline a connector may take to report its own timeout, before we stop waiting. */
+const SETTLE_GRACE_MS = 500;
 
 export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promise<AttemptResult> {
   const startedAt = new Date();
@@ -39,8 +41,12 @@ export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promi
       credentials: item.credentialsEncrypted ? await decryptCredentials(item.credentialsEncrypted) : {},
     };
   } catch (error) {
-    // Nothing was sent: a configuration problem, not a platform outcome.
-    return done({ outcome: "permanent", retryAt: null, errorMessage: (error as Error).message });
+    // Nothing was sent: a configuration problem, not a platform outcome. A lookup that cannot be made
+    // settles nothing, though: the earlier publish may be live, so it is "could not ask", never failed.
+    if (item.mode === "verify") {
+      return done({ outcome: "unavailable", retryAt: null, verifyRetryMs: opts.verifyRetryMs, errorMessage: `Could not ask the platform whether the post exists: ${messageOf(error)}` });
+    }
+    return done({ outcome: "permanent", retryAt: null, errorMessage: messageOf(error) });
   }
   // A publish must end inside its lease: recovery times verification from the lease's expiry, so a
   // worker that stalled after its claim must not send now (another may already be verifying it).
@@ -57,7 +63,12 @@ export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promi
   const callDeadlineAt = new Date(Date.now() + opts.callTimeoutMs);
 
   if (item.mode === "verify") {
-    const found = await connector.lookup(account, item.idempotencyKey, { signal });
+    // A connector that throws (or never answers) could not ask the platform: that is this item's
+    // outcome, not the run's.
+    const found: Lookup = await settled(() => connector.lookup(account, item.idempotencyKey, { signal }), signal).catch((error) => ({
+      kind: "unavailable",
+      message: `the ${item.platform} connector failed: ${messageOf(error)}`,
+    }));
     if (found.kind === "found") {
       return done({ outcome: "found", retryAt: null, externalId: found.externalId, externalUrl: found.url ?? null });
     }
@@ -80,17 +91,24 @@ export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promi
     });
   }
 
-  const outcome = await connector.publish(
-    {
-      account,
-      idempotencyKey: item.idempotencyKey,
-      text: item.text,
-      mediaUrls: item.mediaUrls,
-      firstComment: item.firstComment,
-      destination: item.destination,
-    },
-    { signal },
-  );
+  const request = {
+    account,
+    idempotencyKey: item.idempotencyKey,
+    text: item.text,
+    mediaUrls: item.mediaUrls,
+    firstComment: item.firstComment,
+    destination: item.destination,
+  };
+  // A connector that throws instead of returning an outcome is this item's outcome, and it is
+  // unknown: the throw may come after the request left (a bug reading the answer), and nothing here
+  // can tell "before" from "after" (a connector that knows nothing was sent returns "retryable").
+  // So the item is verified before anything is sent again, never blindly re-sent; a throw that did
+  // come before sending costs a lookup or two. The same for a connector that never answers: it was
+  // given the call's signal, so nothing of this attempt leaves after callDeadlineAt.
+  const outcome: PublishOutcome = await settled(() => connector.publish(request, { signal }), signal).catch((error) => ({
+    kind: "unknown",
+    message: `the ${item.platform} connector failed; the post may have reached the platform: ${messageOf(error)}`,
+  }));
   if (outcome.kind === "posted") {
     return done({ outcome: "posted", retryAt: null, externalId: outcome.externalId, externalUrl: outcome.url ?? null, callDeadlineAt });
   }
@@ -104,4 +122,44 @@ export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promi
     retryAt: nextRunAt(new Date(), outcome, item.attempts, opts.retry, opts.random),
     errorMessage: outcome.message,
   });
+}
+
+/**
+ * The connector's answer; a rejection if it throws (even before returning a promise), or once the
+ * call's signal has fired and it still has not answered (one that ignores the signal must not hold the run).
+ */
+function settled<T>(connectorCall: () => Promise<T>, signal: AbortSignal): Promise<T> {
+  const call = new Promise<T>((resolve) => resolve(connectorCall()));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let onAbort = () => {};
+  const giveUp = new Promise<never>((_, reject) => {
+    onAbort = () => {
+      timer = setTimeout(() => reject(new Error("no answer by the call's deadline")), SETTLE_GRACE_MS);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+  });
+  return Promise.race([call, giveUp]).finally(() => {
+    signal.removeEventListener("abort", onAbort);
+    clearTimeout(timer);
+  });
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The outcome of an attempt that failed in a way runAttempt did not foresee (a bug): a publish may
+ * have been sent, so it is unknown and verified (its deadline taken late, so no lookup comes too
+ * early); a lookup could not ask. Either way the item, not the run, carries it.
+ */
+export function attemptFailed(item: ClaimedItem, opts: AttemptOptions, startedAt: Date, error: unknown): AttemptResult {
+  const finishedAt = new Date();
+  const attempt = item.mode === "verify" ? item.verifyAttempts : item.attempts;
+  const base = { id: item.id, leaseId: item.leaseId, mode: item.mode, attempt, worker: opts.worker, startedAt, finishedAt, latencyMs: finishedAt.getTime() - startedAt.getTime(), retryAt: null };
+  const message = `the attempt failed: ${messageOf(error)}`;
+  return item.mode === "verify"
+    ? { ...base, outcome: "unavailable", verifyRetryMs: opts.verifyRetryMs, errorMessage: `Could not ask the platform whether the post exists: ${message}` }
+    : { ...base, outcome: "unknown", errorMessage: `${message}; the post may have reached the platform`, callDeadlineAt: new Date(finishedAt.getTime() + opts.callTimeoutMs) };
 }

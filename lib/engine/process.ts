@@ -3,7 +3,7 @@
 // budget is spent. The same code runs in the Edge Function (Deno), `npm run worker` and tests.
 import type { Connector } from "../connectors/types.ts";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./backoff.ts";
-import { runAttempt } from "./attempt.ts";
+import { attemptFailed, runAttempt } from "./attempt.ts";
 import {
   claimDuePosts,
   recordOutcomes,
@@ -94,17 +94,26 @@ export async function processQueue(opts: ProcessOptions): Promise<RunSummary> {
     summary.recorded += batch.length - unwritten.length;
   };
 
+  const attemptOptions = {
+    worker: o.worker,
+    connectorFor: o.connectorFor,
+    retry: o.retry,
+    callTimeoutMs: o.callTimeoutMs,
+    verifyRetryMs: o.verifyRetryMs,
+  };
   const start = (item: ClaimedItem) => {
-    const p = runAttempt(item, {
-      worker: o.worker,
-      connectorFor: o.connectorFor,
-      retry: o.retry,
-      callTimeoutMs: o.callTimeoutMs,
-      verifyRetryMs: o.verifyRetryMs,
-    }).then((result) => {
-      waiting.push(result);
-      inFlight.delete(p);
-    });
+    const startedAt = new Date();
+    // One item's failure is that item's outcome: a rejection here would reject the Promise.race and
+    // Promise.all below, and with them the whole run (and every other item's recorded outcome).
+    const p = runAttempt(item, attemptOptions)
+      .catch((error: unknown) => {
+        log(`item ${item.id}'s attempt failed: ${error instanceof Error ? error.message : String(error)}`);
+        return attemptFailed(item, attemptOptions, startedAt, error);
+      })
+      .then((result) => {
+        waiting.push(result);
+        inFlight.delete(p);
+      });
     inFlight.add(p);
   };
 

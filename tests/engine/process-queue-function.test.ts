@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
 import { connect, makeUser, type Sql } from "../support/db";
 import { sandboxAccount } from "../support/sandbox.ts";
+import { encryptCredentials } from "../../lib/accounts/credentials.ts";
 
 let sql: Sql;
 beforeAll(() => {
@@ -52,5 +53,36 @@ describe("the process-queue function", () => {
     expect(row.status).toBe("posted");
     const feed = await (await fetch(`${process.env.PACER_SANDBOX_URL}/v1/admin/posts?handle=${handle}`)).json();
     expect(JSON.stringify(feed)).toContain(row.external_id);
+  }, 60_000);
+
+  it("answers 200 with its summary when one account's connector throws, and publishes the others", async () => {
+    const user = await makeUser(sql, "edge");
+    const queue = async (handle: string, sealed: string) => {
+      const [a] = await sql`insert into public.social_accounts (workspace_id, platform, handle, display_name, credentials_encrypted)
+                            values (${user.workspaceId}, 'sandbox', ${handle}, 'Edge', ${sealed}) returning id`;
+      const [p] = await sql`insert into public.posts (workspace_id, text) values (${user.workspaceId}, ${`from the edge ${handle}`}) returning id`;
+      const [q] = await sql`insert into public.queue_items (workspace_id, post_id, account_id) values (${user.workspaceId}, ${p.id}, ${a.id}) returning id`;
+      return Number(q.id);
+    };
+    const good = await sandboxAccount(process.env.PACER_SANDBOX_URL!, `edge_${randomUUID().slice(0, 8)}`);
+    const goodId = await queue(good.handle, good.sealed);
+    // Credentials that decrypt to `null`: the sandbox connector throws a TypeError under Deno
+    // (reading the token) instead of returning an outcome.
+    const brokenId = await queue(`edge_${randomUUID().slice(0, 8)}`, await encryptCredentials(null as never));
+
+    const res = await invoke(process.env.PACER_CRON_SECRET);
+    expect(res.status).toBe(200);
+    const summary = await res.json();
+    expect(summary.byOutcome.unknown).toBeGreaterThanOrEqual(1);
+    expect(summary.byOutcome.posted).toBeGreaterThanOrEqual(1);
+    const status = async (id: number) => (await sql`select status from public.queue_items where id = ${id}`)[0].status;
+    expect(await status(goodId)).toBe("posted");
+    // Unknown, so verified before anything is sent again.
+    expect(await status(brokenId)).toBe("verifying");
+    const history = await sql`select kind, outcome, error_message from public.posting_history where queue_item_id = ${brokenId}`;
+    expect(history.map((h) => `${h.kind}:${h.outcome}`)).toEqual(["publish:unknown"]);
+    expect(history[0].error_message).toMatch(/sandbox connector failed/);
+    // Out of the way of the files that run the engine after this one (it would be looked up again).
+    await sql`update public.queue_items set status = 'cancelled' where id = ${brokenId}`;
   }, 60_000);
 });

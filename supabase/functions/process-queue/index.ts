@@ -1,6 +1,7 @@
 // Edge Function: one processing run of the posting queue, called every minute by pg_cron + pg_net
 // on Supabase (the local gateway's scheduler in dev). Thin: authorize, run the engine, report.
-import postgres from "npm:postgres@^3";
+// "postgres" is mapped to an exact npm version by ./deno.json, which the CLI uploads as the import map.
+import postgres from "postgres";
 import { processQueue } from "../../../lib/engine/process.ts";
 import { connectorFor } from "../../../lib/connectors/registry.ts";
 import { bearerMatches } from "../../../lib/auth/secrets.ts";
