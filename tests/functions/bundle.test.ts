@@ -94,24 +94,24 @@ function unresolved(name: string): string[] {
     const graph = JSON.parse(info) as { modules: GraphModule[] };
     const problems: string[] = [];
     const where = (specifier: string) => (specifier.startsWith("file:") ? relative(dir, fileURLToPath(specifier)) : specifier);
-    for (const module of graph.modules) {
-      for (const dep of module.dependencies ?? []) {
+    for (const mod of graph.modules) {
+      for (const dep of mod.dependencies ?? []) {
         for (const [kind, resolution] of [["import", dep.code], ["type import", dep.type]] as const) {
           if (!resolution?.error) continue;
           const bare = !/^[a-z]+:|^\.{0,2}\//.test(dep.specifier);
           const hint = bare ? ` (map it in ${mapFile ?? `supabase/functions/${name}/deno.json`}: "imports": { "${dep.specifier}": "npm:${dep.specifier}@<version>" })` : "";
-          problems.push(`${where(module.specifier)}: ${kind} "${dep.specifier}" does not resolve: ${resolution.error}${hint}`);
+          problems.push(`${where(mod.specifier)}: ${kind} "${dep.specifier}" does not resolve: ${resolution.error}${hint}`);
         }
       }
-      if (module.specifier.startsWith("npm:")) {
-        const [, pkg, version] = /^npm:(@?[^@/]+(?:\/[^@/]+)?)(?:@([^/]+))?/.exec(module.specifier) ?? [];
+      if (mod.specifier.startsWith("npm:")) {
+        const [, pkg, version] = /^npm:(@?[^@/]+(?:\/[^@/]+)?)(?:@([^/]+))?/.exec(mod.specifier) ?? [];
         const installed = LOCK.packages[`node_modules/${pkg}`]?.version;
         if (!installed || version !== installed) {
-          problems.push(`${module.specifier}: pin it to the version package-lock.json installs (npm:${pkg}@${installed ?? "?"}) in ${mapFile ?? `supabase/functions/${name}/deno.json`}`);
+          problems.push(`${mod.specifier}: pin it to the version package-lock.json installs (npm:${pkg}@${installed ?? "?"}) in ${mapFile ?? `supabase/functions/${name}/deno.json`}`);
         }
-      } else if (module.error) {
-        const missed = module.specifier.startsWith("file:") && existsSync(join(ROOT, where(module.specifier)));
-        problems.push(`${where(module.specifier)}: ${module.error}${missed ? " (the CLI's import walk does not find it: write that import on one line, `import … from \"./file.ts\"`)" : ""}`);
+      } else if (mod.error) {
+        const missed = mod.specifier.startsWith("file:") && existsSync(join(ROOT, where(mod.specifier)));
+        problems.push(`${where(mod.specifier)}: ${mod.error}${missed ? " (the CLI's import walk does not find it: write that import on one line, `import … from \"./file.ts\"`)" : ""}`);
       }
     }
     return problems;
