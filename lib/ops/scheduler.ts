@@ -4,8 +4,9 @@
 import { asUser, asWorker, db, type UserClaims } from "@/lib/db";
 import { PacerError } from "@/lib/api/errors";
 
+/** The schedule's warnings, and the publishing alerts of lib/ops/metrics.ts (success_rate_low, duplicate_posts). */
 export interface SchedulerWarning {
-  code: "scheduled_call_failed" | "no_successful_call" | "queue_stalled";
+  code: "scheduled_call_failed" | "no_successful_call" | "queue_stalled" | "success_rate_low" | "duplicate_posts";
   function_name: string;
   since: string | null;
   message: string;
@@ -52,7 +53,7 @@ export interface Health {
 const HEALTH_TTL_MS = 10_000;
 let cached: { at: number; health: Promise<Health> } | undefined;
 
-/** What an uptime monitor polls. */
+/** What an uptime monitor polls: the schedule's warnings and the publishing alerts (success, duplicates). */
 export function health(now = Date.now()): Promise<Health> {
   if (!cached || now - cached.at >= HEALTH_TTL_MS) {
     const promise = readHealth();
@@ -63,7 +64,8 @@ export function health(now = Date.now()): Promise<Health> {
 }
 
 async function readHealth(): Promise<Health> {
-  const rows = await asWorker(db(), "select code, function_name, since from private.scheduler_warnings()");
+  const rows = await asWorker(db(), `select code, function_name, since from private.scheduler_warnings()
+                                     union all select code, function_name, since from private.ops_warnings()`);
   return {
     status: rows.length ? "warning" : "ok",
     warnings: rows.map((r) => ({ code: r.code, function_name: r.function_name, since: r.since ? new Date(r.since).toISOString() : null })),

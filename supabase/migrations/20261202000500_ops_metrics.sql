@@ -233,7 +233,7 @@ begin
      where p_workspace_id is null or c.workspace_id = p_workspace_id
   ),
   scopes as (
-    select pg_catalog.grouping(f.platform, f.workspace_id) as scope, f.platform, f.workspace_id,
+    select grouping(f.platform, f.workspace_id) as scope, f.platform, f.workspace_id,
            sum(f.posted) as posted, sum(f.failed) as failed, sum(f.verified) as verified,
            percentile_cont(0.5) within group (order by f.to_post_seconds) as p50,
            percentile_cont(0.95) within group (order by f.to_post_seconds) as p95,

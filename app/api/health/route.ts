@@ -1,5 +1,6 @@
-// GET, public: 200 while the schedule works, 503 while any scheduler warning stands, for an uptime
-// monitor to alert on. Warning codes only; operators read the details at /api/ops/scheduler.
+// GET, public: 200 while the schedule works and posts go out, 503 while any warning stands (the
+// scheduler's, or an alert: success below 95 %, a duplicate post), for an uptime monitor to alert
+// on. Warning codes only; operators read the details at /api/ops/scheduler and /api/ops/metrics.
 import { health } from "@/lib/ops/scheduler";
 
 export async function GET() {
