@@ -348,6 +348,88 @@ begin
 end
 $$;
 
+---------------------------------------------------------------------------------------------------
+-- The scheduler's warnings (as in 20261202000100), with queue_stalled read through an index that
+-- exists: it runs on every health check and, on Supabase, every minute in the watchdog, and without
+-- queue_items_claimable_idx it read every waiting item ten times (once per priority) and sorted them.
+---------------------------------------------------------------------------------------------------
+create or replace function private.scheduler_warnings()
+returns table (code text, function_name text, since timestamptz, message text)
+language plpgsql stable
+security definer -- reads the queue across workspaces, for the health check's least-privilege role
+set search_path = ''
+as $$
+declare
+  f record;
+  v_window interval;
+  v_last record;
+  v_last_ok timestamptz;
+  v_failed integer;
+  v_oldest_due timestamptz;
+begin
+  for f in select s.function_name, s.every_seconds, s.updated_at
+             from private.scheduled_functions s where s.enabled order by s.function_name loop
+    v_window := greatest(interval '5 minutes', pg_catalog.make_interval(secs => 3 * f.every_seconds));
+
+    select r.called_at, r.status_code, r.error, r.ok into v_last
+      from private.scheduled_call_results(pg_catalog.now() - v_window) r
+     where r.function_name = f.function_name
+     order by r.called_at desc limit 1;
+    select max(c.called_at) filter (where c.ok), count(*) filter (where not c.ok)
+      into v_last_ok, v_failed
+      from private.scheduled_call_results(pg_catalog.now() - v_window) c
+     where c.function_name = f.function_name;
+
+    if v_last.called_at is not null and not v_last.ok then
+      code := 'scheduled_call_failed';
+      function_name := f.function_name;
+      since := v_last.called_at;
+      message := pg_catalog.format('%s answered %s at %s (%s failed call(s) in the last %s min). %s',
+        f.function_name, coalesce(v_last.status_code::text, 'nothing'), private.utc_text(v_last.called_at), v_failed,
+        extract(epoch from v_window)::integer / 60,
+        private.scheduled_call_advice(v_last.status_code, v_last.error));
+      return next;
+    end if;
+
+    -- Only once the function has been scheduled for a whole window: a new schedule starts quiet.
+    if v_last_ok is null and f.updated_at < pg_catalog.now() - v_window then
+      code := 'no_successful_call';
+      function_name := f.function_name;
+      select max(c.called_at) into since
+        from private.scheduled_call_results(pg_catalog.now() - interval '7 days') c
+       where c.function_name = f.function_name and c.ok;
+      message := pg_catalog.format('No call of %s succeeded in the last %s min. %s', f.function_name,
+        extract(epoch from v_window)::integer / 60,
+        case when v_last.called_at is null
+             then 'Nothing called it: on Supabase check `select * from cron.job` for pacer-' || f.function_name ||
+                  ' and that migrations ran; locally, that `npm run dev` (its scheduler) is running.'
+             else 'Every call failed (see scheduled_call_failed).' end);
+      return next;
+    end if;
+  end loop;
+
+  -- The symptom users see: posts due long ago and still waiting. One probe per workspace into
+  -- queue_items_workspace_due_idx (workspace_id, run_at), whose predicate this repeats: the
+  -- per-priority index the first version read was dropped in 20261201000300.
+  select min(d.run_at) into v_oldest_due
+    from public.workspaces w
+    cross join lateral (
+      select q.run_at from public.queue_items q
+       where q.workspace_id = w.id and q.lease_id is null and q.status in ('pending', 'rate_limited', 'verifying')
+       order by q.run_at limit 1) d;
+  if v_oldest_due < pg_catalog.now() - interval '5 minutes' then
+    code := 'queue_stalled';
+    function_name := 'process-queue';
+    since := v_oldest_due;
+    message := pg_catalog.format(
+      'The oldest due post has waited since %s: nothing is processing the queue (see the other warnings), '
+      'or processing cannot keep up (run `npm run worker` processes beside the cron, docs/deploying.md).',
+      private.utc_text(v_oldest_due));
+    return next;
+  end if;
+end
+$$;
+
 revoke all on function private.ops_finished_items(timestamptz, timestamptz, uuid) from public, anon, authenticated, service_role;
 revoke all on function private.ops_published_items(timestamptz, timestamptz, uuid) from public, anon, authenticated, service_role;
 revoke all on function private.ops_warnings() from public, anon, authenticated, service_role;
