@@ -250,7 +250,8 @@ $$;
 -- (private.account_can_publish); the others wait for a person anyway.
 ---------------------------------------------------------------------------------------------------
 create function private.claim_reconciliation(
-  p_limit integer, p_lease_seconds integer, p_min_age_seconds integer, p_workspace_id uuid default null
+  p_limit integer, p_lease_seconds integer, p_min_age_seconds integer, p_run_started_at timestamptz,
+  p_workspace_id uuid default null
 ) returns table (account_id uuid, workspace_id uuid, platform text, handle text, credentials_encrypted text)
 language plpgsql security definer set search_path = ''
 as $$
@@ -269,7 +270,9 @@ begin
     where private.account_can_publish(a.state) and a.credentials_encrypted is not null
       and (p_workspace_id is null or a.workspace_id = p_workspace_id)
       and (r.leased_until is null or r.leased_until < now())
-      and (r.reconciled_at is null or r.reconciled_at <= now() - p_min_age_seconds * interval '1 second')
+      -- Never twice in one run, whatever the minimum age.
+      and (r.reconciled_at is null
+           or r.reconciled_at <= least(now() - p_min_age_seconds * interval '1 second', p_run_started_at))
     order by r.reconciled_at nulls first, r.account_id
     limit p_limit
     for update of r skip locked
@@ -368,9 +371,9 @@ begin
   ),
   released as (
     update private.account_reconciliations r set
-      leased_until = null,
-      -- A failed read is retried first by the next run.
-      reconciled_at = case when ac.error is null then ac.read_at else r.reconciled_at end,
+      -- A failed read is retried first by a later run (not by this one, which holds it a while longer).
+      leased_until = case when ac.error is null then null else now() + interval '5 minutes' end,
+      reconciled_at = case when ac.error is null then now() else r.reconciled_at end,
       last_error = ac.error
     from accounts ac where r.account_id = ac.account_id
     returning 1
