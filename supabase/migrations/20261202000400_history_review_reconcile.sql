@@ -122,6 +122,7 @@ create function private.review_cancel(p_workspace_id uuid, p_ids bigint[])
 returns table (cancelled integer, cancel_requested integer)
 language plpgsql security definer set search_path = ''
 as $$
+#variable_conflict use_column
 declare
   v_before jsonb;
 begin
@@ -154,6 +155,7 @@ create function private.mark_posted(
 ) returns table (id bigint, status public.queue_status, external_id text, external_url text, posted_at timestamptz)
 language plpgsql security definer set search_path = ''
 as $$
+#variable_conflict use_column
 declare
   v_item public.queue_items;
   v_posted_at timestamptz;
@@ -255,6 +257,7 @@ create function private.claim_reconciliation(
 ) returns table (account_id uuid, workspace_id uuid, platform text, handle text, credentials_encrypted text)
 language plpgsql security definer set search_path = ''
 as $$
+#variable_conflict use_column
 begin
   insert into private.account_reconciliations (account_id)
   select a.id from public.social_accounts a
@@ -296,6 +299,7 @@ create function private.record_reconciliation(p_results jsonb)
 returns table (change text, account_id uuid, workspace_id uuid, queue_item_id bigint, external_id text)
 language plpgsql security definer set search_path = ''
 as $$
+#variable_conflict use_column
 begin
   return query
   with accounts as (
