@@ -60,6 +60,10 @@ create policy "Members can read their workspaces' missing posts" on public.missi
 revoke all on public.missing_posts from anon, authenticated;
 grant select on public.missing_posts to authenticated;
 
+-- Reconciliation reads one account's posted items in a time window: without this it would walk the
+-- account's whole queue (no other index leads with account_id for posted items).
+create index queue_items_account_posted_idx on public.queue_items (account_id, posted_at) where status = 'posted';
+
 -- When each account was last reconciled, and the lease of a run reading it now (runs may overlap).
 create table private.account_reconciliations (
   account_id uuid primary key references public.social_accounts (id) on delete cascade,
