@@ -32,6 +32,7 @@ export const noopConnector: Connector = {
   platform: "sandbox",
   publish: async () => ({ kind: "posted", externalId: "noop" }),
   lookup: async () => ({ kind: "not_found" }),
+  recentPosts: async () => ({ posts: [], complete: true }),
   connect: async () => ({ kind: "unavailable", message: "The no-op connector connects nothing." }),
   readMetrics: async () => {
     throw new Error("The no-op connector has no metrics.");

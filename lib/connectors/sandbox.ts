@@ -4,7 +4,7 @@
 import { classifyStatus, readJson, send } from "./http.ts";
 import { guardedFetch, parseAllowedHosts, type AllowedHosts } from "./outbound.ts";
 import { singleSendFetch } from "./transport.ts";
-import type { AccountMetrics, Connection, Connector, ConnectorAccount, Lookup, PublishFailure, PublishOutcome } from "./types.ts";
+import type { AccountMetrics, Connection, Connector, ConnectorAccount, Lookup, PlatformPost, PublishFailure, PublishOutcome, RecentPosts } from "./types.ts";
 
 export interface SandboxConnectorOptions {
   /** The sandbox's URL, from the operator's configuration (PACER_SANDBOX_URL); never from an account. */
@@ -29,7 +29,7 @@ interface SandboxBody {
   id?: string;
   url?: string;
   token?: string;
-  posts?: Array<{ id: string; url?: string }>;
+  posts?: Array<{ id: string; url?: string; created_at?: string; client_ref?: string | null }>;
   reach?: number;
   engagement?: number;
   followers?: number;
@@ -166,6 +166,36 @@ export function createSandboxConnector(opts: SandboxConnectorOptions = {}): Conn
       return unreachable(`HTTP ${reply.status}`);
     },
 
+    async recentPosts(account, { since, signal }): Promise<RecentPosts> {
+      // Newest first, a page at a time (the sandbox's largest), each page older than the last one's
+      // oldest post; capped so one busy account cannot spend the run's budget or the read limit.
+      const posts: PlatformPost[] = [];
+      let maxId: string | null = null;
+      for (let page = 0; page < RECENT_POSTS_MAX_PAGES; page++) {
+        const query = `?since=${encodeURIComponent(since.toISOString())}&limit=${PAGE_SIZE}${maxId ? `&max_id=${encodeURIComponent(maxId)}` : ""}`;
+        const reply = await call(account, "GET", postsPath(account) + query, undefined, signal);
+        if (reply.outcome) throw new Error(`Could not read @${account.handle}'s sandbox posts: ${reply.outcome.message}`);
+        if (reply.status !== 200 || !Array.isArray(reply.body?.posts)) {
+          throw new Error(`Could not read @${account.handle}'s sandbox posts: HTTP ${reply.status}: ${clip(reply.body?.message ?? "unreadable answer")}`);
+        }
+        for (const p of reply.body.posts) {
+          // Only what a reply proves is kept: an id, a time, and a marker of Pacer's shape.
+          if (typeof p?.id !== "string" || typeof p.created_at !== "string" || Number.isNaN(Date.parse(p.created_at))) continue;
+          posts.push({
+            externalId: p.id,
+            url: typeof p.url === "string" ? p.url : undefined,
+            createdAt: new Date(p.created_at).toISOString(),
+            marker: typeof p.client_ref === "string" && p.client_ref.length <= 200 ? p.client_ref : null,
+          });
+        }
+        if (reply.body.posts.length < PAGE_SIZE) return { posts, complete: true };
+        const oldest = reply.body.posts[reply.body.posts.length - 1]?.id;
+        if (typeof oldest !== "string" || oldest === maxId) break;
+        maxId = oldest;
+      }
+      return { posts, complete: false };
+    },
+
     async readMetrics(account, { signal }): Promise<AccountMetrics> {
       const reply = await call(account, "GET", `/v1/accounts/${encodeURIComponent(account.handle)}/metrics`, undefined, signal);
       const failure = reply.outcome
@@ -191,6 +221,10 @@ export function createSandboxConnector(opts: SandboxConnectorOptions = {}): Conn
     return { kind: "unknown", message: `${detail}; could not check whether it is our earlier attempt: ${found.message}` };
   }
 }
+
+/** The sandbox's largest page of posts, and how many pages one reconciliation read may take. */
+const PAGE_SIZE = 100;
+const RECENT_POSTS_MAX_PAGES = 20;
 
 /** What a sandbox token looks like; anything else in a reply is not stored. */
 const TOKEN = /^[\x21-\x7e]{1,512}$/;

@@ -73,6 +73,23 @@ export type Connection =
   /** The platform could not be asked: try again later. */
   | { kind: "unavailable"; message: string };
 
+/** One of an account's posts as the platform lists it, for reconciliation. */
+export interface PlatformPost {
+  externalId: string;
+  url?: string;
+  /** ISO timestamp of when the platform made the post. */
+  createdAt: string;
+  /** Pacer's marker: the idempotency key Pacer sent with it, where the platform kept it; null otherwise. */
+  marker: string | null;
+}
+
+/** The account's posts made since a moment, newest first; `complete` is false when the read stopped short of it. */
+export interface RecentPosts {
+  posts: PlatformPost[];
+  /** Every post since `since` is in `posts` (only then can a missing one be called gone). */
+  complete: boolean;
+}
+
 export interface Connector {
   /** The platform key this connector serves. */
   readonly platform: string;
@@ -86,6 +103,11 @@ export interface Connector {
    * or network failures.
    */
   connect(account: { handle: string; credentials: Record<string, string> }, opts: { signal: AbortSignal }): Promise<Connection>;
+  /**
+   * The account's posts made at or after `since`, for reconciliation (read-only, paged inside the
+   * platform's read limits). Throws an Error saying what failed when the platform cannot be read.
+   */
+  recentPosts(account: ConnectorAccount, opts: { since: Date; signal: AbortSignal }): Promise<RecentPosts>;
   /** Read the account's current metrics; throws an Error saying what failed. */
   readMetrics(account: ConnectorAccount, opts: { signal: AbortSignal }): Promise<AccountMetrics>;
 }

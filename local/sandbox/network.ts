@@ -15,6 +15,8 @@ export interface SandboxPost {
   url: string;
   /** The injected fault that replaced or held back this post's 201, if any. */
   response_fault?: "error_after_commit" | "reset_after_commit" | "hang_after_commit";
+  /** Taken down (DELETE /v1/admin/posts/:id): no read shows it, the counts keep it. */
+  deleted?: boolean;
 }
 
 export interface AccountMetricsFigures {
@@ -247,8 +249,23 @@ export class SandboxNetwork {
   }
 
   postsByClientRef(clientRef: string, handle?: string): SandboxPost[] {
-    const posts = this.postsByRef.get(clientRef) ?? [];
+    const posts = (this.postsByRef.get(clientRef) ?? []).filter((p) => !p.deleted);
     return handle ? posts.filter((p) => p.handle === handle) : posts;
+  }
+
+  /**
+   * Takes a post down, as its owner or the platform's moderators would: gone from the timeline and
+   * from reads by client_ref. The counts (accepted, duplicates) keep it: it was published.
+   */
+  deletePost(id: string): SandboxPost | null {
+    for (const account of this.accounts.values()) {
+      const i = account.posts.findIndex((p) => p.id === id);
+      if (i < 0) continue;
+      const [post] = account.posts.splice(i, 1);
+      post.deleted = true;
+      return post;
+    }
+    return null;
   }
 
   stats(): SandboxStats {

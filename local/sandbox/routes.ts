@@ -150,8 +150,22 @@ export function createSandboxHandler(network: SandboxNetwork, { sleep }: Handler
     if (network.roll(network.faultsFor(handle).lookup_error)) return error(503, "unavailable", "Injected failure: reads are down.");
     const limit = Math.min(Math.max(Number(query.get("limit") ?? 20) || 20, 1), 100);
     const clientRef = query.get("client_ref");
-    const posts = clientRef ? network.postsByClientRef(clientRef, handle) : auth.account.posts.slice(-limit);
-    return json(200, { posts: posts.slice(-limit).reverse().map(present) });
+    if (clientRef) return json(200, { posts: network.postsByClientRef(clientRef, handle).slice(-limit).reverse().map(present) });
+    // The account's timeline, newest first, as platforms page it: `since` (ISO time) keeps posts made
+    // at or after it; `max_id` (a post id) keeps older posts than it, for the next page.
+    const since = query.get("since") ? Date.parse(query.get("since")!) : null;
+    const maxId = query.get("max_id") ? Number(query.get("max_id")) : null;
+    if ((since !== null && Number.isNaN(since)) || (maxId !== null && !Number.isSafeInteger(maxId))) {
+      return error(400, "invalid_request", "since must be an ISO time and max_id a post id.");
+    }
+    const page: SandboxPost[] = [];
+    const posts = auth.account.posts;
+    for (let i = posts.length - 1; i >= 0 && page.length < limit; i--) {
+      if (maxId !== null && Number(posts[i].id) >= maxId) continue;
+      if (since !== null && Date.parse(posts[i].created_at) < since) break;
+      page.push(posts[i]);
+    }
+    return json(200, { posts: page.map(present) });
   }
 
   async function readMetrics(request: Request, handle: string): Promise<Response> {
@@ -170,6 +184,12 @@ export function createSandboxHandler(network: SandboxNetwork, { sleep }: Handler
       if (clientRef) return json(200, { posts: network.postsByClientRef(clientRef, handle) });
       if (!handle) return error(400, "invalid_request", "Give client_ref or handle.");
       return json(200, { posts: network.accounts.get(handle)?.posts ?? [] });
+    }
+    const deleted = path.match(/^\/v1\/admin\/posts\/([^/]+)$/);
+    if (deleted && method === "DELETE") {
+      // The account's owner (or the platform's moderators) took the post down.
+      const post = network.deletePost(decodeURIComponent(deleted[1]));
+      return post ? json(200, { deleted: post.id }) : error(404, "not_found", "No such post.");
     }
     if (path === "/v1/admin/faults" && method === "POST") {
       const body = await parseBody(request, faultsInput);
@@ -250,6 +270,6 @@ export function createSandboxHandler(network: SandboxNetwork, { sleep }: Handler
 }
 
 /** What the API shows of a post (the fault marker is admin-only). */
-function present({ response_fault: _f, ...post }: SandboxPost): Omit<SandboxPost, "response_fault"> {
+function present({ response_fault: _f, deleted: _d, ...post }: SandboxPost): Omit<SandboxPost, "response_fault" | "deleted"> {
   return post;
 }

@@ -17,6 +17,7 @@ function countingConnector() {
       return { kind: "posted", externalId: "p1" };
     },
     lookup: async () => ({ kind: "not_found" }),
+    recentPosts: async () => ({ posts: [], complete: true }),
     readMetrics: async () => ({ reach: 0, engagement: 0, followers: 0, observedAt: new Date().toISOString() }),
   };
   return { connector, calls };

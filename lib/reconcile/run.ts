@@ -1,0 +1,177 @@
+// Reconciliation (seeds/002_* "fix 3"): read each active account's recent posts on its platform and
+// hold them against Pacer's records. A post carrying Pacer's marker with no posted record is recorded
+// (its item settled posted); a posted record whose post is gone is flagged (public.missing_posts).
+// The comparison is one set-based SQL call per batch (private.record_reconciliation); this file only
+// reads the platforms. Runtime-agnostic: the `reconcile` Edge Function (Deno) and Node import it, so
+// relative .ts imports only.
+import type postgres from "postgres";
+import { asWorker, integer, literal, timestamp } from "../db/worker.ts";
+import { decryptCredentials } from "../accounts/credentials.ts";
+import type { Connector, PlatformPost } from "../connectors/types.ts";
+
+export interface ReconcileOptions {
+  sql: postgres.Sql;
+  connectorFor: (platform: string) => Connector;
+  /** Stop claiming accounts after this long (ms); reads in flight finish. */
+  budgetMs?: number;
+  /** Accounts claimed per batch (one SQL call records a batch). */
+  batchSize?: number;
+  /** Accounts read at once. */
+  concurrency?: number;
+  /** How far back each account's posts are read (ms). Longer than the schedule, so runs overlap. */
+  windowMs?: number;
+  /** An account reconciled less than this long ago is left for a later run (ms). */
+  minAgeMs?: number;
+  /** One account's read may take this long (ms) before it counts as failed. */
+  readTimeoutMs?: number;
+  /** Only this workspace's accounts (tests, a person's "check now"); every workspace's otherwise. */
+  workspaceId?: string;
+  log?: (line: string) => void;
+}
+
+/** One thing a run changed. */
+export interface ReconcileChange {
+  accountId: string;
+  workspaceId: string;
+  queueItemId: number;
+  externalId: string | null;
+}
+
+export interface ReconcileReport {
+  /** Accounts whose posts were read (or tried). */
+  accounts: number;
+  /** Posts with Pacer's marker that had no posted record: their items are now posted. */
+  recorded: ReconcileChange[];
+  /** Posted records whose post is gone from the platform: flagged for review. */
+  flagged: ReconcileChange[];
+  /** Flagged posts that are back on the platform: their flags closed. */
+  reappeared: ReconcileChange[];
+  /** Accounts whose posts could not be read; retried first by the next run. */
+  failed: Array<{ accountId: string; message: string }>;
+  ms: number;
+}
+
+interface ClaimedAccount {
+  accountId: string;
+  workspaceId: string;
+  platform: string;
+  handle: string;
+  credentialsEncrypted: string;
+}
+
+interface AccountRead {
+  account_id: string;
+  since: string;
+  read_at: string;
+  complete: boolean;
+  error: string | null;
+  posts: Array<{ external_id: string; url: string | null; created_at: string; marker: string | null }>;
+}
+
+export const RECONCILE_DEFAULTS = {
+  budgetMs: 50_000,
+  batchSize: 25,
+  concurrency: 4,
+  // 26 h: the schedule is hourly, so every post is read by about 25 runs before it leaves the window.
+  windowMs: 26 * 3600_000,
+  // 50 min: an hourly run reads each account once; a run that falls behind picks up the oldest first.
+  minAgeMs: 50 * 60_000,
+  readTimeoutMs: 20_000,
+} as const;
+
+export async function reconcileAccounts(opts: ReconcileOptions): Promise<ReconcileReport> {
+  const o = { ...RECONCILE_DEFAULTS, ...stripUndefined(opts) };
+  const log = opts.log ?? (() => {});
+  const started = Date.now();
+  const report: ReconcileReport = { accounts: 0, recorded: [], flagged: [], reappeared: [], failed: [], ms: 0 };
+  // A lease outlives a batch's reads, so a second run never reads the same account meanwhile.
+  const leaseSeconds = Math.ceil((o.readTimeoutMs * Math.ceil(o.batchSize / o.concurrency)) / 1000) + 60;
+
+  while (Date.now() - started < o.budgetMs) {
+    const accounts = await claim(opts.sql, o.batchSize, leaseSeconds, Math.floor(o.minAgeMs / 1000), new Date(started), opts.workspaceId);
+    if (accounts.length === 0) break;
+    report.accounts += accounts.length;
+    const reads = await mapLimited(accounts, o.concurrency, (a) => readAccount(a, opts.connectorFor, o.windowMs, o.readTimeoutMs));
+    for (const r of reads) if (r.error !== null) report.failed.push({ accountId: r.account_id, message: r.error });
+    const rows = await asWorker(opts.sql, `select * from private.record_reconciliation(${literal(JSON.stringify(reads))}::jsonb)`);
+    for (const row of rows) {
+      const change: ReconcileChange = {
+        accountId: row.account_id,
+        workspaceId: row.workspace_id,
+        queueItemId: Number(row.queue_item_id),
+        externalId: row.external_id,
+      };
+      if (row.change === "recorded") report.recorded.push(change);
+      else if (row.change === "flagged") report.flagged.push(change);
+      else report.reappeared.push(change);
+    }
+  }
+  report.ms = Date.now() - started;
+  log(
+    `reconcile: ${report.accounts} account(s) read, ${report.recorded.length} post(s) recorded, ` +
+      `${report.flagged.length} flagged missing, ${report.reappeared.length} reappeared, ${report.failed.length} unreadable (${report.ms} ms)`,
+  );
+  return report;
+}
+
+async function claim(
+  sql: postgres.Sql,
+  limit: number,
+  leaseSeconds: number,
+  minAgeSeconds: number,
+  runStartedAt: Date,
+  workspaceId?: string,
+): Promise<ClaimedAccount[]> {
+  const workspace = workspaceId ? `${literal(workspaceId)}::uuid` : "null";
+  const rows = await asWorker(
+    sql,
+    `select * from private.claim_reconciliation(${integer(limit)}, ${integer(leaseSeconds)}, ${integer(minAgeSeconds)}, ${timestamp(runStartedAt)}, ${workspace})`,
+  );
+  return rows.map((r) => ({
+    accountId: r.account_id,
+    workspaceId: r.workspace_id,
+    platform: r.platform,
+    handle: r.handle,
+    credentialsEncrypted: r.credentials_encrypted,
+  }));
+}
+
+/** One account's posts since the window's start, or why they could not be read. Never throws. */
+async function readAccount(
+  a: ClaimedAccount,
+  connectorFor: (platform: string) => Connector,
+  windowMs: number,
+  timeoutMs: number,
+): Promise<AccountRead> {
+  const since = new Date(Date.now() - windowMs);
+  const base = { account_id: a.accountId, since: since.toISOString(), read_at: new Date().toISOString() };
+  try {
+    const connector = connectorFor(a.platform);
+    const credentials = await decryptCredentials(a.credentialsEncrypted);
+    const account = { id: a.accountId, platform: a.platform, handle: a.handle, credentials };
+    const { posts, complete } = await connector.recentPosts(account, { since, signal: AbortSignal.timeout(timeoutMs) });
+    return { ...base, complete, error: null, posts: posts.map(toRow) };
+  } catch (error) {
+    return { ...base, complete: false, error: (error as Error).message || String(error), posts: [] };
+  }
+}
+
+const toRow = (p: PlatformPost) => ({ external_id: p.externalId, url: p.url ?? null, created_at: p.createdAt, marker: p.marker });
+
+async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]);
+      }
+    }),
+  );
+  return out;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
