@@ -227,8 +227,8 @@ create table public.account_health_daily (
   posts_published integer not null,
   publish_failures integer not null,
   last_activity_at timestamptz,
-  score_min smallint,
-  score_avg numeric,
+  -- The score in force at the end of the day (the score series is a step series).
+  score_last smallint,
   primary key (account_id, day),
   foreign key (account_id, workspace_id) references public.social_accounts (id, workspace_id) on delete cascade
 );
@@ -292,26 +292,28 @@ begin
 
   -- Days not finished yet are rolled up again on the next run; finished ones are final.
   insert into public.account_health_daily as d (account_id, day, workspace_id, samples, reach_median,
-    engagement_median, followers_last, posts_published, publish_failures, last_activity_at, score_min, score_avg)
-  select s.account_id, s.taken_at::date, s.workspace_id, count(*),
-         percentile_cont(0.5) within group (order by s.reach),
-         percentile_cont(0.5) within group (order by s.engagement),
-         (array_agg(s.followers order by s.taken_at desc) filter (where s.followers is not null))[1],
-         sum(s.posts_published), sum(s.publish_failures), max(s.last_activity_at),
-         sc.score_min, sc.score_avg
-  from public.account_health_snapshots s
+    engagement_median, followers_last, posts_published, publish_failures, last_activity_at, score_last)
+  select g.*, sc.score
+  from (
+    select s.account_id, s.taken_at::date as day, s.workspace_id, count(*)::integer,
+           percentile_cont(0.5) within group (order by s.reach),
+           percentile_cont(0.5) within group (order by s.engagement),
+           (array_agg(s.followers order by s.taken_at desc) filter (where s.followers is not null))[1],
+           sum(s.posts_published)::integer, sum(s.publish_failures)::integer, max(s.last_activity_at)
+    from public.account_health_snapshots s
+    where s.taken_at >= current_date - 2
+    group by s.account_id, s.taken_at::date, s.workspace_id
+  ) g
   left join lateral (
-    select min(x.score)::smallint as score_min, avg(x.score) as score_avg
-    from public.account_health_scores x
-    where x.account_id = s.account_id and x.scored_at >= s.taken_at::date and x.scored_at < s.taken_at::date + 1
+    select x.score from public.account_health_scores x
+    where x.account_id = g.account_id and x.scored_at < g.day + 1
+    order by x.scored_at desc limit 1
   ) sc on true
-  where s.taken_at >= current_date - 2
-  group by s.account_id, s.taken_at::date, s.workspace_id, sc.score_min, sc.score_avg
   on conflict (account_id, day) do update set
     samples = excluded.samples, reach_median = excluded.reach_median, engagement_median = excluded.engagement_median,
     followers_last = excluded.followers_last, posts_published = excluded.posts_published,
     publish_failures = excluded.publish_failures, last_activity_at = excluded.last_activity_at,
-    score_min = excluded.score_min, score_avg = excluded.score_avg;
+    score_last = excluded.score_last;
   get diagnostics v_rolled = row_count;
 
   for v_part in
@@ -442,7 +444,20 @@ create table private.account_health_state (
   token_expires_at timestamptz,
   -- A person resumed it: auto-pause then waits for an alert opened after this.
   resumed_at timestamptz,
-  resumed_by uuid
+  resumed_by uuid,
+  -- The latest snapshot's figures (kept by a trigger on the snapshots), so evaluating an account
+  -- reads no snapshot at all unless its baseline is due.
+  latest_taken_at timestamptz,
+  latest_reach float8,
+  latest_engagement float8,
+  latest_followers float8,
+  latest_activity_at timestamptz,
+  -- The median of the previous 7 days' snapshots, and when it was computed (evaluation keeps it).
+  baseline_reach float8,
+  baseline_engagement float8,
+  baseline_followers float8,
+  baseline_samples integer,
+  baseline_at timestamptz
 );
 create index account_health_state_due_idx on private.account_health_state (due_at);
 create index account_health_state_workspace_idx on private.account_health_state (workspace_id);
@@ -465,6 +480,24 @@ $$;
 create trigger start_account_health after insert on public.social_accounts
   referencing new table as new_rows
   for each statement execute function private.start_account_health();
+
+-- Every snapshot insert statement brings its accounts' latest figures into the scan state: one
+-- set-based update per statement (the scan writes a batch in one statement).
+create function private.keep_latest_snapshot() returns trigger
+language plpgsql security definer set search_path = ''
+as $$
+begin
+  update private.account_health_state st set
+    latest_taken_at = n.taken_at, latest_reach = n.reach, latest_engagement = n.engagement,
+    latest_followers = n.followers, latest_activity_at = n.last_activity_at
+  from (select distinct on (r.account_id) r.* from new_rows r order by r.account_id, r.taken_at desc) n
+  where st.account_id = n.account_id and (st.latest_taken_at is null or st.latest_taken_at <= n.taken_at);
+  return null;
+end
+$$;
+create trigger keep_latest_snapshot after insert on public.account_health_snapshots
+  referencing new table as new_rows
+  for each statement execute function private.keep_latest_snapshot();
 
 -- How often each account is read. Just under an hour, so an hourly scan never skips one.
 create function private.health_scan_interval()
@@ -504,73 +537,81 @@ declare
 begin
   drop table if exists pg_temp.health_observations;
   drop table if exists pg_temp.health_opened;
+  drop table if exists pg_temp.health_touched;
 
-  -- 1. What each rule sees for each account, with the workspace's thresholds.
+  -- 1. Baselines: the median of the previous 7 days' snapshots (not counting the latest), kept per
+  --    account and refreshed when a day old (a 7-day median moves slowly; recomputing it on every
+  --    scan was most of an evaluation's cost), and on every evaluation while an account has fewer
+  --    than a day of snapshots, so a new account's first snapshot starts it at once.
+  update private.account_health_state st set
+    baseline_reach = b.reach, baseline_engagement = b.engagement, baseline_followers = b.followers,
+    baseline_samples = b.samples, baseline_at = v_now
+  from (
+    select s.account_id, m.reach, m.engagement, m.followers, m.samples
+    from private.account_health_state s
+    cross join lateral (
+      select percentile_cont(0.5) within group (order by x.reach) as reach,
+             percentile_cont(0.5) within group (order by x.engagement) as engagement,
+             percentile_cont(0.5) within group (order by x.followers) as followers,
+             count(*)::integer as samples
+      from public.account_health_snapshots x
+      where x.account_id = s.account_id
+        and x.taken_at >= s.latest_taken_at - interval '7 days' and x.taken_at < s.latest_taken_at
+    ) m
+    where s.account_id = any (p_account_ids) and s.latest_taken_at is not null
+      and (s.baseline_at is null or s.baseline_at < v_now - interval '1 day' or s.baseline_samples < 24)
+  ) b
+  where st.account_id = b.account_id;
+
+  -- 2. What each rule sees for each account, with the workspace's thresholds. Arithmetic in float8.
   create temp table health_observations on commit drop as
   with acc as (
-    select a.id, a.workspace_id, a.state, a.created_at, st.token_expires_at
+    select a.id, a.workspace_id, a.state, a.created_at, st.token_expires_at,
+           st.baseline_reach, st.baseline_engagement, st.baseline_followers,
+           st.latest_reach as reach, st.latest_engagement as engagement, st.latest_followers as followers,
+           st.latest_activity_at as last_activity_at
     from public.social_accounts a
     left join private.account_health_state st on st.account_id = a.id
     where a.id = any (p_account_ids)
   ),
-  latest as (
-    select acc.id as account_id, s.taken_at, s.reach, s.engagement, s.followers, s.last_activity_at
-    from acc
-    left join lateral (
-      select x.taken_at, x.reach, x.engagement, x.followers, x.last_activity_at
-      from public.account_health_snapshots x
-      where x.account_id = acc.id
-      order by x.taken_at desc limit 1
-    ) s on true
-  ),
-  -- The baseline: the median of the previous 7 days' snapshots (not counting the latest).
-  base as (
-    select l.account_id,
-           b.reach::numeric as reach, b.engagement::numeric as engagement, b.followers::numeric as followers
-    from latest l
-    left join lateral (
-      select percentile_cont(0.5) within group (order by x.reach) as reach,
-             percentile_cont(0.5) within group (order by x.engagement) as engagement,
-             percentile_cont(0.5) within group (order by x.followers) as followers
-      from public.account_health_snapshots x
-      where x.account_id = l.account_id
-        and x.taken_at >= l.taken_at - interval '7 days' and x.taken_at < l.taken_at
-    ) b on true
-  ),
-  publishing as (
-    select acc.id as account_id, d.attempts, d.failures, c.consecutive, r.max_rejections, lp.last_posted
+  facts as materialized (
+    select acc.*,
+           p.attempts, p.failures, p.last_posted,
+           -- Only accounts with failures (or rejections) this week pay for the second look.
+           case when p.failures_week = 0 then 0 else (
+             select count(*) from public.posting_history h
+             where h.account_id = acc.id and h.kind = 'publish' and h.outcome = any (v_failures)
+               and h.finished_at > greatest(v_now - interval '7 days', p.last_posted)) end as consecutive,
+           case when p.rejections = 0 then 0 else (
+             select max(g.n) from (
+               select count(*) as n from public.posting_history h
+               where h.account_id = acc.id and h.outcome = 'destination_rejected' and h.destination is not null
+                 and h.finished_at > v_now - interval '24 hours'
+                 -- A released destination starts counting again from its release.
+                 and h.finished_at > coalesce((select max(dh.released_at) from public.destination_holds dh
+                                               where dh.account_id = acc.id and dh.destination = h.destination), '-infinity')
+               group by h.destination) g) end as max_rejections,
+           -- No post this week: the last one ever (looked up only then).
+           coalesce(p.last_posted, case when acc.state in ('connected', 'active') then (
+             select max(h.finished_at) from public.posting_history h
+             where h.account_id = acc.id and h.outcome in ('posted', 'found')) end) as last_posted_ever
     from acc
     cross join lateral (
-      select count(*) filter (where h.outcome = 'posted' or h.outcome = any (v_failures)) as attempts,
-             count(*) filter (where h.outcome = any (v_failures)) as failures
+      select count(*) filter (where h.finished_at > v_now - interval '24 hours' and h.kind = 'publish'
+                              and (h.outcome = 'posted' or h.outcome = any (v_failures))) as attempts,
+             count(*) filter (where h.finished_at > v_now - interval '24 hours' and h.kind = 'publish'
+                              and h.outcome = any (v_failures)) as failures,
+             count(*) filter (where h.kind = 'publish' and h.outcome = any (v_failures)) as failures_week,
+             count(*) filter (where h.finished_at > v_now - interval '24 hours' and h.outcome = 'destination_rejected'
+                              and h.destination is not null) as rejections,
+             max(h.finished_at) filter (where h.outcome in ('posted', 'found')) as last_posted
       from public.posting_history h
-      where h.account_id = acc.id and h.kind = 'publish' and h.finished_at > v_now - interval '24 hours'
-    ) d
-    cross join lateral (
-      select max(h.finished_at) as last_posted
-      from public.posting_history h
-      where h.account_id = acc.id and h.outcome in ('posted', 'found')
-    ) lp
-    cross join lateral (
-      select count(*) as consecutive
-      from public.posting_history h
-      where h.account_id = acc.id and h.kind = 'publish' and h.outcome = any (v_failures)
-        and h.finished_at > greatest(v_now - interval '7 days', lp.last_posted)
-    ) c
-    cross join lateral (
-      select max(n) as max_rejections from (
-        select count(*) as n
-        from public.posting_history h
-        where h.account_id = acc.id and h.outcome = 'destination_rejected' and h.destination is not null
-          and h.finished_at > v_now - interval '24 hours'
-          -- A released destination starts counting again from its release.
-          and h.finished_at > coalesce((select max(dh.released_at) from public.destination_holds dh
-                                        where dh.account_id = acc.id and dh.destination = h.destination), '-infinity')
-        group by h.destination
-      ) g
-    ) r
+      where h.account_id = acc.id and h.finished_at > v_now - interval '7 days'
+    ) p
   ),
-  rules as (
+  -- Materialized: per workspace and rule once, not per account (functions with a pinned
+  -- search_path are never inlined, and each call costs microseconds).
+  rules as materialized (
     select w.workspace_id, r.id as rule_id, r.name, r.description, r.unit, r.direction, r.severity, r.points, r.advice,
            r.enabled and coalesce(o.enabled, true) as enabled,
            coalesce(o.threshold, r.threshold) as threshold,
@@ -578,41 +619,46 @@ begin
     from (select distinct acc.workspace_id from acc) w
     cross join public.health_rules r
     left join public.workspace_health_rules o on o.workspace_id = w.workspace_id and o.rule_id = r.id
+  ),
+  observed as materialized (
+    select f.id, f.workspace_id, f.state, v.rule_id, v.observed, v.baseline
+    from facts f
+    cross join lateral (values
+      ('reach_decline', case when f.baseline_reach > 0 then 100 * (1 - f.reach / f.baseline_reach) end, f.baseline_reach),
+      ('engagement_drop', case when f.baseline_engagement > 0 then 100 * (1 - f.engagement / f.baseline_engagement) end,
+       f.baseline_engagement),
+      ('follower_loss', case when f.baseline_followers > 0 then 100 * (1 - f.followers / f.baseline_followers) end,
+       f.baseline_followers),
+      ('publish_failures_consecutive', f.consecutive::float8, null),
+      ('publish_failure_rate', case when f.attempts >= 5 then 100.0 * f.failures / f.attempts end, null),
+      -- private.account_can_publish, written out: a function with a pinned search_path is not inlined.
+      ('inactive', case when f.state in ('connected', 'active') then
+         date_part('epoch', v_now - greatest(f.last_activity_at, f.last_posted_ever, f.created_at)) / 86400 end, null),
+      ('token_expired', (f.state = 'needs_reconnect')::integer::float8, null),
+      ('token_expiring', date_part('epoch', f.token_expires_at - v_now) / 86400, null),
+      ('restricted', (f.state = 'restricted')::integer::float8, null),
+      ('destination_rejections', coalesce(f.max_rejections, 0)::float8, null::float8)
+    ) as v (rule_id, observed, baseline)
   )
-  select acc.id as account_id, acc.workspace_id, acc.state, v.rule_id, v.observed::numeric(14, 2) as observed,
-         v.baseline::numeric(14, 2) as baseline,
-         ru.name, ru.description, ru.unit, ru.direction, ru.severity, ru.points, ru.advice, ru.enabled, ru.threshold, ru.clear_threshold,
-         case when v.observed is null then null
-              when ru.direction = 'above' then v.observed >= ru.threshold
-              else v.observed <= ru.threshold end as fires,
-         case when v.observed is null then null
-              when ru.direction = 'above' then v.observed <= ru.clear_threshold
-              else v.observed >= ru.clear_threshold end as clears
-  from acc
-  join latest l on l.account_id = acc.id
-  join base b on b.account_id = acc.id
-  join publishing p on p.account_id = acc.id
-  cross join lateral (values
-    ('reach_decline', case when b.reach > 0 and l.reach is not null then 100 * (1 - l.reach / b.reach) end, b.reach),
-    ('engagement_drop', case when b.engagement > 0 and l.engagement is not null then 100 * (1 - l.engagement / b.engagement) end,
-     b.engagement),
-    ('follower_loss', case when b.followers > 0 and l.followers is not null then 100 * (1 - l.followers / b.followers) end,
-     b.followers),
-    ('publish_failures_consecutive', p.consecutive::numeric, null),
-    ('publish_failure_rate', case when p.attempts >= 5 then 100.0 * p.failures / p.attempts end, null),
-    ('inactive', case when private.account_can_publish(acc.state) then
-       extract(epoch from v_now - greatest(l.last_activity_at, p.last_posted, acc.created_at)) / 86400 end, null),
-    ('token_expired', (acc.state = 'needs_reconnect')::integer::numeric, null),
-    ('token_expiring', extract(epoch from acc.token_expires_at - v_now) / 86400, null),
-    ('restricted', (acc.state = 'restricted')::integer::numeric, null),
-    ('destination_rejections', coalesce(p.max_rejections, 0)::numeric, null)
-  ) as v (rule_id, observed, baseline)
-  join rules ru on ru.workspace_id = acc.workspace_id and ru.rule_id = v.rule_id;
+  select f.id as account_id, f.workspace_id, f.state, f.rule_id, round(f.observed::numeric, 2) as observed,
+         round(f.baseline::numeric, 2) as baseline,
+         ru.name, ru.description, ru.unit, ru.direction, ru.severity, ru.points, ru.advice, ru.enabled, ru.threshold,
+         ru.clear_threshold,
+         case when f.observed is null then null
+              when ru.direction = 'above' then f.observed >= ru.threshold::float8
+              else f.observed <= ru.threshold::float8 end as fires,
+         case when f.observed is null then null
+              when ru.direction = 'above' then f.observed <= ru.clear_threshold::float8
+              else f.observed >= ru.clear_threshold::float8 end as clears
+  from observed f
+  join rules ru on ru.workspace_id = f.workspace_id and ru.rule_id = f.rule_id;
   get diagnostics v_evaluated = row_count;
   create index on pg_temp.health_observations (account_id, rule_id);
   analyze pg_temp.health_observations;
+  -- Accounts whose alerts changed in this evaluation (their breakdown changes).
+  create temp table health_touched (account_id uuid) on commit drop;
 
-  -- 2. Resolve what cleared past its clear threshold, or whose rule the workspace switched off.
+  -- 3. Resolve what cleared past its clear threshold, or whose rule the workspace switched off.
   --    Missing data (a failed read, no baseline) leaves an open alert open.
   with resolved as (
     update public.health_alerts al set
@@ -621,18 +667,23 @@ begin
     from pg_temp.health_observations o
     where al.account_id = o.account_id and al.rule_id = o.rule_id and al.resolved_at is null
       and (not o.enabled or o.clears)
-    returning al.id
-  )
+    returning al.account_id
+  ),
+  touched as (insert into pg_temp.health_touched select r.account_id from resolved r)
   select count(*) into v_resolved from resolved;
 
-  -- 3. Open alerts still firing or in the band between thresholds: refresh what was seen.
-  update public.health_alerts al set observed = o.observed, baseline = coalesce(o.baseline, al.baseline),
-         last_seen_at = v_now
-  from pg_temp.health_observations o
-  where al.account_id = o.account_id and al.rule_id = o.rule_id and al.resolved_at is null and o.observed is not null
-    and al.observed is distinct from o.observed;
+  -- 4. Open alerts still firing or in the band between thresholds: refresh what was seen.
+  with refreshed as (
+    update public.health_alerts al set observed = o.observed, baseline = coalesce(o.baseline, al.baseline),
+           last_seen_at = v_now
+    from pg_temp.health_observations o
+    where al.account_id = o.account_id and al.rule_id = o.rule_id and al.resolved_at is null and o.observed is not null
+      and al.observed is distinct from o.observed
+    returning al.account_id
+  )
+  insert into pg_temp.health_touched select r.account_id from refreshed r;
 
-  -- 4. Open what crossed its threshold and has no open alert.
+  -- 5. Open what crossed its threshold and has no open alert.
   create temp table health_opened on commit drop as
   with opened as (
     insert into public.health_alerts (workspace_id, account_id, rule_id, severity, observed, baseline, threshold,
@@ -651,22 +702,34 @@ begin
   select * from opened;
   select count(*) into v_opened from pg_temp.health_opened;
 
-  -- 5. The score: 100 minus the points of every open alert, with the breakdown that explains it.
-  with scored as (
-    select a.account_id, a.workspace_id,
-           greatest(0, 100 - coalesce(sum(o.points) filter (where al.id is not null), 0))::smallint as score,
-           coalesce(jsonb_agg(jsonb_build_object('rule', o.rule_id, 'name', o.name, 'severity', o.severity,
-                                                 'points', o.points, 'observed', al.observed, 'threshold', o.threshold)
-                              order by o.points desc, o.rule_id) filter (where al.id is not null), '[]') as breakdown
-    from (select distinct o2.account_id, o2.workspace_id from pg_temp.health_observations o2) a
-    left join pg_temp.health_observations o on o.account_id = a.account_id
-    left join public.health_alerts al on al.account_id = o.account_id and al.rule_id = o.rule_id
-                                     and al.resolved_at is null and o.enabled
-    group by a.account_id, a.workspace_id
+  -- 6. The score: 100 minus the points of every open alert, with the breakdown that explains it.
+  --    A row joins the series when an account's score or its alerts change (a step series: an
+  --    account without rows has been at 100 all along).
+  with lost as (
+    select o.account_id,
+           sum(o.points) as points,
+           jsonb_agg(jsonb_build_object('rule', o.rule_id, 'name', o.name, 'severity', o.severity,
+                                        'points', o.points, 'observed', al.observed, 'threshold', o.threshold)
+                     order by o.points desc, o.rule_id) as breakdown
+    from public.health_alerts al
+    join pg_temp.health_observations o on o.account_id = al.account_id and o.rule_id = al.rule_id and o.enabled
+    where al.account_id = any (p_account_ids) and al.resolved_at is null
+    group by o.account_id
+  ),
+  scored as (
+    select a.id as account_id, a.workspace_id, a.health_score as previous,
+           greatest(0, 100 - coalesce(l.points, 0))::smallint as score, coalesce(l.breakdown, '[]') as breakdown
+    from public.social_accounts a
+    left join lost l on l.account_id = a.id
+    where a.id = any (p_account_ids)
   ),
   series as (
     insert into public.account_health_scores (account_id, workspace_id, scored_at, score, breakdown)
-    select s.account_id, s.workspace_id, v_now, s.score, s.breakdown from scored s
+    select s.account_id, s.workspace_id, v_now, s.score, s.breakdown
+    from scored s
+    where s.previous is distinct from s.score
+       or s.account_id in (select t.account_id from pg_temp.health_touched t)
+       or s.account_id in (select op.account_id from pg_temp.health_opened op)
     on conflict (account_id, scored_at) do update set score = excluded.score, breakdown = excluded.breakdown
   ),
   written as (
@@ -675,7 +738,7 @@ begin
   )
   select count(*) into v_scores from scored;
 
-  -- 6. Destination holds: one destination rejecting again and again holds only its posts.
+  -- 7. Destination holds: one destination rejecting again and again holds only its posts.
   with due as (
     select h.account_id, h.workspace_id, h.destination, count(*)::integer as rejections
     from pg_temp.health_observations o
@@ -711,19 +774,20 @@ begin
   )
   select count(*) into v_held from held;
 
-  -- 7. Auto-pause. At risk: a score below the workspace's threshold, or an open critical alert.
+  -- 8. Auto-pause. At risk: a score below the workspace's threshold, or an open critical alert.
   --    After a person resumed an account, only an alert opened since then pauses it again.
   with at_risk as (
-    select a.id, a.workspace_id, a.health_score, cfg.auto_pause,
+    select a.id, a.workspace_id, a.health_score, coalesce(cfg.auto_pause, 'pause') as auto_pause,
            (select jsonb_agg(al.rule_id order by al.rule_id) from public.health_alerts al
             where al.account_id = a.id and al.resolved_at is null) as rules
     from public.social_accounts a
     left join private.account_health_state st on st.account_id = a.id
-    cross join lateral private.health_settings_of(a.workspace_id) cfg
+    -- Defaults as in private.health_settings_of (joined, not called per account).
+    left join public.workspace_health_settings cfg on cfg.workspace_id = a.workspace_id
     where a.id = any (p_account_ids)
-      and private.account_can_publish(a.state)
-      and cfg.auto_pause <> 'off'
-      and (a.health_score < cfg.pause_below_score
+      and a.state in ('connected', 'active')  -- private.account_can_publish
+      and coalesce(cfg.auto_pause, 'pause') <> 'off'
+      and (a.health_score < coalesce(cfg.pause_below_score, 40)
            or exists (select 1 from public.health_alerts al where al.account_id = a.id and al.resolved_at is null
                       and al.severity = 'critical'))
       and exists (select 1 from public.health_alerts al where al.account_id = a.id and al.resolved_at is null
