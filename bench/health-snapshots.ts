@@ -27,6 +27,8 @@ export interface HealthBenchResult {
 const HEALTH_TABLES = ["public.account_health_snapshots", "public.account_health_scores", "public.health_alerts",
   "public.social_accounts", "public.posting_history", "private.account_health_state"];
 
+const sum = (xs: number[]) => xs.reduce((s, x) => s + x, 0);
+
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   const t = performance.now();
   const value = await fn();
@@ -65,35 +67,42 @@ export async function benchHealthSnapshots(
            now() - k * interval '5 hours', case when k = 1 and abs(hashtext(a.id::text)) % 7 = 0 then 'retryable' else 'posted' end
     from public.social_accounts a cross join generate_series(1, 3) k
     where a.id = any (${ids}::uuid[])`;
-  await sql`update private.account_health_state set due_at = now() - interval '1 minute' where account_id = any (${ids}::uuid[])`;
   await settle(sql, HEALTH_TABLES);
   const [{ rows }] = await sql`select count(*)::int as rows from public.account_health_snapshots`;
   log(`health: ${fmt(rows)} snapshots written in ${fmt(fillMs / 1000, 1)} s`);
 
   // 1. The scan's database side: claim a batch, record its reads (the snapshot, the lease, evaluation).
-  const claimMs: number[] = [];
-  const recordMs: number[] = [];
-  let recorded = 0;
-  let paused = 0;
-  let opened = 0;
-  for (;;) {
-    const [claimed, c] = await timed(() => claimAccountsForScan(sql, { worker: "bench", limit: cfg.batch, leaseSeconds: 300 }));
-    if (claimed.length === 0) break;
-    claimMs.push(c);
-    const [summary, r] = await timed(() => recordHealthScan(sql, claimed.map((a, i) => ({
-      accountId: a.accountId, leaseId: a.leaseId,
-      reach: i % 10 === 0 ? 300 : 1100, engagement: 110, followers: 4990,
-    }))));
-    recordMs.push(r);
-    recorded += summary.recorded;
-    paused += summary.accountsPaused;
-    opened += summary.alertsOpened;
+  //    Twice: the first scan computes every account's baseline; the next keeps them (a baseline is
+  //    refreshed once a day, so an hourly scan recomputes about one account in 24).
+  const scans: { claimMs: number[]; recordMs: number[]; recorded: number; paused: number; opened: number }[] = [];
+  for (let pass = 0; pass < 2; pass++) {
+    const scan = { claimMs: [] as number[], recordMs: [] as number[], recorded: 0, paused: 0, opened: 0 };
+    await sql`update private.account_health_state set due_at = now() - interval '1 minute' where account_id = any (${ids}::uuid[])`;
+    for (;;) {
+      const [claimed, c] = await timed(() => claimAccountsForScan(sql, { worker: "bench", limit: cfg.batch, leaseSeconds: 300 }));
+      if (claimed.length === 0) break;
+      scan.claimMs.push(c);
+      const [summary, r] = await timed(() => recordHealthScan(sql, claimed.map((a, i) => ({
+        accountId: a.accountId, leaseId: a.leaseId,
+        reach: i % 10 === 0 ? 300 : 1100, engagement: 110, followers: 4990,
+      }))));
+      scan.recordMs.push(r);
+      scan.recorded += summary.recorded;
+      scan.paused += summary.accountsPaused;
+      scan.opened += summary.alertsOpened;
+    }
+    scans.push(scan);
+    log(`health: scan ${pass + 1} of ${scan.recorded} accounts: ${fmt(sum(scan.claimMs) + sum(scan.recordMs))} ms of database calls`);
   }
-  const scanTotal = claimMs.reduce((s, x) => s + x, 0) + recordMs.reduce((s, x) => s + x, 0);
-  log(`health: scan of ${recorded} accounts: ${fmt(scanTotal)} ms of database calls`);
+  const [first, next] = scans;
+  const scanTotal = sum(next.claimMs) + sum(next.recordMs);
+  const claimMs = next.claimMs;
+  const recordMs = next.recordMs;
+  const recorded = next.recorded;
+  const paused = first.paused + next.paused;
+  const opened = first.opened + next.opened;
 
   // 2. One evaluation of every account at once (what re-scoring a whole installation costs).
-  await settle(sql, HEALTH_TABLES);
   const evalMs: number[] = [];
   for (let i = 0; i < 3; i++) evalMs.push((await timed(() => evaluateAccountHealth(sql, ids)))[1]);
 
@@ -126,9 +135,10 @@ export async function benchHealthSnapshots(
     title: `Account health: ${fmt(ids.length)} accounts, ${cfg.days} days of hourly snapshots (${fmt(total)} rows)`,
     head: ["measurement", "p50 ms", "p99 ms", "total ms"],
     rows: [
-      [`claim ${cfg.batch} accounts for a scan (${batches} batches)`, fmt(percentile(claimMs, 50), 1), fmt(percentile(claimMs, 99), 1), fmt(claimMs.reduce((s, x) => s + x, 0))],
-      [`record ${cfg.batch} reads + evaluate them`, fmt(percentile(recordMs, 50), 1), fmt(percentile(recordMs, 99), 1), fmt(recordMs.reduce((s, x) => s + x, 0))],
-      [`whole scan's database time (${fmt(recorded)} accounts)`, "", "", fmt(scanTotal)],
+      [`claim ${cfg.batch} accounts for a scan (${batches} batches)`, fmt(percentile(claimMs, 50), 1), fmt(percentile(claimMs, 99), 1), fmt(sum(claimMs))],
+      [`record ${cfg.batch} reads + evaluate them`, fmt(percentile(recordMs, 50), 1), fmt(percentile(recordMs, 99), 1), fmt(sum(recordMs))],
+      [`first scan, every baseline computed (${fmt(first.recorded)} accounts)`, "", "", fmt(sum(first.claimMs) + sum(first.recordMs))],
+      [`next scan, baselines kept (${fmt(recorded)} accounts)`, "", "", fmt(scanTotal)],
       [`evaluate all ${fmt(ids.length)} accounts in one call (3 runs)`, fmt(percentile(evalMs, 50)), fmt(percentile(evalMs, 99)), ""],
       ["read one account's 7-day series (200 reads)", fmt(percentile(readMs, 50), 2), fmt(percentile(readMs, 99), 2), ""],
       ["daily upkeep (rollups, partitions, retention)", "", "", fmt(maintainMs)],
@@ -137,13 +147,13 @@ export async function benchHealthSnapshots(
       `${fmt(perRow)} bytes per snapshot on disk (heap + primary key); a year of hourly snapshots of 10,000 accounts (${fmt(year)} rows)`
         + ` would be ${fmt((perRow * year) / 2 ** 30, 1)} GiB; with 90 days of raw rows kept, at most ${fmt((perRow * retained) / 2 ** 30, 1)} GiB,`
         + ` plus daily rollups at ${fmt(daily)} bytes per account-day (${fmt((daily * 10_000 * 730) / 2 ** 30, 2)} GiB for two years).`,
-      `The scan opened ${fmt(opened)} alerts and paused ${fmt(paused)} accounts (one in ten declines by ~70 %).`,
+      `The two scans opened ${fmt(opened)} alerts and paused ${fmt(paused)} accounts (one in ten declines by ~70 %).`,
       `Snapshots filled set-based in ${fmt(fillMs / 1000, 1)} s. Times are wall-clock round trips from this process on the same machine.`,
     ],
   };
   return {
     tables: [table],
-    figures: { scanTotalMs: scanTotal, evaluateAllP50Ms: percentile(evalMs, 50), readP99Ms: percentile(readMs, 99), bytesPerSnapshot: perRow },
+    figures: { firstScanMs: sum(first.claimMs) + sum(first.recordMs), scanTotalMs: scanTotal, evaluateAllP50Ms: percentile(evalMs, 50), readP99Ms: percentile(readMs, 99), bytesPerSnapshot: perRow },
   };
 }
 

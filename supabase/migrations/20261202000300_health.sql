@@ -642,8 +642,7 @@ begin
   )
   select f.id as account_id, f.workspace_id, f.state, f.rule_id, round(f.observed::numeric, 2) as observed,
          round(f.baseline::numeric, 2) as baseline,
-         ru.name, ru.description, ru.unit, ru.direction, ru.severity, ru.points, ru.advice, ru.enabled, ru.threshold,
-         ru.clear_threshold,
+         ru.severity, ru.points, ru.enabled, ru.threshold, ru.clear_threshold,
          case when f.observed is null then null
               when ru.direction = 'above' then f.observed >= ru.threshold::float8
               else f.observed <= ru.threshold::float8 end as fires,
@@ -654,7 +653,6 @@ begin
   join rules ru on ru.workspace_id = f.workspace_id and ru.rule_id = f.rule_id;
   get diagnostics v_evaluated = row_count;
   create index on pg_temp.health_observations (account_id, rule_id);
-  analyze pg_temp.health_observations;
   -- Accounts whose alerts changed in this evaluation (their breakdown changes).
   create temp table health_touched (account_id uuid) on commit drop;
 
@@ -689,12 +687,13 @@ begin
     insert into public.health_alerts (workspace_id, account_id, rule_id, severity, observed, baseline, threshold,
                                       clear_threshold, message, advice, opened_at, last_seen_at)
     select o.workspace_id, o.account_id, o.rule_id, o.severity, o.observed, o.baseline, o.threshold, o.clear_threshold,
-           case when o.unit = 'state' then o.name || ': ' || o.description
-                else o.name || ': ' || trim_scale(o.observed) || ' ' || o.unit
+           case when r.unit = 'state' then r.name || ': ' || r.description
+                else r.name || ': ' || trim_scale(o.observed) || ' ' || r.unit
                      || case when o.baseline is not null then ' against a baseline of ' || trim_scale(o.baseline) else '' end
-                     || ' (threshold ' || trim_scale(o.threshold) || ' ' || o.unit || ').' end,
-           o.advice, v_now, v_now
+                     || ' (threshold ' || trim_scale(o.threshold) || ' ' || r.unit || ').' end,
+           r.advice, v_now, v_now
     from pg_temp.health_observations o
+    join public.health_rules r on r.id = o.rule_id
     where o.enabled and o.fires
     on conflict (account_id, rule_id) where resolved_at is null do nothing
     returning account_id, rule_id, severity
@@ -708,11 +707,12 @@ begin
   with lost as (
     select o.account_id,
            sum(o.points) as points,
-           jsonb_agg(jsonb_build_object('rule', o.rule_id, 'name', o.name, 'severity', o.severity,
+           jsonb_agg(jsonb_build_object('rule', o.rule_id, 'name', r.name, 'severity', o.severity,
                                         'points', o.points, 'observed', al.observed, 'threshold', o.threshold)
                      order by o.points desc, o.rule_id) as breakdown
     from public.health_alerts al
     join pg_temp.health_observations o on o.account_id = al.account_id and o.rule_id = al.rule_id and o.enabled
+    join public.health_rules r on r.id = o.rule_id
     where al.account_id = any (p_account_ids) and al.resolved_at is null
     group by o.account_id
   ),
@@ -815,7 +815,8 @@ begin
   select (select count(*) from paused), (select count(*) from audited where mode = 'warn')
   into v_paused, v_warned;
 
-  return query select (select count(distinct o.account_id) from pg_temp.health_observations o)::integer,
+  -- One observation per rule for each account evaluated.
+  return query select (v_evaluated / (select count(*) from public.health_rules))::integer,
                       v_opened, v_resolved, v_scores, v_paused, v_warned, v_held;
 end
 $$;
