@@ -1,10 +1,12 @@
-// `npm run worker`: a long-lived queue worker for operators who outgrow a once-a-minute cron.
-// Same engine as the Edge Function; polls while idle; stops cleanly on SIGINT/SIGTERM (leases
-// of anything unfinished expire and are recovered by verification, never by re-posting).
+// `npm run worker`: a long-lived queue worker for operators who outgrow a once-a-minute cron; it
+// also scans account health. Same engine and scan as the Edge Functions; polls while idle; stops
+// cleanly on SIGINT/SIGTERM (leases of anything unfinished expire and are recovered by
+// verification, never by re-posting).
 import postgres from "postgres";
 import { processQueue } from "../lib/engine/process.ts";
 import { connectorFor } from "../lib/connectors/registry.ts";
 import { engineSettingsFromEnv } from "../lib/engine/settings.ts";
+import { scanHealth } from "../lib/health/scan.ts";
 
 const url = process.env.SUPABASE_DB_URL;
 if (!url) {
@@ -21,25 +23,61 @@ const stop = new AbortController();
 process.on("SIGINT", () => stop.abort());
 process.on("SIGTERM", () => stop.abort());
 
-console.log(`[worker] ${worker} processing the queue (concurrency ${concurrency}); Ctrl-C stops it.`);
-while (!stop.signal.aborted) {
-  try {
-    const s = await processQueue({
-      sql,
-      worker,
-      ...settings,
-      concurrency,
-      connectorFor: (platform) => connectorFor(platform, process.env),
-      budgetMs: 60_000,
-      poll: { idleMs: 500 },
-      signal: stop.signal,
-      log: (line) => console.log(`[worker] ${line}`),
-    });
-    if (s.claimed) console.log(`[worker] ${s.claimed} claimed, ${JSON.stringify(s.byOutcome)} in ${s.ms} ms`);
-  } catch (error) {
-    console.error(`[worker] run failed, retrying: ${(error as Error).message}`);
-    await new Promise((r) => setTimeout(r, 1000));
+/** Between health scan runs; 0 turns the scan off for this worker (the scheduled scan-health still runs). */
+const scanEveryMs = Number(env.PACER_SCAN_EVERY_MS ?? 60_000);
+if (!Number.isSafeInteger(scanEveryMs) || scanEveryMs < 0) {
+  console.error(`[worker] PACER_SCAN_EVERY_MS must be a whole number of ms (0 turns the scan off), got "${env.PACER_SCAN_EVERY_MS}".`);
+  process.exit(2);
+}
+const sleep = (ms: number) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    stop.signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+  });
+
+async function processLoop() {
+  while (!stop.signal.aborted) {
+    try {
+      const s = await processQueue({
+        sql,
+        worker,
+        ...settings,
+        concurrency,
+        connectorFor: (platform) => connectorFor(platform, process.env),
+        budgetMs: 60_000,
+        poll: { idleMs: 500 },
+        signal: stop.signal,
+        log: (line) => console.log(`[worker] ${line}`),
+      });
+      if (s.claimed) console.log(`[worker] ${s.claimed} claimed, ${JSON.stringify(s.byOutcome)} in ${s.ms} ms`);
+    } catch (error) {
+      console.error(`[worker] run failed, retrying: ${(error as Error).message}`);
+      await sleep(1000);
+    }
   }
 }
+
+// Account health beside the queue: the same scan as the scan-health Edge Function, more often.
+async function scanLoop() {
+  while (!stop.signal.aborted) {
+    try {
+      const s = await scanHealth({
+        sql,
+        worker: `${worker}-scan`,
+        connectorFor: (platform) => connectorFor(platform, process.env),
+        budgetMs: 30_000,
+        signal: stop.signal,
+        log: (line) => console.log(`[worker] ${line}`),
+      });
+      if (s.claimed) console.log(`[worker] health: ${s.claimed} scanned (${s.readErrors} unreadable), ${s.alertsOpened} alert(s) opened, ${s.alertsResolved} resolved, ${s.accountsPaused} paused in ${s.ms} ms`);
+    } catch (error) {
+      console.error(`[worker] health scan failed, retrying: ${(error as Error).message}`);
+    }
+    await sleep(scanEveryMs);
+  }
+}
+
+console.log(`[worker] ${worker} processing the queue (concurrency ${concurrency})${scanEveryMs ? `, scanning account health every ${scanEveryMs / 1000} s` : ""}; Ctrl-C stops it.`);
+await Promise.all([processLoop(), scanEveryMs ? scanLoop() : Promise.resolve()]);
 await sql.end({ timeout: 5 });
 console.log("[worker] stopped.");

@@ -46,6 +46,10 @@ export function fromDatabaseError(error: unknown): never {
       throw new PacerError(409, detail.code, [e.message, e.hint].filter(Boolean).join(" "));
     }
   }
+  // The database's "not found, or not yours": the same answer either way, so nothing leaks.
+  if (e?.code === "P0002") {
+    throw new PacerError(404, "not_found", e.message ?? "Not found, or you do not have access to it.");
+  }
   if (e?.code === "42501") {
     throw new PacerError(403, "forbidden", "Your role in this workspace does not allow that.");
   }

@@ -69,14 +69,14 @@ function summary(r: postgres.Row): EvaluationSummary {
   };
 }
 
-/** Lease up to `limit` accounts due for a scan, oldest due first; overlapping scans never share one. */
+/** Lease up to `limit` accounts due for a scan (of one workspace, if given), oldest due first; overlapping scans never share one. */
 export async function claimAccountsForScan(
   sql: Sql,
-  opts: { worker: string; limit: number; leaseSeconds: number },
+  opts: { worker: string; limit: number; leaseSeconds: number; workspaceId?: string },
 ): Promise<ClaimedAccount[]> {
   const rows = await asWorker(
     sql,
-    `select * from private.claim_accounts_for_scan(${literal(opts.worker)}, ${integer(opts.limit)}, ${integer(opts.leaseSeconds)})`,
+    `select * from private.claim_accounts_for_scan(${literal(opts.worker)}, ${integer(opts.limit)}, ${integer(opts.leaseSeconds)}, ${literal(opts.workspaceId ?? null)}::uuid)`,
   );
   return rows.map((r) => ({
     accountId: r.account_id,
@@ -113,6 +113,12 @@ export async function evaluateAccountHealth(sql: Sql, accountIds: string[]): Pro
   const ids = `array[${accountIds.map((id) => literal(id)).join(",")}]::uuid[]`;
   const [row] = await asWorker(sql, `select * from private.evaluate_account_health(${ids})`);
   return summary(row);
+}
+
+/** The daily upkeep if a day has passed since the last (one run in the installation does it), else null. */
+export async function maintainHealthStorageIfDue(sql: Sql): Promise<Record<string, unknown> | null> {
+  const [row] = await asWorker(sql, "select private.maintain_health_storage_if_due() as result");
+  return row.result;
 }
 
 /** Daily upkeep: next months' partitions, daily rollups, raw partitions past retention dropped. */

@@ -82,7 +82,9 @@ export class WorkerFleet {
     const id = `${slot.name}.${slot.incarnation}`;
     const child = spawn(process.execPath, ["--import", "tsx", "--import", GUARD, "local/worker.ts"], {
       cwd: ROOT,
-      env: { ...process.env, ...this.env, PACER_WORKER_ID: id },
+      // The health scan stays off here: the chaos test measures publishing, and health's auto-pause
+      // would hold accounts its operator does not know to resume (tests/health covers pausing).
+      env: { ...process.env, ...this.env, PACER_WORKER_ID: id, PACER_SCAN_EVERY_MS: "0" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     const keep = (chunk: Buffer) => {
