@@ -21,6 +21,8 @@ export interface HealthBenchConfig {
 
 export interface HealthBenchResult {
   tables: Table[];
+  /** Accounts scanned. */
+  accounts: number;
   figures: Record<string, number>;
 }
 
@@ -153,6 +155,7 @@ export async function benchHealthSnapshots(
   };
   return {
     tables: [table],
+    accounts: ids.length,
     figures: { firstScanMs: sum(first.claimMs) + sum(first.recordMs), scanTotalMs: scanTotal, evaluateAllP50Ms: percentile(evalMs, 50), readP99Ms: percentile(readMs, 99), bytesPerSnapshot: perRow },
   };
 }

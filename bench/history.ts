@@ -15,6 +15,8 @@ export interface HistoryBenchConfig {
 
 export interface HistoryBenchResult {
   tables: Table[];
+  /** Rows of history the queries ran against. */
+  rows: number;
   queries: Array<{ name: string; p50: number; p99: number }>;
 }
 
@@ -88,7 +90,7 @@ export async function benchHistory(db: BenchDatabase, cfg: HistoryBenchConfig, l
       `Rows spread over a year, ${OTHER_WORKSPACES + 1} workspaces; outcomes 90% posted, platforms and destinations skewed. Loaded in ${fmt(loadMs / 1000)} s (indexes built after the load).`,
     ],
   };
-  return { tables: [table], queries: results };
+  return { tables: [table], rows: cfg.rows, queries: results };
 }
 
 /** Inserts `rows` history rows set-based, a million at a time, with the history's indexes built afterwards (faster than maintained). */

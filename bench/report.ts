@@ -4,6 +4,8 @@ import os from "node:os";
 import type { ClaimResult } from "./claim.ts";
 import type { EndToEndResult } from "./end-to-end.ts";
 import type { FairnessResult } from "./fairness.ts";
+import type { HistoryBenchResult } from "./history.ts";
+import type { HealthBenchResult } from "./health-snapshots.ts";
 import type { QueueApiResult } from "./queue-api.ts";
 import type { ThroughputResult } from "./throughput.ts";
 import { fmt, ratio, toMarkdown, type Table } from "./stats.ts";
@@ -39,6 +41,8 @@ export interface Results {
   queueApi?: QueueApiResult;
   endToEnd?: EndToEndResult;
   fairness?: FairnessResult;
+  history?: HistoryBenchResult;
+  health?: HealthBenchResult;
 }
 
 const met = (ok: boolean) => (ok ? "**met**" : "**not met**");
@@ -71,6 +75,14 @@ function targets(r: Results, claimDepth: number, backlog: number, statusItems: n
   }
   if (r.queueApi) {
     rows.push([`Status p99 < 50 ms at ${fmt(statusItems)} items`, `p99 ${fmt(r.queueApi.status.p99, 2)} ms (p50 ${fmt(r.queueApi.status.p50, 2)} ms)`, met(r.queueApi.status.p99 < 50)]);
+  }
+  if (r.history) {
+    const worst = r.history.queries.reduce((w, q) => (q.p99 > w.p99 ? q : w), r.history.queries[0]);
+    rows.push([`History p99 < 50 ms at ${fmt(r.history.rows)} rows, every query`, `worst p99 ${fmt(worst.p99, 1)} ms (${worst.name})`, met(worst.p99 < 50)]);
+  }
+  if (r.health) {
+    const f = r.health.figures;
+    rows.push([`Health scan of ${fmt(r.health.accounts)} accounts < 2 s of database time`, `${fmt(f.scanTotalMs)} ms (claim + record + evaluate, steady state)`, met(f.scanTotalMs < 2000)]);
   }
   return { title: "Targets (this machine, this run)", head: ["Target", "Measured", "Result"], rows, textColumns: 3 };
 }
@@ -135,7 +147,7 @@ export function renderReport(opts: {
     ...whereTimeGoes(opts.results),
     "### Reproducing",
     "",
-    "`npm run bench` runs every section at full size (about 20 minutes). Environment: `BENCH_SCALE` (e.g. 0.1 for a quick run; sizes shrink, docs/benchmarks.md is then left alone unless `BENCH_OUT` names a file), `BENCH_RUNS` (default 3), `BENCH_SECTIONS` (any of throughput, claims, queue, e2e, fairness), `BENCH_CONCURRENCY` (engine throughput, default 100), `BENCH_E2E_CONCURRENCY` (default 400), `BENCH_CAP_S` (longest drain, default 30), `BENCH_PGBENCH` (path to pgbench, default /usr/bin/pgbench).",
+    "`npm run bench` runs every section at full size (about 45 minutes). Environment: `BENCH_SCALE` (e.g. 0.1 for a quick run; sizes shrink, docs/benchmarks.md is then left alone unless `BENCH_OUT` names a file), `BENCH_RUNS` (default 3), `BENCH_SECTIONS` (any of throughput, claims, queue, e2e, fairness, history, health), `BENCH_CONCURRENCY` (engine throughput, default 100), `BENCH_E2E_CONCURRENCY` (default 400), `BENCH_CAP_S` (longest drain, default 30), `BENCH_PGBENCH` (path to pgbench, default /usr/bin/pgbench).",
     "",
   ].join("\n");
 }

@@ -8,6 +8,8 @@ import { benchThroughput } from "./throughput.ts";
 import { benchClaims } from "./claim.ts";
 import { benchEndToEnd } from "./end-to-end.ts";
 import { benchFairness } from "./fairness.ts";
+import { benchHistory } from "./history.ts";
+import { benchHealthSnapshots } from "./health-snapshots.ts";
 import { describeMachine, renderReport, type Results } from "./report.ts";
 import { toText, type Table } from "./stats.ts";
 
@@ -15,7 +17,7 @@ const env = process.env;
 const num = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
 const scale = num("BENCH_SCALE", 1);
 const runs = Math.max(1, num("BENCH_RUNS", 3));
-const sections = new Set((env.BENCH_SECTIONS ?? "throughput,claims,queue,e2e,fairness").split(",").map((s) => s.trim()));
+const sections = new Set((env.BENCH_SECTIONS ?? "throughput,claims,queue,e2e,fairness,history,health").split(",").map((s) => s.trim()));
 const sized = (n: number, min: number) => Math.max(min, Math.round(n * scale));
 const capMs = num("BENCH_CAP_S", 30) * 1000;
 const accounts = 1000;
@@ -115,6 +117,18 @@ try {
     show(results.fairness.tables);
   }
 
+  if (sections.has("history")) {
+    log("section 7: posting history queries (GET /api/history)");
+    results.history = await benchHistory(db, { rows: sized(10_000_000, 100_000), samples: sized(200, 50) }, log);
+    show(results.history.tables);
+  }
+
+  if (sections.has("health")) {
+    log("section 8: account health scan and storage");
+    results.health = await benchHealthSnapshots(db, { accounts: sized(10_000, 1000), days: 7, batch: 500 }, log);
+    show(results.health.tables);
+  }
+
   if (sections.has("e2e")) {
     log("section 5: end to end through the sandbox platform");
     results.endToEnd = await benchEndToEnd(
@@ -158,7 +172,7 @@ const report = renderReport({
   backlog,
   statusItems,
 });
-const full = scale === 1 && ["throughput", "claims", "queue", "e2e"].every((s) => sections.has(s)) && results.queueApi;
+const full = scale === 1 && ["throughput", "claims", "queue", "e2e", "history", "health"].every((s) => sections.has(s)) && results.queueApi;
 const out = env.BENCH_OUT ?? (full ? join(root, "docs", "benchmarks.md") : undefined);
 if (out) {
   writeFileSync(out, report);
