@@ -2,11 +2,12 @@
 -- every alert an operator should act on.
 
 -- How fast Pacer may read account metrics on each platform (reads per minute, spread evenly by
--- lib/health/scan.ts). Far below every platform's published per-app read limits
--- (shared/platform-limits.md): a scan reads each account about once an hour, so this only shapes
--- bursts after many accounts become due at once.
+-- lib/health/scan.ts). A scan reads each account about once an hour, far inside per-account limits
+-- (e.g. Mastodon's 300 requests per 5 minutes per token, shared/platform-limits.md); this caps what
+-- one run sends a platform as a whole after many accounts become due at once. Connectors for real
+-- platforms set their own value with their migration.
 alter table public.platforms
-  add column scan_reads_per_minute integer not null default 60 check (scan_reads_per_minute between 1 and 60000);
+  add column scan_reads_per_minute integer not null default 300 check (scan_reads_per_minute between 1 and 60000);
 update public.platforms set scan_reads_per_minute = 6000 where id = 'sandbox';
 
 -- Every 5 minutes: each run takes the accounts due (hourly per account) oldest first, within its budget.
