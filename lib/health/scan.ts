@@ -44,6 +44,8 @@ export const SCAN_DEFAULTS = { batchSize: 50, concurrency: 10, leaseSeconds: 120
 
 export async function scanHealth(opts: ScanOptions): Promise<ScanSummary> {
   const o = { ...SCAN_DEFAULTS, ...opts };
+  // A short budget (a person's "check all now") still reads: a read may take at most half of it.
+  o.readTimeoutMs = Math.min(o.readTimeoutMs, Math.max(1_000, Math.floor(o.budgetMs / 2)));
   const log = o.log ?? (() => {});
   const started = Date.now();
   const deadline = started + o.budgetMs;
