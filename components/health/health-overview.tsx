@@ -53,11 +53,17 @@ function SummaryCards({ overview }: { overview: HealthOverview }) {
   const [result, setResult] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const checkAll = useMutation({
-    mutationFn: () => sendJson<{ requested: number; scanned: { accounts?: number; scanned?: number } }>("POST", "/api/accounts/health/check-all"),
-    onSuccess: async (answer) => {
+    mutationFn: () =>
+      sendJson<{ requested: number; scanned: { recorded: number; alertsOpened: number; accountsPaused: number } }>(
+        "POST",
+        "/api/accounts/health/check-all",
+      ),
+    onSuccess: async ({ scanned }) => {
       setError(null);
-      const scanned = answer.scanned?.accounts ?? answer.scanned?.scanned ?? answer.requested;
-      setResult(`Checked ${scanned} ${scanned === 1 ? "account" : "accounts"} just now.`);
+      const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+      setResult(
+        `Checked ${plural(scanned.recorded, "account", "accounts")} just now: ${plural(scanned.alertsOpened, "alert", "alerts")} opened, ${plural(scanned.accountsPaused, "account", "accounts")} paused.`,
+      );
       await refresh();
     },
     onError: (e) => setError(failureMessage(e)),

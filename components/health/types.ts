@@ -83,7 +83,7 @@ export interface AccountHealth {
     healthScore: number;
     lastError: string | null;
   };
-  baseline: { reach: number; engagement: number; followers: number; samples: number; computedAt: string } | null;
+  baseline: { reach: number | null; engagement: number | null; followers: number | null; samples: number | null; computedAt: string } | null;
   snapshots: Array<{
     takenAt: string;
     reach: number | null;
