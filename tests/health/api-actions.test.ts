@@ -28,7 +28,6 @@ let editor: TestUser;
 let viewer: TestUser;
 let stranger: TestUser;
 let ws: string;
-let strangerWs: string;
 
 const workspaceOf = async (user: TestUser) =>
   (await sql`select workspace_id from public.workspace_members where user_id = ${user.id}`)[0].workspace_id as string;
@@ -73,7 +72,7 @@ beforeAll(async () => {
     signUp("ha-viewer"),
     signUp("ha-stranger"),
   ]);
-  [ws, strangerWs] = await Promise.all([workspaceOf(owner), workspaceOf(stranger)]);
+  ws = await workspaceOf(owner);
   await sql`update public.workspaces set plan_id = 'ultra' where id = ${ws}`;
   await sql`insert into public.workspace_members (workspace_id, user_id, role)
             values (${ws}, ${admin.id}, 'admin'), (${ws}, ${editor.id}, 'editor'), (${ws}, ${viewer.id}, 'viewer')`;
