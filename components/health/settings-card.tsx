@@ -65,7 +65,7 @@ function SettingsForm({ settings, canTune }: { settings: HealthSettings; canTune
   }
   // Keyed by the saved values so the fields follow changes made elsewhere.
   return (
-    <form key={`${settings.autoPause}-${settings.pauseBelowScore}`} onSubmit={submit} className="grid gap-4 sm:grid-cols-[2fr_1fr_auto] sm:items-end" aria-label="Auto-pause">
+    <form key={`${settings.autoPause}-${settings.pauseBelowScore}`} onSubmit={submit} className="grid gap-4 sm:grid-cols-[2fr_1fr_auto] sm:items-end" aria-label="Auto-pause settings">
       <div className="grid gap-2">
         <Label htmlFor="health-auto-pause">Auto-pause</Label>
         <NativeSelect id="health-auto-pause" name="autoPause" defaultValue={settings.autoPause} disabled={!canTune}>
