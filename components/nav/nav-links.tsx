@@ -1,23 +1,28 @@
 "use client";
-// The dashboard's navigation links; the current page is marked with aria-current.
+// The dashboard's navigation links; the current page is marked with aria-current. They wrap on a phone.
 import Link from "next/link";
 import { usePathname } from "next/navigation";
-import { Clock, CreditCard, LayoutDashboard, Users } from "lucide-react";
+import { Activity, ClipboardCheck, Clock, CreditCard, Gauge, LayoutDashboard, Users } from "lucide-react";
 import { cn } from "@/components/ui/cn";
 
 const links = [
   { href: "/dashboard", label: "Dashboard", icon: LayoutDashboard },
   { href: "/dashboard/queue", label: "Queue", icon: Clock },
   { href: "/dashboard/accounts", label: "Accounts", icon: Users },
+  { href: "/dashboard/health", label: "Health", icon: Activity },
+  { href: "/dashboard/review", label: "Review", icon: ClipboardCheck },
   { href: "/dashboard/billing", label: "Billing", icon: CreditCard },
+  // For the installation's operators; the page explains itself to anyone else.
+  { href: "/dashboard/ops", label: "Ops", icon: Gauge },
 ] as const;
 
 export function NavLinks() {
   const pathname = usePathname();
   return (
-    <ul className="flex gap-1 md:flex-col">
+    <ul className="flex flex-wrap gap-1 md:flex-col">
       {links.map(({ href, label, icon: Icon }) => {
-        const current = pathname === href;
+        // A section's own pages (an account's health) keep its link current.
+        const current = pathname === href || (href !== "/dashboard" && pathname.startsWith(`${href}/`));
         return (
           <li key={href}>
             <Link

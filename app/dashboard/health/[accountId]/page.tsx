@@ -1,0 +1,13 @@
+// Account health: one account's metrics against its baseline, its score and what took points off
+// it, its alerts, attempts, state changes and held destinations, with pause and resume.
+import type { Metadata } from "next";
+import { AccountHealthPage } from "@/components/health/account-health";
+import { requireUser } from "@/lib/auth";
+
+export const metadata: Metadata = { title: "Account health" };
+
+export default async function Page({ params }: { params: Promise<{ accountId: string }> }) {
+  await requireUser();
+  const { accountId } = await params;
+  return <AccountHealthPage accountId={accountId} />;
+}

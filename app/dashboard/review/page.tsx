@@ -1,0 +1,19 @@
+// Review queue: what Pacer could not decide by itself, with the decisions a person makes.
+import type { Metadata } from "next";
+import { ReviewPage } from "@/components/review/review-page";
+import { requireUser } from "@/lib/auth";
+
+export const metadata: Metadata = { title: "Review" };
+
+export default async function Page() {
+  await requireUser();
+  return (
+    <div className="grid grid-cols-1 gap-6">
+      <div className="space-y-1">
+        <h1 className="text-2xl font-semibold tracking-tight">Review</h1>
+        <p className="text-muted-foreground">Posts and accounts that need a person: every decision is recorded with who made it.</p>
+      </div>
+      <ReviewPage />
+    </div>
+  );
+}

@@ -1,0 +1,75 @@
+"use client";
+// Health alerts, open ones first: what was seen against the baseline, what to do, and Acknowledge.
+import Link from "next/link";
+import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
+import { AcknowledgeButton } from "./account-actions";
+import { SeverityBadge, When, formatNumber } from "./labels";
+import type { HealthAlert } from "./types";
+
+export function AlertsTable({ alerts, label, showAccount }: { alerts: HealthAlert[]; label: string; showAccount: boolean }) {
+  if (alerts.length === 0) {
+    return (
+      <p className="rounded-lg border border-dashed p-6 text-center text-sm text-muted-foreground">
+        No alerts. Each scan checks every rule; when one fires, it shows up here with what to do.
+      </p>
+    );
+  }
+  return (
+    <Table aria-label={label}>
+      <TableHeader>
+        <TableRow>
+          <TableHead>Severity</TableHead>
+          {showAccount && <TableHead>Account</TableHead>}
+          <TableHead>Alert</TableHead>
+          <TableHead>Seen / baseline</TableHead>
+          <TableHead>Opened</TableHead>
+          <TableHead>Status</TableHead>
+        </TableRow>
+      </TableHeader>
+      <TableBody>
+        {alerts.map((alert) => (
+          <TableRow key={alert.id}>
+            <TableCell>
+              <SeverityBadge severity={alert.severity} />
+            </TableCell>
+            {showAccount && (
+              <TableCell>
+                {alert.accountId ? (
+                  <Link className="underline underline-offset-4" href={`/dashboard/health/${alert.accountId}`}>
+                    @{alert.handle}
+                  </Link>
+                ) : (
+                  `@${alert.handle}`
+                )}
+              </TableCell>
+            )}
+            <TableCell className="min-w-56 whitespace-normal">
+              <div className="font-medium">{alert.ruleName}</div>
+              <div>{alert.message}</div>
+              {alert.advice && <div className="text-muted-foreground">{alert.advice}</div>}
+            </TableCell>
+            <TableCell className="tabular-nums">
+              {formatNumber(alert.observed)} / {formatNumber(alert.baseline)}
+            </TableCell>
+            <TableCell>
+              <When at={alert.openedAt} />
+            </TableCell>
+            <TableCell>
+              {alert.resolvedAt ? (
+                <span>
+                  Resolved <When at={alert.resolvedAt} />
+                </span>
+              ) : alert.acknowledgedAt ? (
+                <span>
+                  Acknowledged <When at={alert.acknowledgedAt} />
+                </span>
+              ) : (
+                <AcknowledgeButton alertId={alert.id} label={`Acknowledge ${alert.ruleName}${alert.handle ? ` on @${alert.handle}` : ""}`} />
+              )}
+            </TableCell>
+          </TableRow>
+        ))}
+      </TableBody>
+    </Table>
+  );
+}

@@ -1,0 +1,294 @@
+"use client";
+// The health overview: score distribution, open alerts by severity, at-risk accounts with one-click
+// pause and "pause all at-risk", Check all now, the alerts, and the workspace's health settings and rules.
+import { useState } from "react";
+import Link from "next/link";
+import { useMutation, useQuery } from "@tanstack/react-query";
+import { Bar, BarChart, CartesianGrid, XAxis, YAxis } from "recharts";
+import { RefreshCw } from "lucide-react";
+import { platformName } from "@/components/accounts/platforms";
+import { Button } from "@/components/ui/button";
+import { Card, CardAction, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
+import { ChartContainer, ChartTooltip, ChartTooltipContent, type ChartConfig } from "@/components/ui/chart";
+import { LoadState } from "@/components/ui/load-state";
+import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
+import { ActionError, PauseResumeButton } from "./account-actions";
+import { AlertsTable } from "./alerts-table";
+import { failureMessage, sendJson } from "./api";
+import { ScoreBadge, SeverityBadge, StateBadge, When } from "./labels";
+import { healthOverviewQuery, useRefreshHealth } from "./queries";
+import { HealthSettingsCard } from "./settings-card";
+import type { AtRiskAccount, HealthOverview, Severity } from "./types";
+
+export function HealthOverviewPage({ canTune }: { canTune: boolean }) {
+  const overview = useQuery(healthOverviewQuery);
+  if (!overview.data) return <LoadState what="account health" error={overview.error} />;
+  const data = overview.data;
+  return (
+    <div className="grid grid-cols-1 gap-6">
+      <SummaryCards overview={data} />
+      <div className="grid grid-cols-1 gap-6 lg:grid-cols-2">
+        <ScoreDistributionCard overview={data} />
+        <OpenAlertsCard overview={data} />
+      </div>
+      <AtRiskCard atRisk={data.atRisk} />
+      <Card>
+        <CardHeader>
+          <CardTitle>
+            <h2>Alerts</h2>
+          </CardTitle>
+          <CardDescription>Open alerts first, then the latest resolved. Acknowledge one to say a person has seen it.</CardDescription>
+        </CardHeader>
+        <CardContent>
+          <AlertsTable alerts={data.alerts} label="Health alerts" showAccount />
+        </CardContent>
+      </Card>
+      <HealthSettingsCard settings={data.settings} canTune={canTune} />
+    </div>
+  );
+}
+
+function SummaryCards({ overview }: { overview: HealthOverview }) {
+  const refresh = useRefreshHealth();
+  const [result, setResult] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const checkAll = useMutation({
+    mutationFn: () =>
+      sendJson<{ requested: number; scanned: { recorded: number; alertsOpened: number; accountsPaused: number } }>(
+        "POST",
+        "/api/accounts/health/check-all",
+      ),
+    onSuccess: async ({ scanned }) => {
+      setError(null);
+      const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+      setResult(
+        `Checked ${plural(scanned.recorded, "account", "accounts")} just now: ${plural(scanned.alertsOpened, "alert", "alerts")} opened, ${plural(scanned.accountsPaused, "account", "accounts")} paused.`,
+      );
+      await refresh();
+    },
+    onError: (e) => setError(failureMessage(e)),
+  });
+  return (
+    <Card>
+      <CardHeader>
+        <CardTitle>
+          <h2>Workspace health</h2>
+        </CardTitle>
+        <CardDescription>
+          {overview.accounts} {overview.accounts === 1 ? "account" : "accounts"} watched · last scan{" "}
+          <span data-testid="last-scan">
+            <When at={overview.lastScanAt} />
+          </span>
+          . Scans run every few minutes; Check all now reads every account&apos;s metrics at once.
+        </CardDescription>
+        <CardAction>
+          <Button onClick={() => checkAll.mutate()} disabled={checkAll.isPending}>
+            <RefreshCw aria-hidden className={checkAll.isPending ? "animate-spin" : undefined} />
+            Check all now
+          </Button>
+        </CardAction>
+      </CardHeader>
+      {(result || error) && (
+        <CardContent>
+          {result && (
+            <p role="status" className="text-sm">
+              {result}
+            </p>
+          )}
+          <ActionError message={error} />
+        </CardContent>
+      )}
+    </Card>
+  );
+}
+
+const distributionConfig = { accounts: { label: "Accounts", color: "var(--chart-2)" } } satisfies ChartConfig;
+
+function ScoreDistributionCard({ overview }: { overview: HealthOverview }) {
+  const data = overview.scoreDistribution.map((band) => ({ band: `${band.from}–${band.to}`, accounts: band.accounts }));
+  const summary = data.map((d) => `${d.accounts} scored ${d.band}`).join(", ");
+  return (
+    <Card>
+      <CardHeader>
+        <CardTitle>
+          <h2>Score distribution</h2>
+        </CardTitle>
+        <CardDescription>How many accounts score in each band (100 is healthy).</CardDescription>
+      </CardHeader>
+      <CardContent>
+        <figure>
+          <ChartContainer config={distributionConfig} className="aspect-auto h-56 w-full" role="img" aria-label={`Accounts by health score: ${summary}.`}>
+            <BarChart data={data} accessibilityLayer>
+              <CartesianGrid vertical={false} />
+              <XAxis dataKey="band" tickLine={false} axisLine={false} tickMargin={8} />
+              <YAxis allowDecimals={false} tickLine={false} axisLine={false} width={28} />
+              <ChartTooltip cursor={false} content={<ChartTooltipContent />} />
+              <Bar dataKey="accounts" fill="var(--color-accounts)" radius={4} />
+            </BarChart>
+          </ChartContainer>
+          <figcaption className="sr-only">{summary}</figcaption>
+        </figure>
+        <ul className="sr-only" data-testid="score-distribution">
+          {data.map((d) => (
+            <li key={d.band}>
+              {d.band}: {d.accounts}
+            </li>
+          ))}
+        </ul>
+      </CardContent>
+    </Card>
+  );
+}
+
+const severities: Severity[] = ["critical", "warning", "info"];
+
+function OpenAlertsCard({ overview }: { overview: HealthOverview }) {
+  return (
+    <Card>
+      <CardHeader>
+        <CardTitle>
+          <h2>Open alerts</h2>
+        </CardTitle>
+        <CardDescription>By severity: critical needs action now, warning soon, info is worth knowing.</CardDescription>
+      </CardHeader>
+      <CardContent>
+        <dl className="grid grid-cols-3 gap-3">
+          {severities.map((severity) => (
+            <div key={severity} className="grid gap-2 rounded-lg border p-3" role="group" aria-label={`Open ${severity} alerts`}>
+              <dt>
+                <SeverityBadge severity={severity} />
+              </dt>
+              <dd className="text-2xl font-semibold tabular-nums" data-testid={`open-${severity}`}>
+                {overview.openAlerts[severity] ?? 0}
+              </dd>
+            </div>
+          ))}
+        </dl>
+      </CardContent>
+    </Card>
+  );
+}
+
+function AtRiskCard({ atRisk }: { atRisk: AtRiskAccount[] }) {
+  return (
+    <Card>
+      <CardHeader>
+        <CardTitle>
+          <h2>Accounts at risk</h2>
+        </CardTitle>
+        <CardDescription>
+          An open warning or critical alert, or a score under the workspace&apos;s pause threshold. Worst first.
+        </CardDescription>
+      </CardHeader>
+      <CardContent className="grid gap-4">
+        {atRisk.length === 0 ? (
+          <p className="rounded-lg border border-dashed p-6 text-center text-sm text-muted-foreground">
+            No account is at risk. Healthy accounts are not listed here.
+          </p>
+        ) : (
+          <>
+            <PauseAllAtRisk atRisk={atRisk} />
+            <Table aria-label="Accounts at risk">
+              <TableHeader>
+                <TableRow>
+                  <TableHead>Account</TableHead>
+                  <TableHead>Score</TableHead>
+                  <TableHead>State</TableHead>
+                  <TableHead>Alerts</TableHead>
+                  <TableHead>
+                    <span className="sr-only">Actions</span>
+                  </TableHead>
+                </TableRow>
+              </TableHeader>
+              <TableBody>
+                {atRisk.map((account) => (
+                  <TableRow key={account.accountId}>
+                    <TableCell>
+                      <Link className="font-medium underline underline-offset-4" href={`/dashboard/health/${account.accountId}`}>
+                        @{account.handle}
+                      </Link>
+                      <div className="text-muted-foreground">{platformName(account.platform)}</div>
+                    </TableCell>
+                    <TableCell>
+                      <ScoreBadge score={account.healthScore} />
+                    </TableCell>
+                    <TableCell>
+                      <StateBadge state={account.state} />
+                    </TableCell>
+                    <TableCell className="min-w-48 whitespace-normal">
+                      <ul className="grid gap-1">
+                        {account.alerts.map((alert) => (
+                          <li key={alert.id} className="flex flex-wrap items-center gap-2">
+                            <SeverityBadge severity={alert.severity} />
+                            <span>{alert.ruleName}</span>
+                          </li>
+                        ))}
+                      </ul>
+                    </TableCell>
+                    <TableCell>
+                      <PauseResumeButton accountId={account.accountId} handle={account.handle} state={account.state} />
+                    </TableCell>
+                  </TableRow>
+                ))}
+              </TableBody>
+            </Table>
+          </>
+        )}
+      </CardContent>
+    </Card>
+  );
+}
+
+/** Pause every at-risk account that can still publish, after saying exactly what happens. */
+function PauseAllAtRisk({ atRisk }: { atRisk: AtRiskAccount[] }) {
+  const refresh = useRefreshHealth();
+  const [confirming, setConfirming] = useState(false);
+  const [result, setResult] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const toPause = atRisk.filter((a) => a.state === "active" || a.state === "connected");
+  const pauseAll = useMutation({
+    mutationFn: () => sendJson<{ paused: number; accountIds: string[] }>("POST", "/api/accounts/pause-all"),
+    onSuccess: async (answer) => {
+      setError(null);
+      setConfirming(false);
+      setResult(`Paused ${answer.paused} ${answer.paused === 1 ? "account" : "accounts"}. Their queued posts wait until you resume them.`);
+      await refresh();
+    },
+    onError: (e) => setError(failureMessage(e)),
+  });
+  const handles = toPause.map((a) => `@${a.handle}`).join(", ");
+  const count = `${toPause.length} ${toPause.length === 1 ? "account" : "accounts"}`;
+  return (
+    <div className="grid gap-2">
+      {!confirming ? (
+        <div>
+          <Button variant="destructive" disabled={toPause.length === 0} onClick={() => (setResult(null), setConfirming(true))}>
+            Pause all at-risk
+          </Button>
+        </div>
+      ) : (
+        <div role="group" aria-label="Confirm pausing all at-risk accounts" className="grid gap-3 rounded-lg border border-destructive/40 p-4">
+          <p className="text-sm">
+            Pausing {count}: {handles}. Nothing is posted from them while paused: their queued posts wait in the queue, are not
+            lost and never move to another account. Healthy accounts are untouched. Resume each one later from its health page
+            and its posts go out again within the platform&apos;s limits.
+          </p>
+          <div className="flex flex-wrap gap-2">
+            <Button variant="destructive" onClick={() => pauseAll.mutate()} disabled={pauseAll.isPending}>
+              Yes, pause {count}
+            </Button>
+            <Button variant="outline" onClick={() => setConfirming(false)}>
+              Keep them running
+            </Button>
+          </div>
+        </div>
+      )}
+      {result && (
+        <p role="status" className="text-sm">
+          {result}
+        </p>
+      )}
+      <ActionError message={error} />
+    </div>
+  );
+}

@@ -1,0 +1,28 @@
+// The ops page's server data: the installation's metrics over a window and the schedule's state, polled.
+import { queryOptions } from "@tanstack/react-query";
+import type { OpsMetrics } from "@/lib/ops/metrics";
+import type { SchedulerStatus } from "@/lib/ops/scheduler";
+import { ApiError, readJson } from "@/components/health/api";
+
+// The metrics are aggregates over a window: a slower pace than the queue's is plenty.
+const POLL_MS = 15_000;
+
+// A non-operator's 403 is an answer, not a failure to retry.
+const noRetryWhenRefused = (failures: number, error: Error) =>
+  !(error instanceof ApiError && error.status === 403) && failures < 3;
+
+export function opsMetricsQuery(window: string) {
+  return queryOptions({
+    queryKey: ["ops", "metrics", window],
+    queryFn: () => readJson<OpsMetrics>(`/api/ops/metrics?window=${encodeURIComponent(window)}`),
+    refetchInterval: (query) => (query.state.error ? false : POLL_MS),
+    retry: noRetryWhenRefused,
+  });
+}
+
+export const schedulerQuery = queryOptions({
+  queryKey: ["ops", "scheduler"],
+  queryFn: () => readJson<SchedulerStatus>("/api/ops/scheduler"),
+  refetchInterval: (query) => (query.state.error ? false : POLL_MS),
+  retry: noRetryWhenRefused,
+});

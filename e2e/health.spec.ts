@@ -1,0 +1,135 @@
+// The health pages end to end: an account whose reach collapsed against its baseline shows as at
+// risk after Check all now and is paused from the overview; its detail page charts the metrics
+// against the baseline and explains its score. Each at a desktop and at a phone's width.
+import { expect as baseExpect, test, type Page } from "@playwright/test";
+import postgres from "postgres";
+
+const expect = baseExpect.configure({ timeout: process.env.PACER_NEXT_MODE === "dev" ? 60_000 : 10_000 });
+const sameOrigin = (page: Page) => ({ origin: new URL(page.url()).origin });
+const password = "pacer-e2e-password";
+const suffix = () => `${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+
+// The test stack's database (playwright.config.ts picks its port): the account's history is
+// crafted there, as two days of scans would have left it. The sandbox runs on a port the specs
+// cannot see, so the decline is the sandbox's real figures read now against a higher past.
+function database() {
+  const [port] = process.env.PACER_E2E_PORTS!.split(",").map(Number);
+  return postgres(`postgres://postgres:postgres@127.0.0.1:${port}/postgres`, { max: 1, onnotice: () => {} });
+}
+
+async function signUp(page: Page, email: string) {
+  await page.goto("/sign-up");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await baseExpect(page).toHaveURL(/\/dashboard$/, { timeout: 30_000 });
+}
+
+async function noSidewaysScroll(page: Page) {
+  const { scrollWidth, innerWidth } = await page.evaluate(() => ({
+    scrollWidth: document.documentElement.scrollWidth,
+    innerWidth: window.innerWidth,
+  }));
+  expect(scrollWidth).toBeLessThanOrEqual(innerWidth);
+}
+
+for (const viewport of [
+  { name: "desktop", width: 1280, height: 900 },
+  { name: "phone", width: 390, height: 844 },
+]) {
+  test(`health (${viewport.name}): a declining account is at risk after Check all now, is paused, and its detail explains the score`, async ({ page }) => {
+    await page.setViewportSize(viewport);
+    const id = suffix();
+    const handle = `health_${id.replace(/\W/g, "_")}`;
+    const sql = database();
+    try {
+      let accountId = "";
+      await test.step("a new subscriber connects a sandbox account with two days of higher reach behind it", async () => {
+        await signUp(page, `health-${id}@example.com`);
+        const response = await page.request.post("/api/accounts", { headers: sameOrigin(page), data: { platform: "sandbox", handle } });
+        expect(response.status()).toBe(201);
+        accountId = (await response.json()).account.id;
+        // The sandbox reports reach 5,000 and engagement 250; before today it was four times that.
+        await sql`
+          insert into public.account_health_snapshots (account_id, workspace_id, taken_at, reach, engagement, followers)
+          select a.id, a.workspace_id, now() - g * interval '1 hour', 20000, 1000, 1000
+          from public.social_accounts a, generate_series(1, 48) g where a.id = ${accountId}`;
+      });
+
+      await test.step("the overview starts healthy; auto-pause is set to warn only, so pausing stays a person's choice", async () => {
+        const link = page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Health" });
+        await link.click();
+        await expect(page.getByRole("heading", { name: "Health", level: 1 })).toBeVisible();
+        await expect(link).toHaveAttribute("aria-current", "page");
+        await expect(page.getByText("No account is at risk.")).toBeVisible();
+        await page.getByLabel("Auto-pause", { exact: true }).selectOption("warn");
+        await page.getByRole("button", { name: "Save settings" }).click();
+        await expect(page.getByRole("status").filter({ hasText: "Settings saved." })).toBeVisible();
+        await expect(page.getByLabel("Auto-pause", { exact: true })).toHaveValue("warn");
+        await noSidewaysScroll(page);
+      });
+
+      const atRisk = page.getByRole("table", { name: "Accounts at risk" });
+      const row = atRisk.getByRole("row").filter({ hasText: `@${handle}` });
+      await test.step("Check all now reads the sandbox: reach fell 75 %, so the account is at risk with an open alert", async () => {
+        await page.getByRole("button", { name: "Check all now" }).click();
+        await expect(page.getByRole("status").filter({ hasText: /^Checked 1 account just now/ })).toBeVisible();
+        // Reach and engagement both fell 75 %: two warnings, 30 and 20 points (docs/health.md).
+        await expect(row).toContainText("Connected");
+        await expect(row).toContainText("50/100");
+        await expect(row).toContainText("Reach decline");
+        await expect(row).toContainText("Engagement drop");
+        await expect(page.getByTestId("open-warning")).not.toHaveText("0");
+        await expect(page.getByRole("table", { name: "Health alerts" })).toContainText(`@${handle}`);
+        await expect(page.getByRole("img", { name: /Accounts by health score/ })).toBeVisible();
+        await noSidewaysScroll(page);
+      });
+
+      await test.step("Pause all at-risk says exactly what happens before it does anything", async () => {
+        await page.getByRole("button", { name: "Pause all at-risk" }).click();
+        const confirm = page.getByRole("group", { name: "Confirm pausing all at-risk accounts" });
+        await expect(confirm).toContainText(`Pausing 1 account: @${handle}.`);
+        await expect(confirm).toContainText("their queued posts wait in the queue, are not lost and never move to another account");
+        await expect(confirm).toContainText("Resume each one later");
+        await confirm.getByRole("button", { name: "Keep them running" }).click();
+        await expect(confirm).toBeHidden();
+        await expect(row).toContainText("Connected");
+      });
+
+      await test.step("one click pauses it; the row offers Resume", async () => {
+        await row.getByRole("button", { name: `Pause @${handle}` }).click();
+        await expect(row).toContainText("Paused");
+        await expect(row.getByRole("button", { name: `Resume @${handle}` })).toBeVisible();
+        await noSidewaysScroll(page);
+      });
+
+      await test.step("the account's page charts reach against the baseline and explains the score", async () => {
+        await row.getByRole("link", { name: `@${handle}` }).click();
+        await expect(page.getByRole("heading", { name: `@${handle}`, level: 1 })).toBeVisible();
+        await expect(page.getByTestId("paused-note")).toContainText("its queued posts wait until you resume it");
+        const reach = page.getByTestId("reach-chart");
+        await expect(reach).toBeVisible();
+        await expect(page.getByTestId("reach-summary")).toHaveText("latest 5,000 · baseline 20,000");
+        // Recharts drew the series and the baseline's reference line.
+        await expect(reach.locator(".recharts-line-curve")).toHaveCount(1);
+        await expect(reach.locator(".recharts-reference-line")).toHaveCount(1);
+        await expect(page.getByTestId("score-chart")).toBeVisible();
+        const breakdown = page.getByRole("table", { name: "Score breakdown" });
+        await expect(breakdown.getByRole("row").filter({ hasText: "Reach decline" })).toContainText("−30");
+        await expect(breakdown.getByRole("row").filter({ hasText: "Engagement drop" })).toContainText("−20");
+        await expect(page.getByTestId("breakdown-sum")).toHaveText("100 − 50 = 50");
+        await expect(page.getByRole("table", { name: "State changes" })).toContainText("Connected → Paused");
+        await noSidewaysScroll(page);
+      });
+
+      await test.step("Resume puts it back as it was", async () => {
+        await page.getByRole("button", { name: `Resume @${handle}` }).click();
+        await expect(page.getByRole("button", { name: `Pause @${handle}` })).toBeVisible();
+        await expect(page.getByTestId("paused-note")).toBeHidden();
+        await expect(page.getByRole("table", { name: "State changes" })).toContainText("Paused → Connected");
+      });
+    } finally {
+      await sql.end();
+    }
+  });
+}
