@@ -85,6 +85,12 @@ for (const viewport of [
       });
 
       await test.step("mark posted needs the post's id or URL, then records it", async () => {
+        // Retry never goes out on one click: it says it sends again unasked, and can be taken back.
+        await post.getByRole("button", { name: `Retry #${itemId} to @${handle}` }).click();
+        const ask = post.getByRole("alertdialog", { name: `Retry #${itemId} to @${handle}?` });
+        await expect(ask).toContainText("Retry sends it again without asking the platform first");
+        await ask.getByRole("button", { name: "Keep it in review" }).click();
+        await expect(ask).toHaveCount(0);
         await post.getByLabel("Post id or URL").fill("");
         await post.getByRole("button", { name: `Mark #${itemId} to @${handle} posted` }).click();
         await expect(post.getByRole("alert")).toContainText("Enter the post's id or its URL");

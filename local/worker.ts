@@ -29,10 +29,16 @@ if (!Number.isSafeInteger(scanEveryMs) || scanEveryMs < 0) {
   console.error(`[worker] PACER_SCAN_EVERY_MS must be a whole number of ms (0 turns the scan off), got "${env.PACER_SCAN_EVERY_MS}".`);
   process.exit(2);
 }
+/** Wait `ms`, or less if the worker is stopping (the listener goes with the wait). */
 const sleep = (ms: number) =>
   new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    stop.signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+    const done = () => {
+      clearTimeout(timer);
+      stop.signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    stop.signal.addEventListener("abort", done, { once: true });
   });
 
 async function processLoop() {

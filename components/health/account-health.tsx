@@ -161,7 +161,7 @@ function MetricChart({
         </span>
       </h3>
       <ChartContainer config={{ [metric]: metrics[metric] }} className="aspect-auto h-44 w-full" role="img" aria-label={summary} data-testid={`${metric}-chart`}>
-        <LineChart data={points} margin={{ left: 4, right: 8, top: 8 }} accessibilityLayer>
+        <LineChart data={points} margin={{ left: 4, right: 8, top: 8 }}>
           <CartesianGrid vertical={false} />
           <XAxis
             dataKey="at"
@@ -204,7 +204,7 @@ function ScoreSeriesCard({ data, asOf }: { data: AccountHealth; asOf: number }) 
           <p className="text-sm text-muted-foreground">No score yet: the first scan scores this account.</p>
         ) : (
           <ChartContainer config={scoreConfig} className="aspect-auto h-48 w-full" role="img" aria-label={`Health score over time, now ${data.account.healthScore}.`} data-testid="score-chart">
-            <LineChart data={points} margin={{ left: 4, right: 8, top: 8 }} accessibilityLayer>
+            <LineChart data={points} margin={{ left: 4, right: 8, top: 8 }}>
               <CartesianGrid vertical={false} />
               <XAxis dataKey="at" type="number" scale="time" domain={["dataMin", "dataMax"]} tickFormatter={(at: number) => shortTime(new Date(at).toISOString())} tickLine={false} axisLine={false} minTickGap={40} />
               <YAxis domain={[0, 100]} tickLine={false} axisLine={false} width={32} />

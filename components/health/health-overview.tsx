@@ -118,7 +118,7 @@ function ScoreDistributionCard({ overview }: { overview: HealthOverview }) {
       <CardContent>
         <figure>
           <ChartContainer config={distributionConfig} className="aspect-auto h-56 w-full" role="img" aria-label={`Accounts by health score: ${summary}.`}>
-            <BarChart data={data} accessibilityLayer>
+            <BarChart data={data}>
               <CartesianGrid vertical={false} />
               <XAxis dataKey="band" tickLine={false} axisLine={false} tickMargin={8} />
               <YAxis allowDecimals={false} tickLine={false} axisLine={false} width={28} />

@@ -8,14 +8,17 @@ import { ApiError, readJson } from "@/components/health/api";
 const POLL_MS = 15_000;
 
 // A non-operator's 403 is an answer, not a failure to retry.
-const noRetryWhenRefused = (failures: number, error: Error) =>
-  !(error instanceof ApiError && error.status === 403) && failures < 3;
+const refused = (error: unknown) => error instanceof ApiError && error.status === 403;
+const noRetryWhenRefused = (failures: number, error: Error) => !refused(error) && failures < 3;
+// Polling stops only for a refusal; after any other failure (a deploy, a blip) it goes on, so the
+// page never freezes on old figures.
+const pollUnlessRefused = (query: { state: { error: unknown } }) => (refused(query.state.error) ? false : POLL_MS);
 
 export function opsMetricsQuery(window: string) {
   return queryOptions({
     queryKey: ["ops", "metrics", window],
     queryFn: () => readJson<OpsMetrics>(`/api/ops/metrics?window=${encodeURIComponent(window)}`),
-    refetchInterval: (query) => (query.state.error ? false : POLL_MS),
+    refetchInterval: pollUnlessRefused,
     retry: noRetryWhenRefused,
   });
 }
@@ -23,6 +26,6 @@ export function opsMetricsQuery(window: string) {
 export const schedulerQuery = queryOptions({
   queryKey: ["ops", "scheduler"],
   queryFn: () => readJson<SchedulerStatus>("/api/ops/scheduler"),
-  refetchInterval: (query) => (query.state.error ? false : POLL_MS),
+  refetchInterval: pollUnlessRefused,
   retry: noRetryWhenRefused,
 });

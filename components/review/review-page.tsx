@@ -81,6 +81,9 @@ function ReviewItemCard({ item }: { item: ReviewItem }) {
   }
   const fieldId = `review-${item.id}-post`;
   const title = `#${item.id} to @${item.handle}`;
+  // Retry sends the post again without asking the platform first: the person must have looked.
+  const [confirming, setConfirming] = useState<"retry" | "cancel" | null>(null);
+  const seenIds = item.externalIdsSeen.length > 0;
   return (
     <li className="grid gap-3 rounded-lg border p-4" aria-label={`Post ${title}`}>
       <div className="flex flex-wrap items-center gap-2 text-sm">
@@ -107,30 +110,51 @@ function ReviewItemCard({ item }: { item: ReviewItem }) {
           <form onSubmit={markPosted} className="flex flex-wrap items-end gap-2">
             <div className="grid min-w-0 flex-1 basis-56 gap-2">
               <Label htmlFor={fieldId}>Post id or URL</Label>
-              <Input id={fieldId} name="post" defaultValue={item.externalIdsSeen[0] ?? ""} placeholder="e.g. 12345 or https://…" />
+              <Input id={fieldId} name="post" placeholder={seenIds ? `e.g. ${item.externalIdsSeen[0]}` : "e.g. 12345 or https://…"} />
             </div>
             <Button type="submit" disabled={decide.isPending} aria-label={`Mark ${title} posted`}>
               Mark posted
             </Button>
           </form>
-          <div className="flex flex-wrap gap-2">
-            <Button
-              variant="outline"
-              disabled={decide.isPending}
-              onClick={() => decide.mutate({ url: "/api/review/retry", body: { ids: [item.id] }, done: "Back in the queue: it will be published again." })}
-              aria-label={`Retry ${title}`}
-            >
-              Retry
-            </Button>
-            <Button
-              variant="outline"
-              disabled={decide.isPending}
-              onClick={() => decide.mutate({ url: "/api/review/cancel", body: { ids: [item.id] }, done: "Cancelled: it will not be published." })}
-              aria-label={`Cancel ${title}`}
-            >
-              Cancel post
-            </Button>
-          </div>
+          {confirming ? (
+            <div role="alertdialog" aria-label={confirming === "retry" ? `Retry ${title}?` : `Cancel ${title}?`} className="grid gap-2 rounded-md border p-3 text-sm">
+              {confirming === "retry" ? (
+                <p>
+                  {seenIds ? <strong>The platform gave ids for this post, so it may already be live. </strong> : null}
+                  Retry sends it again without asking the platform first. Only retry if you checked @{item.handle} on{" "}
+                  {platformName(item.platform)} and the post is not there; if it is, mark it posted instead.
+                </p>
+              ) : (
+                <p>Pacer will not send this post again. If an earlier attempt reached the platform, that post stays there.</p>
+              )}
+              <div className="flex flex-wrap gap-2">
+                <Button
+                  disabled={decide.isPending}
+                  onClick={() =>
+                    decide.mutate(
+                      confirming === "retry"
+                        ? { url: "/api/review/retry", body: { ids: [item.id] }, done: "Back in the queue: it will be sent again." }
+                        : { url: "/api/review/cancel", body: { ids: [item.id] }, done: "Cancelled: Pacer will not send it again." },
+                    )
+                  }
+                >
+                  {confirming === "retry" ? "I checked: send it again" : "Yes, cancel it"}
+                </Button>
+                <Button variant="outline" onClick={() => setConfirming(null)}>
+                  Keep it in review
+                </Button>
+              </div>
+            </div>
+          ) : (
+            <div className="flex flex-wrap gap-2">
+              <Button variant="outline" disabled={decide.isPending} onClick={() => setConfirming("retry")} aria-label={`Retry ${title}`}>
+                Retry
+              </Button>
+              <Button variant="outline" disabled={decide.isPending} onClick={() => setConfirming("cancel")} aria-label={`Cancel ${title}`}>
+                Cancel post
+              </Button>
+            </div>
+          )}
         </div>
       )}
       <ActionError message={error} />

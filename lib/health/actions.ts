@@ -191,8 +191,14 @@ export async function updateSettings(user: UserClaims, input: unknown): Promise<
  * account's next scan, up to an hour later. Evaluation is the scan's own (as pacer_worker).
  */
 async function reevaluate(user: UserClaims, ws: string) {
-  const ids = await asUser(user, async (tx) => (await tx`select id from public.social_accounts where workspace_id = ${ws}`).map((r) => r.id as string));
-  if (ids.length) await evaluateAccountHealth(db(), ids);
+  // The change is committed already: if evaluating fails, the next scans apply it, and the reply must
+  // not say the change was not made.
+  try {
+    const ids = await asUser(user, async (tx) => (await tx`select id from public.social_accounts where workspace_id = ${ws}`).map((r) => r.id as string));
+    if (ids.length) await evaluateAccountHealth(db(), ids);
+  } catch (error) {
+    console.error(`health: re-evaluating workspace ${ws} after a policy change failed; the next scans apply it`, error);
+  }
 }
 
 // --- Check all now ------------------------------------------------------------------------------

@@ -64,7 +64,7 @@ export async function scanHealth(opts: ScanOptions): Promise<ScanSummary> {
     if (batch.length === 0) break;
     summary.claimed += batch.length;
 
-    const results = await readAll(batch, o, pace);
+    const results = await readAll(batch, o, pace, deadline);
     summary.read += results.filter((r) => !("error" in r)).length;
     summary.readErrors += results.filter((r) => "error" in r).length;
     try {
@@ -103,15 +103,17 @@ async function readPace(sql: Sql): Promise<Pace> {
 }
 
 /** Read every claimed account, at most `concurrency` at once and each platform at its pace. */
-async function readAll(batch: ClaimedAccount[], o: typeof SCAN_DEFAULTS & ScanOptions, pace: Pace): Promise<ScanResult[]> {
+async function readAll(batch: ClaimedAccount[], o: typeof SCAN_DEFAULTS & ScanOptions, pace: Pace, deadline: number): Promise<ScanResult[]> {
   const results: ScanResult[] = [];
   const queue = [...batch];
   const workers = Array.from({ length: Math.min(o.concurrency, batch.length) }, async () => {
     for (let claimed = queue.shift(); claimed; claimed = queue.shift()) {
       const slot = pace.get(claimed.platform);
       if (slot) {
-        // Take the next free moment for this platform, then wait for it.
+        // Take the next free moment for this platform, then wait for it; a read that could not end
+        // inside the budget is left unread (its lease lapses, and a later run reads it).
         const at = Math.max(Date.now(), slot.next);
+        if (at + o.readTimeoutMs > deadline) continue;
         slot.next = at + slot.gapMs;
         if (at > Date.now()) await new Promise((r) => setTimeout(r, at - Date.now()));
       }
@@ -134,6 +136,9 @@ async function readOne(claimed: ClaimedAccount, o: typeof SCAN_DEFAULTS & ScanOp
       credentials: claimed.credentialsEncrypted ? await decryptCredentials(claimed.credentialsEncrypted) : {},
     };
     const metrics = await connector.readMetrics(account, { signal: AbortSignal.timeout(o.readTimeoutMs) });
+    // Figures the database could not store (a bigint) would fail the whole batch's write.
+    const bad = (["reach", "engagement", "followers"] as const).find((k) => !(Number.isFinite(metrics[k]) && metrics[k] >= 0 && metrics[k] < 2 ** 53));
+    if (bad) throw new Error(`the platform reported ${bad} = ${String(metrics[bad])}, not a count`);
     return { ...base, reach: metrics.reach, engagement: metrics.engagement, followers: metrics.followers };
   } catch (error) {
     return { ...base, error: error instanceof Error ? error.message : String(error) };

@@ -4,6 +4,7 @@
 // checks their role. Runtime-agnostic (postgres.js in Node and in the Deno Edge Function).
 import type postgres from "postgres";
 import { asWorker, integer, literal } from "../db/worker.ts";
+import { storableText } from "../engine/store.ts";
 
 export type Sql = postgres.Sql;
 /** A transaction running as the signed-in user (role authenticated with their claims). */
@@ -93,7 +94,7 @@ export async function claimAccountsForScan(
 export async function recordHealthScan(sql: Sql, results: ScanResult[]): Promise<ScanRecordSummary> {
   const payload = results.map((r) =>
     "error" in r
-      ? { account_id: r.accountId, lease_id: r.leaseId, error: r.error.slice(0, MAX_READ_ERROR).replace(/\u0000/g, "") }
+      ? { account_id: r.accountId, lease_id: r.leaseId, error: storableText(r.error, MAX_READ_ERROR) }
       : {
           account_id: r.accountId,
           lease_id: r.leaseId,
@@ -123,7 +124,9 @@ export async function maintainHealthStorageIfDue(sql: Sql): Promise<Record<strin
 
 /** Daily upkeep: next months' partitions, daily rollups, raw partitions past retention dropped. */
 export async function maintainHealthStorage(sql: Sql): Promise<Record<string, unknown>> {
-  const [row] = await asWorker(sql, "select private.maintain_health_storage() as result");
+  // As the connection's own role (the owner: migrations, operators, benches), not pacer_worker: its
+  // retention arguments can drop partitions, so the scan's role only gets the daily, argument-free form.
+  const [row] = await sql`select private.maintain_health_storage() as result`;
   return row.result;
 }
 

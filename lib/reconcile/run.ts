@@ -8,6 +8,7 @@ import type postgres from "postgres";
 import { asWorker, integer, literal, timestamp } from "../db/worker.ts";
 import { decryptCredentials } from "../accounts/credentials.ts";
 import type { Connector, PlatformPost } from "../connectors/types.ts";
+import { MAX_ERROR_MESSAGE, MAX_EXTERNAL_ID, MAX_EXTERNAL_URL, storableText } from "../engine/store.ts";
 
 export interface ReconcileOptions {
   sql: postgres.Sql;
@@ -93,7 +94,7 @@ export async function reconcileAccounts(opts: ReconcileOptions): Promise<Reconci
     report.accounts += accounts.length;
     const reads = await mapLimited(accounts, o.concurrency, (a) => readAccount(a, opts.connectorFor, o.windowMs, o.readTimeoutMs));
     for (const r of reads) if (r.error !== null) report.failed.push({ accountId: r.account_id, message: r.error });
-    const rows = await asWorker(opts.sql, `select * from private.record_reconciliation(${literal(JSON.stringify(reads))}::jsonb)`);
+    const rows = await recordReads(opts.sql, reads, log);
     for (const row of rows) {
       const change: ReconcileChange = {
         accountId: row.account_id,
@@ -112,6 +113,26 @@ export async function reconcileAccounts(opts: ReconcileOptions): Promise<Reconci
       `${report.flagged.length} flagged missing, ${report.reappeared.length} reappeared, ${report.failed.length} unreadable (${report.ms} ms)`,
   );
   return report;
+}
+
+/**
+ * Record a batch's reads in one call; if the database refuses the batch, one account at a time, so
+ * one account's data never stalls the others (whose leases would lapse and come first again, every run).
+ */
+async function recordReads(sql: postgres.Sql, reads: AccountRead[], log: (line: string) => void): Promise<postgres.Row[]> {
+  const record = (batch: AccountRead[]) => asWorker(sql, `select * from private.record_reconciliation(${literal(JSON.stringify(batch))}::jsonb)`);
+  try {
+    return await record(reads);
+  } catch (error) {
+    if (reads.length === 1) {
+      log(`reconcile: could not record account ${reads[0].account_id}: ${(error as Error).message}`);
+      return [];
+    }
+    log(`reconcile: the database refused a batch of ${reads.length} (${(error as Error).message}); recording one by one`);
+    const rows: postgres.Row[] = [];
+    for (const read of reads) rows.push(...(await recordReads(sql, [read], log)));
+    return rows;
+  }
 }
 
 async function claim(
@@ -152,11 +173,17 @@ async function readAccount(
     const { posts, complete } = await connector.recentPosts(account, { since, signal: AbortSignal.timeout(timeoutMs) });
     return { ...base, complete, error: null, posts: posts.map(toRow) };
   } catch (error) {
-    return { ...base, complete: false, error: (error as Error).message || String(error), posts: [] };
+    return { ...base, complete: false, error: storableText((error as Error).message || String(error), MAX_ERROR_MESSAGE), posts: [] };
   }
 }
 
-const toRow = (p: PlatformPost) => ({ external_id: p.externalId, url: p.url ?? null, created_at: p.createdAt, marker: p.marker });
+// What a platform sent, made storable: one NUL or broken surrogate would fail the whole batch's write.
+const toRow = (p: PlatformPost) => ({
+  external_id: storableText(p.externalId, MAX_EXTERNAL_ID) ?? "",
+  url: storableText(p.url, MAX_EXTERNAL_URL),
+  created_at: p.createdAt,
+  marker: storableText(p.marker, 200),
+});
 
 async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);

@@ -168,6 +168,9 @@ export function invokeScheduled(gatewayUrl: string, name: string, cronSecret: st
     method: "POST",
     headers: { Authorization: `Bearer ${cronSecret}`, "content-type": "application/json" },
     body: "{}",
+    // pg_net's timeout for these calls (private.invoke_scheduled_function): a hung function is a
+    // failed call, recorded, and called again on schedule.
+    signal: AbortSignal.timeout(150_000),
   });
 }
 

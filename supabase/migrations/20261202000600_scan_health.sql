@@ -76,6 +76,9 @@ end
 $$;
 revoke all on function private.maintain_health_storage_if_due() from public, anon, authenticated, service_role;
 grant execute on function private.maintain_health_storage_if_due() to pacer_worker;
+-- The scan's role needs only the daily form: the argument form's retention could drop this month's
+-- partitions. It stays with the owner (migrations, operators, benches).
+revoke execute on function private.maintain_health_storage(interval, interval) from pacer_worker;
 
 -- The watchdog fails on the publishing alerts too (success below 95 %, duplicates; 20261202000500),
 -- not only on the schedule's warnings.
