@@ -12,7 +12,7 @@ import { Card, CardAction, CardContent, CardDescription, CardHeader, CardTitle }
 import { ChartContainer, ChartTooltip, ChartTooltipContent, type ChartConfig } from "@/components/ui/chart";
 import { LoadState } from "@/components/ui/load-state";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
-import { ActionError, PauseResumeButton } from "./account-actions";
+import { ActionError, PauseResumeButton, ViewerNote } from "./account-actions";
 import { AlertsTable } from "./alerts-table";
 import { failureMessage, sendJson } from "./api";
 import { ScoreBadge, SeverityBadge, StateBadge, When } from "./labels";
@@ -20,18 +20,20 @@ import { healthOverviewQuery, useRefreshHealth } from "./queries";
 import { HealthSettingsCard } from "./settings-card";
 import type { AtRiskAccount, HealthOverview, Severity } from "./types";
 
-export function HealthOverviewPage({ canTune }: { canTune: boolean }) {
+/** `canAct`: editors and up (pause, acknowledge, check); `canTune`: admins and owners (settings, rules). */
+export function HealthOverviewPage({ canAct, canTune }: { canAct: boolean; canTune: boolean }) {
   const overview = useQuery(healthOverviewQuery);
   if (!overview.data) return <LoadState what="account health" error={overview.error} />;
   const data = overview.data;
   return (
     <div className="grid grid-cols-1 gap-6">
-      <SummaryCards overview={data} />
+      {!canAct && <ViewerNote />}
+      <SummaryCards overview={data} canAct={canAct} />
       <div className="grid grid-cols-1 gap-6 lg:grid-cols-2">
         <ScoreDistributionCard overview={data} />
         <OpenAlertsCard overview={data} />
       </div>
-      <AtRiskCard atRisk={data.atRisk} />
+      <AtRiskCard atRisk={data.atRisk} canAct={canAct} />
       <Card>
         <CardHeader>
           <CardTitle>
@@ -40,7 +42,7 @@ export function HealthOverviewPage({ canTune }: { canTune: boolean }) {
           <CardDescription>Open alerts first, then the latest resolved. Acknowledge one to say a person has seen it.</CardDescription>
         </CardHeader>
         <CardContent>
-          <AlertsTable alerts={data.alerts} label="Health alerts" showAccount />
+          <AlertsTable alerts={data.alerts} label="Health alerts" showAccount canAct={canAct} />
         </CardContent>
       </Card>
       <HealthSettingsCard settings={data.settings} canTune={canTune} />
@@ -48,7 +50,7 @@ export function HealthOverviewPage({ canTune }: { canTune: boolean }) {
   );
 }
 
-function SummaryCards({ overview }: { overview: HealthOverview }) {
+function SummaryCards({ overview, canAct }: { overview: HealthOverview; canAct: boolean }) {
   const refresh = useRefreshHealth();
   const [result, setResult] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -81,12 +83,14 @@ function SummaryCards({ overview }: { overview: HealthOverview }) {
           </span>
           . Scans run every few minutes; Check all now reads every account&apos;s metrics at once.
         </CardDescription>
-        <CardAction>
-          <Button onClick={() => checkAll.mutate()} disabled={checkAll.isPending}>
-            <RefreshCw aria-hidden className={checkAll.isPending ? "animate-spin" : undefined} />
-            Check all now
-          </Button>
-        </CardAction>
+        {canAct && (
+          <CardAction>
+            <Button onClick={() => checkAll.mutate()} disabled={checkAll.isPending}>
+              <RefreshCw aria-hidden className={checkAll.isPending ? "animate-spin" : undefined} />
+              Check all now
+            </Button>
+          </CardAction>
+        )}
       </CardHeader>
       {(result || error) && (
         <CardContent>
@@ -169,7 +173,7 @@ function OpenAlertsCard({ overview }: { overview: HealthOverview }) {
   );
 }
 
-function AtRiskCard({ atRisk }: { atRisk: AtRiskAccount[] }) {
+function AtRiskCard({ atRisk, canAct }: { atRisk: AtRiskAccount[]; canAct: boolean }) {
   return (
     <Card>
       <CardHeader>
@@ -187,7 +191,7 @@ function AtRiskCard({ atRisk }: { atRisk: AtRiskAccount[] }) {
           </p>
         ) : (
           <>
-            <PauseAllAtRisk atRisk={atRisk} />
+            {canAct && <PauseAllAtRisk atRisk={atRisk} />}
             <Table aria-label="Accounts at risk">
               <TableHeader>
                 <TableRow>
@@ -195,9 +199,11 @@ function AtRiskCard({ atRisk }: { atRisk: AtRiskAccount[] }) {
                   <TableHead>Score</TableHead>
                   <TableHead>State</TableHead>
                   <TableHead>Alerts</TableHead>
-                  <TableHead>
-                    <span className="sr-only">Actions</span>
-                  </TableHead>
+                  {canAct && (
+                    <TableHead>
+                      <span className="sr-only">Actions</span>
+                    </TableHead>
+                  )}
                 </TableRow>
               </TableHeader>
               <TableBody>
@@ -225,9 +231,11 @@ function AtRiskCard({ atRisk }: { atRisk: AtRiskAccount[] }) {
                         ))}
                       </ul>
                     </TableCell>
-                    <TableCell>
-                      <PauseResumeButton accountId={account.accountId} handle={account.handle} state={account.state} />
-                    </TableCell>
+                    {canAct && (
+                      <TableCell>
+                        <PauseResumeButton accountId={account.accountId} handle={account.handle} state={account.state} />
+                      </TableCell>
+                    )}
                   </TableRow>
                 ))}
               </TableBody>
