@@ -114,6 +114,29 @@ for (const viewport of [
         await expect(page.getByText("The platform restricted this account.").first()).toBeVisible();
         await noSidewaysScroll(page);
       });
+
+      await test.step("a viewer sees a post to decide without the decisions, and why once", async () => {
+        const [account] = await sql`select id from public.social_accounts where handle = ${handle}`;
+        const added = await page.request.post("/api/queue/add", {
+          headers: sameOrigin(page),
+          data: { text: `Viewer sees this ${id}`, accountIds: [account.id], scheduledFor: new Date(Date.now() + 3_600_000).toISOString() },
+        });
+        expect(added.status()).toBe(201);
+        const again = { id: Number((await added.json()).items[0].id) };
+        await sql`update public.queue_items set status = 'needs_review', attempts = 1, verify_attempts = 3 where id = ${again.id}`;
+        await sql.begin(async (tx) => {
+          // The keep-an-owner trigger set aside for this crafted demotion.
+          await tx`set local session_replication_role = replica`;
+          await tx`update public.workspace_members m set role = 'viewer' from public.social_accounts a
+                   where a.id = ${restrictedId} and m.workspace_id = a.workspace_id`;
+        });
+        await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Review" }).click();
+        const viewerPost = page.getByRole("listitem", { name: `Post #${again.id} to @${handle}` });
+        await expect(viewerPost).toContainText(`Viewer sees this ${id}`);
+        await expect(page.getByTestId("viewer-note")).toHaveText("Viewers can look but not act; ask an editor or admin.");
+        await expect(viewerPost.getByRole("button")).toHaveCount(0);
+        await expect(viewerPost.getByLabel("Post id or URL")).toHaveCount(0);
+      });
     } finally {
       await sql.end();
     }

@@ -102,3 +102,12 @@ export function ReleaseDestinationButton({ accountId, destination }: { accountId
 }
 
 export { ActionError };
+
+/** Said once per page to people whose role only reads: why the actions are missing. */
+export function ViewerNote() {
+  return (
+    <p role="note" data-testid="viewer-note" className="rounded-lg border border-dashed p-3 text-sm text-muted-foreground">
+      Viewers can look but not act; ask an editor or admin.
+    </p>
+  );
+}

@@ -13,7 +13,7 @@ import { Label } from "@/components/ui/label";
 import { LoadState } from "@/components/ui/load-state";
 import { NativeSelect } from "@/components/ui/native-select";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
-import { PauseResumeButton, ReleaseDestinationButton } from "./account-actions";
+import { PauseResumeButton, ReleaseDestinationButton, ViewerNote } from "./account-actions";
 import { AlertsTable } from "./alerts-table";
 import { ApiError } from "./api";
 import { ScoreBadge, SeverityBadge, StateBadge, When, formatNumber, shortTime, stateLabel } from "./labels";
@@ -22,7 +22,8 @@ import type { AccountHealth } from "./types";
 
 const PERIODS = [1, 7, 30, 90] as const;
 
-export function AccountHealthPage({ accountId }: { accountId: string }) {
+/** `canAct`: the person may pause, resume and release (editors and up in the account's workspace). */
+export function AccountHealthPage({ accountId, canAct }: { accountId: string; canAct: boolean }) {
   const [days, setDays] = useState(7);
   const health = useQuery(accountHealthQuery(accountId, days));
   const back = (
@@ -76,9 +77,10 @@ export function AccountHealthPage({ accountId }: { accountId: string }) {
               ))}
             </NativeSelect>
           </div>
-          <PauseResumeButton accountId={account.id} handle={account.handle} state={account.state} />
+          {canAct && <PauseResumeButton accountId={account.id} handle={account.handle} state={account.state} />}
         </div>
       </div>
+      {!canAct && <ViewerNote />}
       <MetricsCard data={data} days={days} />
       <div className="grid grid-cols-1 gap-6 lg:grid-cols-2">
         <ScoreSeriesCard data={data} asOf={health.dataUpdatedAt} />
@@ -92,10 +94,10 @@ export function AccountHealthPage({ accountId }: { accountId: string }) {
           <CardDescription>Open first. An alert resolves by itself once its condition clears with margin.</CardDescription>
         </CardHeader>
         <CardContent>
-          <AlertsTable alerts={data.alerts} label={`Alerts of @${account.handle}`} showAccount={false} />
+          <AlertsTable alerts={data.alerts} label={`Alerts of @${account.handle}`} showAccount={false} canAct={canAct} />
         </CardContent>
       </Card>
-      <DestinationsCard data={data} />
+      <DestinationsCard data={data} canAct={canAct} />
       <AttemptsCard data={data} />
       <StateChangesCard data={data} />
     </div>
@@ -265,7 +267,7 @@ function BreakdownCard({ data }: { data: AccountHealth }) {
   );
 }
 
-function DestinationsCard({ data }: { data: AccountHealth }) {
+function DestinationsCard({ data, canAct }: { data: AccountHealth; canAct: boolean }) {
   return (
     <Card>
       <CardHeader>
@@ -301,7 +303,7 @@ function DestinationsCard({ data }: { data: AccountHealth }) {
                     <TableCell className="tabular-nums">{d.rejections}</TableCell>
                     <TableCell className="min-w-40 whitespace-normal">{d.reason ?? "—"}</TableCell>
                     <TableCell>{held ? <When at={d.heldAt} /> : d.releasedAt ? <span>Released <When at={d.releasedAt} /></span> : "Not held"}</TableCell>
-                    <TableCell>{held && <ReleaseDestinationButton accountId={data.account.id} destination={d.destination} />}</TableCell>
+                    <TableCell>{held && canAct && <ReleaseDestinationButton accountId={data.account.id} destination={d.destination} />}</TableCell>
                   </TableRow>
                 );
               })}

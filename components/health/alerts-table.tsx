@@ -6,7 +6,18 @@ import { AcknowledgeButton } from "./account-actions";
 import { SeverityBadge, When, formatNumber } from "./labels";
 import type { HealthAlert } from "./types";
 
-export function AlertsTable({ alerts, label, showAccount }: { alerts: HealthAlert[]; label: string; showAccount: boolean }) {
+/** `canAct`: the person may acknowledge (editors and up); others see the alert as open. */
+export function AlertsTable({
+  alerts,
+  label,
+  showAccount,
+  canAct,
+}: {
+  alerts: HealthAlert[];
+  label: string;
+  showAccount: boolean;
+  canAct: boolean;
+}) {
   if (alerts.length === 0) {
     return (
       <p className="rounded-lg border border-dashed p-6 text-center text-sm text-muted-foreground">
@@ -63,6 +74,8 @@ export function AlertsTable({ alerts, label, showAccount }: { alerts: HealthAler
                 <span>
                   Acknowledged <When at={alert.acknowledgedAt} />
                 </span>
+              ) : !canAct ? (
+                <span>Open</span>
               ) : (
                 <AcknowledgeButton alertId={alert.id} label={`Acknowledge ${alert.ruleName}${alert.handle ? ` on @${alert.handle}` : ""}`} />
               )}

@@ -12,7 +12,7 @@ import { Card, CardAction, CardContent, CardDescription, CardHeader, CardTitle }
 import { ChartContainer, ChartTooltip, ChartTooltipContent, type ChartConfig } from "@/components/ui/chart";
 import { LoadState } from "@/components/ui/load-state";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
-import { ActionError, PauseResumeButton } from "./account-actions";
+import { ActionError, PauseResumeButton, ViewerNote } from "./account-actions";
 import { AlertsTable } from "./alerts-table";
 import { failureMessage, sendJson } from "./api";
 import { ScoreBadge, SeverityBadge, StateBadge, When } from "./labels";
@@ -20,18 +20,20 @@ import { healthOverviewQuery, useRefreshHealth } from "./queries";
 import { HealthSettingsCard } from "./settings-card";
 import type { AtRiskAccount, HealthOverview, Severity } from "./types";
 
-export function HealthOverviewPage({ canTune }: { canTune: boolean }) {
+/** `canAct`: editors and up (pause, acknowledge, check); `canTune`: admins and owners (settings, rules). */
+export function HealthOverviewPage({ canAct, canTune }: { canAct: boolean; canTune: boolean }) {
   const overview = useQuery(healthOverviewQuery);
   if (!overview.data) return <LoadState what="account health" error={overview.error} />;
   const data = overview.data;
   return (
     <div className="grid grid-cols-1 gap-6">
-      <SummaryCards overview={data} />
+      {!canAct && <ViewerNote />}
+      <SummaryCards overview={data} canAct={canAct} />
       <div className="grid grid-cols-1 gap-6 lg:grid-cols-2">
         <ScoreDistributionCard overview={data} />
         <OpenAlertsCard overview={data} />
       </div>
-      <AtRiskCard atRisk={data.atRisk} />
+      <AtRiskCard atRisk={data.atRisk} canAct={canAct} />
       <Card>
         <CardHeader>
           <CardTitle>
@@ -40,7 +42,7 @@ export function HealthOverviewPage({ canTune }: { canTune: boolean }) {
           <CardDescription>Open alerts first, then the latest resolved. Acknowledge one to say a person has seen it.</CardDescription>
         </CardHeader>
         <CardContent>
-          <AlertsTable alerts={data.alerts} label="Health alerts" showAccount />
+          <AlertsTable alerts={data.alerts} label="Health alerts" showAccount canAct={canAct} />
         </CardContent>
       </Card>
       <HealthSettingsCard settings={data.settings} canTune={canTune} />
@@ -48,7 +50,7 @@ export function HealthOverviewPage({ canTune }: { canTune: boolean }) {
   );
 }
 
-function SummaryCards({ overview }: { overview: HealthOverview }) {
+function SummaryCards({ overview, canAct }: { overview: HealthOverview; canAct: boolean }) {
   const refresh = useRefreshHealth();
   const [result, setResult] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -81,12 +83,14 @@ function SummaryCards({ overview }: { overview: HealthOverview }) {
           </span>
           . Scans run every few minutes; Check all now reads every account&apos;s metrics at once.
         </CardDescription>
-        <CardAction>
-          <Button onClick={() => checkAll.mutate()} disabled={checkAll.isPending}>
-            <RefreshCw aria-hidden className={checkAll.isPending ? "animate-spin" : undefined} />
-            Check all now
-          </Button>
-        </CardAction>
+        {canAct && (
+          <CardAction>
+            <Button onClick={() => checkAll.mutate()} disabled={checkAll.isPending}>
+              <RefreshCw aria-hidden className={checkAll.isPending ? "animate-spin" : undefined} />
+              Check all now
+            </Button>
+          </CardAction>
+        )}
       </CardHeader>
       {(result || error) && (
         <CardContent>
@@ -169,7 +173,7 @@ function OpenAlertsCard({ overview }: { overview: HealthOverview }) {
   );
 }
 
-function AtRiskCard({ atRisk }: { atRisk: AtRiskAccount[] }) {
+function AtRiskCard({ atRisk, canAct }: { atRisk: AtRiskAccount[]; canAct: boolean }) {
   return (
     <Card>
       <CardHeader>
@@ -187,7 +191,7 @@ function AtRiskCard({ atRisk }: { atRisk: AtRiskAccount[] }) {
           </p>
         ) : (
           <>
-            <PauseAllAtRisk atRisk={atRisk} />
+            {canAct && <PauseAllAtRisk atRisk={atRisk} />}
             <Table aria-label="Accounts at risk">
               <TableHeader>
                 <TableRow>
@@ -195,9 +199,11 @@ function AtRiskCard({ atRisk }: { atRisk: AtRiskAccount[] }) {
                   <TableHead>Score</TableHead>
                   <TableHead>State</TableHead>
                   <TableHead>Alerts</TableHead>
-                  <TableHead>
-                    <span className="sr-only">Actions</span>
-                  </TableHead>
+                  {canAct && (
+                    <TableHead>
+                      <span className="sr-only">Actions</span>
+                    </TableHead>
+                  )}
                 </TableRow>
               </TableHeader>
               <TableBody>
@@ -225,9 +231,11 @@ function AtRiskCard({ atRisk }: { atRisk: AtRiskAccount[] }) {
                         ))}
                       </ul>
                     </TableCell>
-                    <TableCell>
-                      <PauseResumeButton accountId={account.accountId} handle={account.handle} state={account.state} />
-                    </TableCell>
+                    {canAct && (
+                      <TableCell>
+                        <PauseResumeButton accountId={account.accountId} handle={account.handle} state={account.state} />
+                      </TableCell>
+                    )}
                   </TableRow>
                 ))}
               </TableBody>
@@ -239,45 +247,72 @@ function AtRiskCard({ atRisk }: { atRisk: AtRiskAccount[] }) {
   );
 }
 
-/** Pause every at-risk account that can still publish, after saying exactly what happens. */
+// The confirmation names this many handles, then says how many more.
+const NAMED_IN_CONFIRMATION = 10;
+// The overview lists at most this many at-risk accounts (lib/health/overview.ts).
+const AT_RISK_LISTED = 100;
+
+const accounts = (n: number) => `${n} ${n === 1 ? "account" : "accounts"}`;
+
+/**
+ * Pause the at-risk accounts that can still publish, after saying exactly which: the request sends
+ * the accounts confirmed, so one that fell at risk since is not paused and one that recovered is skipped.
+ */
 function PauseAllAtRisk({ atRisk }: { atRisk: AtRiskAccount[] }) {
   const refresh = useRefreshHealth();
-  const [confirming, setConfirming] = useState(false);
+  // The accounts named when the person asked: the page keeps polling, but what is confirmed is this list.
+  const [confirming, setConfirming] = useState<AtRiskAccount[] | null>(null);
   const [result, setResult] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const toPause = atRisk.filter((a) => a.state === "active" || a.state === "connected");
+  const canPause = atRisk.filter((a) => a.state === "active" || a.state === "connected");
+  const toPause = confirming ?? canPause;
   const pauseAll = useMutation({
-    mutationFn: () => sendJson<{ paused: number; accountIds: string[] }>("POST", "/api/accounts/pause-all"),
+    mutationFn: (accountIds: string[]) =>
+      sendJson<{ paused: number; accountIds: string[]; skipped: number }>("POST", "/api/accounts/pause-all", { accountIds }),
     onSuccess: async (answer) => {
       setError(null);
-      setConfirming(false);
-      setResult(`Paused ${answer.paused} ${answer.paused === 1 ? "account" : "accounts"}. Their queued posts wait until you resume them.`);
+      setConfirming(null);
+      const skipped = answer.skipped
+        ? ` ${accounts(answer.skipped)} skipped: no longer at risk or already paused.`
+        : "";
+      setResult(`Paused ${accounts(answer.paused)}. Their queued posts wait until you resume them.${skipped}`);
       await refresh();
     },
     onError: (e) => setError(failureMessage(e)),
   });
-  const handles = toPause.map((a) => `@${a.handle}`).join(", ");
-  const count = `${toPause.length} ${toPause.length === 1 ? "account" : "accounts"}`;
+  const named = toPause.slice(0, NAMED_IN_CONFIRMATION).map((a) => `@${a.handle}`).join(", ");
+  const more = toPause.length - NAMED_IN_CONFIRMATION;
+  const handles = more > 0 ? `${named} and ${more} more` : named;
+  const count = accounts(toPause.length);
   return (
     <div className="grid gap-2">
-      {!confirming ? (
+      {confirming === null ? (
         <div>
-          <Button variant="destructive" disabled={toPause.length === 0} onClick={() => (setResult(null), setConfirming(true))}>
+          <Button variant="destructive" disabled={canPause.length === 0} onClick={() => (setResult(null), setConfirming(canPause))}>
             Pause all at-risk
           </Button>
         </div>
       ) : (
         <div role="group" aria-label="Confirm pausing all at-risk accounts" className="grid gap-3 rounded-lg border border-destructive/40 p-4">
           <p className="text-sm">
-            Pausing {count}: {handles}. Nothing is posted from them while paused: their queued posts wait in the queue, are not
+            Pausing {count}: {handles}. Only these are paused, and only if still at risk. Nothing is posted from them while paused: their queued posts wait in the queue, are not
             lost and never move to another account. Healthy accounts are untouched. Resume each one later from its health page
             and its posts go out again within the platform&apos;s limits.
           </p>
+          {atRisk.length >= AT_RISK_LISTED && (
+            <p className="text-sm text-muted-foreground">
+              Only the {AT_RISK_LISTED} worst accounts are listed here; pause these, then the next ones appear.
+            </p>
+          )}
           <div className="flex flex-wrap gap-2">
-            <Button variant="destructive" onClick={() => pauseAll.mutate()} disabled={pauseAll.isPending}>
+            <Button
+              variant="destructive"
+              onClick={() => pauseAll.mutate(toPause.map((a) => a.accountId))}
+              disabled={pauseAll.isPending}
+            >
               Yes, pause {count}
             </Button>
-            <Button variant="outline" onClick={() => setConfirming(false)}>
+            <Button variant="outline" onClick={() => setConfirming(null)}>
               Keep them running
             </Button>
           </div>

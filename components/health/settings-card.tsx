@@ -17,6 +17,45 @@ import { SeverityBadge, formatNumber } from "./labels";
 import { healthRulesQuery, useRefreshHealth } from "./queries";
 import type { AutoPause, HealthRule, HealthSettings } from "./types";
 
+/** What re-checking the workspace after a change did, as the reply says it (null: it could not re-check now). */
+interface Evaluation {
+  accountsPaused: number;
+  alertsOpened: number;
+  alertsResolved: number;
+}
+
+const RECHECK_WARNING = "Saving this re-checks every account now; accounts at risk under the new setting are paused.";
+
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+/** "Re-checked every account: …" from the reply, so a save that paused accounts says so. */
+function evaluationNote(evaluation: Evaluation | null | undefined): string {
+  if (evaluation === undefined) return "";
+  if (evaluation === null) return " The accounts could not be re-checked just now; the next scans apply it.";
+  return ` Re-checked every account: ${plural(evaluation.accountsPaused, "account", "accounts")} paused, ${plural(
+    evaluation.alertsOpened,
+    "alert",
+    "alerts",
+  )} opened, ${plural(evaluation.alertsResolved, "alert", "alerts")} resolved.`;
+}
+
+/** Asks before a save that may pause accounts at once. */
+function ConfirmRecheck({ label, onConfirm, onCancel, pending }: { label: string; onConfirm: () => void; onCancel: () => void; pending: boolean }) {
+  return (
+    <div role="alertdialog" aria-label={label} className="grid gap-2 rounded-md border border-destructive/40 p-3 text-sm">
+      <p>{RECHECK_WARNING}</p>
+      <div className="flex flex-wrap gap-2">
+        <Button type="button" size="sm" variant="destructive" disabled={pending} onClick={onConfirm}>
+          Save and re-check
+        </Button>
+        <Button type="button" size="sm" variant="outline" onClick={onCancel}>
+          Keep editing
+        </Button>
+      </div>
+    </div>
+  );
+}
+
 const modes: Record<AutoPause, string> = {
   off: "Off: alerts only, nothing is paused automatically",
   warn: "Warn only: alerts and a warning, nothing is paused",
@@ -38,7 +77,7 @@ export function HealthSettingsCard({ settings, canTune }: { settings: HealthSett
       </CardHeader>
       <CardContent className="grid gap-6">
         <SettingsForm settings={settings} canTune={canTune} />
-        <RulesTable canTune={canTune} />
+        <RulesTable canTune={canTune} autoPause={settings.autoPause} />
       </CardContent>
     </Card>
   );
@@ -46,13 +85,17 @@ export function HealthSettingsCard({ settings, canTune }: { settings: HealthSett
 
 function SettingsForm({ settings, canTune }: { settings: HealthSettings; canTune: boolean }) {
   const refresh = useRefreshHealth();
-  const [saved, setSaved] = useState(false);
+  const [saved, setSaved] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // Settings that may pause accounts at once wait here until the person says yes.
+  const [asking, setAsking] = useState<HealthSettings | null>(null);
   const save = useMutation({
-    mutationFn: (body: Partial<HealthSettings>) => sendJson<{ settings: HealthSettings }>("PUT", "/api/accounts/health/settings", body),
-    onSuccess: async () => {
+    mutationFn: (body: HealthSettings) =>
+      sendJson<{ settings: HealthSettings; evaluation?: Evaluation | null }>("PUT", "/api/accounts/health/settings", body),
+    onSuccess: async (reply) => {
       setError(null);
-      setSaved(true);
+      setAsking(null);
+      setSaved(`Settings saved.${evaluationNote(reply.evaluation)}`);
       await refresh();
     },
     onError: (e) => setError(failureMessage(e)),
@@ -60,8 +103,13 @@ function SettingsForm({ settings, canTune }: { settings: HealthSettings; canTune
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    setSaved(false);
-    save.mutate({ autoPause: form.get("autoPause") as AutoPause, pauseBelowScore: Number(form.get("pauseBelowScore")) });
+    setSaved(null);
+    const next: HealthSettings = { autoPause: form.get("autoPause") as AutoPause, pauseBelowScore: Number(form.get("pauseBelowScore")) };
+    // Tighter when it switches pausing on, or pauses at a higher score: saving re-checks and may pause now.
+    const tighter =
+      next.autoPause === "pause" && (settings.autoPause !== "pause" || next.pauseBelowScore > settings.pauseBelowScore);
+    if (tighter) setAsking(next);
+    else save.mutate(next);
   }
   // Keyed by the saved values so the fields follow changes made elsewhere.
   return (
@@ -95,10 +143,18 @@ function SettingsForm({ settings, canTune }: { settings: HealthSettings; canTune
           Save settings
         </Button>
       )}
-      <div className="sm:col-span-3">
+      <div className="grid gap-2 sm:col-span-3">
+        {asking && (
+          <ConfirmRecheck
+            label="Save the auto-pause settings?"
+            pending={save.isPending}
+            onConfirm={() => save.mutate(asking)}
+            onCancel={() => setAsking(null)}
+          />
+        )}
         {saved && (
           <p role="status" className="text-sm">
-            Settings saved.
+            {saved}
           </p>
         )}
         <ActionError message={error} />
@@ -107,8 +163,10 @@ function SettingsForm({ settings, canTune }: { settings: HealthSettings; canTune
   );
 }
 
-function RulesTable({ canTune }: { canTune: boolean }) {
+function RulesTable({ canTune, autoPause }: { canTune: boolean; autoPause: AutoPause }) {
   const rules = useQuery(healthRulesQuery);
+  // What the last save of each rule did; kept here because a saved row remounts with its new values.
+  const [notes, setNotes] = useState<Record<string, string>>({});
   if (!rules.data) return <LoadState what="health rules" error={rules.error} />;
   return (
     <section aria-labelledby="health-rules-heading" className="grid gap-3">
@@ -117,23 +175,48 @@ function RulesTable({ canTune }: { canTune: boolean }) {
       </h3>
       <ul className="grid gap-3">
         {rules.data.rules.map((rule) => (
-          <RuleRow key={`${rule.id}-${rule.threshold}-${rule.enabled}`} rule={rule} canTune={canTune} />
+          <RuleRow
+            key={`${rule.id}-${rule.threshold}-${rule.enabled}`}
+            rule={rule}
+            canTune={canTune}
+            autoPause={autoPause}
+            note={notes[rule.id] ?? null}
+            onNote={(note) => setNotes((n) => ({ ...n, [rule.id]: note }))}
+          />
         ))}
       </ul>
     </section>
   );
 }
 
-function RuleRow({ rule, canTune }: { rule: HealthRule; canTune: boolean }) {
+function RuleRow({
+  rule,
+  canTune,
+  autoPause,
+  note,
+  onNote,
+}: {
+  rule: HealthRule;
+  canTune: boolean;
+  autoPause: AutoPause;
+  note: string | null;
+  onNote: (note: string) => void;
+}) {
   const refresh = useRefreshHealth();
   const [error, setError] = useState<string | null>(null);
   const [threshold, setThreshold] = useState(String(rule.threshold));
   const [enabled, setEnabled] = useState(rule.enabled);
+  const [asking, setAsking] = useState(false);
   const save = useMutation({
     mutationFn: () =>
-      sendJson("PUT", `/api/accounts/health/rules/${encodeURIComponent(rule.id)}`, { threshold: Number(threshold), enabled }),
-    onSuccess: async () => {
+      sendJson<{ rule: HealthRule; evaluation?: Evaluation | null }>("PUT", `/api/accounts/health/rules/${encodeURIComponent(rule.id)}`, {
+        threshold: Number(threshold),
+        enabled,
+      }),
+    onSuccess: async (reply) => {
       setError(null);
+      setAsking(false);
+      onNote(`Saved.${evaluationNote(reply.evaluation)}`);
       await refresh();
     },
     onError: (e) => setError(failureMessage(e)),
@@ -142,10 +225,17 @@ function RuleRow({ rule, canTune }: { rule: HealthRule; canTune: boolean }) {
     mutationFn: () => sendJson("DELETE", `/api/accounts/health/rules/${encodeURIComponent(rule.id)}`),
     onSuccess: async () => {
       setError(null);
+      onNote("Back to the default.");
       await refresh();
     },
     onError: (e) => setError(failureMessage(e)),
   });
+  // Tighter: switched on, or firing sooner ('above' fires at or over the threshold, 'below' at or under).
+  // With auto-pause on, saving that re-checks every account and may pause some at once.
+  const next = Number(threshold);
+  const tighter =
+    (enabled && !rule.enabled) ||
+    (enabled && (rule.direction === "above" ? next < rule.threshold : next > rule.threshold));
   const fieldId = `rule-${rule.id}-threshold`;
   const boundsId = `rule-${rule.id}-bounds`;
   const unit = rule.unit ? ` ${rule.unit}` : "";
@@ -163,7 +253,8 @@ function RuleRow({ rule, canTune }: { rule: HealthRule; canTune: boolean }) {
         className="flex flex-wrap items-end gap-3"
         onSubmit={(event) => {
           event.preventDefault();
-          save.mutate();
+          if (tighter && autoPause === "pause") setAsking(true);
+          else save.mutate();
         }}
       >
         <div className="grid gap-2">
@@ -204,6 +295,14 @@ function RuleRow({ rule, canTune }: { rule: HealthRule; canTune: boolean }) {
         {unit}
         {rule.canDisable ? "." : ". This rule cannot be turned off."}
       </p>
+      {asking && (
+        <ConfirmRecheck label={`Save ${rule.name}?`} pending={save.isPending} onConfirm={() => save.mutate()} onCancel={() => setAsking(false)} />
+      )}
+      {note && (
+        <p role="status" className="text-sm">
+          {note}
+        </p>
+      )}
       <ActionError message={error} />
     </li>
   );

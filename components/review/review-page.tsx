@@ -5,7 +5,7 @@ import { useState, type FormEvent } from "react";
 import Link from "next/link";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { platformName } from "@/components/accounts/platforms";
-import { ActionError } from "@/components/health/account-actions";
+import { ActionError, ViewerNote } from "@/components/health/account-actions";
 import { failureMessage, sendJson } from "@/components/health/api";
 import { ScoreBadge, StateBadge, When } from "@/components/health/labels";
 import { Button } from "@/components/ui/button";
@@ -17,12 +17,14 @@ import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@
 import type { MissingPost, ReviewAccount, ReviewItem } from "@/lib/review";
 import { reviewQuery, useRefreshReview } from "./queries";
 
-export function ReviewPage() {
+/** `canAct`: the person may decide (editors and up); viewers see the queue without the decisions. */
+export function ReviewPage({ canAct }: { canAct: boolean }) {
   const review = useQuery(reviewQuery);
   if (!review.data) return <LoadState what="the review queue" error={review.error} />;
   const { items, missingPosts, accounts } = review.data;
   return (
     <div className="grid grid-cols-1 gap-6">
+      {!canAct && <ViewerNote />}
       <Card>
         <CardHeader>
           <CardTitle>
@@ -39,13 +41,13 @@ export function ReviewPage() {
           ) : (
             <ul className="grid gap-4" aria-label="Posts to decide">
               {items.map((item) => (
-                <ReviewItemCard key={item.id} item={item} />
+                <ReviewItemCard key={item.id} item={item} canAct={canAct} />
               ))}
             </ul>
           )}
         </CardContent>
       </Card>
-      <MissingPostsCard missing={missingPosts} />
+      <MissingPostsCard missing={missingPosts} canAct={canAct} />
       <AccountsCard accounts={accounts} />
     </div>
   );
@@ -55,7 +57,7 @@ function Empty({ children }: { children: React.ReactNode }) {
   return <p className="rounded-lg border border-dashed p-6 text-center text-sm text-muted-foreground">{children}</p>;
 }
 
-function ReviewItemCard({ item }: { item: ReviewItem }) {
+function ReviewItemCard({ item, canAct }: { item: ReviewItem; canAct: boolean }) {
   const refresh = useRefreshReview();
   const [error, setError] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
@@ -101,7 +103,7 @@ function ReviewItemCard({ item }: { item: ReviewItem }) {
           Ids the platform gave: <span className="font-mono">{item.externalIdsSeen.join(", ")}</span>
         </p>
       )}
-      {done ? (
+      {!canAct ? null : done ? (
         <p role="status" className="text-sm font-medium">
           {done}
         </p>
@@ -162,7 +164,7 @@ function ReviewItemCard({ item }: { item: ReviewItem }) {
   );
 }
 
-function MissingPostsCard({ missing }: { missing: MissingPost[] }) {
+function MissingPostsCard({ missing, canAct }: { missing: MissingPost[]; canAct: boolean }) {
   return (
     <Card>
       <CardHeader>
@@ -185,14 +187,16 @@ function MissingPostsCard({ missing }: { missing: MissingPost[] }) {
                 <TableHead>Post</TableHead>
                 <TableHead>Posted</TableHead>
                 <TableHead>Noticed</TableHead>
-                <TableHead>
-                  <span className="sr-only">Actions</span>
-                </TableHead>
+                {canAct && (
+                  <TableHead>
+                    <span className="sr-only">Actions</span>
+                  </TableHead>
+                )}
               </TableRow>
             </TableHeader>
             <TableBody>
               {missing.map((m) => (
-                <MissingRow key={m.queueItemId} missing={m} />
+                <MissingRow key={m.queueItemId} missing={m} canAct={canAct} />
               ))}
             </TableBody>
           </Table>
@@ -202,7 +206,7 @@ function MissingPostsCard({ missing }: { missing: MissingPost[] }) {
   );
 }
 
-function MissingRow({ missing }: { missing: MissingPost }) {
+function MissingRow({ missing, canAct }: { missing: MissingPost; canAct: boolean }) {
   const refresh = useRefreshReview();
   const [error, setError] = useState<string | null>(null);
   const acknowledge = useMutation({
@@ -236,12 +240,14 @@ function MissingRow({ missing }: { missing: MissingPost }) {
       <TableCell>
         <When at={missing.noticedAt} />
       </TableCell>
-      <TableCell>
-        <Button size="sm" variant="outline" disabled={acknowledge.isPending} onClick={() => acknowledge.mutate()} aria-label={`Acknowledge missing post #${missing.queueItemId}`}>
-          Acknowledge
-        </Button>
-        <ActionError message={error} />
-      </TableCell>
+      {canAct && (
+        <TableCell>
+          <Button size="sm" variant="outline" disabled={acknowledge.isPending} onClick={() => acknowledge.mutate()} aria-label={`Acknowledge missing post #${missing.queueItemId}`}>
+            Acknowledge
+          </Button>
+          <ActionError message={error} />
+        </TableCell>
+      )}
     </TableRow>
   );
 }

@@ -11,7 +11,6 @@ import {
   acknowledgeAlert,
   evaluateAccountHealth,
   pauseAccount,
-  pauseAtRiskAccounts,
   releaseDestination,
   requestHealthScan,
   resumeAccount,
@@ -70,13 +69,30 @@ export function resumeOne(user: UserClaims, rawAccountId: string): Promise<Accou
 
 const workspaceBody = z.strictObject({ workspaceId });
 
-/** Pause every at-risk account of the workspace (editors and up); healthy ones are untouched. */
-export function pauseAll(user: UserClaims, input: unknown): Promise<{ paused: number; accountIds: string[] }> {
-  const body = parse(workspaceBody, input);
+// The page lists at most 100 at-risk accounts; a list a little longer is still one person's choice.
+const MAX_PAUSE_ALL_IDS = 500;
+
+const pauseAllBody = z.strictObject({
+  workspaceId,
+  accountIds: z
+    .array(z.uuid("accountIds must be account ids (UUIDs)."), "accountIds must be a list of account ids.")
+    .max(MAX_PAUSE_ALL_IDS, `accountIds holds at most ${MAX_PAUSE_ALL_IDS} accounts.`)
+    .optional(),
+});
+
+/**
+ * Pause the workspace's at-risk accounts (editors and up); healthy ones are untouched. With
+ * `accountIds` (the ones the person confirmed), only those still at risk: the others are skipped and
+ * counted, and an account that became at risk since is not paused. Without, every at-risk account.
+ */
+export function pauseAll(user: UserClaims, input: unknown): Promise<{ paused: number; accountIds: string[]; skipped: number }> {
+  const body = parse(pauseAllBody, input);
   return asPerson(user, async (tx) => {
     const ws = await resolveWorkspaceId(tx, body.workspaceId);
-    const r = await pauseAtRiskAccounts(tx, ws);
-    return { paused: r.paused, accountIds: r.account_ids };
+    const ids = body.accountIds ?? null;
+    const [row] = await tx`select public.pause_at_risk_accounts(${ws}::uuid, ${ids}::uuid[]) as r`;
+    const r = row.r as { paused: number; account_ids: string[]; skipped: number };
+    return { paused: r.paused, accountIds: r.account_ids, skipped: r.skipped };
   });
 }
 
@@ -117,7 +133,7 @@ async function ruleExists(tx: Tx, ruleId: string) {
 }
 
 /** Set a rule's threshold (within its bounds: else 409) or switch it on or off, for the workspace. */
-export async function tuneRule(user: UserClaims, ruleId: string, input: unknown): Promise<{ rule: HealthRule }> {
+export async function tuneRule(user: UserClaims, ruleId: string, input: unknown): Promise<{ rule: HealthRule; evaluation: PolicyEvaluation | null }> {
   const body = parse(ruleBody, input);
   const ws = await asPerson(user, async (tx) => {
     const ws = await resolveWorkspaceId(tx, body.workspaceId);
@@ -133,8 +149,8 @@ export async function tuneRule(user: UserClaims, ruleId: string, input: unknown)
         enabled = case when ${hasEnabled} then excluded.enabled else workspace_health_rules.enabled end`;
     return ws;
   });
-  await reevaluate(user, ws);
-  return { rule: await ruleNow(user, ws, ruleId) };
+  const evaluation = await reevaluate(user, ws);
+  return { rule: await ruleNow(user, ws, ruleId), evaluation };
 }
 
 /** Back to the rule's defaults for the workspace. */
@@ -168,7 +184,7 @@ const settingsBody = z
   .refine((b) => b.autoPause !== undefined || b.pauseBelowScore !== undefined, { message: "Send autoPause, pauseBelowScore or both." });
 
 /** Set the workspace's auto-pause mode and score threshold (admins and owners). */
-export async function updateSettings(user: UserClaims, input: unknown): Promise<{ settings: HealthSettings }> {
+export async function updateSettings(user: UserClaims, input: unknown): Promise<{ settings: HealthSettings; evaluation: PolicyEvaluation | null }> {
   const body = parse(settingsBody, input);
   const { ws, settings } = await asPerson(user, async (tx) => {
     const ws = await resolveWorkspaceId(tx, body.workspaceId);
@@ -181,23 +197,34 @@ export async function updateSettings(user: UserClaims, input: unknown): Promise<
       on conflict (workspace_id) do update set auto_pause = excluded.auto_pause, pause_below_score = excluded.pause_below_score`;
     return { ws, settings: next };
   });
-  await reevaluate(user, ws);
-  return { settings };
+  const evaluation = await reevaluate(user, ws);
+  return { settings, evaluation };
+}
+
+/** What applying a policy change did at once, so the page can say so (accounts paused by it above all). */
+export interface PolicyEvaluation {
+  accountsPaused: number;
+  alertsOpened: number;
+  alertsResolved: number;
 }
 
 /**
  * A policy change applies at once: the workspace's accounts are evaluated again with it (a disabled
  * rule's alerts resolve, a tighter threshold opens alerts, auto-pause acts) instead of at each
  * account's next scan, up to an hour later. Evaluation is the scan's own (as pacer_worker).
+ * Null when evaluating failed (the next scans apply the change).
  */
-async function reevaluate(user: UserClaims, ws: string) {
+async function reevaluate(user: UserClaims, ws: string): Promise<PolicyEvaluation | null> {
   // The change is committed already: if evaluating fails, the next scans apply it, and the reply must
   // not say the change was not made.
   try {
     const ids = await asUser(user, async (tx) => (await tx`select id from public.social_accounts where workspace_id = ${ws}`).map((r) => r.id as string));
-    if (ids.length) await evaluateAccountHealth(db(), ids);
+    if (!ids.length) return { accountsPaused: 0, alertsOpened: 0, alertsResolved: 0 };
+    const { accountsPaused, alertsOpened, alertsResolved } = await evaluateAccountHealth(db(), ids);
+    return { accountsPaused, alertsOpened, alertsResolved };
   } catch (error) {
     console.error(`health: re-evaluating workspace ${ws} after a policy change failed; the next scans apply it`, error);
+    return null;
   }
 }
 

@@ -57,3 +57,48 @@ export function getUsage(user: UserClaims, requestedWorkspaceId?: string | null)
     };
   });
 }
+
+export type WorkspaceRole = "viewer" | "editor" | "admin" | "owner";
+
+/** What the user may do in a workspace, as the pages need it: act (editors and up) and tune (admins and up). */
+export interface WorkspaceAccess {
+  workspaceId: string | null;
+  role: WorkspaceRole | null;
+  canAct: boolean;
+  canTune: boolean;
+}
+
+const rank: Record<WorkspaceRole, number> = { viewer: 0, editor: 1, admin: 2, owner: 3 };
+
+/** The user's role in a workspace (null when not a member); workspace_members is read under RLS. */
+export async function roleInWorkspace(tx: Tx, workspaceId: string): Promise<WorkspaceRole | null> {
+  const [member] = await tx`
+    select role from public.workspace_members where workspace_id = ${workspaceId} and user_id = (select auth.uid())`;
+  return (member?.role as WorkspaceRole | undefined) ?? null;
+}
+
+/**
+ * The user's access in the workspace a page shows: the account's (when a page is about one account
+ * the user can see), else the requested or default one. The API still decides; pages use this only
+ * so they do not offer actions the API would refuse.
+ */
+export function workspaceAccess(user: UserClaims, of: { workspaceId?: string | null; accountId?: string } = {}): Promise<WorkspaceAccess> {
+  return asUser(user, async (tx) => {
+    let ws: string | null = null;
+    if (of.accountId !== undefined) {
+      if (z.uuid().safeParse(of.accountId).success) {
+        const [account] = await tx`select workspace_id from public.social_accounts where id = ${of.accountId}`;
+        ws = account?.workspace_id ?? null;
+      }
+    } else {
+      ws = await resolveWorkspaceId(tx, of.workspaceId);
+    }
+    const role = ws ? await roleInWorkspace(tx, ws) : null;
+    return {
+      workspaceId: ws,
+      role,
+      canAct: role !== null && rank[role] >= rank.editor,
+      canTune: role !== null && rank[role] >= rank.admin,
+    };
+  });
+}

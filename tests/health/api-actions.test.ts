@@ -157,10 +157,40 @@ describe("POST /api/accounts/pause-all", () => {
 
     const res = await call(pauseAllRoute.POST, "POST", "/api/accounts/pause-all", owner2, {});
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ paused: 1, accountIds: [atRisk] });
+    expect(await res.json()).toEqual({ paused: 1, accountIds: [atRisk], skipped: 0 });
     expect(await accountRow(sql, atRisk)).toMatchObject({ state: "paused", paused_reason: "health" });
     expect(await accountRow(sql, fine)).toMatchObject({ state: "active" });
     expect((await healthAudit(atRisk)).map((a) => [a.action, a.actor_id])).toEqual([["pause", owner2.id]]);
+  });
+
+  it("with accountIds pauses only the listed ones still at risk: one at risk since is left, one recovered is skipped", async () => {
+    const owner4 = await signUp("ha-pa-listed");
+    const ws4 = await workspaceOf(owner4);
+    await sql`insert into public.workspace_health_settings (workspace_id, auto_pause) values (${ws4}, 'off')`;
+    // The page listed these two; then one recovered and another account fell at risk.
+    const stillAtRisk = await declining(ws4);
+    const recovered = await declining(ws4);
+    await snapshots(sql, recovered, [{ minutesAgo: 0, reach: 1000, engagement: 100, followers: 1000 }]);
+    await evaluate(sql, recovered);
+    expect(await openAlerts(sql, recovered)).toHaveLength(0);
+    const atRiskSince = await declining(ws4);
+    const elsewhere = await declining(ws);
+
+    expect(
+      (await call(pauseAllRoute.POST, "POST", "/api/accounts/pause-all", owner4, { accountIds: ["nope"] })).status,
+    ).toBe(400);
+    const res = await call(pauseAllRoute.POST, "POST", "/api/accounts/pause-all", owner4, {
+      workspaceId: ws4,
+      accountIds: [stillAtRisk, recovered, elsewhere],
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ paused: 1, accountIds: [stillAtRisk], skipped: 2 });
+    expect(await accountRow(sql, stillAtRisk)).toMatchObject({ state: "paused", paused_reason: "health" });
+    expect(await accountRow(sql, recovered)).toMatchObject({ state: "active" });
+    expect(await accountRow(sql, atRiskSince)).toMatchObject({ state: "active" });
+    // Another workspace's account listed here is never touched.
+    expect(await accountRow(sql, elsewhere)).toMatchObject({ state: "active" });
+    await sql`update public.social_accounts set state = 'paused', paused_reason = 'manual' where id = ${elsewhere}`;
   });
 });
 
@@ -235,12 +265,16 @@ describe("PUT/DELETE /api/accounts/health/rules/:ruleId", () => {
 
     const res = await tune(owner3, "reach_decline", { threshold: 30 });
     expect(res.status).toBe(200);
-    expect((await res.json()).rule).toMatchObject({ id: "reach_decline", threshold: 30, clearThreshold: 24, defaultThreshold: 50, enabled: true, tuned: true });
+    const tuned30 = await res.json();
+    expect(tuned30.rule).toMatchObject({ id: "reach_decline", threshold: 30, clearThreshold: 24, defaultThreshold: 50, enabled: true, tuned: true });
+    // The reply says what applying it did (auto-pause is off here: an alert, nothing paused).
+    expect(tuned30.evaluation).toEqual({ accountsPaused: 0, alertsOpened: 1, alertsResolved: 0 });
     // Applied at once: the 35 % decline is now an alert.
     expect((await openAlerts(sql, id)).map((a) => a.rule_id)).toEqual(["reach_decline"]);
     // Switching it off keeps the threshold and resolves the alert.
     const off = await (await tune(owner3, "reach_decline", { enabled: false })).json();
     expect(off.rule).toMatchObject({ threshold: 30, enabled: false, tuned: true });
+    expect(off.evaluation).toEqual({ accountsPaused: 0, alertsOpened: 0, alertsResolved: 1 });
     expect(await openAlerts(sql, id)).toHaveLength(0);
 
     expect((await reset(editor, "reach_decline", ws3)).status).toBe(403);
@@ -267,11 +301,14 @@ describe("PUT /api/accounts/health/settings", () => {
 
     const warn = await settings(admin, { workspaceId: ws, pauseBelowScore: 80 });
     expect(warn.status).toBe(200);
-    expect(await warn.json()).toEqual({ settings: { autoPause: "off", pauseBelowScore: 80 } });
+    expect(await warn.json()).toMatchObject({ settings: { autoPause: "off", pauseBelowScore: 80 }, evaluation: { accountsPaused: 0 } });
     expect(await accountRow(sql, id)).toMatchObject({ state: "active" });
 
     const on = await settings(admin, { workspaceId: ws, autoPause: "pause" });
-    expect(await on.json()).toEqual({ settings: { autoPause: "pause", pauseBelowScore: 80 } });
+    const onReply = await on.json();
+    expect(onReply.settings).toEqual({ autoPause: "pause", pauseBelowScore: 80 });
+    // The reply says accounts were paused by it (this one at least; the workspace is shared by this file's tests).
+    expect(onReply.evaluation.accountsPaused).toBeGreaterThanOrEqual(1);
     // Score 70 is below 80: paused by the rule at once.
     expect(await accountRow(sql, id)).toMatchObject({ state: "paused", paused_reason: "health" });
     expect((await healthAudit(id)).map((a) => [a.action, a.actor_id, a.new_values.by])).toEqual([["health_pause", null, "rule"]]);

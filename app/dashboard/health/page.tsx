@@ -3,21 +3,15 @@
 import type { Metadata } from "next";
 import { HealthOverviewPage } from "@/components/health/health-overview";
 import { requireUser } from "@/lib/auth";
-import { asUser } from "@/lib/db";
-import { resolveWorkspaceId } from "@/lib/workspaces";
+import { workspaceAccess } from "@/lib/workspaces";
 
 export const metadata: Metadata = { title: "Health" };
 
 export default async function Page() {
   const user = await requireUser();
-  // Only admins and owners tune health (the API refuses anyone else); the page shows others the
-  // settings read-only instead of offering changes that would be refused.
-  const role = await asUser(user, async (tx) => {
-    const workspaceId = await resolveWorkspaceId(tx, null);
-    const [member] = await tx`
-      select role from public.workspace_members where workspace_id = ${workspaceId} and user_id = (select auth.uid())`;
-    return member?.role as string | undefined;
-  });
+  // Editors and up act (pause, acknowledge, check), admins and owners tune (the API refuses anyone
+  // else); the page does not offer others what would be refused.
+  const { canAct, canTune } = await workspaceAccess(user);
   return (
     <div className="grid grid-cols-1 gap-6">
       <div className="space-y-1">
@@ -26,7 +20,7 @@ export default async function Page() {
           Every account&apos;s health score, what took points off it, and the accounts to pause before a platform acts.
         </p>
       </div>
-      <HealthOverviewPage canTune={role === "owner" || role === "admin"} />
+      <HealthOverviewPage canAct={canAct} canTune={canTune} />
     </div>
   );
 }

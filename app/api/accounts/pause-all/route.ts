@@ -1,4 +1,5 @@
-// POST { workspaceId? }: pause every at-risk account of the workspace (editors and up; audited).
+// POST { workspaceId?, accountIds? }: pause the workspace's at-risk accounts, only the listed ones still
+// at risk when accountIds is sent (editors and up; audited).
 import { pauseAll } from "@/lib/health/actions";
 import { readJson, withUser } from "@/lib/api/handler";
 

@@ -3,11 +3,14 @@
 import type { Metadata } from "next";
 import { AccountHealthPage } from "@/components/health/account-health";
 import { requireUser } from "@/lib/auth";
+import { workspaceAccess } from "@/lib/workspaces";
 
 export const metadata: Metadata = { title: "Account health" };
 
 export default async function Page({ params }: { params: Promise<{ accountId: string }> }) {
-  await requireUser();
+  const user = await requireUser();
   const { accountId } = await params;
-  return <AccountHealthPage accountId={accountId} />;
+  // The role in the account's own workspace: viewers are not offered pause, resume or release.
+  const { canAct } = await workspaceAccess(user, { accountId });
+  return <AccountHealthPage accountId={accountId} canAct={canAct} />;
 }
