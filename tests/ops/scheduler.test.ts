@@ -164,6 +164,8 @@ describe("on Supabase (pg_cron, pg_net and Vault stand-ins, rolled back)", () =>
       expect(call.error).toMatch(/Vault has no project_url and secret_key/);
       const [w] = await tx`select message from private.scheduler_warnings() where code = 'scheduled_call_failed' and function_name = 'process-queue'`;
       expect(w.message).toMatch(/\[db.vault\]/);
+      // The step of docs/deploying.md that stores them.
+      expect(w.message).toMatch(/step 4/);
       throw new Rollback();
     }).catch(ignoreRollback);
   });
