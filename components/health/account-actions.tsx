@@ -4,7 +4,7 @@ import { useState } from "react";
 import { useMutation } from "@tanstack/react-query";
 import { Pause, Play } from "lucide-react";
 import { Button } from "@/components/ui/button";
-import { failureMessage, sendJson } from "./api";
+import { failureMessage, sendJson } from "@/lib/api/client";
 import { useRefreshHealth } from "./queries";
 import type { PauseResult } from "./types";
 

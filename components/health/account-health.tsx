@@ -15,7 +15,7 @@ import { NativeSelect } from "@/components/ui/native-select";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
 import { PauseResumeButton, ReleaseDestinationButton, ViewerNote } from "./account-actions";
 import { AlertsTable } from "./alerts-table";
-import { ApiError } from "./api";
+import { ApiError } from "@/lib/api/client";
 import { ScoreBadge, SeverityBadge, StateBadge, When, formatNumber, shortTime, stateLabel } from "./labels";
 import { accountHealthQuery } from "./queries";
 import type { AccountHealth } from "./types";

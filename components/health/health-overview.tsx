@@ -2,11 +2,9 @@
 // The health overview: score distribution, open alerts by severity, at-risk accounts with one-click
 // pause and "pause all at-risk", Check all now, the alerts, and the workspace's health settings and rules.
 import { useState } from "react";
-import Link from "next/link";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { Bar, BarChart, CartesianGrid, XAxis, YAxis } from "recharts";
 import { RefreshCw } from "lucide-react";
-import { platformName } from "@/components/accounts/platforms";
 import { Button } from "@/components/ui/button";
 import { Card, CardAction, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { ChartContainer, ChartTooltip, ChartTooltipContent, type ChartConfig } from "@/components/ui/chart";
@@ -14,8 +12,8 @@ import { LoadState } from "@/components/ui/load-state";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
 import { ActionError, PauseResumeButton, ViewerNote } from "./account-actions";
 import { AlertsTable } from "./alerts-table";
-import { failureMessage, sendJson } from "./api";
-import { ScoreBadge, SeverityBadge, StateBadge, When } from "./labels";
+import { failureMessage, sendJson } from "@/lib/api/client";
+import { AccountCell, ScoreBadge, SeverityBadge, StateBadge, When } from "./labels";
 import { healthOverviewQuery, useRefreshHealth } from "./queries";
 import { HealthSettingsCard } from "./settings-card";
 import type { AtRiskAccount, HealthOverview, Severity } from "./types";
@@ -210,10 +208,7 @@ function AtRiskCard({ atRisk, canAct }: { atRisk: AtRiskAccount[]; canAct: boole
                 {atRisk.map((account) => (
                   <TableRow key={account.accountId}>
                     <TableCell>
-                      <Link className="font-medium underline underline-offset-4" href={`/dashboard/health/${account.accountId}`}>
-                        @{account.handle}
-                      </Link>
-                      <div className="text-muted-foreground">{platformName(account.platform)}</div>
+                      <AccountCell id={account.accountId} handle={account.handle} platform={account.platform} />
                     </TableCell>
                     <TableCell>
                       <ScoreBadge score={account.healthScore} />

@@ -1,7 +1,9 @@
 // How the health pages name things: account states, alert severities, scores and times.
 import type { VariantProps } from "class-variance-authority";
 import { Badge, badgeVariants } from "@/components/ui/badge";
+import Link from "next/link";
 import { cn } from "@/components/ui/cn";
+import { platformName } from "@/components/accounts/platforms";
 import type { Severity } from "./types";
 
 type Variant = VariantProps<typeof badgeVariants>["variant"];
@@ -74,4 +76,16 @@ export function formatNumber(value: number | null | undefined, unit?: string): s
   if (unit === "percent" || unit === "%") return `${Math.round(value * 10) / 10}%`;
   if (unit === "ratio") return `${Math.round(value * 1000) / 10}%`;
   return Number.isInteger(value) ? value.toLocaleString("en") : (Math.round(value * 100) / 100).toLocaleString("en");
+}
+
+/** An account in a table: its handle, linking to its health page, over its platform. */
+export function AccountCell({ id, handle, platform }: { id: string; handle: string; platform: string }) {
+  return (
+    <>
+      <Link className="font-medium underline underline-offset-4" href={`/dashboard/health/${id}`}>
+        @{handle}
+      </Link>
+      <div className="text-muted-foreground">{platformName(platform)}</div>
+    </>
+  );
 }

@@ -1,6 +1,6 @@
 // The health pages' server data as TanStack Query queries, polled like the queue page's.
 import { queryOptions, useQueryClient } from "@tanstack/react-query";
-import { readJson } from "./api";
+import { getJson } from "@/lib/api/client";
 import type { AccountHealth, HealthOverview, HealthRule } from "./types";
 
 // Polling rather than Realtime (see components/queue/queries.ts). Scans run every few minutes, so
@@ -10,7 +10,7 @@ const IDLE_MS = 15_000;
 
 export const healthOverviewQuery = queryOptions({
   queryKey: ["health", "overview"],
-  queryFn: () => readJson<HealthOverview>("/api/accounts/health"),
+  queryFn: () => getJson<HealthOverview>("/api/accounts/health"),
   refetchInterval: (query) => {
     const open = query.state.data?.openAlerts;
     return open && open.warning + open.critical > 0 ? BUSY_MS : IDLE_MS;
@@ -19,13 +19,13 @@ export const healthOverviewQuery = queryOptions({
 
 export const healthRulesQuery = queryOptions({
   queryKey: ["health", "rules"],
-  queryFn: () => readJson<{ rules: HealthRule[] }>("/api/accounts/health/rules"),
+  queryFn: () => getJson<{ rules: HealthRule[] }>("/api/accounts/health/rules"),
 });
 
 export function accountHealthQuery(accountId: string, days: number) {
   return queryOptions({
     queryKey: ["health", "account", accountId, days],
-    queryFn: () => readJson<AccountHealth>(`/api/accounts/${encodeURIComponent(accountId)}/health?days=${days}`),
+    queryFn: () => getJson<AccountHealth>(`/api/accounts/${encodeURIComponent(accountId)}/health?days=${days}`),
     refetchInterval: IDLE_MS,
   });
 }

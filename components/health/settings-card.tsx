@@ -12,7 +12,7 @@ import { Label } from "@/components/ui/label";
 import { LoadState } from "@/components/ui/load-state";
 import { NativeSelect } from "@/components/ui/native-select";
 import { ActionError } from "./account-actions";
-import { failureMessage, sendJson } from "./api";
+import { failureMessage, sendJson } from "@/lib/api/client";
 import { SeverityBadge, formatNumber } from "./labels";
 import { healthRulesQuery, useRefreshHealth } from "./queries";
 import type { AutoPause, HealthRule, HealthSettings } from "./types";

@@ -6,7 +6,7 @@ import { useState } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { CircleAlert, ShieldAlert } from "lucide-react";
 import { platformName } from "@/components/accounts/platforms";
-import { ApiError } from "@/components/health/api";
+import { ApiError } from "@/lib/api/client";
 import { When } from "@/components/health/labels";
 import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
 import { Card, CardAction, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";

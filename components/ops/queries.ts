@@ -2,7 +2,7 @@
 import { queryOptions } from "@tanstack/react-query";
 import type { OpsMetrics } from "@/lib/ops/metrics";
 import type { SchedulerStatus } from "@/lib/ops/scheduler";
-import { ApiError, readJson } from "@/components/health/api";
+import { ApiError, getJson } from "@/lib/api/client";
 
 // The metrics are aggregates over a window: a slower pace than the queue's is plenty.
 const POLL_MS = 15_000;
@@ -17,7 +17,7 @@ const pollUnlessRefused = (query: { state: { error: unknown } }) => (refused(que
 export function opsMetricsQuery(window: string) {
   return queryOptions({
     queryKey: ["ops", "metrics", window],
-    queryFn: () => readJson<OpsMetrics>(`/api/ops/metrics?window=${encodeURIComponent(window)}`),
+    queryFn: () => getJson<OpsMetrics>(`/api/ops/metrics?window=${encodeURIComponent(window)}`),
     refetchInterval: pollUnlessRefused,
     retry: noRetryWhenRefused,
   });
@@ -25,7 +25,7 @@ export function opsMetricsQuery(window: string) {
 
 export const schedulerQuery = queryOptions({
   queryKey: ["ops", "scheduler"],
-  queryFn: () => readJson<SchedulerStatus>("/api/ops/scheduler"),
+  queryFn: () => getJson<SchedulerStatus>("/api/ops/scheduler"),
   refetchInterval: pollUnlessRefused,
   retry: noRetryWhenRefused,
 });

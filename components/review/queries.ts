@@ -1,14 +1,14 @@
 // The review queue as a TanStack Query query, polled like the queue page: quickly while anything waits for a person.
 import { queryOptions, useQueryClient } from "@tanstack/react-query";
 import type { ReviewQueue } from "@/lib/review";
-import { readJson } from "@/components/health/api";
+import { getJson } from "@/lib/api/client";
 
 const BUSY_MS = 5_000;
 const IDLE_MS = 15_000;
 
 export const reviewQuery = queryOptions({
   queryKey: ["review"],
-  queryFn: () => readJson<ReviewQueue>("/api/review"),
+  queryFn: () => getJson<ReviewQueue>("/api/review"),
   refetchInterval: (query) => {
     const d = query.state.data;
     return d && d.items.length + d.missingPosts.length + d.accounts.length > 0 ? BUSY_MS : IDLE_MS;

@@ -6,8 +6,8 @@ import Link from "next/link";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { platformName } from "@/components/accounts/platforms";
 import { ActionError, ViewerNote } from "@/components/health/account-actions";
-import { failureMessage, sendJson } from "@/components/health/api";
-import { ScoreBadge, StateBadge, When } from "@/components/health/labels";
+import { failureMessage, sendJson } from "@/lib/api/client";
+import { AccountCell, ScoreBadge, StateBadge, When } from "@/components/health/labels";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { Input } from "@/components/ui/input";
@@ -282,10 +282,7 @@ function AccountsCard({ accounts }: { accounts: ReviewAccount[] }) {
               {accounts.map((a) => (
                 <TableRow key={a.id}>
                   <TableCell>
-                    <Link className="font-medium underline underline-offset-4" href={`/dashboard/health/${a.id}`}>
-                      @{a.handle}
-                    </Link>
-                    <div className="text-muted-foreground">{platformName(a.platform)}</div>
+                    <AccountCell id={a.id} handle={a.handle} platform={a.platform} />
                   </TableCell>
                   <TableCell>
                     <StateBadge state={a.state} />

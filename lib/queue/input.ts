@@ -9,7 +9,8 @@ export const MAX_BULK_ITEMS = 10_000;
 export const MAX_IDS = 10_000;
 
 // Postgres text holds neither NUL nor lone surrogates; refuse them here, with the field's name.
-const storable = (s: string) => s.isWellFormed() && !s.includes("\u0000");
+/** Text Postgres can store: no NUL character, no broken Unicode (one such string fails its whole write). */
+export const storable = (s: string) => s.isWellFormed() && !s.includes("\u0000");
 const STORABLE = "may not contain NUL characters or broken Unicode.";
 
 const text = z

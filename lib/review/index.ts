@@ -6,7 +6,7 @@ import { z } from "zod";
 import { asUser, type Row, type Tx, type UserClaims } from "@/lib/db";
 import { PacerError, fromDatabaseError, validationFailed } from "@/lib/api/errors";
 import { resolveWorkspaceId } from "@/lib/workspaces";
-import { retryInput, type RetryQueueItemsInput } from "@/lib/queue/input";
+import { retryInput, storable, type RetryQueueItemsInput } from "@/lib/queue/input";
 import { toEntry, type HistoryEntry } from "@/lib/history";
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
@@ -165,7 +165,6 @@ export async function listReview(user: UserClaims, input: z.input<typeof reviewL
 // ------------------------------------------------------------------------------------------------
 
 // Postgres text holds neither NUL nor lone surrogates.
-const storable = (s: string) => s.isWellFormed() && !s.includes("\u0000");
 
 export const markPostedInput = z
   .strictObject({
