@@ -1,5 +1,6 @@
 // The review queue end to end: a post Pacer could not verify is marked posted with the id a person
-// found on the platform, and a restricted account is listed with a link to its health page.
+// found on the platform, a post that went out twice is listed and acknowledged, and a restricted
+// account is listed with a link to its health page.
 // At a desktop and at a phone's width.
 import { expect as baseExpect, test, type Page } from "@playwright/test";
 import postgres from "postgres";
@@ -81,6 +82,7 @@ for (const viewport of [
         const accounts = page.getByRole("table", { name: "Accounts needing review" });
         await expect(accounts.getByRole("row").filter({ hasText: `@${restrictedHandle}` })).toContainText("Restricted");
         await expect(page.getByText("No posted record has gone missing.")).toBeVisible();
+        await expect(page.getByText("No post went out twice.")).toBeVisible();
         await noSidewaysScroll(page);
       });
 
@@ -99,6 +101,23 @@ for (const viewport of [
         await expect(page.getByText("No post needs a decision.")).toBeVisible();
         const [item] = await sql`select status, external_url from public.queue_items where id = ${itemId}`;
         expect(item).toEqual({ status: "posted", external_url: `https://sandbox.example/posts/${id}` });
+      });
+
+      await test.step("a post that went out twice is listed with the extra post's link, and acknowledged", async () => {
+        // As reconciliation records a second post carrying the item's marker.
+        await sql`insert into public.duplicate_posts (queue_item_id, external_id, workspace_id, account_id, external_url, kept_external_id)
+                  select q.id, ${`extra-${id}`}, q.workspace_id, q.account_id, ${`https://sandbox.example/posts/extra-${id}`}, ${`kept-${id}`}
+                  from public.queue_items q where q.id = ${itemId}`;
+        await page.reload();
+        const row = page.getByRole("table", { name: "Duplicate posts" }).getByRole("row").filter({ hasText: text });
+        await expect(row).toContainText(`extra-${id}`);
+        await expect(row.getByRole("link", { name: `extra-${id}` })).toHaveAttribute("href", `https://sandbox.example/posts/extra-${id}`);
+        await expect(row).toContainText(`kept-${id}`);
+        await noSidewaysScroll(page);
+        await row.getByRole("button", { name: `Acknowledge duplicate post extra-${id} of #${itemId}` }).click();
+        await expect(page.getByText("No post went out twice.")).toBeVisible();
+        const [d] = await sql`select resolution from public.duplicate_posts where queue_item_id = ${itemId}`;
+        expect(d.resolution).toBe("acknowledged");
       });
 
       await test.step("the queue page shows it posted", async () => {

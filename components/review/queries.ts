@@ -11,7 +11,7 @@ export const reviewQuery = queryOptions({
   queryFn: () => getJson<ReviewQueue>("/api/review"),
   refetchInterval: (query) => {
     const d = query.state.data;
-    return d && d.items.length + d.missingPosts.length + d.accounts.length > 0 ? BUSY_MS : IDLE_MS;
+    return d && d.items.length + d.missingPosts.length + d.duplicatePosts.length + d.accounts.length > 0 ? BUSY_MS : IDLE_MS;
   },
 });
 

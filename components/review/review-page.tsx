@@ -1,6 +1,7 @@
 "use client";
 // The review queue: items Pacer could not decide (mark posted with the post's id or URL, retry,
-// cancel), posted records whose post went missing (acknowledge), and accounts needing a person.
+// cancel), posted records whose post went missing and items posted more than once (acknowledge), and
+// accounts needing a person.
 import { useState, type FormEvent } from "react";
 import Link from "next/link";
 import { useMutation, useQuery } from "@tanstack/react-query";
@@ -14,14 +15,14 @@ import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
 import { LoadState } from "@/components/ui/load-state";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
-import type { MissingPost, ReviewAccount, ReviewItem } from "@/lib/review";
+import type { DuplicatePost, MissingPost, ReviewAccount, ReviewItem } from "@/lib/review";
 import { reviewQuery, useRefreshReview } from "./queries";
 
 /** `canAct`: the person may decide (editors and up); viewers see the queue without the decisions. */
 export function ReviewPage({ canAct }: { canAct: boolean }) {
   const review = useQuery(reviewQuery);
   if (!review.data) return <LoadState what="the review queue" error={review.error} />;
-  const { items, missingPosts, accounts } = review.data;
+  const { items, missingPosts, duplicatePosts, accounts } = review.data;
   return (
     <div className="grid grid-cols-1 gap-6">
       {!canAct && <ViewerNote />}
@@ -48,6 +49,7 @@ export function ReviewPage({ canAct }: { canAct: boolean }) {
         </CardContent>
       </Card>
       <MissingPostsCard missing={missingPosts} canAct={canAct} />
+      <DuplicatePostsCard duplicates={duplicatePosts} canAct={canAct} />
       <AccountsCard accounts={accounts} />
     </div>
   );
@@ -243,6 +245,95 @@ function MissingRow({ missing, canAct }: { missing: MissingPost; canAct: boolean
       {canAct && (
         <TableCell>
           <Button size="sm" variant="outline" disabled={acknowledge.isPending} onClick={() => acknowledge.mutate()} aria-label={`Acknowledge missing post #${missing.queueItemId}`}>
+            Acknowledge
+          </Button>
+          <ActionError message={error} />
+        </TableCell>
+      )}
+    </TableRow>
+  );
+}
+
+function DuplicatePostsCard({ duplicates, canAct }: { duplicates: DuplicatePost[]; canAct: boolean }) {
+  return (
+    <Card>
+      <CardHeader>
+        <CardTitle>
+          <h2>Duplicate posts</h2>
+        </CardTitle>
+        <CardDescription>
+          Reconciliation found these on the platform carrying the mark of a post Pacer had already published there: the same post
+          went out twice. Remove the extra post on the platform, then acknowledge it.
+        </CardDescription>
+      </CardHeader>
+      <CardContent>
+        {duplicates.length === 0 ? (
+          <Empty>No post went out twice.</Empty>
+        ) : (
+          <Table aria-label="Duplicate posts">
+            <TableHeader>
+              <TableRow>
+                <TableHead>Account</TableHead>
+                <TableHead>Extra post</TableHead>
+                <TableHead>Kept</TableHead>
+                <TableHead>Noticed</TableHead>
+                {canAct && (
+                  <TableHead>
+                    <span className="sr-only">Actions</span>
+                  </TableHead>
+                )}
+              </TableRow>
+            </TableHeader>
+            <TableBody>
+              {duplicates.map((d) => (
+                <DuplicateRow key={`${d.queueItemId}:${d.externalId}`} duplicate={d} canAct={canAct} />
+              ))}
+            </TableBody>
+          </Table>
+        )}
+      </CardContent>
+    </Card>
+  );
+}
+
+function DuplicateRow({ duplicate, canAct }: { duplicate: DuplicatePost; canAct: boolean }) {
+  const refresh = useRefreshReview();
+  const [error, setError] = useState<string | null>(null);
+  // Closes every open duplicate flag of the item: one decision per post Pacer published twice.
+  const acknowledge = useMutation({
+    mutationFn: () => sendJson("POST", "/api/review/acknowledge-duplicates", { ids: [duplicate.queueItemId] }),
+    onSuccess: async () => {
+      setError(null);
+      await refresh();
+    },
+    onError: (e) => setError(failureMessage(e)),
+  });
+  return (
+    <TableRow>
+      <TableCell>
+        <Link className="underline underline-offset-4" href={`/dashboard/health/${duplicate.accountId}`}>
+          @{duplicate.handle}
+        </Link>
+      </TableCell>
+      <TableCell className="min-w-48 whitespace-normal">
+        <div className="line-clamp-2">{duplicate.text}</div>
+        {duplicate.externalUrl ? (
+          <a className="text-sm break-all underline underline-offset-4" href={duplicate.externalUrl} target="_blank" rel="noreferrer">
+            {duplicate.externalId}
+          </a>
+        ) : (
+          <span className="font-mono text-sm">{duplicate.externalId}</span>
+        )}
+      </TableCell>
+      <TableCell>
+        <span className="font-mono text-sm">{duplicate.keptExternalId ?? "—"}</span>
+      </TableCell>
+      <TableCell>
+        <When at={duplicate.noticedAt} />
+      </TableCell>
+      {canAct && (
+        <TableCell>
+          <Button size="sm" variant="outline" disabled={acknowledge.isPending} onClick={() => acknowledge.mutate()} aria-label={`Acknowledge duplicate post ${duplicate.externalId} of #${duplicate.queueItemId}`}>
             Acknowledge
           </Button>
           <ActionError message={error} />

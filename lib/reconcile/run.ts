@@ -1,6 +1,8 @@
 // Reconciliation (seeds/002_* "fix 3"): read each active account's recent posts on its platform and
 // hold them against Pacer's records. A post carrying Pacer's marker with no posted record is recorded
-// (its item settled posted); a posted record whose post is gone is flagged (public.missing_posts).
+// (its item settled posted); a posted record whose post is gone is flagged (public.missing_posts); a
+// second post carrying one item's marker is a duplicate (public.duplicate_posts, counted by the
+// operator's duplicate figure and alert).
 // The comparison is one set-based SQL call per batch (private.record_reconciliation); this file only
 // reads the platforms. Runtime-agnostic: the `reconcile` Edge Function (Deno) and Node import it, so
 // relative .ts imports only.
@@ -47,6 +49,8 @@ export interface ReconcileReport {
   flagged: ReconcileChange[];
   /** Flagged posts that are back on the platform: their flags closed. */
   reappeared: ReconcileChange[];
+  /** Extra posts of one item on the platform (a duplicate publish), each with the extra post's id: recorded for review. */
+  duplicates: ReconcileChange[];
   /** Accounts whose posts could not be read; retried first by the next run. */
   failed: Array<{ accountId: string; message: string }>;
   ms: number;
@@ -84,7 +88,7 @@ export async function reconcileAccounts(opts: ReconcileOptions): Promise<Reconci
   const o = { ...RECONCILE_DEFAULTS, ...stripUndefined(opts) };
   const log = opts.log ?? (() => {});
   const started = Date.now();
-  const report: ReconcileReport = { accounts: 0, recorded: [], flagged: [], reappeared: [], failed: [], ms: 0 };
+  const report: ReconcileReport = { accounts: 0, recorded: [], flagged: [], reappeared: [], duplicates: [], failed: [], ms: 0 };
   // A lease outlives a batch's reads, so a second run never reads the same account meanwhile.
   const leaseSeconds = Math.ceil((o.readTimeoutMs * Math.ceil(o.batchSize / o.concurrency)) / 1000) + 60;
 
@@ -104,13 +108,15 @@ export async function reconcileAccounts(opts: ReconcileOptions): Promise<Reconci
       };
       if (row.change === "recorded") report.recorded.push(change);
       else if (row.change === "flagged") report.flagged.push(change);
+      else if (row.change === "duplicate") report.duplicates.push(change);
       else report.reappeared.push(change);
     }
   }
   report.ms = Date.now() - started;
   log(
     `reconcile: ${report.accounts} account(s) read, ${report.recorded.length} post(s) recorded, ` +
-      `${report.flagged.length} flagged missing, ${report.reappeared.length} reappeared, ${report.failed.length} unreadable (${report.ms} ms)`,
+      `${report.flagged.length} flagged missing, ${report.reappeared.length} reappeared, ${report.duplicates.length} duplicate(s), ` +
+      `${report.failed.length} unreadable (${report.ms} ms)`,
   );
   return report;
 }

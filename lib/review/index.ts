@@ -45,6 +45,22 @@ export interface MissingPost {
   noticedAt: string;
 }
 
+/** A post on the platform carrying the marker of an item that already has one there: a duplicate publish. */
+export interface DuplicatePost {
+  queueItemId: number;
+  accountId: string;
+  handle: string;
+  platform: string;
+  text: string;
+  /** The extra post, to remove on the platform. */
+  externalId: string;
+  externalUrl: string | null;
+  /** The post Pacer keeps as the item's. */
+  keptExternalId: string | null;
+  createdOnPlatformAt: string | null;
+  noticedAt: string;
+}
+
 /** An account a person must look at (read-only here: resume and reconnect are account actions). */
 export interface ReviewAccount {
   id: string;
@@ -60,6 +76,7 @@ export interface ReviewAccount {
 export interface ReviewQueue {
   items: ReviewItem[];
   missingPosts: MissingPost[];
+  duplicatePosts: DuplicatePost[];
   accounts: ReviewAccount[];
 }
 
@@ -69,7 +86,7 @@ export const reviewListInput = z.strictObject({
   limit: z.coerce.number("limit must be a number.").int("limit must be a whole number.").min(1, "limit is at least 1.").max(200, "limit is at most 200.").default(50),
 });
 
-/** What needs a person in this workspace: items, missing posts, accounts. Any member may read it. */
+/** What needs a person in this workspace: items, missing and duplicate posts, accounts. Any member may read it. */
 export async function listReview(user: UserClaims, input: z.input<typeof reviewListInput> = {}): Promise<ReviewQueue> {
   const parsed = reviewListInput.safeParse(input);
   if (!parsed.success) throw validationFailed(parsed.error, "The review query");
@@ -103,6 +120,16 @@ export async function listReview(user: UserClaims, input: z.input<typeof reviewL
       join public.social_accounts a on a.id = m.account_id
       where m.workspace_id = ${ws} and m.resolved_at is null
       order by m.noticed_at desc, m.queue_item_id desc
+      limit ${limit}`;
+    const duplicates = await tx`
+      select d.queue_item_id, d.account_id, a.handle, a.platform, p.text, d.external_id, d.external_url, d.kept_external_id,
+             d.created_on_platform_at, d.noticed_at
+      from public.duplicate_posts d
+      join public.queue_items q on q.id = d.queue_item_id
+      join public.posts p on p.id = q.post_id
+      join public.social_accounts a on a.id = d.account_id
+      where d.workspace_id = ${ws} and d.resolved_at is null
+      order by d.noticed_at desc, d.queue_item_id desc, d.external_id
       limit ${limit}`;
     const accounts = await tx`
       select id, handle, platform, state, requires_review, last_error, health_score, updated_at
@@ -145,6 +172,18 @@ export async function listReview(user: UserClaims, input: z.input<typeof reviewL
         externalUrl: m.external_url,
         postedAt: iso(m.posted_at),
         noticedAt: m.noticed_at.toISOString(),
+      })),
+      duplicatePosts: duplicates.map((d) => ({
+        queueItemId: Number(d.queue_item_id),
+        accountId: d.account_id,
+        handle: d.handle,
+        platform: d.platform,
+        text: d.text,
+        externalId: d.external_id,
+        externalUrl: d.external_url,
+        keptExternalId: d.kept_external_id,
+        createdOnPlatformAt: iso(d.created_on_platform_at),
+        noticedAt: d.noticed_at.toISOString(),
       })),
       accounts: accounts.map((a) => ({
         id: a.id,
@@ -230,6 +269,17 @@ export async function acknowledgeMissingPosts(user: UserClaims, input: RetryQueu
   const a = parsed.data;
   return decide(user, a.workspaceId, a.ids, async (tx, ws) => {
     const [row] = await tx`select private.acknowledge_missing_posts(${ws}, ${a.ids}::bigint[]) as n`;
+    return { acknowledged: row.n as number };
+  });
+}
+
+/** Close an item's duplicate-post flags once a person has dealt with the extra posts; reconciliation never reopens them. */
+export async function acknowledgeDuplicatePosts(user: UserClaims, input: RetryQueueItemsInput): Promise<{ acknowledged: number }> {
+  const parsed = idsInput.safeParse(input);
+  if (!parsed.success) throw validationFailed(parsed.error, "The acknowledge request");
+  const a = parsed.data;
+  return decide(user, a.workspaceId, a.ids, async (tx, ws) => {
+    const [row] = await tx`select private.acknowledge_duplicate_posts(${ws}, ${a.ids}::bigint[]) as n`;
     return { acknowledged: row.n as number };
   });
 }

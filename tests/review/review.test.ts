@@ -1,5 +1,5 @@
 // The review queue through its real route handlers with real tokens: what a person sees, the rules
-// of "mark posted", retry and cancel from review, acknowledging a missing post, the audit log, and
+// of "mark posted", retry and cancel from review, acknowledging a missing or duplicate post, the audit log, and
 // tenant isolation (another workspace's user; a viewer where an editor is needed). Items are
 // scheduled for tomorrow, so no processing run elsewhere in the suite touches them.
 import { beforeAll, afterAll, describe, expect, it } from "vitest";
@@ -9,6 +9,7 @@ import * as markRoute from "@/app/api/review/mark-posted/route";
 import * as retryRoute from "@/app/api/review/retry/route";
 import * as cancelRoute from "@/app/api/review/cancel/route";
 import * as ackRoute from "@/app/api/review/acknowledge/route";
+import * as ackDuplicatesRoute from "@/app/api/review/acknowledge-duplicates/route";
 import { connect, type Sql } from "../support/db";
 import { signUp, type TestUser } from "../support/users";
 
@@ -213,5 +214,28 @@ describe("retry, cancel and acknowledge from review", () => {
     const [m] = await sql`select resolution, resolved_by from public.missing_posts where queue_item_id = ${id}`;
     expect(m).toEqual({ resolution: "acknowledged", resolved_by: ed.id });
     expect(await auditOf(id)).toMatchObject([{ actor_id: ed.id, action: "review.acknowledge_missing" }]);
+  });
+
+  it("shows duplicate posts until an editor acknowledges them", async () => {
+    const id = await item(ws, accountId, "posted");
+    await sql`insert into public.duplicate_posts (queue_item_id, external_id, workspace_id, account_id, external_url, kept_external_id)
+              values (${id}, 'extra-1', ${ws}, ${accountId}, 'https://example.test/p/extra-1', 'kept-1')`;
+    const shown = async (user: TestUser, query = "") => (await (await list(user, query)).json()).duplicatePosts as Array<Record<string, unknown>>;
+    expect((await shown(vic, `?workspaceId=${ws}`)).find((d) => d.queueItemId === id)).toMatchObject({
+      queueItemId: id, accountId, externalId: "extra-1", externalUrl: "https://example.test/p/extra-1", keptExternalId: "kept-1",
+    });
+    expect((await shown(bob)).map((d) => d.queueItemId)).not.toContain(id);
+
+    const ack = (user: TestUser, body: unknown) => call(ackDuplicatesRoute.POST, "/api/review/acknowledge-duplicates", user, body);
+    expect((await ack(vic, { workspaceId: ws, ids: [id] })).status).toBe(403);
+    // Bob acknowledging in his own workspace touches nothing of Alice's.
+    expect(await (await ack(bob, { ids: [id] })).json()).toEqual({ acknowledged: 0 });
+    expect((await shown(alice)).map((d) => d.queueItemId)).toContain(id);
+
+    expect(await (await ack(ed, { workspaceId: ws, ids: [id] })).json()).toEqual({ acknowledged: 1 });
+    expect((await shown(alice)).map((d) => d.queueItemId)).not.toContain(id);
+    const [d] = await sql`select resolution, resolved_by from public.duplicate_posts where queue_item_id = ${id}`;
+    expect(d).toEqual({ resolution: "acknowledged", resolved_by: ed.id });
+    expect(await auditOf(id)).toMatchObject([{ actor_id: ed.id, action: "review.acknowledge_duplicate" }]);
   });
 });
