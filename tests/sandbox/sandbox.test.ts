@@ -1,6 +1,6 @@
 // The sandbox platform over real HTTP: what it stores, counts and refuses, and that every injected
 // fault does what it says — especially that faults after commit leave the post live.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
@@ -370,6 +370,30 @@ describe("scenario controls and counts", () => {
         await second.stop();
       }
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it("loads a data file written before destinations could be made to refuse, with none refusing", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pacer-sandbox-"));
+    const dataFile = join(dir, "sandbox.json");
+    const token = "sbx_old";
+    const old = {
+      handle: "old_one",
+      token,
+      created_at: new Date().toISOString(),
+      posts: [],
+      metrics: { reach: 1, engagement: 1, followers: 1 },
+      restricted: false,
+      tokenExpired: false,
+    };
+    writeFileSync(dataFile, JSON.stringify({ version: 1, nextId: 1, accounts: [old] }));
+    const sb = await startSandbox({ port: await freePort(), dataFile });
+    try {
+      const res = await call("POST", "/v1/accounts/old_one/posts", { text: "still fine", destination: "r/any" }, { authorization: `Bearer ${token}` }, sb.url);
+      expect(res.status).toBe(201);
+      expect(sb.network.accounts.get("old_one")!.rejectedDestinations).toEqual([]);
+    } finally {
+      await sb.stop();
       rmSync(dir, { recursive: true, force: true });
     }
   });
