@@ -181,6 +181,9 @@ describe("a destination that keeps rejecting an account on the sandbox", () => {
       expect(item.last_error).toContain(rejecting);
     }
 
+    // A person retries one rejected post while the hold lasts: it waits with the held ones.
+    const [retried, ...stillFailed] = rejectedNow;
+    await asPerson(sql, owner.id, (tx) => tx`select private.retry_queue_items(${ws}, ${[Number(retried.id)]}::bigint[])`);
     // Time passes: the later posts fall due, a new post to the held destination and more posts
     // elsewhere are queued. The account's other posts go; nothing is sent to the held destination.
     await sql`update public.queue_items set scheduled_for = now() - interval '1 second' where id = any(${idsOf(forLater)})`;
@@ -190,7 +193,7 @@ describe("a destination that keeps rejecting an account on the sandbox", () => {
     await processRun(ws);
     await processRun(ws);
     expect(refused(acct.handle)).toEqual({ destination_rejected: 3 });
-    const held = [...forLater, ...newHeld];
+    const held = [retried, ...forLater, ...newHeld];
     for (const item of held) expect(copiesOf(item)).toEqual([]);
     for (const item of [...toFine, ...toFeed, ...moreFine, ...moreFeed]) expect(copiesOf(item)).toHaveLength(1);
     expect(stored(acct.handle)).toBe(6);
@@ -206,10 +209,11 @@ describe("a destination that keeps rejecting an account on the sandbox", () => {
     await processRun(ws);
     for (const item of held) expect(copiesOf(item).map((p) => p.destination)).toEqual([rejecting]);
     expect((await itemsOf(idsOf(held))).map((i) => i.status)).toEqual(held.map(() => "posted"));
-    // Everything else still went exactly once, and the rejected posts were not sent again.
+    // Everything else still went exactly once, and the rejected posts nobody retried were not sent again.
     for (const item of [...toFine, ...toFeed, ...moreFine, ...moreFeed]) expect(copiesOf(item)).toHaveLength(1);
-    for (const item of rejectedNow) expect(copiesOf(item)).toEqual([]);
-    expect(stored(acct.handle)).toBe(9);
+    for (const item of stillFailed) expect(copiesOf(item)).toEqual([]);
+    expect((await itemsOf(idsOf(stillFailed))).map((i) => i.status)).toEqual(["failed", "failed"]);
+    expect(stored(acct.handle)).toBe(10);
     expect(sandbox.stats().duplicateClientRefs).toEqual([]);
     const [hold] = await sql`select released_at, released_by from public.destination_holds where account_id = ${acct.id}`;
     expect(hold.released_at).not.toBeNull();
