@@ -43,9 +43,9 @@ describe("a health scan run", () => {
     // Pause when the score falls below 80 (the default, 40, needs more than a reach decline).
     await sql`insert into public.workspace_health_settings (workspace_id, auto_pause, pause_below_score)
               values (${owner.workspaceId}, 'pause', 80)`;
-    // Limits tighter than the sandbox platform's, so "inside the limits" shows: 3 an hour, 300 ms apart.
+    // Limits tighter than the sandbox platform's, so "inside the limits" shows: 3 an hour, 500 ms apart.
     await sql`insert into public.workspace_rate_limits (workspace_id, platform, action, per_hour, min_gap_ms)
-              values (${owner.workspaceId}, 'sandbox', 'post', 3, 300)`;
+              values (${owner.workspaceId}, 'sandbox', 'post', 3, 500)`;
     // Four posts for later (no processing run elsewhere in the suite sends them before this test does).
     const items = await sql`
       with p as (insert into public.posts (workspace_id, text)
@@ -112,13 +112,13 @@ describe("a health scan run", () => {
     expect(new Set(received.map((p) => p.client_ref)).size).toBe(3);
     expect(received.every((p) => refs.has(p.client_ref!))).toBe(true);
     const times = received.map((p) => Date.parse(p.created_at)).sort((a, b) => a - b);
-    expect(times[1] - times[0]).toBeGreaterThanOrEqual(200);
-    expect(times[2] - times[1]).toBeGreaterThanOrEqual(200);
+    expect(times[1] - times[0]).toBeGreaterThanOrEqual(300);
+    expect(times[2] - times[1]).toBeGreaterThanOrEqual(300);
     // … as Pacer started them (the ledger the claim decides on), and the fourth waits for the next hour.
     const ledger = (await sql`select at from private.rate_limit_ledger where account_id = ${account.id} order by at`).map((r) => r.at.getTime());
     expect(ledger).toHaveLength(3);
-    expect(ledger[1] - ledger[0]).toBeGreaterThanOrEqual(300);
-    expect(ledger[2] - ledger[1]).toBeGreaterThanOrEqual(300);
+    expect(ledger[1] - ledger[0]).toBeGreaterThanOrEqual(500);
+    expect(ledger[2] - ledger[1]).toBeGreaterThanOrEqual(500);
     const after4 = await sql`select status, run_at, account_id from public.queue_items where id = any(${ids}) order by id`;
     expect(after4.filter((r) => r.status === "posted")).toHaveLength(3);
     const [fourth] = after4.filter((r) => r.status !== "posted");
