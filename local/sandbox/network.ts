@@ -35,6 +35,8 @@ export interface SandboxAccount {
   /** Persistent conditions set by a scenario (unlike faults, which are random). */
   restricted: boolean;
   tokenExpired: boolean;
+  /** Destinations (exact names, e.g. "r/cats") that refuse every post from this account: 403 destination_rejected. */
+  rejectedDestinations: string[];
   /** Fixed-window rate-limit counter: O(1) per request. */
   window: { start: number; count: number };
   /** Posts by Idempotency-Key, only used when the network honours the header. */
@@ -93,6 +95,11 @@ export interface SandboxStats {
   /** Stored posts whose 201 was replaced or held back by an injected fault. */
   responsesLost: number;
   byAccount: Record<string, number>;
+  /**
+   * Publish requests answered with an error and nothing stored, per account (only accounts with any)
+   * and error code: what an account was sent that the platform refused, e.g. while restricted.
+   */
+  refusedByAccount: Record<string, Record<string, number>>;
   /** client_refs stored more than once: each is a post published twice. */
   duplicateClientRefs: Array<{ client_ref: string; count: number }>;
 }
@@ -119,6 +126,7 @@ export class SandboxNetwork {
   private readonly accountLimits = new Map<string, RateLimit>();
   /** Per-account overrides of config.idempotencyKeys. */
   private readonly accountIdempotency = new Map<string, boolean>();
+  private readonly refusals = new Map<string, Record<string, number>>();
   private nextId = 1;
   private accepted = 0;
   private responsesLost = 0;
@@ -149,6 +157,7 @@ export class SandboxNetwork {
       metrics: { ...STARTING_METRICS },
       restricted: false,
       tokenExpired: false,
+      rejectedDestinations: [],
       window: { start: 0, count: 0 },
       idempotency: new Map(),
     };
@@ -203,6 +212,13 @@ export class SandboxNetwork {
     if (account.window.count >= limit.posts) return Math.max(1, Math.ceil((account.window.start + limit.windowMs - now) / 1000));
     account.window.count++;
     return null;
+  }
+
+  /** Counts a publish request refused without storing anything (`code`: the error the client got). */
+  countRefusal(handle: string, code: string): void {
+    const counts = this.refusals.get(handle) ?? {};
+    counts[code] = (counts[code] ?? 0) + 1;
+    this.refusals.set(handle, counts);
   }
 
   /** Whether the text equals one of the account's latest posts (the duplicate-content rule). */
@@ -276,6 +292,7 @@ export class SandboxNetwork {
       accepted: this.accepted,
       responsesLost: this.responsesLost,
       byAccount,
+      refusedByAccount: Object.fromEntries([...this.refusals].map(([handle, counts]) => [handle, { ...counts }])),
       duplicateClientRefs: [...this.duplicateRefs].map((ref) => ({ client_ref: ref, count: this.postsByRef.get(ref)!.length })),
     };
   }
@@ -288,6 +305,7 @@ export class SandboxNetwork {
     this.accountFaults.clear();
     this.accountLimits.clear();
     this.accountIdempotency.clear();
+    this.refusals.clear();
     this.globalFaults = {};
     this.config = { ...DEFAULT_CONFIG, ...this.initial };
     this.accepted = 0;
@@ -307,7 +325,14 @@ export class SandboxNetwork {
     if (snapshot.version !== 1) throw new Error(`Unknown sandbox snapshot version ${snapshot.version}; delete the file to start afresh.`);
     this.nextId = snapshot.nextId;
     for (const saved of snapshot.accounts) {
-      const account: SandboxAccount = { ...saved, posts: [], window: { start: 0, count: 0 }, idempotency: new Map() };
+      // Snapshots written before a scenario field existed load with it off.
+      const account: SandboxAccount = {
+        ...saved,
+        rejectedDestinations: saved.rejectedDestinations ?? [],
+        posts: [],
+        window: { start: 0, count: 0 },
+        idempotency: new Map(),
+      };
       this.accounts.set(account.handle, account);
       for (const post of saved.posts) this.store(account, post);
     }
@@ -317,5 +342,5 @@ export class SandboxNetwork {
 export interface Snapshot {
   version: number;
   nextId: number;
-  accounts: Array<Omit<SandboxAccount, "window" | "idempotency">>;
+  accounts: Array<Omit<SandboxAccount, "window" | "idempotency" | "rejectedDestinations"> & { rejectedDestinations?: string[] }>;
 }

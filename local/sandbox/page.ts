@@ -21,7 +21,11 @@ function renderPost(post: SandboxPost): string {
 
 function renderAccount(account: SandboxAccount, limit: number): string {
   const { reach, engagement, followers } = account.metrics;
-  const flags = [account.restricted ? "restricted" : "", account.tokenExpired ? "token expired" : ""].filter(Boolean);
+  const flags = [
+    account.restricted ? "restricted" : "",
+    account.tokenExpired ? "token expired" : "",
+    account.rejectedDestinations.length ? `rejected by ${account.rejectedDestinations.map(escape).join(", ")}` : "",
+  ].filter(Boolean);
   const latest = account.posts.slice(-limit).reverse();
   return `<section><h2><a href="/?handle=${encodeURIComponent(account.handle)}">@${escape(account.handle)}</a>
 <span>${account.posts.length} posts · reach ${reach} · engagement ${engagement} · ${followers} followers${flags.length ? ` · <b class="fault">${flags.join(", ")}</b>` : ""}</span></h2>

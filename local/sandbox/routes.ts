@@ -44,7 +44,14 @@ const metricsInput = z
     decline: z.number().min(0).max(1).optional(),
   })
   .strict();
-const stateInput = z.object({ restricted: z.boolean().optional(), tokenExpired: z.boolean().optional() }).strict();
+const stateInput = z
+  .object({
+    restricted: z.boolean().optional(),
+    tokenExpired: z.boolean().optional(),
+    /** Replaces the list of destinations that refuse every post from the account ([] lifts them all). */
+    rejectedDestinations: z.array(z.string().min(1).max(200)).max(100).optional(),
+  })
+  .strict();
 
 type Parsed<T> = { data: T; response?: undefined } | { data?: undefined; response: Response };
 
@@ -70,31 +77,46 @@ export function createSandboxHandler(network: SandboxNetwork, { sleep }: Handler
   };
 
   /** The account behind an authenticated request, or the error response to send. */
-  function authorize(request: Request, handle: string): { account: SandboxAccount; response?: undefined } | { account?: undefined; response: Response } {
+  function authorize(
+    request: Request,
+    handle: string,
+  ): { account: SandboxAccount; response?: undefined } | { account?: undefined; response: Response; expired?: boolean } {
     const account = network.accounts.get(handle);
     if (!account) return { response: error(404, "account_not_found", `No sandbox account @${handle}; create it with POST /v1/accounts.`) };
     if (request.headers.get("authorization") !== `Bearer ${account.token}`) {
       return { response: error(401, "invalid_token", `The bearer token is not @${handle}'s.`) };
     }
-    if (account.tokenExpired) return { response: error(401, "token_expired", "The access token has expired; reconnect the account.") };
+    if (account.tokenExpired) return { response: error(401, "token_expired", "The access token has expired; reconnect the account."), expired: true };
     return { account };
   }
 
   async function publish(request: Request, handle: string): Promise<SandboxReply> {
     const auth = authorize(request, handle);
-    if (!auth.account) return auth.response;
+    if (!auth.account) {
+      // The account's own token, expired: a request the account was sent and the platform refused.
+      if (auth.expired) network.countRefusal(handle, "token_expired");
+      return auth.response;
+    }
     const account = auth.account;
+    /** An error answer with nothing stored, counted per account and code (stats' refusedByAccount). */
+    const refuse = (status: number, code: string, message: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) => {
+      network.countRefusal(handle, code);
+      return error(status, code, message, extra, headers);
+    };
     const faults = network.faultsFor(handle);
     await latency(handle);
-    if (account.restricted) return error(403, "account_restricted", `@${handle} is restricted from posting.`);
+    if (account.restricted) return refuse(403, "account_restricted", `@${handle} is restricted from posting.`);
     const waitSeconds = network.spendRateLimit(account);
     if (waitSeconds !== null) {
-      return error(429, "rate_limited", `@${handle} is over its posting limit.`, { retry_after: waitSeconds }, {
+      return refuse(429, "rate_limited", `@${handle} is over its posting limit.`, { retry_after: waitSeconds }, {
         "retry-after": String(waitSeconds),
       });
     }
     const body = await parseBody(request, postInput);
-    if (!body.data) return body.response;
+    if (!body.data) {
+      network.countRefusal(handle, "invalid_request");
+      return body.response;
+    }
     const input = body.data;
 
     const idempotencyKey = network.honoursIdempotencyKeys(handle) ? (request.headers.get("idempotency-key") ?? undefined) : undefined;
@@ -102,16 +124,20 @@ export function createSandboxHandler(network: SandboxNetwork, { sleep }: Handler
     if (earlier) return json(201, present(earlier));
 
     // Faults that refuse the post before it is stored, in a fixed order so a seed replays the same way.
-    if (network.roll(faults.token_expired)) return error(401, "token_expired", "The access token has expired; reconnect the account.");
-    if (network.roll(faults.restricted)) return error(403, "account_restricted", `@${handle} is restricted from posting.`);
-    if (input.destination && network.roll(faults.destination_rejected)) {
-      return error(403, "destination_rejected", `${input.destination} does not accept posts from @${handle}.`);
+    if (network.roll(faults.token_expired)) return refuse(401, "token_expired", "The access token has expired; reconnect the account.");
+    if (network.roll(faults.restricted)) return refuse(403, "account_restricted", `@${handle} is restricted from posting.`);
+    // A destination the scenario made refuse this account (persistent), or the random fault.
+    if (input.destination && (account.rejectedDestinations.includes(input.destination) || network.roll(faults.destination_rejected))) {
+      return refuse(403, "destination_rejected", `${input.destination} does not accept posts from @${handle}.`);
     }
     if (network.roll(faults.duplicate_content) || (network.config.duplicateWindow > 0 && network.isDuplicateText(account, input.text))) {
-      return error(422, "duplicate_content", "This text is identical to one of the account's recent posts.");
+      return refuse(422, "duplicate_content", "This text is identical to one of the account's recent posts.");
     }
-    if (network.roll(faults.error_before_commit)) return error(500, "internal_error", "Injected failure before storing the post.");
-    if (network.roll(faults.reset_before_commit)) return RESET_CONNECTION;
+    if (network.roll(faults.error_before_commit)) return refuse(500, "internal_error", "Injected failure before storing the post.");
+    if (network.roll(faults.reset_before_commit)) {
+      network.countRefusal(handle, "reset_before_commit");
+      return RESET_CONNECTION;
+    }
     // A slow platform: the request was read and is stored late, maybe after the client stopped waiting.
     if (faults.commit_late && network.roll(faults.commit_late.p)) await sleep(faults.commit_late.ms);
 
@@ -234,7 +260,13 @@ export function createSandboxHandler(network: SandboxNetwork, { sleep }: Handler
       if (!body.data) return body.response;
       account.restricted = body.data.restricted ?? account.restricted;
       account.tokenExpired = body.data.tokenExpired ?? account.tokenExpired;
-      return json(200, { handle, restricted: account.restricted, tokenExpired: account.tokenExpired });
+      if (body.data.rejectedDestinations) account.rejectedDestinations = [...new Set(body.data.rejectedDestinations)];
+      return json(200, {
+        handle,
+        restricted: account.restricted,
+        tokenExpired: account.tokenExpired,
+        rejectedDestinations: account.rejectedDestinations,
+      });
     }
     return error(404, "not_found", `No admin route ${method} ${path}.`);
   }

@@ -1,6 +1,7 @@
 // The health scan end to end, as the scan-health Edge Function and `npm run worker` run it: metrics
 // read from the sandbox platform through the connector, snapshots and evaluation in the database,
-// auto-pause of an account made to decline, its queued post waiting, and sent once on resume.
+// auto-pause of an account made to decline, its queued posts waiting, and sent once on resume inside
+// the workspace's limits.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
 import { startSandbox, type Sandbox } from "../../local/sandbox/index.ts";
@@ -32,7 +33,7 @@ const makeDue = (accountId: string) =>
       where account_id = ${accountId}`;
 
 describe("a health scan run", () => {
-  it("flags and pauses an account whose reach collapses, holds its post, and sends it once on resume", async () => {
+  it("flags and pauses an account whose reach collapses, holds its posts, and sends them once on resume inside the limits", async () => {
     const owner = await makeUser(sql, "scan-run");
     const handle = `scan_${randomUUID().slice(0, 8)}`;
     const made = await sandboxAccount(sandbox.url, handle);
@@ -42,9 +43,17 @@ describe("a health scan run", () => {
     // Pause when the score falls below 80 (the default, 40, needs more than a reach decline).
     await sql`insert into public.workspace_health_settings (workspace_id, auto_pause, pause_below_score)
               values (${owner.workspaceId}, 'pause', 80)`;
-    const [post] = await sql`insert into public.posts (workspace_id, text) values (${owner.workspaceId}, 'after the scan') returning id`;
-    const [item] = await sql`insert into public.queue_items (workspace_id, post_id, account_id, scheduled_for, run_at)
-                             values (${owner.workspaceId}, ${post.id}, ${account.id}, now() + interval '1 hour', now() + interval '1 hour') returning id`;
+    // Limits tighter than the sandbox platform's, so "inside the limits" shows: 3 an hour, 500 ms apart.
+    await sql`insert into public.workspace_rate_limits (workspace_id, platform, action, per_hour, min_gap_ms)
+              values (${owner.workspaceId}, 'sandbox', 'post', 3, 500)`;
+    // Four posts for later (no processing run elsewhere in the suite sends them before this test does).
+    const items = await sql`
+      with p as (insert into public.posts (workspace_id, text)
+                 select ${owner.workspaceId}, 'after the scan ' || g from generate_series(1, 4) g returning id)
+      insert into public.queue_items (workspace_id, post_id, account_id, scheduled_for, run_at)
+      select ${owner.workspaceId}, p.id, ${account.id}, now() + interval '1 hour', now() + interval '1 hour' from p
+      returning id, idempotency_key`;
+    const ids = items.map((i) => i.id);
 
     // First scan: the first snapshot starts the baseline; nothing is wrong.
     await makeDue(account.id);
@@ -71,15 +80,16 @@ describe("a health scan run", () => {
     const [after] = await sql`select state, paused_reason, health_score from public.social_accounts where id = ${account.id}`;
     expect(after).toMatchObject({ state: "paused", paused_reason: "health" });
     expect(after.health_score).toBeLessThan(80);
-    // Its post, due now, waits without being lost: a processing run does not send it.
+    // Its posts, due now, wait without being lost: a processing run does not send them.
     const connector = sandboxConnector(sandbox.url);
-    const run = () =>
-      processQueue({ sql, worker: "scan-run", workspaceId: owner.workspaceId, connectorFor: () => connector, budgetMs: 10_000, callTimeoutMs: 2_000 });
-    await sql`update public.queue_items set scheduled_for = now(), run_at = now() where id = ${item.id}`;
+    const run = (budgetMs = 10_000) =>
+      processQueue({ sql, worker: "scan-run", workspaceId: owner.workspaceId, connectorFor: () => connector, budgetMs, callTimeoutMs: 2_000 });
+    await sql`update public.queue_items set scheduled_for = now(), run_at = now() where id = any(${ids})`;
     await run();
-    const [waiting] = await sql`select status from public.queue_items where id = ${item.id}`;
-    expect(waiting.status).toBe("pending");
+    const waiting = await sql`select status, account_id from public.queue_items where id = any(${ids})`;
+    expect(waiting.map((w) => [w.status, w.account_id])).toEqual(ids.map(() => ["pending", account.id]));
     expect(sandbox.stats().byAccount[handle] ?? 0).toBe(0);
+    expect(sandbox.stats().refusedByAccount[handle]).toBeUndefined();
 
     // A person resumes it: the post is due again and goes out once, inside the limits.
     await sql.begin(async (tx) => {
@@ -87,10 +97,34 @@ describe("a health scan run", () => {
                       set_config('role', 'authenticated', true)`;
       await tx`select public.resume_account(${account.id})`;
     });
-    await run();
-    const [sent] = await sql`select status from public.queue_items where id = ${item.id}`;
-    expect(sent.status).toBe("posted");
-    expect(sandbox.stats().byAccount[handle]).toBe(1);
+    // Runs keep coming (as the scheduler's do) until the hour's three have gone.
+    const deadline = Date.now() + 15_000;
+    while ((sandbox.stats().byAccount[handle] ?? 0) < 3 && Date.now() < deadline) {
+      await run(500);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await run(500);
+    // What the platform received: three posts, each once, at least the minimum gap apart (give or
+    // take the moments between a claim and its request leaving) …
+    const received = sandbox.network.accounts.get(handle)!.posts;
+    expect(received).toHaveLength(3);
+    const refs = new Set(items.map((i) => i.idempotency_key));
+    expect(new Set(received.map((p) => p.client_ref)).size).toBe(3);
+    expect(received.every((p) => refs.has(p.client_ref!))).toBe(true);
+    const times = received.map((p) => Date.parse(p.created_at)).sort((a, b) => a - b);
+    expect(times[1] - times[0]).toBeGreaterThanOrEqual(300);
+    expect(times[2] - times[1]).toBeGreaterThanOrEqual(300);
+    // … as Pacer started them (the ledger the claim decides on), and the fourth waits for the next hour.
+    const ledger = (await sql`select at from private.rate_limit_ledger where account_id = ${account.id} order by at`).map((r) => r.at.getTime());
+    expect(ledger).toHaveLength(3);
+    expect(ledger[1] - ledger[0]).toBeGreaterThanOrEqual(500);
+    expect(ledger[2] - ledger[1]).toBeGreaterThanOrEqual(500);
+    const after4 = await sql`select status, run_at, account_id from public.queue_items where id = any(${ids}) order by id`;
+    expect(after4.filter((r) => r.status === "posted")).toHaveLength(3);
+    const [fourth] = after4.filter((r) => r.status !== "posted");
+    expect(fourth.status).toMatch(/^(pending|rate_limited)$/);
+    expect(fourth.account_id).toBe(account.id);
+    expect(fourth.run_at.getTime()).toBeGreaterThanOrEqual(ledger[0] + 3_600_000 - 1_000);
   }, 60_000);
 
   it("records an account it cannot read as a read error, and the run goes on", async () => {

@@ -1,6 +1,6 @@
 // The sandbox platform over real HTTP: what it stores, counts and refuses, and that every injected
 // fault does what it says — especially that faults after commit leave the post live.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
@@ -243,6 +243,51 @@ describe("scenario controls and counts", () => {
     expect((await acct.publish({ text: "d" })).status).toBe(201);
   });
 
+  it("counts what a restricted account was sent and refused, per code, apart from what it stored", async () => {
+    const acct = await newAccount();
+    await call("POST", `/v1/admin/accounts/${acct.handle}/state`, { restricted: true });
+    await acct.publish({ text: "a" });
+    await acct.publish({ text: "b" });
+    expect(sandbox.stats().refusedByAccount[acct.handle]).toEqual({ account_restricted: 2 });
+    expect(acct.stored()).toBe(0);
+    // A stored post is not a refusal.
+    await call("POST", `/v1/admin/accounts/${acct.handle}/state`, { restricted: false });
+    expect((await acct.publish({ text: "c" })).status).toBe(201);
+    expect(sandbox.stats().refusedByAccount[acct.handle]).toEqual({ account_restricted: 2 });
+    expect(acct.stored()).toBe(1);
+  });
+
+  it("keeps a destination refusing every post of one account until the scenario lifts it", async () => {
+    const acct = await newAccount();
+    const other = await newAccount();
+    const state = (body: object, handle = acct.handle) => call("POST", `/v1/admin/accounts/${handle}/state`, body);
+    const set = await state({ rejectedDestinations: ["r/cats"] });
+    expect(await set.json()).toMatchObject({ handle: acct.handle, rejectedDestinations: ["r/cats"] });
+
+    for (const text of ["one", "two", "three"]) {
+      const refused = await acct.publish({ text, destination: "r/cats" });
+      expect([refused.status, (await refused.json()).error]).toEqual([403, "destination_rejected"]);
+    }
+    // Only that destination, only for that account: another destination and the account's own feed take posts,
+    // and another account still posts to r/cats.
+    expect((await acct.publish({ text: "to dogs", destination: "r/dogs" })).status).toBe(201);
+    expect((await acct.publish({ text: "to my feed" })).status).toBe(201);
+    expect((await other.publish({ text: "other to cats", destination: "r/cats" })).status).toBe(201);
+    expect(acct.stored()).toBe(2);
+    expect(sandbox.stats().refusedByAccount[acct.handle]).toEqual({ destination_rejected: 3 });
+    expect(sandbox.stats().refusedByAccount[other.handle]).toBeUndefined();
+    // The sandbox's page shows the condition.
+    expect(await (await fetch(`${sandbox.url}/?handle=${acct.handle}`)).text()).toContain("rejected by r/cats");
+
+    // Other state changes leave the list as it is; an empty list lifts it.
+    await state({ restricted: false });
+    expect((await acct.publish({ text: "four", destination: "r/cats" })).status).toBe(403);
+    expect(await (await state({ rejectedDestinations: [] })).json()).toMatchObject({ rejectedDestinations: [] });
+    expect((await acct.publish({ text: "five", destination: "r/cats" })).status).toBe(201);
+    expect(acct.stored()).toBe(3);
+    expect((await state({ rejectedDestinations: [""] })).status).toBe(400);
+  });
+
   it("sets metrics and cuts reach and engagement by a decline", async () => {
     const acct = await newAccount();
     const metrics = (body: object) => call("POST", `/v1/admin/accounts/${acct.handle}/metrics`, body);
@@ -310,6 +355,7 @@ describe("scenario controls and counts", () => {
       const first = await startSandbox({ port: await freePort(), dataFile });
       const acct = await newAccount("kept", first.url);
       await acct.publish({ text: "survives", client_ref: "kept-ref" });
+      await call("POST", `/v1/admin/accounts/${acct.handle}/state`, { rejectedDestinations: ["r/kept"] }, {}, first.url);
       await first.stop();
       // A new port, so the client's pooled connections to the stopped server cannot be picked up.
       const second = await startSandbox({ port: await freePort(), dataFile });
@@ -319,10 +365,35 @@ describe("scenario controls and counts", () => {
           headers: { authorization: `Bearer ${acct.token}` },
         });
         expect((await read.json()).posts[0].text).toBe("survives");
+        expect(second.network.accounts.get(acct.handle)!.rejectedDestinations).toEqual(["r/kept"]);
       } finally {
         await second.stop();
       }
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it("loads a data file written before destinations could be made to refuse, with none refusing", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pacer-sandbox-"));
+    const dataFile = join(dir, "sandbox.json");
+    const token = "sbx_old";
+    const old = {
+      handle: "old_one",
+      token,
+      created_at: new Date().toISOString(),
+      posts: [],
+      metrics: { reach: 1, engagement: 1, followers: 1 },
+      restricted: false,
+      tokenExpired: false,
+    };
+    writeFileSync(dataFile, JSON.stringify({ version: 1, nextId: 1, accounts: [old] }));
+    const sb = await startSandbox({ port: await freePort(), dataFile });
+    try {
+      const res = await call("POST", "/v1/accounts/old_one/posts", { text: "still fine", destination: "r/any" }, { authorization: `Bearer ${token}` }, sb.url);
+      expect(res.status).toBe(201);
+      expect(sb.network.accounts.get("old_one")!.rejectedDestinations).toEqual([]);
+    } finally {
+      await sb.stop();
       rmSync(dir, { recursive: true, force: true });
     }
   });
