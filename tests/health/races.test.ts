@@ -121,6 +121,48 @@ describe("1. a pause waits for the claims in flight for its account", () => {
   });
 });
 
+describe("1b. a pause of several accounts locks them in the claim's order", () => {
+  it("a claim holding the first account's lock and waiting for the second's finishes; the pause then goes through", async () => {
+    const w = await workspace(sql, "race-order");
+    await sql`insert into public.workspace_health_settings (workspace_id, auto_pause) values (${w.workspaceId}, 'off')`;
+    const editor = await member(sql, w.workspaceId, "editor");
+    const [first, second] = [await account(sql, w.workspaceId), await account(sql, w.workspaceId)].sort();
+    await queueItem(sql, first);
+    await queueItem(sql, second);
+    // A reply item too: the claim locks (first, post), then (first, reply), then (second, post).
+    const reply = await queueItem(sql, first);
+    await sql`update public.queue_items set action = 'reply' where id = ${reply}`;
+    await sql`update public.social_accounts set health_score = 10 where id = any (${[first, second]}::uuid[])`;
+
+    const holder = await sql.reserve(); // holds (first, reply), so the claim stops between its two accounts
+    const claimer = await sql.reserve();
+    try {
+      const [holderPid, claimerPid] = [await pidOf(holder), await pidOf(claimer)];
+      await holder`begin`;
+      await holder`select pg_advisory_xact_lock(hashtextextended(${first}::text || '/reply', 0))`;
+      await claimer`begin`;
+      const claim = claimIn(claimer, w.workspaceId);
+      expect(await blockedBy(holderPid)).toBe(true);
+      // A pause of both while the claim holds (first, post): taken in the claim's order it waits for
+      // (first, post) holding nothing; taken second-first it would hold (second, *) and deadlock.
+      const pause = asPerson(sql, editor.id, (tx) => pauseAtRiskAccounts(tx, w.workspaceId)).then(
+        (r) => r,
+        (e: { code?: string }) => ({ failed: e.code }),
+      );
+      expect(await blockedBy(claimerPid)).toBe(true);
+      await holder`commit`;
+      expect([...new Set((await claim).map((r) => r.account_id))].sort()).toEqual([first, second]);
+      await claimer`commit`;
+      expect(await pause).toMatchObject({ paused: 2 });
+    } finally {
+      await holder`rollback`.catch(() => {});
+      await claimer`rollback`.catch(() => {});
+      holder.release();
+      claimer.release();
+    }
+  });
+});
+
 describe("2. a new destination hold and an item queued for it never miss each other", () => {
   const holdOf = (accountId: string, destination: string) => sql`
     insert into public.destination_holds (workspace_id, account_id, destination, rejections, reason)
