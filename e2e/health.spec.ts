@@ -165,3 +165,33 @@ for (const viewport of [
     }
   });
 }
+
+test("health: with more at-risk accounts than the overview lists, pause-all says how many in all and pauses them all", async ({ page }) => {
+  const id = suffix();
+  const sql = database();
+  try {
+    await signUp(page, `health-many-${id}@example.com`);
+    // 103 accounts under the pause threshold (as many scans would leave them): 102 may publish, one is paused already.
+    const [{ workspace_id: workspaceId }] = await sql`
+      select m.workspace_id from public.workspace_members m join auth.users u on u.id = m.user_id
+      where u.email = ${`health-many-${id}@example.com`}`;
+    await sql`update public.workspaces set plan_id = 'ultra' where id = ${workspaceId}`;
+    await sql`insert into public.social_accounts (workspace_id, platform, handle, display_name, state, health_score)
+              select ${workspaceId}, 'sandbox', 'many_' || g || '_' || ${id.replace(/\W/g, "_")}, 'Many',
+                     case when g = 1 then 'paused' else 'active' end::public.account_state, 10 + g % 20
+              from generate_series(1, 103) g`;
+    await page.goto("/dashboard/health");
+    await expect(page.getByTestId("at-risk-total")).toHaveText("103 accounts at risk in all; the 100 worst are listed.");
+    await page.getByRole("button", { name: "Pause all at-risk" }).click();
+    const confirm = page.getByRole("group", { name: "Confirm pausing all at-risk accounts" });
+    await expect(confirm).toContainText(/Pausing all 102 at-risk accounts that can still publish: the 99 listed here \(@many_.* and 89 more\) and 3 accounts not listed\./);
+    await expect(confirm).toContainText("including any that fell at risk since this page loaded");
+    await confirm.getByRole("button", { name: "Yes, pause all 102" }).click();
+    await expect(page.getByRole("status").filter({ hasText: /^Paused/ })).toHaveText(/^Paused 102 accounts\./);
+    const [{ active }] = await sql`select count(*)::int as active from public.social_accounts
+                                   where workspace_id = ${workspaceId} and state <> 'paused'`;
+    expect(active).toBe(0);
+  } finally {
+    await sql.end();
+  }
+});

@@ -31,7 +31,7 @@ export function HealthOverviewPage({ canAct, canTune }: { canAct: boolean; canTu
         <ScoreDistributionCard overview={data} />
         <OpenAlertsCard overview={data} />
       </div>
-      <AtRiskCard atRisk={data.atRisk} canAct={canAct} />
+      <AtRiskCard atRisk={data.atRisk} total={data.atRiskTotal} canAct={canAct} />
       <Card>
         <CardHeader>
           <CardTitle>
@@ -171,7 +171,9 @@ function OpenAlertsCard({ overview }: { overview: HealthOverview }) {
   );
 }
 
-function AtRiskCard({ atRisk, canAct }: { atRisk: AtRiskAccount[]; canAct: boolean }) {
+type AtRiskTotal = HealthOverview["atRiskTotal"];
+
+function AtRiskCard({ atRisk, total, canAct }: { atRisk: AtRiskAccount[]; total: AtRiskTotal; canAct: boolean }) {
   return (
     <Card>
       <CardHeader>
@@ -189,7 +191,12 @@ function AtRiskCard({ atRisk, canAct }: { atRisk: AtRiskAccount[]; canAct: boole
           </p>
         ) : (
           <>
-            {canAct && <PauseAllAtRisk atRisk={atRisk} />}
+            {total.accounts > atRisk.length && (
+              <p data-testid="at-risk-total" className="text-sm">
+                {accounts(total.accounts)} at risk in all; the {atRisk.length} worst are listed.
+              </p>
+            )}
+            {canAct && <PauseAllAtRisk atRisk={atRisk} total={total} />}
             <Table aria-label="Accounts at risk">
               <TableHeader>
                 <TableRow>
@@ -244,25 +251,30 @@ function AtRiskCard({ atRisk, canAct }: { atRisk: AtRiskAccount[]; canAct: boole
 
 // The confirmation names this many handles, then says how many more.
 const NAMED_IN_CONFIRMATION = 10;
-// The overview lists at most this many at-risk accounts (lib/health/overview.ts).
-const AT_RISK_LISTED = 100;
 
 const accounts = (n: number) => `${n} ${n === 1 ? "account" : "accounts"}`;
 
+/** What the person confirms: the listed accounts, and (when not all are listed) how many at-risk accounts may publish in all. */
+interface Confirming {
+  listed: AtRiskAccount[];
+  allMayPublish: number | null;
+}
+
 /**
- * Pause the at-risk accounts that can still publish, after saying exactly which: the request sends
- * the accounts confirmed, so one that fell at risk since is not paused and one that recovered is skipped.
+ * Pause the at-risk accounts that can still publish, after saying exactly which. When all of them
+ * are listed, the request sends the accounts confirmed: one that fell at risk since is not paused and
+ * one that recovered is skipped. When some are not listed (the overview lists the 100 worst), the
+ * confirmation says how many in all, and the request pauses every account at risk when it arrives.
  */
-function PauseAllAtRisk({ atRisk }: { atRisk: AtRiskAccount[] }) {
+function PauseAllAtRisk({ atRisk, total }: { atRisk: AtRiskAccount[]; total: AtRiskTotal }) {
   const refresh = useRefreshHealth();
-  // The accounts named when the person asked: the page keeps polling, but what is confirmed is this list.
-  const [confirming, setConfirming] = useState<AtRiskAccount[] | null>(null);
+  // What was confirmed when the person asked: the page keeps polling, but the confirmation stays.
+  const [confirming, setConfirming] = useState<Confirming | null>(null);
   const [result, setResult] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const canPause = atRisk.filter((a) => a.state === "active" || a.state === "connected");
-  const toPause = confirming ?? canPause;
   const pauseAll = useMutation({
-    mutationFn: (accountIds: string[]) =>
+    mutationFn: (accountIds: string[] | undefined) =>
       sendJson<{ paused: number; accountIds: string[]; skipped: number }>("POST", "/api/accounts/pause-all", { accountIds }),
     onSuccess: async (answer) => {
       setError(null);
@@ -275,37 +287,48 @@ function PauseAllAtRisk({ atRisk }: { atRisk: AtRiskAccount[] }) {
     },
     onError: (e) => setError(failureMessage(e)),
   });
-  const named = toPause.slice(0, NAMED_IN_CONFIRMATION).map((a) => `@${a.handle}`).join(", ");
-  const more = toPause.length - NAMED_IN_CONFIRMATION;
+  const ask = () => {
+    setResult(null);
+    setConfirming({ listed: canPause, allMayPublish: total.mayPublish > canPause.length ? total.mayPublish : null });
+  };
+  const listed = confirming?.listed ?? canPause;
+  const named = listed.slice(0, NAMED_IN_CONFIRMATION).map((a) => `@${a.handle}`).join(", ");
+  const more = listed.length - NAMED_IN_CONFIRMATION;
   const handles = more > 0 ? `${named} and ${more} more` : named;
-  const count = accounts(toPause.length);
+  const all = confirming?.allMayPublish ?? null;
   return (
     <div className="grid gap-2">
       {confirming === null ? (
         <div>
-          <Button variant="destructive" disabled={canPause.length === 0} onClick={() => (setResult(null), setConfirming(canPause))}>
+          <Button variant="destructive" disabled={total.mayPublish === 0} onClick={ask}>
             Pause all at-risk
           </Button>
         </div>
       ) : (
         <div role="group" aria-label="Confirm pausing all at-risk accounts" className="grid gap-3 rounded-lg border border-destructive/40 p-4">
-          <p className="text-sm">
-            Pausing {count}: {handles}. Only these are paused, and only if still at risk. Nothing is posted from them while paused: their queued posts wait in the queue, are not
-            lost and never move to another account. Healthy accounts are untouched. Resume each one later from its health page
-            and its posts go out again within the platform&apos;s limits.
-          </p>
-          {atRisk.length >= AT_RISK_LISTED && (
-            <p className="text-sm text-muted-foreground">
-              Only the {AT_RISK_LISTED} worst accounts are listed here; pause these, then the next ones appear.
+          {all === null ? (
+            <p className="text-sm">
+              Pausing {accounts(listed.length)}: {handles}. Only these are paused, and only if still at risk.
+            </p>
+          ) : (
+            <p className="text-sm">
+              Pausing all {all} at-risk accounts that can still publish: the {listed.length} listed here
+              {listed.length > 0 ? ` (${handles})` : ""} and {accounts(all - listed.length)} not listed. Every account at
+              risk when you confirm is paused, including any that fell at risk since this page loaded.
             </p>
           )}
+          <p className="text-sm">
+            Nothing is posted from them while paused: their queued posts wait in the queue, are not lost and never move to
+            another account. Healthy accounts are untouched. Resume each one later from its health page and its posts go out
+            again within the platform&apos;s limits.
+          </p>
           <div className="flex flex-wrap gap-2">
             <Button
               variant="destructive"
-              onClick={() => pauseAll.mutate(toPause.map((a) => a.accountId))}
+              onClick={() => pauseAll.mutate(all === null ? listed.map((a) => a.accountId) : undefined)}
               disabled={pauseAll.isPending}
             >
-              Yes, pause {count}
+              {all === null ? `Yes, pause ${accounts(listed.length)}` : `Yes, pause all ${all}`}
             </Button>
             <Button variant="outline" onClick={() => setConfirming(null)}>
               Keep them running

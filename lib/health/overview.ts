@@ -55,7 +55,10 @@ export interface HealthOverview {
   accounts: number;
   scoreDistribution: { from: number; to: number; accounts: number }[];
   openAlerts: Record<Severity, number>;
+  /** The worst at-risk accounts, at most 100 (AT_RISK_LISTED). */
   atRisk: AtRiskAccount[];
+  /** Every at-risk account, listed or not, and those of them that may publish: what pause-all without a list pauses. */
+  atRiskTotal: { accounts: number; mayPublish: number };
   alerts: WorkspaceAlert[];
   lastScanAt: string | null;
 }
@@ -124,6 +127,8 @@ export const SCORE_BUCKETS = [
 ] as const;
 
 const LIST_LIMIT = 100;
+/** How many at-risk accounts the overview lists (worst first); atRiskTotal counts them all. */
+export const AT_RISK_LISTED = LIST_LIMIT;
 const DETAIL_LIMIT = 50;
 
 const workspaceQuery = z.strictObject({ workspaceId: z.uuid("workspaceId must be a workspace id (a UUID).").nullish() });
@@ -158,8 +163,12 @@ export function getHealthOverview(user: UserClaims, requestedWorkspaceId?: strin
     for (const s of severities) openAlerts[s.severity as Severity] = s.n;
 
     // At risk as pause-all sees it: an open warning or critical alert, or a score below the threshold.
+    // The worst listed; the window counts are over all of them (computed before the limit), the
+    // states that may publish as private.account_can_publish says.
     const atRisk = await tx`
-      select a.id, a.handle, a.platform, a.state, a.paused_reason, a.health_score
+      select a.id, a.handle, a.platform, a.state, a.paused_reason, a.health_score,
+             count(*) over ()::int as total,
+             (count(*) filter (where a.state in ('connected', 'active')) over ())::int as total_may_publish
       from public.social_accounts a
       where a.workspace_id = ${workspaceId}
         and (a.health_score < ${settings.pauseBelowScore}
@@ -220,6 +229,7 @@ export function getHealthOverview(user: UserClaims, requestedWorkspaceId?: strin
             acknowledgedAt: iso(al.acknowledged_at),
           })),
       })),
+      atRiskTotal: { accounts: atRisk[0]?.total ?? 0, mayPublish: atRisk[0]?.total_may_publish ?? 0 },
       alerts: alerts.slice(0, LIST_LIMIT).map(toWorkspaceAlert),
       lastScanAt: iso(scan.at),
     };

@@ -49,7 +49,11 @@ export interface Health {
   checked_at: string;
 }
 
-/** How long one answer of the public health check is reused, so polling it costs the database little. */
+/**
+ * How long one answer of the public health check is reused, so polling it costs the database little.
+ * The publishing alerts in it are judged at most once a minute for the whole installation, in the
+ * database (private.ops_warnings, migration 20261202001401): every process and cold start shares that.
+ */
 const HEALTH_TTL_MS = 10_000;
 let cached: { at: number; health: Promise<Health> } | undefined;
 

@@ -101,6 +101,20 @@ describe("GET /api/accounts/health", () => {
     expect(body.lastScanAt).toBe(latest.at.toISOString());
   });
 
+  it("counts every at-risk account beyond the 100 listed, and those pause-all would pause", async () => {
+    const big = await signUp("hr-many");
+    const bigWs = await workspaceOf(big);
+    await sql`update public.workspaces set plan_id = 'ultra' where id = ${bigWs}`;
+    // 103 accounts under the default threshold (40): 102 that may publish, one already paused; one healthy.
+    await sql`insert into public.social_accounts (workspace_id, platform, handle, display_name, state, health_score)
+              select ${bigWs}, 'sandbox', 'many_' || g, 'Many', case when g = 1 then 'paused' else 'active' end::public.account_state,
+                     case when g = 104 then 90 else 10 + g % 20 end
+              from generate_series(1, 104) g`;
+    const body = await (await get(overviewRoute.GET, "/api/accounts/health", big)).json();
+    expect(body.atRisk).toHaveLength(100);
+    expect(body.atRiskTotal).toEqual({ accounts: 103, mayPublish: 102 });
+  });
+
   it("refuses another workspace's user (404), no session (401), a malformed workspace id (400)", async () => {
     expect((await get(overviewRoute.GET, `/api/accounts/health?workspaceId=${ws}`, stranger)).status).toBe(404);
     // Their own workspace shows none of this one's accounts.

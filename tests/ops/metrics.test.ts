@@ -236,7 +236,7 @@ describe("the alerts (last hour)", () => {
           ? { status: "posted", scheduled_for: at(now, -600), posted_at: at(now, -300) }
           : { status: "failed", scheduled_for: at(now, -600), updated_at: at(now, -300) });
       }
-      const [w] = await tx`select message from private.ops_warnings() where code = 'success_rate_low'`;
+      const [w] = await tx`select message from private.ops_warnings_now() where code = 'success_rate_low'`;
       message = w?.message;
       throw new Rollback();
     }).catch((e) => { if (!(e instanceof Rollback)) throw e; });
@@ -262,7 +262,7 @@ describe("the alerts (last hour)", () => {
       const same = await item(tx, a, { status: "posted", posted_at: at(now, -60) });
       await attempt(tx, a, same, "publish", "posted", at(now, -120), "s1");
       await attempt(tx, a, same, "verify", "found", at(now, -60), "s1");
-      const [w] = await tx`select message, since from private.ops_warnings() where code = 'duplicate_posts'`;
+      const [w] = await tx`select message, since from private.ops_warnings_now() where code = 'duplicate_posts'`;
       expect(w.message).toMatch(new RegExp(`queue items [0-9, ]*\\b${dup}\\b`));
       expect(w.message).not.toMatch(new RegExp(`\\b${same}\\b`));
       throw new Rollback();
@@ -282,6 +282,8 @@ describe("the alerts (last hour)", () => {
     const dup = await item(sql, a, { status: "posted", posted_at: at(now, -30) });
     await attempt(sql, a, dup, "publish", "posted", at(now, -40), "h1", true, p);
     await attempt(sql, a, dup, "publish", "posted", at(now, -30), "h2", true, p);
+    // The alerts are judged at most once a minute (private.ops_alerts_cache): judge these now.
+    await sql`delete from private.ops_alerts_cache`;
     try {
       const res = await healthRoute.GET();
       expect(res.status).toBe(503);
@@ -300,6 +302,28 @@ describe("the alerts (last hour)", () => {
     } finally {
       await sql`delete from public.workspaces where id = ${alerts}`;
       await sql`delete from public.platforms where id = ${p}`;
+      await sql`delete from private.ops_alerts_cache`; // not judged on items that no longer exist
     }
+  });
+
+  it("are judged at most once a minute, whoever asks; the judgement is redone once it is a minute old", async () => {
+    await sql`delete from private.ops_alerts_cache`;
+    await sql`select * from private.ops_warnings()`; // judged now, on no duplicate of this test's
+    await sql.begin(async (tx) => {
+      const a = await account(tx, await workspace(tx, "Ops alerts cached"));
+      const [{ now }] = await tx<{ now: Date }[]>`select now()`;
+      const dup = await item(tx, a, { status: "posted", posted_at: at(now, -60) });
+      await attempt(tx, a, dup, "publish", "posted", at(now, -120), "c1");
+      await attempt(tx, a, dup, "publish", "posted", at(now, -60), "c2");
+      const names = async (fn: "ops_warnings" | "ops_warnings_now") =>
+        (await tx.unsafe(`select message from private.${fn}() where code = 'duplicate_posts'`)).map((w) => w.message).join();
+      // Within the minute the history is not read again: the new duplicate is not seen yet ...
+      expect(await names("ops_warnings_now")).toContain(String(dup));
+      expect(await names("ops_warnings")).not.toContain(String(dup));
+      // ... and once the judgement is a minute old, the next call judges again.
+      await tx`update private.ops_alerts_cache set judged_at = judged_at - interval '60 seconds'`;
+      expect(await names("ops_warnings")).toContain(String(dup));
+      throw new Rollback();
+    }).catch((e) => { if (!(e instanceof Rollback)) throw e; });
   });
 });
