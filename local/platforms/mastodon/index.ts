@@ -33,6 +33,8 @@ export interface MastodonFake {
   /** Revokes every token of the user (as the user would in Settings → Authorized apps). */
   revokeTokens(username: string): void;
   setFollowers(username: string, followers: number): void;
+  /** A status the user wrote on the instance's own web interface (not through Pacer). */
+  postAsUser(username: string, text: string): FakeStatus;
   /** Sets a status's favourites, reblogs and replies counts. */
   setCounts(statusId: string, counts: Partial<Pick<FakeStatus, "favourites_count" | "reblogs_count" | "replies_count">>): void;
   /** Queues a one-shot fault for the user's next matching request. */
@@ -117,6 +119,29 @@ export async function startMastodonFake(opts: MastodonFakeOptions = { port: 0 })
       for (const t of state.tokens.values()) if (t.account_id === id) t.revoked = true;
     },
     setFollowers: (username, followers) => void (user(username).followers_count = followers),
+    postAsUser(username, text) {
+      const status: FakeStatus = {
+        id: state.newId(),
+        account_id: user(username).id,
+        text,
+        spoiler_text: "",
+        visibility: "public",
+        language: "en",
+        sensitive: false,
+        in_reply_to_id: null,
+        media_ids: [],
+        created_at: state.now(),
+        application: { name: "Web", website: null },
+        favourites_count: 0,
+        reblogs_count: 0,
+        replies_count: 0,
+        deleted: false,
+        idempotency_key: null,
+        response_lost: null,
+      };
+      state.statuses.push(status);
+      return status;
+    },
     setCounts(statusId, counts) {
       const status = state.status(statusId);
       if (!status) throw new Error(`No status ${statusId}.`);
