@@ -272,9 +272,10 @@ describe("lookup", () => {
   it("matches by the source text when the HTML differs (mentions, links), and not another app's identical status", async () => {
     const acct = await account();
     const req = request(acct, { text: `hello @friend@elsewhere.social see https://example.com/x ${randomUUID()}` });
+    // The same text written on the instance itself, just before Pacer's attempt: closer to the send time, but not Pacer's app.
+    fake.postAsUser(acct.name, req.text);
     fake.nextFault(acct.name, { kind: "drop_after_commit" });
     expect((await connector.publish(req, { signal: signal() })).kind).toBe("unknown");
-    fake.postAsUser(acct.name, req.text); // the same text, written on the instance itself
     const found = await connector.lookup(acct, req.idempotencyKey, { signal: signal(), sent: sentAttempt(req) });
     const ours = live(acct.name).find((s) => s.application?.name === "Fake test client")!;
     expect(found).toMatchObject({ kind: "found", externalId: ours.id });

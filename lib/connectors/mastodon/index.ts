@@ -214,6 +214,7 @@ export function createMastodonConnector(opts: MastodonConnectorOptions = {}): Ma
         return { outcome: { kind: "retryable", message: "the media was still processing when the call's time ran out; nothing was posted" } };
       }
       const r = await call(s, "GET", `/api/v1/media/${encodeURIComponent(id)}`, signal);
+      if (r.outcome && signal.aborted) return { outcome: { kind: "retryable", message: "the media was still processing when the call's time ran out; nothing was posted" } };
       if (r.outcome) return { outcome: r.outcome.kind === "unknown" ? { kind: "retryable", message: `media not confirmed: ${r.outcome.message}` } : r.outcome };
       if (r.status === 200) return { id, budget: r.budget };
       if (r.status === 206) continue;
