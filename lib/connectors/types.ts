@@ -26,8 +26,24 @@ export interface PublishRequest {
   destination?: string | null;
 }
 
+/**
+ * The request budget the platform's last answer stated (Mastodon's X-RateLimit-Limit/Remaining/Reset),
+ * so the engine can slow an account down before the platform answers 429.
+ */
+export interface RateLimitBudget {
+  limit: number;
+  remaining: number;
+  /** ISO timestamp when the budget is whole again. */
+  resetAt: string;
+}
+
 /** What happened to one publish call. Every kind but "posted" and "unknown" means the platform did NOT publish it. */
-export type PublishOutcome =
+export type PublishOutcome = PublishOutcomeKinds & {
+  /** Optional: the platform's budget after this call, where it states one on every answer. */
+  rateLimit?: RateLimitBudget;
+};
+
+type PublishOutcomeKinds =
   /** Published; the platform's id (and link) for the post. */
   | { kind: "posted"; externalId: string; url?: string }
   /** Refused for rate; retryAfterMs from Retry-After or the platform's reset header, null when it gave none. */
@@ -90,13 +106,26 @@ export interface RecentPosts {
   complete: boolean;
 }
 
+/**
+ * What the attempt being verified sent, for platforms that keep no marker on a post (Mastodon): their
+ * lookup matches the account's own posts against it. The engine passes it when it has it.
+ */
+export interface SentAttempt {
+  text: string;
+  mediaCount?: number;
+  /** ISO timestamp of when the attempt was sent: posts older than it cannot be it. */
+  sentAt?: string;
+  /** The platform's id for it, when an answer carrying one was recorded. */
+  externalId?: string | null;
+}
+
 export interface Connector {
   /** The platform key this connector serves. */
   readonly platform: string;
   /** Publish one post. Never throws for platform or network failures: it classifies them. */
   publish(req: PublishRequest, opts: { signal: AbortSignal }): Promise<PublishOutcome>;
   /** Find a post carrying our idempotency key (or marker), to settle an unknown outcome. Never throws. */
-  lookup(account: ConnectorAccount, idempotencyKey: string, opts: { signal: AbortSignal }): Promise<Lookup>;
+  lookup(account: ConnectorAccount, idempotencyKey: string, opts: { signal: AbortSignal; sent?: SentAttempt }): Promise<Lookup>;
   /**
    * Connect an account as its owner would (OAuth on most platforms): with what the user supplied
    * (`credentials`, already checked for shape), return what Pacer stores. Never throws for platform

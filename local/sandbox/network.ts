@@ -65,6 +65,18 @@ export const faultsSchema = z
   .strict();
 export type Faults = z.infer<typeof faultsSchema>;
 
+/**
+ * A fault for the account's next publish only, used once (the connector contract suite's controls:
+ * a chosen reset time or server error, where the faults above are probabilities that stay set).
+ */
+export type NextFault =
+  /** 429 with Retry-After (whole seconds, rounded up) for the next publish. */
+  | { kind: "rate_limited"; retryAfterMs: number }
+  /** The next publish fails with this 5xx before the post is stored. */
+  | { kind: "error_before_commit"; status: number }
+  /** The next publish is stored, then the connection is reset before any answer. */
+  | { kind: "reset_after_commit" };
+
 export interface RateLimit {
   posts: number;
   windowMs: number;
@@ -124,6 +136,7 @@ export class SandboxNetwork {
   private globalFaults: Faults = {};
   private readonly accountFaults = new Map<string, Faults>();
   private readonly accountLimits = new Map<string, RateLimit>();
+  private readonly nextFaults = new Map<string, NextFault[]>();
   /** Per-account overrides of config.idempotencyKeys. */
   private readonly accountIdempotency = new Map<string, boolean>();
   private readonly refusals = new Map<string, Record<string, number>>();
@@ -182,6 +195,18 @@ export class SandboxNetwork {
       this.globalFaults = {};
       this.accountFaults.clear();
     }
+  }
+
+  /** Queues a fault for the account's next publish. */
+  setNextFault(handle: string, fault: NextFault): void {
+    const queue = this.nextFaults.get(handle) ?? [];
+    queue.push(fault);
+    this.nextFaults.set(handle, queue);
+  }
+
+  /** The account's next queued fault, removed; undefined when none is queued. */
+  takeNextFault(handle: string): NextFault | undefined {
+    return this.nextFaults.get(handle)?.shift();
   }
 
   setRateLimit(handle: string | undefined, limit: RateLimit): void {
@@ -303,6 +328,7 @@ export class SandboxNetwork {
     this.postsByRef.clear();
     this.duplicateRefs.clear();
     this.accountFaults.clear();
+    this.nextFaults.clear();
     this.accountLimits.clear();
     this.accountIdempotency.clear();
     this.refusals.clear();

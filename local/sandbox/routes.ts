@@ -106,6 +106,12 @@ export function createSandboxHandler(network: SandboxNetwork, { sleep }: Handler
     const faults = network.faultsFor(handle);
     await latency(handle);
     if (account.restricted) return refuse(403, "account_restricted", `@${handle} is restricted from posting.`);
+    const next = network.takeNextFault(handle);
+    if (next?.kind === "rate_limited") {
+      const seconds = Math.max(1, Math.ceil(next.retryAfterMs / 1000));
+      return refuse(429, "rate_limited", `@${handle} is over its posting limit.`, { retry_after: seconds }, { "retry-after": String(seconds) });
+    }
+    if (next?.kind === "error_before_commit") return refuse(next.status, "internal_error", "Injected failure before storing the post.");
     const waitSeconds = network.spendRateLimit(account);
     if (waitSeconds !== null) {
       return refuse(429, "rate_limited", `@${handle} is over its posting limit.`, { retry_after: waitSeconds }, {
@@ -158,7 +164,7 @@ export function createSandboxHandler(network: SandboxNetwork, { sleep }: Handler
       network.loseResponse(post, "error_after_commit");
       return error(500, "internal_error", "Injected failure after storing the post.");
     }
-    if (network.roll(faults.reset_after_commit)) {
+    if (next?.kind === "reset_after_commit" || network.roll(faults.reset_after_commit)) {
       network.loseResponse(post, "reset_after_commit");
       return RESET_CONNECTION;
     }

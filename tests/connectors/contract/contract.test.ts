@@ -1,0 +1,162 @@
+// The connector contract: one suite every platform connector passes, each against its own local fake
+// (a harness per platform, tests/connectors/contract/<platform>.harness.ts). What it holds a connector
+// to is the engine's exactly-once contract (../shared/engine.md) seen from one platform: a post is
+// held once by the platform whatever answer was lost, a lookup answers from the platform, and every
+// documented refusal is the right outcome class. Truth is the fake's own record, never the connector's word.
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ConnectorAccount, PublishRequest, SentAttempt } from "@/lib/connectors/types.ts";
+import type { HarnessInstance, PlatformHarness } from "./harness.ts";
+import { mastodonHarness } from "./mastodon.harness.ts";
+import { sandboxHarness } from "./sandbox.harness.ts";
+// The lead adds the other platforms' harnesses here on merge:
+//   import { blueskyHarness } from "./bluesky.harness.ts";
+//   import { uploadPostHarness } from "./upload-post.harness.ts";
+
+const HARNESSES: PlatformHarness[] = [
+  sandboxHarness,
+  mastodonHarness,
+  // blueskyHarness,
+  // uploadPostHarness,
+];
+
+/** How far a rate-limited outcome's delay may be from the reset the platform stated (header rounding, elapsed time). */
+const RESET_TOLERANCE_MS = 1_500;
+
+const signal = (ms = 5_000) => AbortSignal.timeout(ms);
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+for (const harness of HARNESSES) {
+  describe(`connector contract: ${harness.platform}`, () => {
+    let h: HarnessInstance;
+    beforeAll(async () => {
+      h = await harness.start();
+    });
+    afterAll(() => h?.stop());
+
+    function request(account: ConnectorAccount, extra: Partial<PublishRequest> = {}): PublishRequest {
+      return { account, idempotencyKey: randomUUID(), text: `Contract post ${randomUUID()}`, mediaUrls: [], ...extra };
+    }
+    /** What the engine knows about an attempt when it verifies it. */
+    const sent = (req: PublishRequest, sentAt: Date): SentAttempt => ({ text: req.text, mediaCount: req.mediaUrls.length, sentAt: sentAt.toISOString() });
+    const lookup = (req: PublishRequest, sentAt: Date) => h.connector.lookup(req.account, req.idempotencyKey, { signal: signal(), sent: sent(req, sentAt) });
+
+    it("publishes a post the platform holds once, with our text", async () => {
+      const account = await h.account();
+      const req = request(account);
+      const outcome = await h.connector.publish(req, { signal: signal() });
+      expect(outcome).toMatchObject({ kind: "posted", externalId: expect.any(String) });
+      const held = await h.posts(account);
+      expect(held).toEqual([expect.objectContaining({ externalId: (outcome as { externalId: string }).externalId, text: req.text })]);
+    });
+
+    it("after an answer lost past the commit: unknown, lookup finds the post, and publishing the key again makes no second post", async () => {
+      const account = await h.account();
+      const req = request(account);
+      const sentAt = new Date();
+      h.faults.dropAnswerAfterCommit(account);
+      const lost = await h.connector.publish(req, { signal: signal() });
+      expect(lost.kind).toBe("unknown");
+      const held = await h.posts(account);
+      expect(held).toHaveLength(1);
+      expect(await lookup(req, sentAt)).toMatchObject({ kind: "found", externalId: held[0].externalId });
+      // The engine never re-sends before asking; if it did anyway, the platform must still hold one post.
+      const again = await h.connector.publish(req, { signal: signal() });
+      expect(again.kind === "posted" ? again.externalId : held[0].externalId).toBe(held[0].externalId);
+      expect(await h.posts(account)).toHaveLength(1);
+    });
+
+    it("a lookup of a key never published is not_found", async () => {
+      const account = await h.account();
+      expect((await h.connector.publish(request(account), { signal: signal() })).kind).toBe("posted");
+      const never = request(account);
+      expect(await lookup(never, new Date(Date.now() - 60_000))).toEqual({ kind: "not_found" });
+    });
+
+    it("a 429 is rate_limited with the platform's reset time, and nothing is posted", async () => {
+      const account = await h.account();
+      h.faults.rateLimitNext(account, 8_000);
+      const outcome = await h.connector.publish(request(account), { signal: signal() });
+      expect(outcome.kind).toBe("rate_limited");
+      const { retryAfterMs } = outcome as { retryAfterMs: number | null };
+      expect(retryAfterMs).not.toBeNull();
+      expect(Math.abs(retryAfterMs! - 8_000)).toBeLessThanOrEqual(RESET_TOLERANCE_MS);
+      expect(await h.posts(account)).toHaveLength(0);
+    });
+
+    it("an expired or revoked token is auth_expired, and nothing is posted", async () => {
+      const account = await h.account();
+      h.faults.expireToken(account);
+      expect((await h.connector.publish(request(account), { signal: signal() })).kind).toBe("auth_expired");
+      expect(await h.posts(account)).toHaveLength(0);
+    });
+
+    it("a restricted account is restricted, and nothing is posted", async () => {
+      const account = await h.account();
+      h.faults.restrict(account);
+      expect((await h.connector.publish(request(account), { signal: signal() })).kind).toBe("restricted");
+      expect(await h.posts(account)).toHaveLength(0);
+    });
+
+    for (const status of [500, 502, 503]) {
+      it(`a ${status} before the commit is retryable or unknown, lookup says not_found, and a retry posts exactly once`, async () => {
+        const account = await h.account();
+        const req = request(account);
+        const sentAt = new Date();
+        h.faults.failNext(account, status);
+        const failed = await h.connector.publish(req, { signal: signal() });
+        expect(["retryable", "unknown"]).toContain(failed.kind);
+        expect(await h.posts(account)).toHaveLength(0);
+        expect(await lookup(req, sentAt)).toEqual({ kind: "not_found" });
+        expect((await h.connector.publish(req, { signal: signal() })).kind).toBe("posted");
+        expect(await h.posts(account)).toHaveLength(1);
+      });
+    }
+
+    it("readMetrics reflects the platform's figures", async () => {
+      const account = await h.account();
+      await h.setMetrics(account, { followers: 1_234, engagement: 56 });
+      const metrics = await h.connector.readMetrics(account, { signal: signal() });
+      expect(metrics).toMatchObject({ followers: 1_234, engagement: 56 });
+      expect(Date.parse(metrics.observedAt)).not.toBeNaN();
+    });
+
+    it("recentPosts lists what was posted since a time, and not before it", async () => {
+      const account = await h.account();
+      const before = await h.connector.publish(request(account), { signal: signal() });
+      await pause(50);
+      const since = new Date();
+      await pause(50);
+      const after = [];
+      for (let i = 0; i < 3; i++) after.push(await h.connector.publish(request(account), { signal: signal() }));
+      const recent = await h.connector.recentPosts(account, { since, signal: signal() });
+      const ids = recent.posts.map((p) => p.externalId);
+      expect(recent.complete).toBe(true);
+      expect(ids.sort()).toEqual(after.map((o) => (o as { externalId: string }).externalId).sort());
+      expect(ids).not.toContain((before as { externalId: string }).externalId);
+      for (const p of recent.posts) expect(Date.parse(p.createdAt)).toBeGreaterThanOrEqual(since.getTime());
+    });
+
+    it("a text over the platform's limit is permanent, and nothing is posted", async () => {
+      const account = await h.account();
+      const outcome = await h.connector.publish(request(account, { text: "a".repeat(h.textLimit + 1) }), { signal: signal() });
+      expect(outcome.kind).toBe("permanent");
+      expect(await h.posts(account)).toHaveLength(0);
+    });
+
+    it("a text exactly at the platform's limit is posted", async () => {
+      const account = await h.account();
+      const text = "a".repeat(h.textLimit);
+      expect((await h.connector.publish(request(account, { text }), { signal: signal() })).kind).toBe("posted");
+      expect((await h.posts(account)).map((p) => p.text)).toEqual([text]);
+    });
+
+    it("a destination that refuses the post is destination_rejected (platforms with destinations)", async (ctx) => {
+      if (!h.faults.rejectDestination) return ctx.skip();
+      const account = await h.account();
+      h.faults.rejectDestination(account, "r/strict");
+      expect((await h.connector.publish(request(account, { destination: "r/strict" }), { signal: signal() })).kind).toBe("destination_rejected");
+      expect(await h.posts(account)).toHaveLength(0);
+    });
+  });
+}
