@@ -426,18 +426,7 @@ export class BlueskyWorld {
         ? xrpcError(400, "RecordAlreadyExists", `Record already exists at ${collection}/${rkey}`, h)
         : xrpcError(500, "InternalServerError", "Internal Server Error", h);
     }
-    const value = { $type: collection, ...record };
-    const committedAt = this.now();
-    const stored: FakeRecord = {
-      uri: `at://${account.did}/${collection}/${rkey}`,
-      cid: cidOf("bafyrei", JSON.stringify(value)),
-      rkey,
-      value,
-      committedAt,
-      indexedAt: committedAt + this.config.appviewLagMs,
-      counts: { likeCount: 0, repostCount: 0, replyCount: 0, quoteCount: 0 },
-    };
-    account.records.set(rkey, stored);
+    const stored = this.store(account, rkey, record);
     const after = account.faults.findIndex((f) => f.kind === "after_commit");
     const lost = after < 0 ? undefined : (account.faults.splice(after, 1)[0] as Extract<Fault, { kind: "after_commit" }>);
     if (lost?.then === "reset") {
@@ -453,6 +442,30 @@ export class BlueskyWorld {
       await sleep(lost.then.hangMs);
     }
     return json(200, { uri: stored.uri, cid: stored.cid, commit: { cid: cidOf("bafyrei", `${stored.cid}:commit`), rev: this.nextTid() }, validationStatus: "valid" }, h);
+  }
+
+  /** Commits a post to the account's repo. */
+  store(account: FakeAccount, rkey: string, record: Record<string, unknown>): FakeRecord {
+    const value = { $type: "app.bsky.feed.post", ...record };
+    const committedAt = this.now();
+    const stored: FakeRecord = {
+      uri: `at://${account.did}/app.bsky.feed.post/${rkey}`,
+      cid: cidOf("bafyrei", JSON.stringify(value)),
+      rkey,
+      value,
+      committedAt,
+      indexedAt: committedAt + this.config.appviewLagMs,
+      counts: { likeCount: 0, repostCount: 0, replyCount: 0, quoteCount: 0 },
+    };
+    account.records.set(rkey, stored);
+    return stored;
+  }
+
+  /** A post the user wrote elsewhere (the Bluesky app), as tests need one. */
+  postOutsidePacer(did: string, text: string): FakeRecord {
+    const account = this.accounts.get(did);
+    if (!account) throw new Error(`no account ${did} on the Bluesky fake`);
+    return this.store(account, this.nextTid(), { text, createdAt: new Date(this.now()).toISOString() });
   }
 
   /** Lexicon checks of app.bsky.feed.post (lexicons/app/bsky/feed/post.json, richtext/facet.json, embed/images.json). */
