@@ -400,7 +400,8 @@ export function createBlueskyConnector(opts: BlueskyConnectorOptions = {}): Blue
         if (resolved.status !== 200 || typeof resolved.body?.did !== "string" || !resolved.body.did.startsWith("did:")) return unreachable(`resolving the handle: HTTP ${resolved.status}`);
         did = resolved.body.did;
       }
-      const docUrl = did.startsWith("did:plc:") ? `${plc}/${encodeURIComponent(did)}` : did.startsWith("did:web:") ? `https://${decodeURIComponent(did.slice("did:web:".length))}/.well-known/did.json` : null;
+      // did:plc:<24 base32> at the directory; did:web:<host> at the host (https://atproto.com/specs/did).
+      const docUrl = /^did:plc:[a-z2-7]{24}$/.test(did) ? `${plc}/${did}` : /^did:web:[a-z0-9.-]+$/i.test(did) ? `https://${did.slice("did:web:".length)}/.well-known/did.json` : null;
       if (!docUrl) return { kind: "refused", code: "handle_unknown", field: "handle", message: `@${handle} uses an identity Pacer does not support (${clip(did)}).` };
       const got = await send(fetchImpl, docUrl, { method: "GET" }, signal);
       if (got.outcome) return unreachable(got.outcome.message);
