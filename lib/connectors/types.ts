@@ -27,23 +27,23 @@ export interface PublishRequest {
 }
 
 /**
- * The request budget the platform's last answer stated (Mastodon's X-RateLimit-Limit/Remaining/Reset),
- * so the engine can slow an account down before the platform answers 429.
+ * A platform's rate-limit budget as the headers of a call's answer stated it (Bluesky's RateLimit-*,
+ * Mastodon's X-RateLimit-*), so the engine can slow an account down before the platform says 429.
  */
 export interface RateLimitBudget {
   limit: number;
   remaining: number;
-  /** ISO timestamp when the budget is whole again. */
+  /** ISO timestamp of when the window resets. */
   resetAt: string;
+  /** The window's length in seconds, where the platform states it (Bluesky: RateLimit-Policy "5000;w=3600"). */
+  windowSeconds?: number;
 }
 
-/** What happened to one publish call. Every kind but "posted" and "unknown" means the platform did NOT publish it. */
-export type PublishOutcome = PublishOutcomeKinds & {
-  /** Optional: the platform's budget after this call, where it states one on every answer. */
-  rateLimit?: RateLimitBudget;
-};
-
-type PublishOutcomeKinds =
+/**
+ * What happened to one publish call. Every kind but "posted" and "unknown" means the platform did NOT publish it.
+ * `rateLimit` (optional, any kind): the budget the platform's last answer reported, where it reports one.
+ */
+export type PublishOutcome = (
   /** Published; the platform's id (and link) for the post. */
   | { kind: "posted"; externalId: string; url?: string }
   /** Refused for rate; retryAfterMs from Retry-After or the platform's reset header, null when it gave none. */
@@ -59,7 +59,8 @@ type PublishOutcomeKinds =
   /** Will never succeed as is (validation, content rules). */
   | { kind: "permanent"; message: string }
   /** May or may not have been published (timeout, reset after send, 5xx): verify with `lookup` before any retry. */
-  | { kind: "unknown"; message: string };
+  | { kind: "unknown"; message: string }
+) & { rateLimit?: RateLimitBudget };
 
 export type PublishOutcomeKind = PublishOutcome["kind"];
 /** Every outcome but "posted": each carries a message for the posting history. */
