@@ -339,7 +339,8 @@ export class UploadPostState {
     if (finished.length === results.length) return results.every((r) => r.status === "failed") ? "failed" : "completed";
     if (finished.length > 0) return "in_progress";
     const elapsed = this.now() - job.created_at;
-    return elapsed < (job.dueAt - job.created_at) / 3 ? "pending" : results.some((r) => r.status === "processing") ? "processing" : "queued";
+    // Accepted with nothing recorded for the first third of the work, then processing.
+    return elapsed < (job.dueAt - job.created_at) / 3 ? "pending" : "processing";
   }
 
   newRequestId() {
