@@ -37,8 +37,8 @@ export const UPLOAD_POST_URL = "https://api.upload-post.com";
 /**
  * The request-rate budget Upload-Post reported on its latest answer for the account's API key
  * (X-RateLimit-Limit / -Remaining / -Reset, https://docs.upload-post.com/guides/rate-limits).
- * Returned on every publish outcome as `rateBudget` (an optional field PublishOutcome does not name
- * yet: the engine can read it to slow down before a 429).
+ * Returned on every publish outcome as `rateLimit` (the optional field the Mastodon branch adds to
+ * PublishOutcome, same shape), so the engine can slow down before a 429.
  */
 export interface RateBudget {
   limit: number;
@@ -46,7 +46,7 @@ export interface RateBudget {
   /** ISO time the window resets. */
   resetAt: string;
 }
-export type UploadPostOutcome = PublishOutcome & { rateBudget?: RateBudget };
+export type UploadPostOutcome = PublishOutcome & { rateLimit?: RateBudget };
 
 /** The credentials an Upload-Post account stores (encrypted): the workspace's key, the profile, and which of its platforms. */
 export interface UploadPostCredentials {
@@ -160,7 +160,7 @@ export function createUploadPostConnector(opts: UploadPostConnectorOptions = {})
 
   const with_ = (apiKey: string, outcome: PublishOutcome): UploadPostOutcome => {
     const budget = budgets.get(apiKey);
-    return budget ? { ...outcome, rateBudget: budget } : outcome;
+    return budget ? { ...outcome, rateLimit: budget } : outcome;
   };
 
   /** Reads the job of a request_id: its result for our platform, or why not. */

@@ -44,7 +44,7 @@ describe("publishing", () => {
     const [job] = jobs(a);
     expect(job).toMatchObject({ request_id: `pacer-${req.idempotencyKey}`, idempotencyKey: `pacer-${req.idempotencyKey}`, media_type: "text" });
     // The key's request budget, from X-RateLimit-* of the last answer.
-    expect(outcome.rateBudget).toMatchObject({ limit: 100, remaining: expect.any(Number), resetAt: expect.any(String) });
+    expect(outcome.rateLimit).toMatchObject({ limit: 100, remaining: expect.any(Number), resetAt: expect.any(String) });
     expect(await up.lookup(a, req.idempotencyKey, { signal: signal() })).toEqual({ kind: "found", externalId: post.platform_post_id, url: post.post_url });
     expect(await up.lookup(a, randomUUID(), { signal: signal() })).toEqual({ kind: "not_found" });
   });
@@ -82,7 +82,7 @@ describe("publishing", () => {
     fake.state.config.statusCarriesIds = false;
     try {
       const outcome = await up.publish(request(a), { signal: signal() });
-      expect(outcome).toEqual({ kind: "posted", externalId: held(a)[0].platform_post_id, url: held(a)[0].post_url, rateBudget: expect.any(Object) });
+      expect(outcome).toEqual({ kind: "posted", externalId: held(a)[0].platform_post_id, url: held(a)[0].post_url, rateLimit: expect.any(Object) });
     } finally {
       fake.state.config.statusCarriesIds = true;
     }
