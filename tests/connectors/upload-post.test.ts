@@ -111,6 +111,37 @@ describe("a lost answer is settled by status, never by a second upload", () => {
     expect(jobs(a)).toHaveLength(1);
   });
 
+  it("a resend while status does not show the job yet returns the same job (Idempotency-Key), not a second post", async () => {
+    const a = account();
+    fake.state.config.statusLagMs = 400;
+    try {
+      fake.dropAnswerAfterCommit(target(a));
+      const req = request(a);
+      expect((await up.publish(req, { signal: signal() })).kind).toBe("unknown");
+      // Status still says 404 here, so the connector uploads again: the key must make it the same job.
+      expect((await up.publish(req, { signal: signal() })).kind).toBe("posted");
+      expect(held(a)).toHaveLength(1);
+      expect(jobs(a)).toHaveLength(1);
+    } finally {
+      fake.state.config.statusLagMs = 0;
+    }
+  });
+
+  it("status's 404 is not believed alone: post analytics finds a post status does not show yet", async () => {
+    const a = account();
+    fake.state.config.statusLagMs = 60_000;
+    try {
+      fake.dropAnswerAfterCommit(target(a));
+      const req = request(a);
+      // The answer is lost at once (a connection reset): verification comes after the post's processing time.
+      expect((await up.publish(req, { signal: signal(300) })).kind).toBe("unknown");
+      await new Promise((r) => setTimeout(r, 60));
+      expect(await up.lookup(a, req.idempotencyKey, { signal: signal() })).toMatchObject({ kind: "found", externalId: held(a)[0].platform_post_id });
+    } finally {
+      fake.state.config.statusLagMs = 0;
+    }
+  });
+
   it("a 5xx before anything was created is unknown; lookup says not_found; the retry posts once", async () => {
     const a = account();
     fake.failNext(target(a), 503);
@@ -129,7 +160,9 @@ describe("a lost answer is settled by status, never by a second upload", () => {
       expect((await up.publish(req, { signal: signal(300) })).kind).toBe("unknown");
       expect(await up.lookup(a, req.idempotencyKey, { signal: signal() })).toMatchObject({ kind: "unavailable", message: expect.stringMatching(/still processing/) });
       expect(held(a)).toHaveLength(0);
-      offset += 10 * 60_000;
+      offset += 5 * 60_000; // past "pending": the platform's result shows as processing
+      expect(await up.lookup(a, req.idempotencyKey, { signal: signal() })).toMatchObject({ kind: "unavailable", message: expect.stringMatching(/youtube processing/) });
+      offset += 5 * 60_000;
       expect(await up.lookup(a, req.idempotencyKey, { signal: signal() })).toMatchObject({ kind: "found" });
       expect(held(a)).toHaveLength(1);
     } finally {

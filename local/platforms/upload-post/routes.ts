@@ -287,7 +287,7 @@ export function createUploadPostHandler(state: UploadPostState, opts: { syncSwit
     if (!id) return json(400, { error: "request_id or job_id is required" });
     const job = state.jobs.get(`${key.apiKey} ${id}`);
     // The 404 body is not in the stored docs beyond `not_found` [?].
-    if (!job) return json(404, { request_id: id, status: "not_found", error: "No upload found for this request_id" });
+    if (!job || now() - job.created_at < state.config.statusLagMs) return json(404, { request_id: id, status: "not_found", error: "No upload found for this request_id" });
     const results = [...job.results.values()].map((r) => resultView(job, r)).filter(Boolean);
     const top = job.retryableFrom !== undefined && !job.settled && now() >= job.retryableFrom ? "processing" : state.jobStatus(job);
     return json(200, {

@@ -156,6 +156,11 @@ export interface FakeConfig {
   processingMs: Record<Job["media_type"], number>;
   /** Whether a completed status result carries `url` and `platform_post_id` ([S-fakes]; the docs' example shows neither) [?]. */
   statusCarriesIds: boolean;
+  /**
+   * For this long after an upload, status still answers 404 for it: status answers are cached 2–3 s
+   * [D upload-status], so a just-accepted id may not show yet [?]. 0 by default.
+   */
+  statusLagMs: number;
 }
 
 export const DEFAULT_CONFIG: FakeConfig = {
@@ -164,6 +169,7 @@ export const DEFAULT_CONFIG: FakeConfig = {
   idempotencyWindowMs: 24 * 3600_000,
   processingMs: { text: 1_000, photo: 3_000, video: 8_000 },
   statusCarriesIds: true,
+  statusLagMs: 0,
 };
 
 const STARTING_METRICS = { followers: 1_000, reach: 5_000, likes: 200, comments: 30, shares: 15, saves: 5 };
