@@ -499,3 +499,80 @@ function pause(ms: number, signal: AbortSignal): Promise<boolean> {
     signal.addEventListener("abort", onAbort, { once: true });
   });
 }
+
+/** One connected platform of a profile, as the connect flow offers it to become a Pacer account. */
+export interface UploadPostSocialAccount {
+  platform: string;
+  handle: string;
+  displayName: string;
+  /** Upload-Post says the platform's token is dead: reconnect it there (a new connect link). */
+  needsReconnect: boolean;
+}
+
+export type SetupResult<T> = { ok: true; value: T } | { ok: false; code: string; field: string | null; message: string };
+
+/**
+ * The steps of "Connect Upload-Post" the app's route handlers call (docs/platforms/upload-post.md
+ * §2.4): check the workspace's key, make sure Pacer's profile exists, hand the user a connect link
+ * (Upload-Post's hosted page runs each platform's OAuth), and list what the profile has connected,
+ * each of which `connect` turns into a Pacer account. None of them publishes anything.
+ */
+export function createUploadPostSetup(opts: Pick<UploadPostConnectorOptions, "baseUrl" | "allowedHosts" | "fetch"> = {}) {
+  const allowed = opts.allowedHosts instanceof Set ? opts.allowedHosts : parseAllowedHosts(opts.allowedHosts as string | string[] | undefined);
+  const through = guardedFetch(opts.fetch ?? fetch, allowed);
+  const base = (opts.baseUrl ?? UPLOAD_POST_URL).replace(/\/+$/, "");
+
+  async function call(apiKey: string, method: string, path: string, signal: AbortSignal, json?: unknown) {
+    const init: RequestInit = { method, headers: { authorization: `Apikey ${apiKey}`, ...(json === undefined ? {} : { "content-type": "application/json" }) }, body: json === undefined ? undefined : JSON.stringify(json) };
+    const sent = await send(through, `${base}${path}`, init, signal);
+    if (sent.outcome) return { status: 0, body: undefined, failure: sent.outcome.message };
+    return { status: sent.response.status, body: obj(await readJson(sent.response)), failure: null };
+  }
+  const refused = (status: number, body: Body, failure: string | null): SetupResult<never> => {
+    if (failure !== null || status === 0) return { ok: false, code: "platform_unreachable", field: null, message: `Pacer could not reach Upload-Post (${failure}); try again in a moment.` };
+    if (status === 401) return { ok: false, code: "api_key_invalid", field: "credentials.apiKey", message: `Upload-Post does not accept this API key (${clip(body?.message)}).` };
+    return { ok: false, code: String(body?.error_code ?? `upload_post_${status}`), field: null, message: `Upload-Post answered HTTP ${status}: ${clip(body?.message ?? body?.error)}` };
+  };
+
+  return {
+    /** GET /api/uploadposts/me: the key works; its plan and account email. */
+    async checkKey(apiKey: string, signal: AbortSignal): Promise<SetupResult<{ email: string | null; plan: string | null }>> {
+      const r = await call(apiKey, "GET", "/api/uploadposts/me", signal);
+      if (r.status !== 200) return refused(r.status, r.body, r.failure);
+      return { ok: true, value: { email: str(r.body?.email) ?? null, plan: str(r.body?.plan) ?? null } };
+    },
+    /** POST /api/uploadposts/users; an existing profile (409) is fine. */
+    async ensureProfile(apiKey: string, username: string, signal: AbortSignal): Promise<SetupResult<{ created: boolean }>> {
+      const r = await call(apiKey, "POST", "/api/uploadposts/users", signal, { username });
+      if (r.status === 201 || r.status === 200) return { ok: true, value: { created: true } };
+      if (r.status === 409) return { ok: true, value: { created: false } };
+      if (r.status === 403 && r.body?.error_code === "PROFILE_LIMIT_REACHED") {
+        return { ok: false, code: "profile_limit_reached", field: null, message: "The Upload-Post plan has no room for another profile: upgrade it or free one." };
+      }
+      return refused(r.status, r.body, r.failure);
+    },
+    /** POST /api/uploadposts/users/generate-jwt: a single-use link, valid 48 h, to Upload-Post's connect page. */
+    async connectLink(apiKey: string, username: string, redirectUrl: string, signal: AbortSignal): Promise<SetupResult<{ url: string }>> {
+      const r = await call(apiKey, "POST", "/api/uploadposts/users/generate-jwt", signal, { username, redirect_url: redirectUrl, show_calendar: false });
+      const url = str(r.body?.access_url);
+      if (r.status === 200 && url && /^https?:\/\//.test(url)) return { ok: true, value: { url } };
+      return refused(r.status, r.body, r.failure);
+    },
+    /** GET /api/uploadposts/users/{username}: the platforms connected to the profile. */
+    async connectedAccounts(apiKey: string, username: string, signal: AbortSignal): Promise<SetupResult<UploadPostSocialAccount[]>> {
+      const r = await call(apiKey, "GET", `/api/uploadposts/users/${encodeURIComponent(username)}`, signal);
+      if (r.status === 404) return { ok: false, code: "profile_not_found", field: "credentials.profile", message: `Upload-Post has no profile "${username}" for this key.` };
+      if (r.status !== 200) return refused(r.status, r.body, r.failure);
+      const socials = obj(obj(r.body?.profile)?.social_accounts) ?? {};
+      const accounts: UploadPostSocialAccount[] = [];
+      for (const [platform, raw] of Object.entries(socials)) {
+        const s = obj(raw);
+        if (!s || !(UPLOAD_POST_PLATFORMS as readonly string[]).includes(platform)) continue;
+        const handle = (str(s.username) ?? str(s.handle) ?? str(s.display_name) ?? "").replace(/^@/, "");
+        if (!handle) continue;
+        accounts.push({ platform, handle, displayName: str(s.display_name) ?? handle, needsReconnect: s.reauth_required === true });
+      }
+      return { ok: true, value: accounts };
+    },
+  };
+}

@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startUploadPostFake, type UploadPostFake } from "@/local/platforms/upload-post/index.ts";
-import { createUploadPostConnector, uploadPostMarker, uploadPostRequestId, type UploadPostOutcome } from "@/lib/connectors/upload-post.ts";
+import { createUploadPostConnector, createUploadPostSetup, uploadPostMarker, uploadPostRequestId, type UploadPostOutcome } from "@/lib/connectors/upload-post.ts";
 import type { ConnectorAccount, PublishRequest } from "@/lib/connectors/types.ts";
 import { freePort } from "../setup/free-port.ts";
 
@@ -346,5 +346,36 @@ describe("reads", () => {
     expect(uploadPostMarker("pacer-abc")).toBe("abc");
     expect(uploadPostMarker(long)).toBeNull();
     expect(uploadPostMarker("4b1d-their-own")).toBeNull();
+  });
+});
+
+describe("the connect flow's steps (createUploadPostSetup)", () => {
+  it("checks the key, makes the profile once, hands out a connect link, and lists what the user connected there", async () => {
+    const setup = createUploadPostSetup({ baseUrl: fake.url, allowedHosts: [new URL(fake.url).host] });
+    const { key } = fake.seed({ profile: `other_${randomUUID().slice(0, 6)}`, connect: {} });
+    expect(await setup.checkKey("up_wrong", signal())).toMatchObject({ ok: false, code: "api_key_invalid", field: "credentials.apiKey" });
+    expect(await setup.checkKey(key.apiKey, signal())).toEqual({ ok: true, value: { email: key.email, plan: "Professional" } });
+    const profile = `pacer_${randomUUID().slice(0, 8)}`;
+    expect(await setup.ensureProfile(key.apiKey, profile, signal())).toEqual({ ok: true, value: { created: true } });
+    expect(await setup.ensureProfile(key.apiKey, profile, signal())).toEqual({ ok: true, value: { created: false } });
+    const link = await setup.connectLink(key.apiKey, profile, "http://localhost:3000/accounts", signal());
+    if (!link.ok) throw new Error(link.message);
+    const token = new URL(link.value.url).searchParams.get("token")!;
+    await fetch(`${fake.url}/connect`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: `token=${token}&platform=tiktok&handle_tiktok=dancer&platform=reddit&handle_reddit=redditor`,
+    });
+    const listed = await setup.connectedAccounts(key.apiKey, profile, signal());
+    expect(listed).toEqual({
+      ok: true,
+      value: [
+        { platform: "tiktok", handle: "dancer", displayName: "dancer", needsReconnect: false },
+        { platform: "reddit", handle: "redditor", displayName: "redditor", needsReconnect: false },
+      ],
+    });
+    expect(await up.connect({ handle: "dancer", credentials: { apiKey: key.apiKey, profile, platform: "tiktok" } }, { signal: signal() })).toMatchObject({ kind: "connected" });
+    expect(await setup.connectedAccounts(key.apiKey, "nobody", signal())).toMatchObject({ ok: false, code: "profile_not_found" });
   });
 });
