@@ -274,7 +274,8 @@ export function createUploadPostConnector(opts: UploadPostConnectorOptions = {})
         const settled = await settleResult(creds, requestId, { ...sync, status: sync.success ? "completed" : "failed" }, destination, signal);
         if (settled) return with_(creds.apiKey, settled);
       }
-      return with_(creds.apiKey, await awaitResult(creds, requestId, destination, signal));
+      // Status is read by the id the answer names: ours, unless Upload-Post kept another for the job [?].
+      return with_(creds.apiKey, await awaitResult(creds, str(body?.request_id) ?? requestId, destination, signal));
     }
     return with_(creds.apiKey, classifyAnswer(platform, status, reply.headers, body, now()) ?? { kind: "unknown", message: `unexpected HTTP ${status} from Upload-Post` });
   }
