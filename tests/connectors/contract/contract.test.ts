@@ -7,17 +7,16 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConnectorAccount, PublishRequest, SentAttempt } from "@/lib/connectors/types.ts";
 import type { HarnessInstance, PlatformHarness } from "./harness.ts";
+import { blueskyHarness } from "./bluesky.harness.ts";
 import { mastodonHarness } from "./mastodon.harness.ts";
 import { sandboxHarness } from "./sandbox.harness.ts";
-// The lead adds the other platforms' harnesses here on merge:
-//   import { blueskyHarness } from "./bluesky.harness.ts";
-//   import { uploadPostHarness } from "./upload-post.harness.ts";
+import { uploadPostHarness } from "./upload-post.harness.ts";
 
 const HARNESSES: PlatformHarness[] = [
   sandboxHarness,
   mastodonHarness,
-  // blueskyHarness,
-  // uploadPostHarness,
+  blueskyHarness,
+  uploadPostHarness,
 ];
 
 /** How far a rate-limited outcome's delay may be from the reset the platform stated (header rounding, elapsed time). */
