@@ -1,27 +1,93 @@
-// Which connector publishes to which platform. The sandbox is the only one so far; the others
-// (Mastodon, Bluesky, Upload-Post) are added here as they are built.
+// Which connector publishes to which platform, and which platforms the operator has switched on.
+// The sandbox is always there; the real connectors (Mastodon, Bluesky, Upload-Post) are enabled by
+// the operator's PACER_CONNECTORS and hidden otherwise, so an installation never offers a platform
+// it has not configured.
+import { createBlueskyConnector } from "./bluesky/index.ts";
+import { createMastodonConnector } from "./mastodon/index.ts";
 import { parseAllowedHosts } from "./outbound.ts";
 import { createSandboxConnector } from "./sandbox.ts";
+import { createUploadPostConnector } from "./upload-post.ts";
 import type { Connector } from "./types.ts";
 
 /**
- * The environment the connectors read: PACER_SANDBOX_URL is the sandbox platform's address;
- * PACER_ALLOWED_HOSTS lists internal hosts connectors may reach anyway (`host` or `host:port`).
+ * The environment the connectors read:
+ * - PACER_CONNECTORS: the real connectors this installation offers, comma-separated, from
+ *   `mastodon`, `bluesky`, `upload-post` (default: none, the sandbox only);
+ * - PACER_SANDBOX_URL: the sandbox platform's address;
+ * - PACER_ALLOWED_HOSTS: internal hosts connectors may reach anyway (`host` or `host:port`; the local
+ *   fakes in development, empty in production);
+ * - PACER_BLUESKY_APPVIEW_URL, PACER_BLUESKY_PLC_URL: Bluesky's public AppView and PLC directory
+ *   (defaults: https://public.api.bsky.app, https://plc.directory);
+ * - PACER_UPLOAD_POST_URL: Upload-Post's API (default https://api.upload-post.com);
+ * - PACER_MASTODON_APP_NAME: the app name Pacer registers on each Mastodon instance (default "Pacer").
  */
 export type ConnectorEnv = Record<string, string | undefined>;
 
-const sandboxes = new Map<string, Connector>();
+/** The real connectors an operator can enable. */
+export const REAL_CONNECTORS = ["mastodon", "bluesky", "upload-post"] as const;
+export type RealConnector = (typeof REAL_CONNECTORS)[number];
 
-/** The connector for a platform; throws, naming the platform, when Pacer cannot publish there yet. */
-export function connectorFor(platform: string, env: ConnectorEnv): Connector {
-  if (platform === "sandbox") {
-    const baseUrl = env.PACER_SANDBOX_URL;
-    const allowed = env.PACER_ALLOWED_HOSTS ?? "";
-    // One per configuration, so its connections are reused across calls.
-    const key = `${baseUrl ?? ""} ${allowed}`;
-    let connector = sandboxes.get(key);
-    if (!connector) sandboxes.set(key, (connector = createSandboxConnector({ baseUrl, allowedHosts: parseAllowedHosts(allowed) })));
-    return connector;
+/** The platforms Pacer reaches through Upload-Post: each connected profile's account is one Pacer account on it. */
+export const UPLOAD_POST_PLATFORMS = ["tiktok", "instagram", "youtube", "linkedin", "facebook", "x", "threads", "pinterest", "reddit"] as const;
+
+/** The connector that serves a platform, whether or not it is enabled; null when Pacer has none. */
+export function connectorKind(platform: string): "sandbox" | RealConnector | null {
+  if (platform === "sandbox" || platform === "mastodon" || platform === "bluesky") return platform;
+  return (UPLOAD_POST_PLATFORMS as readonly string[]).includes(platform) ? "upload-post" : null;
+}
+
+/** The real connectors PACER_CONNECTORS enables; throws, naming the value, on one Pacer does not know. */
+export function enabledConnectors(env: ConnectorEnv): Set<RealConnector> {
+  const names = (env.PACER_CONNECTORS ?? "").split(",").map((s) => s.trim().toLowerCase()).filter(Boolean);
+  for (const name of names) {
+    if (!(REAL_CONNECTORS as readonly string[]).includes(name)) {
+      throw new Error(`PACER_CONNECTORS names "${name}", which Pacer does not know; use any of ${REAL_CONNECTORS.join(", ")}.`);
+    }
   }
-  throw new Error(`Pacer has no connector for "${platform}" yet; only "sandbox" can be published to.`);
+  return new Set(names as RealConnector[]);
+}
+
+/** Whether accounts on this platform may be connected and published to in this installation. */
+export function platformEnabled(platform: string, env: ConnectorEnv): boolean {
+  const kind = connectorKind(platform);
+  return kind === "sandbox" || (kind !== null && enabledConnectors(env).has(kind));
+}
+
+const connectors = new Map<string, Connector>();
+
+/** The connector for a platform; throws, naming the platform, when this installation cannot publish there. */
+export function connectorFor(platform: string, env: ConnectorEnv): Connector {
+  const kind = connectorKind(platform);
+  if (kind === null) throw new Error(`Pacer has no connector for "${platform}".`);
+  if (!platformEnabled(platform, env)) {
+    throw new Error(`The ${kind} connector is not enabled in this installation (PACER_CONNECTORS); "${platform}" cannot be published to.`);
+  }
+  const allowed = env.PACER_ALLOWED_HOSTS ?? "";
+  // One per kind and configuration, so connections (and Bluesky's sessions) are reused across calls.
+  const key = [kind, allowed, env.PACER_SANDBOX_URL, env.PACER_BLUESKY_APPVIEW_URL, env.PACER_BLUESKY_PLC_URL,
+    env.PACER_UPLOAD_POST_URL, env.PACER_MASTODON_APP_NAME].join(" ");
+  let connector = connectors.get(key);
+  if (!connector) {
+    const allowedHosts = parseAllowedHosts(allowed);
+    switch (kind) {
+      case "sandbox":
+        connector = createSandboxConnector({ baseUrl: env.PACER_SANDBOX_URL, allowedHosts });
+        break;
+      case "mastodon":
+        connector = createMastodonConnector({ allowedHosts, appName: env.PACER_MASTODON_APP_NAME || undefined });
+        break;
+      case "bluesky":
+        connector = createBlueskyConnector({
+          allowedHosts,
+          appviewUrl: env.PACER_BLUESKY_APPVIEW_URL || undefined,
+          plcUrl: env.PACER_BLUESKY_PLC_URL || undefined,
+        });
+        break;
+      case "upload-post":
+        connector = createUploadPostConnector({ allowedHosts, baseUrl: env.PACER_UPLOAD_POST_URL || undefined });
+        break;
+    }
+    connectors.set(key, connector);
+  }
+  return connector;
 }
