@@ -3,6 +3,12 @@
 // logging every nested statement with its time and buffers, and prints the statements by time.
 //
 // `npx tsx bench/health-scan-profile.ts` (HEALTH_ACCOUNTS, HEALTH_DAYS, HEALTH_BATCH as the bench).
+//
+// `npx tsx bench/health-scan-profile.ts --ab before.sql after.sql` instead compares two versions of
+// the scan's functions on the same data in the same session: it applies each file in turn (create or
+// replace of the functions) and times a whole steady-state scan after each, ROUNDS times (default 3),
+// so a noisy machine weighs on both alike.
+import { readFileSync } from "node:fs";
 import postgres from "postgres";
 import { claimAccountsForScan, recordHealthScan } from "../lib/health/store.ts";
 import { settle, startBenchDatabase, workspaceWithAccounts } from "./database.ts";
@@ -56,6 +62,49 @@ try {
   log(`first scan: ${Math.round(await scan(sql, false))} ms of record calls`);
   log(`second scan: ${Math.round(await scan(sql, false))} ms of record calls`);
 
+  const ab = process.argv.indexOf("--ab");
+  if (ab >= 0) {
+    const files = [process.argv[ab + 1], process.argv[ab + 2]];
+    const totals: number[][] = [[], []];
+    const cpus: number[][] = [[], []];
+    // One connection, so its server process's CPU time (user + system, from /proc) is the scan's
+    // database time whatever else the machine is doing; wall time is printed beside it.
+    const one = postgres(db.url, { max: 1, prepare: false, onnotice: () => {} });
+    const [{ pid }] = await one`select pg_backend_pid() as pid`;
+    const cpuMs = () => {
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+      return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in ticks of 10 ms
+    };
+    for (let round = 0; round < num("ROUNDS", 3); round++) {
+      for (let v = 0; v < 2; v++) {
+        await sql.unsafe(readFileSync(files[v], "utf8"));
+        const t = performance.now();
+        await sql`update private.account_health_state set due_at = now() - interval '1 minute'`;
+        let claimMs = 0;
+        let recordMs = 0;
+        const cpu0 = cpuMs();
+        for (;;) {
+          const c0 = performance.now();
+          const claimed = await claimAccountsForScan(one, { worker: "ab", limit: batch, leaseSeconds: 300 });
+          claimMs += performance.now() - c0;
+          if (claimed.length === 0) break;
+          const r0 = performance.now();
+          await recordHealthScan(one, claimed.map((a, i) => ({
+            accountId: a.accountId, leaseId: a.leaseId, reach: i % 10 === 0 ? 300 : 1100, engagement: 110, followers: 4990,
+          })));
+          recordMs += performance.now() - r0;
+        }
+        const cpu = cpuMs() - cpu0;
+        totals[v].push(claimMs + recordMs);
+        cpus[v].push(cpu);
+        log(`round ${round + 1} ${files[v]}: claim ${Math.round(claimMs)} + record ${Math.round(recordMs)} = ${Math.round(claimMs + recordMs)} ms of calls, ${Math.round(cpu)} ms of server CPU (${Math.round(performance.now() - t)} ms wall)`);
+      }
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    await one.end();
+    log(`median calls: ${files[0]} ${Math.round(median(totals[0]))} ms, ${files[1]} ${Math.round(median(totals[1]))} ms, ratio ${(median(totals[1]) / median(totals[0])).toFixed(2)}`);
+    log(`median server CPU: ${files[0]} ${Math.round(median(cpus[0]))} ms, ${files[1]} ${Math.round(median(cpus[1]))} ms, ratio ${(median(cpus[1]) / median(cpus[0])).toFixed(2)}`);
+  } else {
   // One batch of the next scan, explained.
   const plans: string[] = [];
   const one = postgres(db.url, { max: 1, prepare: false, onnotice: (n) => plans.push(n.message) });
@@ -77,6 +126,7 @@ try {
   log(`${batches} explained batches: ${Math.round(recordMs)} ms of record calls`);
   await one.end();
   for (const p of plans) console.log(`----- \n${p}`);
+  }
 } finally {
   await db.stop();
 }

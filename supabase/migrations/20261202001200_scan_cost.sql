@@ -71,10 +71,20 @@ $$;
 ---------------------------------------------------------------------------------------------------
 -- 3. evaluate_account_health (only "cost" lines change)
 ---------------------------------------------------------------------------------------------------
+-- One rule's observation of one account (what the steps after the observation read).
+create type private.health_observation as (
+  account_id uuid, workspace_id uuid, state public.account_state, rule_id text, observed numeric, baseline numeric,
+  severity text, points integer, enabled boolean, threshold numeric, clear_threshold numeric,
+  fires boolean, clears boolean
+);
+
 create or replace function private.evaluate_account_health(p_account_ids uuid[])
 returns table (accounts_evaluated integer, alerts_opened integer, alerts_resolved integer, scores_written integer,
                accounts_paused integer, accounts_warned integer, destinations_held integer)
 language plpgsql security definer set search_path = ''
+-- cost: its statements are estimated far above jit_above_cost (nested loops over estimated rows) and
+-- take milliseconds; where Postgres has JIT (LLVM), compiling them would cost more than running them.
+set jit = off
 as $$
 declare
   v_now timestamptz := now();
@@ -90,8 +100,8 @@ declare
   -- Accounts whose alerts changed in this evaluation (their breakdown changes), and alerts opened.
   v_touched uuid[];
   v_opened_accounts uuid[];
+  v_observations private.health_observation[];
 begin
-  drop table if exists pg_temp.health_observations;
 
   -- 1. Baselines: the median of the previous 7 days' snapshots (not counting the latest), kept per
   --    account and refreshed when a day old (a 7-day median moves slowly; recomputing it on every
@@ -118,7 +128,8 @@ begin
   where st.account_id = b.account_id;
 
   -- 2. What each rule sees for each account, with the workspace's thresholds. Arithmetic in float8.
-  create temp table health_observations on commit drop as
+  -- cost: kept in an array (a few rows per account), not a temporary table created, indexed and
+  -- dropped on every call.
   with acc as (
     select a.id, a.workspace_id, a.state, a.created_at, st.token_expires_at,
            st.baseline_reach, st.baseline_engagement, st.baseline_followers,
@@ -204,9 +215,12 @@ begin
   -- cost: only the observations a later step reads: a rule that fires, or one with an alert open
   -- (resolve, refresh, score). Before, all ten per account were written and indexed, most of them
   -- "nothing to see", on every scan.
-  select o.* from (
-  select f.id as account_id, f.workspace_id, f.state, f.rule_id, round(f.observed::numeric, 2) as observed,
-         round(f.baseline::numeric, 2) as baseline,
+  select coalesce(array_agg(row(o.account_id, o.workspace_id, o.state, o.rule_id, round(o.observed::numeric, 2),
+                                round(o.baseline::numeric, 2), o.severity, o.points, o.enabled, o.threshold,
+                                o.clear_threshold, o.fires, o.clears)::private.health_observation), '{}')
+  into v_observations
+  from (
+  select f.id as account_id, f.workspace_id, f.state, f.rule_id, f.observed, f.baseline,
          ru.severity, ru.points, ru.enabled, ru.threshold, ru.clear_threshold,
          case when f.settled then false
               when f.observed is null then null
@@ -222,7 +236,6 @@ begin
   where (o.enabled and o.fires)
      or (o.account_id, o.rule_id) in (select al.account_id, al.rule_id from public.health_alerts al
                                       where al.account_id = any (p_account_ids) and al.resolved_at is null);
-  create index on pg_temp.health_observations (account_id, rule_id);
   -- Every account found is evaluated against every rule (as before: rows / rules).
   select count(*) into v_evaluated from public.social_accounts a where a.id = any (p_account_ids);
 
@@ -232,7 +245,7 @@ begin
     update public.health_alerts al set
       resolved_at = v_now, observed = coalesce(o.observed, al.observed),
       resolution = case when not o.enabled then 'rule disabled' else 'cleared' end
-    from pg_temp.health_observations o
+    from unnest(v_observations) o
     where al.account_id = o.account_id and al.rule_id = o.rule_id and al.resolved_at is null
       and (not o.enabled or o.clears)
     returning al.account_id
@@ -243,7 +256,7 @@ begin
   with refreshed as (
     update public.health_alerts al set observed = o.observed, baseline = coalesce(o.baseline, al.baseline),
            last_seen_at = v_now
-    from pg_temp.health_observations o
+    from unnest(v_observations) o
     where al.account_id = o.account_id and al.rule_id = o.rule_id and al.resolved_at is null and o.observed is not null
       and al.observed is distinct from o.observed
     returning al.account_id
@@ -260,7 +273,7 @@ begin
                      || case when o.baseline is not null then ' against a baseline of ' || trim_scale(o.baseline) else '' end
                      || ' (threshold ' || trim_scale(o.threshold) || ' ' || r.unit || ').' end,
            r.advice, v_now, v_now
-    from pg_temp.health_observations o
+    from unnest(v_observations) o
     join public.health_rules r on r.id = o.rule_id
     where o.enabled and o.fires
       -- cost: an alert already open is skipped here, not by a conflicting insert (each of which
@@ -282,7 +295,7 @@ begin
                                         'points', o.points, 'observed', al.observed, 'threshold', o.threshold)
                      order by o.points desc, o.rule_id) as breakdown
     from public.health_alerts al
-    join pg_temp.health_observations o on o.account_id = al.account_id and o.rule_id = al.rule_id and o.enabled
+    join unnest(v_observations) o on o.account_id = al.account_id and o.rule_id = al.rule_id and o.enabled
     join public.health_rules r on r.id = o.rule_id
     where al.account_id = any (p_account_ids) and al.resolved_at is null
     group by o.account_id
@@ -314,7 +327,7 @@ begin
   -- 7. Destination holds: one destination rejecting again and again holds only its posts.
   with due as (
     select h.account_id, h.workspace_id, h.destination, count(*)::integer as rejections
-    from pg_temp.health_observations o
+    from unnest(v_observations) o
     join public.posting_history h on h.account_id = o.account_id
     where o.rule_id = 'destination_rejections' and o.enabled and o.fires
       and h.outcome = 'destination_rejected' and h.destination is not null
@@ -409,6 +422,7 @@ returns table (recorded integer, ignored integer, accounts_evaluated integer, al
                alerts_resolved integer, scores_written integer, accounts_paused integer, accounts_warned integer,
                destinations_held integer)
 language plpgsql security definer set search_path = ''
+set jit = off  -- cost: as evaluate_account_health
 as $$
 declare
   v_now timestamptz := now();
