@@ -75,7 +75,9 @@ $$;
 create type private.health_observation as (
   account_id uuid, workspace_id uuid, state public.account_state, rule_id text, observed numeric, baseline numeric,
   severity text, points integer, enabled boolean, threshold numeric, clear_threshold numeric,
-  fires boolean, clears boolean
+  fires boolean, clears boolean,
+  -- The account's open alert for the rule, if any, when the observation was made.
+  alert_id bigint
 );
 
 create or replace function private.evaluate_account_health(p_account_ids uuid[])
@@ -101,6 +103,7 @@ declare
   v_touched uuid[];
   v_opened_accounts uuid[];
   v_observations private.health_observation[];
+  v_alert_ids bigint[];
 begin
 
   -- 1. Baselines: the median of the previous 7 days' snapshots (not counting the latest), kept per
@@ -217,7 +220,10 @@ begin
   -- "nothing to see", on every scan.
   select coalesce(array_agg(row(o.account_id, o.workspace_id, o.state, o.rule_id, round(o.observed::numeric, 2),
                                 round(o.baseline::numeric, 2), o.severity, o.points, o.enabled, o.threshold,
-                                o.clear_threshold, o.fires, o.clears)::private.health_observation), '{}')
+                                o.clear_threshold, o.fires, o.clears,
+                                (select al.id from public.health_alerts al
+                                 where al.account_id = o.account_id and al.rule_id = o.rule_id and al.resolved_at is null)
+                               )::private.health_observation), '{}')
   into v_observations
   from (
   select f.id as account_id, f.workspace_id, f.state, f.rule_id, f.observed, f.baseline,
@@ -238,6 +244,9 @@ begin
                                       where al.account_id = any (p_account_ids) and al.resolved_at is null);
   -- Every account found is evaluated against every rule (as before: rows / rules).
   select count(*) into v_evaluated from public.social_accounts a where a.id = any (p_account_ids);
+  -- cost: steps 3 and 4 reach the open alerts by primary key (a join on account and rule was planned
+  -- as a scan of every open alert with the observations looked up again for each).
+  select coalesce(array_agg(o.alert_id), '{}') into v_alert_ids from unnest(v_observations) o where o.alert_id is not null;
 
   -- 3. Resolve what cleared past its clear threshold, or whose rule the workspace switched off.
   --    Missing data (a failed read, no baseline) leaves an open alert open.
@@ -246,7 +255,7 @@ begin
       resolved_at = v_now, observed = coalesce(o.observed, al.observed),
       resolution = case when not o.enabled then 'rule disabled' else 'cleared' end
     from unnest(v_observations) o
-    where al.account_id = o.account_id and al.rule_id = o.rule_id and al.resolved_at is null
+    where al.id = any (v_alert_ids) and al.id = o.alert_id and al.resolved_at is null
       and (not o.enabled or o.clears)
     returning al.account_id
   )
@@ -257,7 +266,7 @@ begin
     update public.health_alerts al set observed = o.observed, baseline = coalesce(o.baseline, al.baseline),
            last_seen_at = v_now
     from unnest(v_observations) o
-    where al.account_id = o.account_id and al.rule_id = o.rule_id and al.resolved_at is null and o.observed is not null
+    where al.id = any (v_alert_ids) and al.id = o.alert_id and al.resolved_at is null and o.observed is not null
       and al.observed is distinct from o.observed
     returning al.account_id
   )
