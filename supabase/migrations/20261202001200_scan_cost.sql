@@ -1,14 +1,25 @@
 -- The health scan's database cost (issue 9: under 2 s of database time per 10,000 accounts).
--- Measured with bench/health-scan-profile.ts (auto_explain of every statement of a steady-state
--- batch); docs/health.md, "Performance and storage", has the breakdown and the figures.
+-- Measured with bench/health-scan-profile.ts (auto_explain of every statement of steady-state
+-- batches, and the old and new functions run in turn on the same data); docs/health.md,
+-- "Measured", has the breakdown and the figures.
 -- 1. record_health_scan writes each account's latest figures into its scan state in the same row
 --    update that releases its lease; keep_latest_snapshot then finds those rows current and leaves
 --    them alone instead of updating all of them a second time (it still serves every other insert).
 -- 2. claim_accounts_for_scan reaches the claimed rows through the primary keys (the planner hashed
---    the whole scan state and all accounts for each batch of 500).
--- 3. evaluate_account_health opens an alert only where none is open, instead of attempting an
---    insert that conflicts for every alert that stays open on every scan.
--- Behaviour is unchanged; functions are redefined whole (create or replace), lines marked "cost".
+--    the whole scan state and all accounts for each batch).
+-- 3. evaluate_account_health:
+--    - keeps only the observations a later step reads (a rule that fires, or one with an alert open),
+--      in an array of private.health_observation instead of a temporary table of all ten per account
+--      created, indexed and dropped on every call; the accounts touched and the alerts opened are
+--      arrays too (two more temporary tables gone);
+--    - reaches open alerts by primary key (each observation carries its open alert's id);
+--    - opens an alert only where none is open, instead of an insert that conflicts for every alert
+--      that stays open, on every scan;
+--    - updates scores reaching the accounts by primary key.
+-- 4. Both scan functions run with jit = off: their statements are estimated far above jit_above_cost
+--    but take milliseconds (where Postgres has LLVM, e.g. hosted, compiling would cost more).
+-- Behaviour is unchanged (tests/health); functions are redefined whole (create or replace); changed
+-- lines are marked "cost". record_outcomes (the publishing path) is untouched.
 
 ---------------------------------------------------------------------------------------------------
 -- 1. keep_latest_snapshot: rows already current (the scan wrote them) are not updated again.
@@ -240,8 +251,9 @@ begin
   join rules ru on ru.workspace_id = f.workspace_id and ru.rule_id = f.rule_id
   ) o
   where (o.enabled and o.fires)
-     or (o.account_id, o.rule_id) in (select al.account_id, al.rule_id from public.health_alerts al
-                                      where al.account_id = any (p_account_ids) and al.resolved_at is null);
+     -- Looked up account by account (the open-alert index), never by a scan of every open alert.
+     or (o.account_id, o.rule_id) in (select al.account_id, al.rule_id from unnest(p_account_ids) x (id)
+                                      join public.health_alerts al on al.account_id = x.id and al.resolved_at is null);
   -- Every account found is evaluated against every rule (as before: rows / rules).
   select count(*) into v_evaluated from public.social_accounts a where a.id = any (p_account_ids);
   -- cost: steps 3 and 4 reach the open alerts by primary key (a join on account and rule was planned
@@ -290,9 +302,10 @@ begin
       and not exists (select from public.health_alerts al
                       where al.account_id = o.account_id and al.rule_id = o.rule_id and al.resolved_at is null)
     on conflict (account_id, rule_id) where resolved_at is null do nothing
-    returning account_id
+    returning id, account_id
   )
-  select count(*), coalesce(array_agg(op.account_id), '{}') into v_opened, v_opened_accounts from opened op;
+  select count(*), coalesce(array_agg(op.account_id), '{}'), v_alert_ids || coalesce(array_agg(op.id), '{}')
+  into v_opened, v_opened_accounts, v_alert_ids from opened op;
 
   -- 6. The score: 100 minus the points of every open alert, with the breakdown that explains it.
   --    A row joins the series when an account's score or its alerts change (a step series: an
@@ -306,7 +319,9 @@ begin
     from public.health_alerts al
     join unnest(v_observations) o on o.account_id = al.account_id and o.rule_id = al.rule_id and o.enabled
     join public.health_rules r on r.id = o.rule_id
-    where al.account_id = any (p_account_ids) and al.resolved_at is null
+    -- cost: the accounts' open alerts are those open when observed (less the resolved) and those
+    -- just opened, reached by primary key.
+    where al.id = any (v_alert_ids) and al.account_id = any (p_account_ids) and al.resolved_at is null
     group by o.account_id
   ),
   scored as (
