@@ -8,10 +8,9 @@
 -- 2. claim_accounts_for_scan reaches the claimed rows through the primary keys (the planner hashed
 --    the whole scan state and all accounts for each batch).
 -- 3. evaluate_account_health:
---    - keeps only the observations a later step reads (a rule that fires, or one with an alert open),
---      in an array of private.health_observation instead of a temporary table of all ten per account
---      created, indexed and dropped on every call; the accounts touched and the alerts opened are
---      arrays too (two more temporary tables gone);
+--    - keeps only the observations a later step reads (a rule that fires, or one with an alert open)
+--      in its temporary table, not all ten per account, and no longer indexes it; the accounts
+--      touched and the alerts opened are arrays (two temporary tables fewer per call);
 --    - reaches open alerts by primary key (each observation carries its open alert's id);
 --    - opens an alert only where none is open, instead of an insert that conflicts for every alert
 --      that stays open, on every scan;
@@ -82,15 +81,6 @@ $$;
 ---------------------------------------------------------------------------------------------------
 -- 3. evaluate_account_health (only "cost" lines change)
 ---------------------------------------------------------------------------------------------------
--- One rule's observation of one account (what the steps after the observation read).
-create type private.health_observation as (
-  account_id uuid, workspace_id uuid, state public.account_state, rule_id text, observed numeric, baseline numeric,
-  severity text, points integer, enabled boolean, threshold numeric, clear_threshold numeric,
-  fires boolean, clears boolean,
-  -- The account's open alert for the rule, if any, when the observation was made.
-  alert_id bigint
-);
-
 create or replace function private.evaluate_account_health(p_account_ids uuid[])
 returns table (accounts_evaluated integer, alerts_opened integer, alerts_resolved integer, scores_written integer,
                accounts_paused integer, accounts_warned integer, destinations_held integer)
@@ -109,13 +99,14 @@ declare
   v_paused integer;
   v_warned integer;
   v_held integer;
-  -- cost: plain arrays instead of two more temporary tables (each created and dropped per call).
+  -- cost: plain arrays instead of two more temporary tables (each created and dropped per call);
+  -- read back with `in (select unnest(...))`, which Postgres hashes.
   -- Accounts whose alerts changed in this evaluation (their breakdown changes), and alerts opened.
   v_touched uuid[];
   v_opened_accounts uuid[];
-  v_observations private.health_observation[];
   v_alert_ids bigint[];
 begin
+  drop table if exists pg_temp.health_observations;
 
   -- 1. Baselines: the median of the previous 7 days' snapshots (not counting the latest), kept per
   --    account and refreshed when a day old (a 7-day median moves slowly; recomputing it on every
@@ -142,8 +133,7 @@ begin
   where st.account_id = b.account_id;
 
   -- 2. What each rule sees for each account, with the workspace's thresholds. Arithmetic in float8.
-  -- cost: kept in an array (a few rows per account), not a temporary table created, indexed and
-  -- dropped on every call.
+  create temp table health_observations on commit drop as
   with acc as (
     select a.id, a.workspace_id, a.state, a.created_at, st.token_expires_at,
            st.baseline_reach, st.baseline_engagement, st.baseline_followers,
@@ -229,13 +219,12 @@ begin
   -- cost: only the observations a later step reads: a rule that fires, or one with an alert open
   -- (resolve, refresh, score). Before, all ten per account were written and indexed, most of them
   -- "nothing to see", on every scan.
-  select coalesce(array_agg(row(o.account_id, o.workspace_id, o.state, o.rule_id, round(o.observed::numeric, 2),
-                                round(o.baseline::numeric, 2), o.severity, o.points, o.enabled, o.threshold,
-                                o.clear_threshold, o.fires, o.clears,
-                                (select al.id from public.health_alerts al
-                                 where al.account_id = o.account_id and al.rule_id = o.rule_id and al.resolved_at is null)
-                               )::private.health_observation), '{}')
-  into v_observations
+  select o.account_id, o.workspace_id, o.state, o.rule_id, round(o.observed::numeric, 2) as observed,
+         round(o.baseline::numeric, 2) as baseline, o.severity, o.points, o.enabled, o.threshold, o.clear_threshold,
+         o.fires, o.clears,
+         -- The account's open alert for the rule, if any: steps 3, 4 and 6 reach it by primary key.
+         (select al.id from public.health_alerts al
+          where al.account_id = o.account_id and al.rule_id = o.rule_id and al.resolved_at is null) as alert_id
   from (
   select f.id as account_id, f.workspace_id, f.state, f.rule_id, f.observed, f.baseline,
          ru.severity, ru.points, ru.enabled, ru.threshold, ru.clear_threshold,
@@ -256,9 +245,7 @@ begin
                                       join public.health_alerts al on al.account_id = x.id and al.resolved_at is null);
   -- Every account found is evaluated against every rule (as before: rows / rules).
   select count(*) into v_evaluated from public.social_accounts a where a.id = any (p_account_ids);
-  -- cost: steps 3 and 4 reach the open alerts by primary key (a join on account and rule was planned
-  -- as a scan of every open alert with the observations looked up again for each).
-  select coalesce(array_agg(o.alert_id), '{}') into v_alert_ids from unnest(v_observations) o where o.alert_id is not null;
+  select coalesce(array_agg(o.alert_id), '{}') into v_alert_ids from pg_temp.health_observations o where o.alert_id is not null;
 
   -- 3. Resolve what cleared past its clear threshold, or whose rule the workspace switched off.
   --    Missing data (a failed read, no baseline) leaves an open alert open.
@@ -266,8 +253,8 @@ begin
     update public.health_alerts al set
       resolved_at = v_now, observed = coalesce(o.observed, al.observed),
       resolution = case when not o.enabled then 'rule disabled' else 'cleared' end
-    from unnest(v_observations) o
-    where al.id = any (v_alert_ids) and al.id = o.alert_id and al.resolved_at is null
+    from pg_temp.health_observations o
+    where al.id = o.alert_id and al.resolved_at is null
       and (not o.enabled or o.clears)
     returning al.account_id
   )
@@ -277,8 +264,8 @@ begin
   with refreshed as (
     update public.health_alerts al set observed = o.observed, baseline = coalesce(o.baseline, al.baseline),
            last_seen_at = v_now
-    from unnest(v_observations) o
-    where al.id = any (v_alert_ids) and al.id = o.alert_id and al.resolved_at is null and o.observed is not null
+    from pg_temp.health_observations o
+    where al.id = o.alert_id and al.resolved_at is null and o.observed is not null
       and al.observed is distinct from o.observed
     returning al.account_id
   )
@@ -294,7 +281,7 @@ begin
                      || case when o.baseline is not null then ' against a baseline of ' || trim_scale(o.baseline) else '' end
                      || ' (threshold ' || trim_scale(o.threshold) || ' ' || r.unit || ').' end,
            r.advice, v_now, v_now
-    from unnest(v_observations) o
+    from pg_temp.health_observations o
     join public.health_rules r on r.id = o.rule_id
     where o.enabled and o.fires
       -- cost: an alert already open is skipped here, not by a conflicting insert (each of which
@@ -317,11 +304,11 @@ begin
                                         'points', o.points, 'observed', al.observed, 'threshold', o.threshold)
                      order by o.points desc, o.rule_id) as breakdown
     from public.health_alerts al
-    join unnest(v_observations) o on o.account_id = al.account_id and o.rule_id = al.rule_id and o.enabled
+    join pg_temp.health_observations o on o.account_id = al.account_id and o.rule_id = al.rule_id and o.enabled
     join public.health_rules r on r.id = o.rule_id
     -- cost: the accounts' open alerts are those open when observed (less the resolved) and those
     -- just opened, reached by primary key.
-    where al.id = any (v_alert_ids) and al.account_id = any (p_account_ids) and al.resolved_at is null
+    where al.id = any (v_alert_ids) and al.resolved_at is null
     group by o.account_id
   ),
   scored as (
@@ -336,8 +323,8 @@ begin
     select s.account_id, s.workspace_id, v_now, s.score, s.breakdown
     from scored s
     where s.previous is distinct from s.score
-       or s.account_id = any (v_touched)
-       or s.account_id = any (v_opened_accounts)
+       or s.account_id in (select unnest(v_touched))
+       or s.account_id in (select unnest(v_opened_accounts))
     on conflict (account_id, scored_at) do update set score = excluded.score, breakdown = excluded.breakdown
   ),
   written as (
@@ -351,7 +338,7 @@ begin
   -- 7. Destination holds: one destination rejecting again and again holds only its posts.
   with due as (
     select h.account_id, h.workspace_id, h.destination, count(*)::integer as rejections
-    from unnest(v_observations) o
+    from pg_temp.health_observations o
     join public.posting_history h on h.account_id = o.account_id
     where o.rule_id = 'destination_rejections' and o.enabled and o.fires
       and h.outcome = 'destination_rejected' and h.destination is not null
@@ -425,7 +412,7 @@ begin
     -- A warning is written once per episode: when this evaluation opened one of its alerts.
     -- fix 4: a pause is audited only when the account was paused.
     where (r.auto_pause = 'pause' and r.id in (select p.id from paused p))
-       or (r.auto_pause = 'warn' and r.id = any (v_opened_accounts))
+       or (r.auto_pause = 'warn' and r.id in (select unnest(v_opened_accounts)))
     returning new_values ->> 'auto_pause' as mode
   )
   select (select count(*) from paused), (select count(*) from audited where mode = 'warn')
