@@ -1,7 +1,7 @@
 // Connecting a workspace's Upload-Post accounts: its API key (sealed, set by admins and owners, never
 // returned), the key's profiles and their connected platforms, importing them as Pacer accounts
 // through the one add path, links to Upload-Post's hosted connect page, and reconnecting. Every step
-// is authorised in the database as the acting user (private.require_workspace_role), and no
+// is authorised in the database as the acting user (private.require_workspace_role in each function), and no
 // transaction stays open while Upload-Post answers.
 import { z } from "zod";
 import { asUser, type Tx, type UserClaims } from "@/lib/db";
@@ -122,6 +122,9 @@ async function asServer<T>(tx: Tx, fn: () => Promise<T>): Promise<T> {
   return result;
 }
 
+const forbidden = (role: "editor" | "admin", action: string) =>
+  new PacerError(403, "forbidden", `Only ${role === "admin" ? "admins and owners" : "editors, admins and owners"} of this workspace can ${action}.`);
+
 /** In the user's transaction: the workspace they act on, refused in the database below `role`. */
 function inWorkspace<T>(
   user: UserClaims,
@@ -133,10 +136,13 @@ function inWorkspace<T>(
   return asUser(user, async (tx) => {
     try {
       const ws = await resolveWorkspaceId(tx, requested);
-      await asServer(tx, () => tx`select private.require_workspace_role(${ws}, ${role}, ${action})`);
+      // Asked first so nothing reaches Upload-Post for a weaker role; the functions fn calls check again.
+      const [may] = await tx`select private.has_role_on_workspace(${ws}, ${role}) as yes`;
+      if (!may.yes) throw forbidden(role, action);
       return await fn(tx, ws);
     } catch (error) {
       if (error instanceof PacerError) throw error;
+      if ((error as { code?: string }).code === "42501") throw forbidden(role, action);
       return fromDatabaseError(error);
     }
   });
@@ -161,13 +167,20 @@ function uploadPostAccounts(tx: Tx, ws: string, accountId: string | null = null)
   return asServer(tx, () => tx`select * from private.upload_post_accounts(${ws}, ${tx.array(PLATFORMS)}::text[], ${accountId})`);
 }
 
+/** The workspace's accounts on Upload-Post's platforms, as the user sees them (RLS). */
+function accountsOnUploadPostPlatforms(tx: Tx, ws: string) {
+  return tx`select id, platform, handle, state from public.social_accounts
+            where workspace_id = ${ws} and platform = any(${tx.array(PLATFORMS)}::text[])`;
+}
+
+const sameHandle = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
 /** What the accounts page shows: the key's status, and each profile's platforms marked as in Pacer and offered. */
 export async function uploadPostOverview(user: UserClaims, requested?: string | null): Promise<UploadPostOverview> {
   const setup = uploadPost();
   const { ws, apiKey, key, canManageKey, existing } = await inWorkspace(user, requested, "editor", "connect Upload-Post accounts", async (tx, ws) => {
     const [admin] = await tx`select private.has_role_on_workspace(${ws}, 'admin') as yes`;
-    const existing = await tx`select id, platform, handle, state from public.social_accounts
-                              where workspace_id = ${ws} and platform = any(${tx.array(PLATFORMS)}::text[])`;
+    const existing = await accountsOnUploadPostPlatforms(tx, ws);
     return { ws, apiKey: await readKey(tx, ws), key: await keyStatus(tx, ws), canManageKey: admin.yes as boolean, existing };
   });
   const overview: UploadPostOverview = { workspaceId: ws, key, canManageKey, profiles: [], problem: null };
@@ -181,7 +194,7 @@ export async function uploadPostOverview(user: UserClaims, requested?: string | 
       // Bluesky through Upload-Post is left to Pacer's own Bluesky connector.
       .filter((a) => connectorKind(a.platform) === "upload-post")
       .map((a) => {
-        const match = existing.find((e) => e.platform === a.platform && e.handle.toLowerCase() === a.handle.toLowerCase());
+        const match = existing.find((e) => e.platform === a.platform && sameHandle(e.handle, a.handle));
         return {
           ...a,
           offered: platformEnabled(a.platform, process.env),
@@ -217,7 +230,7 @@ export async function setUploadPostKey(user: UserClaims, input: unknown): Promis
     }
     const [row] = await asServer(
       tx,
-      () => tx`select * from private.set_upload_post_key(${ws}, ${sealedKey}, ${apiKey.slice(-4)}, ${JSON.stringify(resealed)}::jsonb)`,
+      () => tx`select * from private.set_upload_post_key(${ws}, ${sealedKey}, ${apiKey.slice(-4)}, ${tx.json(resealed)})`,
     );
     return row;
   });
@@ -240,7 +253,7 @@ export async function removeUploadPostKey(user: UserClaims, input: unknown): Pro
     }
     const [row] = await asServer(
       tx,
-      () => tx`select private.remove_upload_post_key(${ws}, ${JSON.stringify(stripped)}::jsonb, ${KEY_REMOVED_REASON}) as moved`,
+      () => tx`select private.remove_upload_post_key(${ws}, ${tx.json(stripped)}, ${KEY_REMOVED_REASON}) as moved`,
     );
     return { accountsNeedingReconnect: row.moved as number };
   });
@@ -254,9 +267,10 @@ export async function removeUploadPostKey(user: UserClaims, input: unknown): Pro
 export async function importUploadPostAccounts(user: UserClaims, input: unknown): Promise<{ workspaceId: string; results: ImportResult[] }> {
   const { workspaceId: requested, selections } = parse(importInput, input, "The import");
   const setup = uploadPost();
-  const { ws, apiKey } = await inWorkspace(user, requested, "editor", "connect Upload-Post accounts", async (tx, ws) => ({
+  const { ws, apiKey, existing } = await inWorkspace(user, requested, "editor", "connect Upload-Post accounts", async (tx, ws) => ({
     ws,
     apiKey: await readKey(tx, ws),
+    existing: await accountsOnUploadPostPlatforms(tx, ws),
   }));
   if (!apiKey) throw noKey();
   const listed = await setup.profiles(apiKey, timeout());
@@ -280,6 +294,9 @@ export async function importUploadPostAccounts(user: UserClaims, input: unknown)
       results.push(row("not_offered", `This installation does not offer ${platform} accounts (the operator's PACER_CONNECTORS).`));
     } else if (!social) {
       results.push(row("not_connected", `Profile "${profile}" has no ${platform} account connected on Upload-Post: connect it there first (Connect more accounts).`));
+    } else if (existing.some((e) => e.platform === platform && sameHandle(e.handle, social.handle))) {
+      // Before the add: at the plan's cap the database would refuse it by plan first.
+      results.push(row("already_connected", `@${social.handle} on ${platform} is already in this workspace.`));
     } else if (social.needsReconnect) {
       results.push(row("needs_reconnect", `Upload-Post needs ${profile}'s ${platform} account reconnected first: open Connect more accounts for "${profile}".`));
     } else {

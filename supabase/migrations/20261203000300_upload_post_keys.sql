@@ -28,22 +28,9 @@ create policy "Editors and up can see their workspace's Upload-Post key status" 
 revoke all on public.upload_post_keys from anon, authenticated, pacer_worker;
 grant select (workspace_id, key_last4, set_by, set_at) on public.upload_post_keys to authenticated;
 
--- The acting user (the request's claims, also under pacer_worker) must hold `p_min_role` in the
--- workspace: a non-member learns nothing (not found), a weaker member is told it is their role.
-create function private.require_workspace_role(p_workspace_id uuid, p_min_role public.workspace_role, p_action text)
-returns void
-language plpgsql stable security definer set search_path = ''
-as $$
-begin
-  if not private.has_role_on_workspace(p_workspace_id, 'viewer') then
-    raise exception 'Workspace % was not found, or you do not have access to it.', p_workspace_id using errcode = 'P0002';
-  end if;
-  if not private.has_role_on_workspace(p_workspace_id, p_min_role) then
-    raise exception 'Only % and up in this workspace can %.', p_min_role, p_action
-      using errcode = '42501', hint = 'Ask an owner of the workspace for a stronger role.';
-  end if;
-end
-$$;
+-- Every function below first checks the acting user (the request's claims, also under pacer_worker)
+-- with private.require_workspace_role (20261202000300_health.sql): a non-member learns nothing (not
+-- found), a weaker member is refused (42501).
 
 -- The sealed key, for the server to act with on behalf of an editor or up (list, import, links).
 create function private.upload_post_key(p_workspace_id uuid)
@@ -53,7 +40,7 @@ as $$
 declare
   v_sealed text;
 begin
-  perform private.require_workspace_role(p_workspace_id, 'editor', 'connect Upload-Post accounts');
+  perform private.require_workspace_role(p_workspace_id, 'editor');
   select key_sealed into v_sealed from public.upload_post_keys where workspace_id = p_workspace_id;
   return v_sealed;
 end
@@ -66,7 +53,7 @@ returns table (id uuid, platform text, handle text, state public.account_state, 
 language plpgsql stable security definer set search_path = ''
 as $$
 begin
-  perform private.require_workspace_role(p_workspace_id, 'editor', 'connect Upload-Post accounts');
+  perform private.require_workspace_role(p_workspace_id, 'editor');
   return query
     select a.id, a.platform, a.handle, a.state, a.credentials_encrypted
     from public.social_accounts a
@@ -97,7 +84,7 @@ returns table (key_last4 text, set_at timestamptz)
 language plpgsql security definer set search_path = ''
 as $$
 begin
-  perform private.require_workspace_role(p_workspace_id, 'admin', 'set the Upload-Post API key');
+  perform private.require_workspace_role(p_workspace_id, 'admin');
   perform private.check_sealed_accounts(p_accounts);
   insert into public.upload_post_keys as k (workspace_id, key_sealed, key_last4, set_by, set_at)
   values (p_workspace_id, p_sealed, p_last4, (select auth.uid()), now())
@@ -120,7 +107,7 @@ as $$
 declare
   v_moved integer;
 begin
-  perform private.require_workspace_role(p_workspace_id, 'admin', 'remove the Upload-Post API key');
+  perform private.require_workspace_role(p_workspace_id, 'admin');
   perform private.check_sealed_accounts(p_accounts);
   delete from public.upload_post_keys where workspace_id = p_workspace_id;
   if not found then
@@ -135,8 +122,8 @@ begin
 end
 $$;
 
-revoke all on function private.require_workspace_role, private.upload_post_key, private.upload_post_accounts,
+revoke all on function private.upload_post_key, private.upload_post_accounts,
   private.check_sealed_accounts, private.set_upload_post_key, private.remove_upload_post_key from public;
 -- The server's role only, inside a user's transaction (their claims are what the functions check).
-grant execute on function private.require_workspace_role, private.upload_post_key, private.upload_post_accounts,
+grant execute on function private.upload_post_key, private.upload_post_accounts,
   private.set_upload_post_key, private.remove_upload_post_key to pacer_worker;
