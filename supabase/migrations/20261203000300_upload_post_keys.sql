@@ -127,3 +127,5 @@ revoke all on function private.upload_post_key, private.upload_post_accounts,
 -- The server's role only, inside a user's transaction (their claims are what the functions check).
 grant execute on function private.upload_post_key, private.upload_post_accounts,
   private.set_upload_post_key, private.remove_upload_post_key to pacer_worker;
+
+call private.hand_over_to_postgres();
