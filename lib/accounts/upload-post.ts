@@ -243,7 +243,7 @@ export async function setUploadPostKey(user: UserClaims, input: unknown): Promis
  */
 export async function removeUploadPostKey(user: UserClaims, input: unknown): Promise<{ accountsNeedingReconnect: number }> {
   const { workspaceId: requested } = parse(workspaceOnlyInput, input, "The request");
-  uploadPost();
+  uploadPost(); // Only to answer 404 where Upload-Post is not enabled: removing asks Upload-Post nothing.
   return inWorkspace(user, requested, "admin", "remove the Upload-Post API key", async (tx, ws) => {
     const accounts = await uploadPostAccounts(tx, ws);
     const stripped: { id: string; sealed: string }[] = [];
