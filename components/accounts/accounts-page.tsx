@@ -4,6 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { AccountsTable } from "./accounts-table";
 import { AddAccountForm } from "./add-account-form";
+import { ConnectUploadPost } from "./connect-upload-post";
 import { accountsQuery, usageQuery } from "./queries";
 import { UsageCard } from "./usage-card";
 import { LoadState } from "@/components/ui/load-state";
@@ -20,6 +21,7 @@ export function AccountsPage() {
         <LoadState what="plan usage" error={usage.error} />
       )}
       <AddAccountForm limitReached={usage.data?.remaining === 0} />
+      <ConnectUploadPost />
       <Card>
         <CardHeader>
           <CardTitle>

@@ -115,6 +115,26 @@ export async function addAccount(user: UserClaims, input: unknown): Promise<Acco
   const shape = CREDENTIALS[platform];
   const supplied = shape?.safeParse(parsed.data.credentials ?? {});
   if (supplied && !supplied.success) throw validationFailed(withPrefix(supplied.error, "credentials"), "The account");
+  return connectAccount(user, {
+    workspaceId: requested,
+    platform,
+    handle: accountHandle,
+    displayName: parsed.data.displayName,
+    credentials: supplied?.data ?? null,
+  });
+}
+
+/**
+ * Adds an account whose credentials the server has already checked in shape (addAccount's parsing,
+ * or a connect flow such as Upload-Post's import): the one add path, so the plan cap, the connect
+ * phases and the discard on failure hold for every account. null credentials: not connectable here.
+ */
+export async function connectAccount(
+  user: UserClaims,
+  input: { workspaceId?: string | null; platform: string; handle: string; displayName?: string; credentials: Record<string, string> | null },
+): Promise<Account> {
+  const { platform, handle: accountHandle, workspaceId: requested } = input;
+  const supplied = input.credentials ? { data: input.credentials } : null;
 
   // (a) The row, as the user (RLS, the plan's limit, a duplicate are all refused before the platform
   // hands out a token), committed waiting in needs_reconnect: it cannot publish before (c).
@@ -135,7 +155,7 @@ export async function addAccount(user: UserClaims, input: unknown): Promise<Acco
       workspaceId,
       platform,
       handle: accountHandle,
-      displayName: parsed.data.displayName ?? accountHandle,
+      displayName: input.displayName ?? accountHandle,
     });
     // The server's role for this one call: a user's role cannot set an account's state.
     await tx`select set_config('role', 'pacer_worker', true)`;

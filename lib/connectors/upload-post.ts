@@ -510,6 +510,20 @@ export interface UploadPostSocialAccount {
   needsReconnect: boolean;
 }
 
+/** A profile's `social_accounts`: the connected platforms Pacer can publish to, with their names. */
+function socialAccountsOf(profile: Record<string, unknown> | undefined): UploadPostSocialAccount[] {
+  const socials = obj(profile?.social_accounts) ?? {};
+  const accounts: UploadPostSocialAccount[] = [];
+  for (const [platform, raw] of Object.entries(socials)) {
+    const s = obj(raw);
+    if (!s || !(UPLOAD_POST_PLATFORMS as readonly string[]).includes(platform)) continue;
+    const handle = (str(s.username) ?? str(s.handle) ?? str(s.display_name) ?? "").replace(/^@/, "");
+    if (!handle) continue;
+    accounts.push({ platform, handle, displayName: str(s.display_name) ?? handle, needsReconnect: s.reauth_required === true });
+  }
+  return accounts;
+}
+
 export type SetupResult<T> = { ok: true; value: T } | { ok: false; code: string; field: string | null; message: string };
 
 /**
@@ -564,16 +578,15 @@ export function createUploadPostSetup(opts: Pick<UploadPostConnectorOptions, "ba
       const r = await call(apiKey, "GET", `/api/uploadposts/users/${encodeURIComponent(username)}`, signal);
       if (r.status === 404) return { ok: false, code: "profile_not_found", field: "credentials.profile", message: `Upload-Post has no profile "${username}" for this key.` };
       if (r.status !== 200) return refused(r.status, r.body, r.failure);
-      const socials = obj(obj(r.body?.profile)?.social_accounts) ?? {};
-      const accounts: UploadPostSocialAccount[] = [];
-      for (const [platform, raw] of Object.entries(socials)) {
-        const s = obj(raw);
-        if (!s || !(UPLOAD_POST_PLATFORMS as readonly string[]).includes(platform)) continue;
-        const handle = (str(s.username) ?? str(s.handle) ?? str(s.display_name) ?? "").replace(/^@/, "");
-        if (!handle) continue;
-        accounts.push({ platform, handle, displayName: str(s.display_name) ?? handle, needsReconnect: s.reauth_required === true });
-      }
-      return { ok: true, value: accounts };
+      return { ok: true, value: socialAccountsOf(obj(r.body?.profile)) };
+    },
+    /** GET /api/uploadposts/users: every profile of the key, each with its connected platforms. */
+    async profiles(apiKey: string, signal: AbortSignal): Promise<SetupResult<{ username: string; accounts: UploadPostSocialAccount[] }[]>> {
+      const r = await call(apiKey, "GET", "/api/uploadposts/users", signal);
+      if (r.status !== 200) return refused(r.status, r.body, r.failure);
+      const list = Array.isArray(r.body?.profiles) ? (r.body.profiles as unknown[]) : [];
+      const profiles = list.map(obj).filter((p) => p && str(p.username)) as Record<string, unknown>[];
+      return { ok: true, value: profiles.map((p) => ({ username: str(p.username)!, accounts: socialAccountsOf(p) })) };
     },
   };
 }

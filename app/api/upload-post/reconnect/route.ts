@@ -1,0 +1,8 @@
+// POST reconnects an Upload-Post account in needs_reconnect, or answers a new connect link for its profile.
+import { withUser, readJson } from "@/lib/api/handler";
+import { reconnectUploadPostAccount } from "@/lib/accounts/upload-post";
+
+export const POST = withUser("write", async (request, user) => {
+  const returnTo = new URL("/dashboard/accounts?upload_post=reconnected", request.url).toString();
+  return Response.json(await reconnectUploadPostAccount(user, await readJson(request), returnTo));
+});
