@@ -3,7 +3,8 @@
 // "postgres" is mapped to an exact npm version by ./deno.json, which the CLI uploads as the import map.
 import postgres from "postgres";
 import { processQueue } from "../../../lib/engine/process.ts";
-import { connectorFor } from "../../../lib/connectors/registry.ts";
+import { connectorFor, enabledConnectors } from "../../../lib/connectors/registry.ts";
+import { credentialStore } from "../../../lib/accounts/refreshed-credentials.ts";
 import { bearerMatches } from "../../../lib/auth/secrets.ts";
 import { singleSendFetch } from "../../../lib/connectors/transport.ts";
 import { engineSettingsFromEnv } from "../../../lib/engine/settings.ts";
@@ -17,6 +18,11 @@ const BUDGET_MS = Number(env.PACER_RUN_BUDGET_MS ?? 50_000);
 const settings = engineSettingsFromEnv(env);
 // Fail the boot, not each publish, where this runtime cannot send a publish at most once.
 singleSendFetch();
+// The connectors read the function's secrets (all of them reach it as env): PACER_CONNECTORS, and for
+// those it enables PACER_ALLOWED_HOSTS, PACER_BLUESKY_APPVIEW_URL, PACER_BLUESKY_PLC_URL,
+// PACER_UPLOAD_POST_URL, PACER_MASTODON_APP_NAME (lib/connectors/registry.ts). A PACER_CONNECTORS
+// naming a connector Pacer does not know stops the boot, with its name, instead of failing each item.
+enabledConnectors(env);
 
 Deno.serve(async (req) => {
   // Compared in constant time: a timing difference must not reveal how much of a guess was right.
@@ -30,7 +36,7 @@ Deno.serve(async (req) => {
     sql,
     ...settings,
     worker: `edge-${crypto.randomUUID().slice(0, 8)}`,
-    connectorFor: (platform) => connectorFor(platform, env),
+    connectorFor: (platform) => connectorFor(platform, env, { storeCredentials: credentialStore(sql) }),
     budgetMs: BUDGET_MS,
     log: (line) => console.log(line),
   });
