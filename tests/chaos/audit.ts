@@ -213,8 +213,11 @@ export async function audit(input: AuditInput) {
   const fakeFaults = input.fakes.faultCounts();
   for (const connector of FAKE_CONNECTORS) {
     const { requests, fired } = fakeFaults[connector];
+    // Dealt from decks of 100 at the run's share: every full deck holds exactly its share of each kind.
+    const atLeast = Math.round(config.faultShare * 100) * Math.floor(requests / 100);
+    if (requests < 100) faults.push(`${connector}: only ${requests} publish requests met the fake's faults`);
     for (const [kind, n] of Object.entries(fired)) {
-      if (n / Math.max(1, requests) < 0.04) faults.push(`${connector}: ${kind} fired on ${((n / Math.max(1, requests)) * 100).toFixed(1)}% of ${requests} publish requests`);
+      if (n < atLeast) faults.push(`${connector}: ${kind} fired ${n} times in ${requests} publish requests (at least ${atLeast} expected)`);
     }
   }
 
