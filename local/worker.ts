@@ -5,6 +5,7 @@
 import postgres from "postgres";
 import { processQueue } from "../lib/engine/process.ts";
 import { connectorFor } from "../lib/connectors/registry.ts";
+import { credentialStore } from "../lib/accounts/refreshed-credentials.ts";
 import { engineSettingsFromEnv } from "../lib/engine/settings.ts";
 import { scanHealth } from "../lib/health/scan.ts";
 
@@ -49,7 +50,7 @@ async function processLoop() {
         worker,
         ...settings,
         concurrency,
-        connectorFor: (platform) => connectorFor(platform, process.env),
+        connectorFor: (platform) => connectorFor(platform, process.env, { storeCredentials: credentialStore(sql) }),
         budgetMs: 60_000,
         poll: { idleMs: 500 },
         signal: stop.signal,
@@ -70,7 +71,7 @@ async function scanLoop() {
       const s = await scanHealth({
         sql,
         worker: `${worker}-scan`,
-        connectorFor: (platform) => connectorFor(platform, process.env),
+        connectorFor: (platform) => connectorFor(platform, process.env, { storeCredentials: credentialStore(sql) }),
         budgetMs: 30_000,
         signal: stop.signal,
         log: (line) => console.log(`[worker] ${line}`),

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { asUser, asWorker, db, literal, type Row, type Tx, type UserClaims } from "@/lib/db";
 import { PacerError, fromDatabaseError, notFound, validationFailed } from "@/lib/api/errors";
 import { resolveWorkspaceId } from "@/lib/workspaces";
-import { connectorFor } from "@/lib/connectors/registry";
+import { connectorFor, platformEnabled } from "@/lib/connectors/registry";
 import { encryptCredentials } from "./credentials";
 
 export const ACCOUNT_STATES = ["connected", "active", "paused", "restricted", "needs_reconnect", "needs_review"] as const;
@@ -126,7 +126,8 @@ export async function addAccount(user: UserClaims, input: unknown): Promise<Acco
         { path: "platform", message: `Unknown platform "${platform}".` },
       ]);
     }
-    if (!p.enabled || !supplied) {
+    // Offered by this installation: PACER_CONNECTORS decides (platforms.enabled only says Pacer has a connector).
+    if (!p.enabled || !platformEnabled(platform, process.env) || !supplied) {
       throw new PacerError(400, "platform_unavailable", `Connecting ${p.name} accounts is not available yet.`, [
         { path: "platform", message: `${p.name} cannot be connected yet; use sandbox.` },
       ]);

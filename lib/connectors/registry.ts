@@ -7,7 +7,7 @@ import { createMastodonConnector } from "./mastodon/index.ts";
 import { parseAllowedHosts } from "./outbound.ts";
 import { createSandboxConnector } from "./sandbox.ts";
 import { createUploadPostConnector } from "./upload-post.ts";
-import type { Connector } from "./types.ts";
+import type { Connector, ConnectorAccount } from "./types.ts";
 
 /**
  * The environment the connectors read:
@@ -53,10 +53,22 @@ export function platformEnabled(platform: string, env: ConnectorEnv): boolean {
   return kind === "sandbox" || (kind !== null && enabledConnectors(env).has(kind));
 }
 
+/** What a caller gives the connectors that need to write back (lib/accounts/refreshed-credentials.ts). */
+export interface ConnectorHooks {
+  /**
+   * Stores an account's credentials a connector rotated by itself (Bluesky's session refresh). Pass
+   * the same function for the same database (credentialStore(sql) does): connectors are kept per
+   * configuration and store, so their sessions and connections are reused across runs.
+   */
+  storeCredentials?: (account: Pick<ConnectorAccount, "id">, credentials: Record<string, string>) => Promise<unknown>;
+}
+
 const connectors = new Map<string, Connector>();
+/** Connectors that write back through a store, per store (a store's connectors go with it). */
+const withStore = new WeakMap<NonNullable<ConnectorHooks["storeCredentials"]>, Map<string, Connector>>();
 
 /** The connector for a platform; throws, naming the platform, when this installation cannot publish there. */
-export function connectorFor(platform: string, env: ConnectorEnv): Connector {
+export function connectorFor(platform: string, env: ConnectorEnv, hooks: ConnectorHooks = {}): Connector {
   const kind = connectorKind(platform);
   if (kind === null) throw new Error(`Pacer has no connector for "${platform}".`);
   if (!platformEnabled(platform, env)) {
@@ -66,7 +78,14 @@ export function connectorFor(platform: string, env: ConnectorEnv): Connector {
   // One per kind and configuration, so connections (and Bluesky's sessions) are reused across calls.
   const key = [kind, allowed, env.PACER_SANDBOX_URL, env.PACER_BLUESKY_APPVIEW_URL, env.PACER_BLUESKY_PLC_URL,
     env.PACER_UPLOAD_POST_URL, env.PACER_MASTODON_APP_NAME].join(" ");
-  let connector = connectors.get(key);
+  // Only Bluesky rotates credentials by itself; the others are shared whatever the store.
+  const store = kind === "bluesky" ? hooks.storeCredentials : undefined;
+  let cache = connectors;
+  if (store) {
+    cache = withStore.get(store) ?? new Map();
+    withStore.set(store, cache);
+  }
+  let connector = cache.get(key);
   if (!connector) {
     const allowedHosts = parseAllowedHosts(allowed);
     switch (kind) {
@@ -81,13 +100,16 @@ export function connectorFor(platform: string, env: ConnectorEnv): Connector {
           allowedHosts,
           appviewUrl: env.PACER_BLUESKY_APPVIEW_URL || undefined,
           plcUrl: env.PACER_BLUESKY_PLC_URL || undefined,
+          // Stored at once: the old refresh token dies 2 hours after a rotation. Without a store
+          // (tests, a connect) the connector keeps the new session in memory only.
+          ...(store ? { onSessionRefreshed: async (account: ConnectorAccount, credentials: Record<string, string>) => void (await store(account, credentials)) } : {}),
         });
         break;
       case "upload-post":
         connector = createUploadPostConnector({ allowedHosts, baseUrl: env.PACER_UPLOAD_POST_URL || undefined });
         break;
     }
-    connectors.set(key, connector);
+    cache.set(key, connector);
   }
   return connector;
 }

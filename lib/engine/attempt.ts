@@ -1,8 +1,9 @@
 // One attempt at one claimed item: publish it, or ask the platform whether an earlier attempt
 // landed. Returns what happened; it never writes to the database (the processor batches that).
-import type { Connector, ConnectorAccount, Lookup, PublishOutcome } from "../connectors/types.ts";
+import type { Connector, ConnectorAccount, Lookup, PublishOutcome, SentAttempt } from "../connectors/types.ts";
 import { decryptCredentials } from "../accounts/credentials.ts";
 import { nextRunAt, retryDelayMs, type RetryPolicy } from "./backoff.ts";
+import { budgetSpentUntil } from "./budget.ts";
 import type { AttemptResult, ClaimedItem } from "./store.ts";
 
 export interface AttemptOptions {
@@ -65,7 +66,7 @@ export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promi
   if (item.mode === "verify") {
     // A connector that throws (or never answers) could not ask the platform: that is this item's
     // outcome, not the run's.
-    const found: Lookup = await settled(() => connector.lookup(account, item.idempotencyKey, { signal }), signal).catch((error) => ({
+    const found: Lookup = await settled(() => connector.lookup(account, item.idempotencyKey, { signal, sent: sentAttempt(item) }), signal).catch((error) => ({
       kind: "unavailable",
       message: `the ${item.platform} connector failed: ${messageOf(error)}`,
     }));
@@ -109,19 +110,36 @@ export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promi
     kind: "unknown",
     message: `the ${item.platform} connector failed; the post may have reached the platform: ${messageOf(error)}`,
   }));
+  // What the platform said is left of the account's budget, whatever the outcome: at the reserve,
+  // the account is sent nothing more until the window resets (record_outcomes sets its cooldown).
+  const budget = { rateLimit: outcome.rateLimit, budgetUntil: budgetSpentUntil(outcome.rateLimit) };
   if (outcome.kind === "posted") {
-    return done({ outcome: "posted", retryAt: null, externalId: outcome.externalId, externalUrl: outcome.url ?? null, callDeadlineAt });
+    return done({ ...budget, outcome: "posted", retryAt: null, externalId: outcome.externalId, externalUrl: outcome.url ?? null, callDeadlineAt });
   }
   if (outcome.kind === "unknown") {
     // Never re-send before asking: verification, timed by record_outcomes from the call's deadline.
-    return done({ outcome: "unknown", retryAt: null, errorMessage: outcome.message, callDeadlineAt });
+    return done({ ...budget, outcome: "unknown", retryAt: null, errorMessage: outcome.message, callDeadlineAt });
   }
   return done({
+    ...budget,
     callDeadlineAt,
     outcome: outcome.kind,
     retryAt: nextRunAt(new Date(), outcome, item.attempts, opts.retry, opts.random),
     errorMessage: outcome.message,
   });
+}
+
+/**
+ * What the publish being verified sent, for platforms that recognise their post by it (Mastodon):
+ * the item's text and media, and from the history its send time and any id an answer carried.
+ */
+function sentAttempt(item: ClaimedItem): SentAttempt {
+  return {
+    text: item.text,
+    mediaCount: item.mediaUrls.length,
+    ...(item.sent?.sentAt ? { sentAt: item.sent.sentAt } : {}),
+    ...(item.sent?.externalId ? { externalId: item.sent.externalId } : {}),
+  };
 }
 
 /**

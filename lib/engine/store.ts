@@ -1,6 +1,7 @@
 // The engine's database calls: thin wrappers over the SQL functions in the queue migration, each
 // run as the least-privilege `pacer_worker` role. Runtime-agnostic (postgres.js runs in Node and Deno).
 import type postgres from "postgres";
+import type { RateLimitBudget } from "../connectors/types.ts";
 import { asWorker, integer, literal } from "../db/worker.ts";
 
 export type Sql = postgres.Sql;
@@ -28,6 +29,11 @@ export interface ClaimedItem {
   mediaUrls: string[];
   firstComment: string | null;
   destination: string | null;
+  /**
+   * Verifications only: what the history says of the publish being checked, for platforms whose posts
+   * carry no key of ours (Mastodon): when it was sent (no later than that) and any id an answer gave.
+   */
+  sent?: { sentAt: string | null; externalId: string | null };
 }
 
 /** What one attempt found; record_outcomes turns it into the item's next state. */
@@ -51,6 +57,10 @@ export interface AttemptResult {
   callDeadlineAt?: Date;
   /** Unanswered lookups: the waits before asking again, the n-th for the n-th unanswered lookup in a row. */
   verifyRetryMs?: number[];
+  /** The rate-limit budget the platform's answer stated, kept in the history. */
+  rateLimit?: RateLimitBudget;
+  /** The budget is spent (lib/engine/budget.ts): the account is sent nothing more before this. */
+  budgetUntil?: Date | null;
   startedAt: Date;
   finishedAt: Date;
   latencyMs: number;
@@ -69,7 +79,7 @@ export async function claimDuePosts(
     sql,
     `select * from private.claim_due_posts(${literal(opts.worker)}, ${integer(opts.limit)}, ${integer(opts.leaseSeconds)}, ${workspace})`,
   );
-  return rows.map((r) => ({
+  const items: ClaimedItem[] = rows.map((r) => ({
     id: Number(r.id),
     leaseId: r.lease_id,
     leaseEndsAt,
@@ -88,6 +98,32 @@ export async function claimDuePosts(
     firstComment: r.first_comment,
     destination: r.destination,
   }));
+  await attachSentAttempts(sql, items);
+  return items;
+}
+
+/**
+ * For the items to verify: the send time and any recorded id of the publish being checked, from the
+ * history, in one read. If it fails the lookups go without (a Mastodon lookup then answers
+ * "unavailable" and is asked again later), so a claim is never lost to it.
+ */
+async function attachSentAttempts(sql: Sql, items: ClaimedItem[]): Promise<void> {
+  const verifying = items.filter((i) => i.mode === "verify");
+  if (verifying.length === 0) return;
+  const ids = verifying.map((i) => integer(i.id)).join(",");
+  try {
+    const rows = await asWorker(sql, `select * from private.sent_attempts(array[${ids}]::bigint[])`);
+    const byId = new Map(rows.map((r) => [Number(r.queue_item_id), r]));
+    for (const item of verifying) {
+      const row = byId.get(item.id);
+      item.sent = {
+        sentAt: row?.sent_at ? new Date(row.sent_at).toISOString() : null,
+        externalId: row?.external_id ?? null,
+      };
+    }
+  } catch {
+    // Left without: see above.
+  }
 }
 
 /** Caps on what a platform's answer may put in a row (ids, links and messages are far shorter in practice). */
@@ -126,9 +162,20 @@ export async function recordOutcomes(sql: Sql, results: AttemptResult[]): Promis
     worker: r.worker,
     call_deadline_at: r.callDeadlineAt?.toISOString() ?? null,
     verify_retry_ms: r.verifyRetryMs ?? null,
+    rate_limit: r.rateLimit ? storableBudget(r.rateLimit) : null,
+    budget_until: r.budgetUntil?.toISOString() ?? null,
   }));
   const rows = await asWorker(sql, `select * from private.record_outcomes(${literal(JSON.stringify(payload))}::jsonb)`);
   return new Map(rows.map((r) => [Number(r.id), r.applied as boolean]));
+}
+
+/** A platform's stated budget as the history keeps it: numbers and a time only, whatever else the answer held. */
+function storableBudget(b: RateLimitBudget): Record<string, number | string> | null {
+  const reset = Date.parse(b.resetAt);
+  if (![b.limit, b.remaining, reset].every(Number.isFinite)) return null;
+  const out: Record<string, number | string> = { limit: b.limit, remaining: b.remaining, reset_at: new Date(reset).toISOString() };
+  if (b.windowSeconds !== undefined && Number.isFinite(b.windowSeconds)) out.window_seconds = b.windowSeconds;
+  return out;
 }
 
 /** Send items whose worker stopped mid-attempt to verification. Returns how many. */

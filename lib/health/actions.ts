@@ -7,6 +7,7 @@ import { asUser, db, type Tx, type UserClaims } from "@/lib/db";
 import { PacerError, fromDatabaseError, notFound, validationFailed } from "@/lib/api/errors";
 import { resolveWorkspaceId } from "@/lib/workspaces";
 import { connectorFor } from "@/lib/connectors/registry";
+import { credentialStore } from "@/lib/accounts/refreshed-credentials";
 import {
   acknowledgeAlert,
   evaluateAccountHealth,
@@ -248,7 +249,7 @@ export async function checkAll(user: UserClaims, input: unknown): Promise<{ requ
     sql: db(),
     worker: `api-${crypto.randomUUID().slice(0, 8)}`,
     workspaceId: ws,
-    connectorFor: (platform) => connectorFor(platform, process.env),
+    connectorFor: (platform) => connectorFor(platform, process.env, { storeCredentials: credentialStore(db()) }),
     budgetMs: CHECK_ALL_BUDGET_MS,
     readTimeoutMs: CHECK_ALL_READ_TIMEOUT_MS,
   });

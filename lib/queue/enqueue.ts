@@ -3,6 +3,7 @@
 import type postgres from "postgres";
 import type { Tx } from "@/lib/db";
 import { PacerError, fromDatabaseError, type FieldIssue } from "@/lib/api/errors";
+import { platformEnabled } from "@/lib/connectors/registry";
 
 /** One post to queue for one or more accounts; `path` names where it came from in the request. */
 export interface PostToQueue {
@@ -31,7 +32,7 @@ export async function checkAccounts(tx: Tx, workspaceId: string, refs: AccountRe
   if (refs.length === 0) return [];
   const ids = [...new Set(refs.map((r) => r.id))];
   const rows = await tx`
-    select a.id, p.name as platform_name, p.enabled
+    select a.id, a.platform, p.name as platform_name, p.enabled
     from public.social_accounts a join public.platforms p on p.id = a.platform
     where a.workspace_id = ${workspaceId} and a.id = any (${ids}::uuid[])`;
   const known = new Map(rows.map((r) => [r.id as string, r]));
@@ -40,7 +41,8 @@ export async function checkAccounts(tx: Tx, workspaceId: string, refs: AccountRe
     const account = known.get(ref.id);
     if (!account) {
       issues.push({ path: ref.path, message: "There is no account with this id in this workspace." });
-    } else if (!account.enabled) {
+    } else if (!account.enabled || !platformEnabled(account.platform, process.env)) {
+      // Offered by this installation: PACER_CONNECTORS decides (platforms.enabled only says Pacer has a connector).
       issues.push({ path: ref.path, message: `Pacer cannot publish to ${account.platform_name} yet.` });
     }
   }

@@ -7,6 +7,7 @@ import { resolveWorkspaceId } from "@/lib/workspaces";
 import { processQueue } from "@/lib/engine/process";
 import { engineSettingsFromEnv } from "@/lib/engine/settings";
 import { connectorFor } from "@/lib/connectors/registry";
+import { credentialStore } from "@/lib/accounts/refreshed-credentials";
 import { checkAccounts, insertPosts, type AccountReference, type PostToQueue } from "./enqueue";
 import {
   MAX_BULK_ITEMS,
@@ -379,7 +380,7 @@ export async function processQueueNow(user: UserClaims, requestedWorkspaceId?: s
       // The operator's engine settings (retries, lookup waits), as the worker and the Edge Function read them.
       ...engineSettingsFromEnv(process.env),
       worker: `api-${crypto.randomUUID().slice(0, 8)}`,
-      connectorFor: (platform) => connectorFor(platform, process.env),
+      connectorFor: (platform) => connectorFor(platform, process.env, { storeCredentials: credentialStore(db()) }),
       workspaceId,
       budgetMs: PROCESS_NOW_BUDGET_MS,
       callTimeoutMs: PROCESS_NOW_CALL_TIMEOUT_MS,

@@ -156,10 +156,12 @@ describe("the API's rules hold on rows a user writes directly", () => {
   });
 
   it("refuses queueing for an account on a platform Pacer cannot publish to", async () => {
+    // Every platform Pacer lists has a connector now (platforms.enabled): one without, as a later one would be added.
+    await sql`insert into public.platforms (id, name, enabled) values ('nowhere', 'Nowhere', false) on conflict (id) do nothing`;
     const [a] = await sql`insert into public.social_accounts (workspace_id, platform, handle, display_name)
-                          values (${t.workspaceId}, 'mastodon', 'on_mastodon', 'M') returning id`;
+                          values (${t.workspaceId}, 'nowhere', 'on_nowhere', 'N') returning id`;
     const { err } = await queue({ account_id: a.id });
-    expect(err?.message).toBe("queue_items.account_id: Pacer cannot publish to Mastodon yet.");
+    expect(err?.message).toBe("queue_items.account_id: Pacer cannot publish to Nowhere yet.");
   });
 
   it.each([
@@ -191,10 +193,11 @@ describe("the API's rules hold on rows a user writes directly", () => {
   });
 
   it("refuses connecting an account on a disabled platform", async () => {
+    await sql`insert into public.platforms (id, name, enabled) values ('nowhere', 'Nowhere', false) on conflict (id) do nothing`;
     await asUser(sql, t.id, async (tx) => {
       const err = await errorOf(tx, (sp) =>
-        sp`insert into public.social_accounts (workspace_id, platform, handle, display_name) values (${t.workspaceId}, 'x', 'someone', 'X')`);
-      expect(err?.message).toBe("social_accounts.platform: connecting X accounts is not available yet.");
+        sp`insert into public.social_accounts (workspace_id, platform, handle, display_name) values (${t.workspaceId}, 'nowhere', 'someone', 'N')`);
+      expect(err?.message).toBe("social_accounts.platform: connecting Nowhere accounts is not available yet.");
     });
   });
 

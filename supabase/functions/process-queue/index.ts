@@ -4,6 +4,7 @@
 import postgres from "postgres";
 import { processQueue } from "../../../lib/engine/process.ts";
 import { connectorFor } from "../../../lib/connectors/registry.ts";
+import { credentialStore } from "../../../lib/accounts/refreshed-credentials.ts";
 import { bearerMatches } from "../../../lib/auth/secrets.ts";
 import { singleSendFetch } from "../../../lib/connectors/transport.ts";
 import { engineSettingsFromEnv } from "../../../lib/engine/settings.ts";
@@ -30,7 +31,7 @@ Deno.serve(async (req) => {
     sql,
     ...settings,
     worker: `edge-${crypto.randomUUID().slice(0, 8)}`,
-    connectorFor: (platform) => connectorFor(platform, env),
+    connectorFor: (platform) => connectorFor(platform, env, { storeCredentials: credentialStore(sql) }),
     budgetMs: BUDGET_MS,
     log: (line) => console.log(line),
   });

@@ -4,6 +4,7 @@
 import postgres from "postgres";
 import { reconcileAccounts } from "../../../lib/reconcile/run.ts";
 import { connectorFor } from "../../../lib/connectors/registry.ts";
+import { credentialStore } from "../../../lib/accounts/refreshed-credentials.ts";
 import { bearerMatches } from "../../../lib/auth/secrets.ts";
 
 const env = Deno.env.toObject();
@@ -27,7 +28,7 @@ Deno.serve(async (req) => {
   const report = await reconcileAccounts({
     sql,
     workspaceId,
-    connectorFor: (platform) => connectorFor(platform, env),
+    connectorFor: (platform) => connectorFor(platform, env, { storeCredentials: credentialStore(sql) }),
     budgetMs: BUDGET_MS,
     log: (line) => console.log(line),
   });

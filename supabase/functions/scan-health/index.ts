@@ -4,6 +4,7 @@
 import postgres from "postgres";
 import { scanHealth } from "../../../lib/health/scan.ts";
 import { connectorFor } from "../../../lib/connectors/registry.ts";
+import { credentialStore } from "../../../lib/accounts/refreshed-credentials.ts";
 import { bearerMatches } from "../../../lib/auth/secrets.ts";
 
 const env = Deno.env.toObject();
@@ -22,7 +23,7 @@ Deno.serve(async (req) => {
   const summary = await scanHealth({
     sql,
     worker: `edge-scan-${crypto.randomUUID().slice(0, 8)}`,
-    connectorFor: (platform) => connectorFor(platform, env),
+    connectorFor: (platform) => connectorFor(platform, env, { storeCredentials: credentialStore(sql) }),
     budgetMs: BUDGET_MS,
     log: (line) => console.log(line),
   });

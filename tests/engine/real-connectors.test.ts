@@ -1,0 +1,179 @@
+// The engine with the real connectors, through the registry as the workers and the Edge Function
+// compose them, against the platforms' local fakes: a Mastodon answer lost after the commit is
+// settled as posted by a lookup given what the attempt sent; a Bluesky session refreshed during a
+// publish is stored, sealed, and a later publish from a fresh connector uses it without logging in;
+// a budget the platform states as spent holds the account before the platform would say 429.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { randomUUID } from "node:crypto";
+import { processQueue } from "../../lib/engine/process.ts";
+import { connectorFor } from "../../lib/connectors/registry.ts";
+import { createBlueskyConnector } from "../../lib/connectors/bluesky/index.ts";
+import { credentialStore } from "../../lib/accounts/refreshed-credentials.ts";
+import { decryptCredentials, encryptCredentials } from "../../lib/accounts/credentials.ts";
+import type { Connector } from "../../lib/connectors/types.ts";
+import { startMastodonFake, type MastodonFake } from "../../local/platforms/mastodon/index.ts";
+import { startBlueskyFake, type BlueskyFake } from "../../local/platforms/bluesky/index.ts";
+import { startPrivateDatabase, makeWorkspace, type PrivateDatabase } from "../chaos/database.ts";
+import type { Sql } from "../support/db";
+
+// A database of its own: every run here claims whatever is due in it, and its limits are tuned below.
+let db: PrivateDatabase;
+let sql: Sql;
+let mastodon: MastodonFake;
+/** An instance whose statuses budget is 3 per 3 h, so a test can spend it. */
+let tight: MastodonFake;
+let bluesky: BlueskyFake;
+let env: Record<string, string>;
+const WINDOW_MS = 3 * 3_600_000;
+
+beforeAll(async () => {
+  db = await startPrivateDatabase("real-connectors");
+  sql = db.sql;
+  // Local fakes answer in milliseconds: verify on their clock, and no gap between one account's posts.
+  await sql`update public.platforms set verify_margin_ms = 200, verify_confirm_ms = 300 where id in ('mastodon', 'bluesky')`;
+  await sql`update public.rate_limit_policies set min_gap_ms = 0 where platform in ('mastodon', 'bluesky')`;
+  [mastodon, tight, bluesky] = await Promise.all([
+    startMastodonFake({ port: 0 }),
+    startMastodonFake({ port: 0, config: { throttles: { statuses: { limit: 3, periodMs: WINDOW_MS } } as never } }),
+    startBlueskyFake({ port: 0 }),
+  ]);
+  env = {
+    PACER_CONNECTORS: "mastodon,bluesky",
+    PACER_ALLOWED_HOSTS: "127.0.0.1",
+    PACER_BLUESKY_APPVIEW_URL: bluesky.url,
+    PACER_BLUESKY_PLC_URL: bluesky.url,
+  };
+});
+afterAll(async () => {
+  await Promise.all([mastodon?.stop(), tight?.stop(), bluesky?.stop()]);
+  await db?.stop();
+});
+
+/** The engine as the workers run it: the registry's connectors, refreshed sessions stored in this database. */
+const run = (connectorOf: (platform: string) => Connector = (platform) => connectorFor(platform, env, { storeCredentials: credentialStore(sql) })) =>
+  processQueue({
+    sql,
+    worker: `real-${randomUUID().slice(0, 6)}`,
+    connectorFor: connectorOf,
+    budgetMs: 8_000,
+    callTimeoutMs: 2_000,
+    leaseSeconds: 30,
+    verifyRetryMs: [100, 100],
+    retry: { baseMs: 20, factor: 2, maxRetries: 3, jitter: 0 },
+  });
+
+async function account(platform: string, handle: string, credentials: Record<string, string>) {
+  const user = await makeWorkspace(sql, platform);
+  const [a] = await sql`insert into public.social_accounts (workspace_id, platform, handle, display_name, credentials_encrypted)
+                        values (${user.workspaceId}, ${platform}, ${handle}, ${handle}, ${await encryptCredentials(credentials)}) returning id`;
+  return { workspaceId: user.workspaceId, accountId: a.id as string };
+}
+
+async function queue(acc: { workspaceId: string; accountId: string }, text: string) {
+  const [p] = await sql`insert into public.posts (workspace_id, text) values (${acc.workspaceId}, ${text}) returning id`;
+  const [q] = await sql`insert into public.queue_items (workspace_id, post_id, account_id) values (${acc.workspaceId}, ${p.id}, ${acc.accountId}) returning id`;
+  return Number(q.id);
+}
+
+const itemOf = async (id: number) => (await sql`select status, external_id, run_at from public.queue_items where id = ${id}`)[0];
+const steps = async (id: number) =>
+  (await sql`select kind, outcome from public.posting_history where queue_item_id = ${id} order by id`).map((h) => `${h.kind}:${h.outcome}`);
+
+/** A Mastodon user on `fake` with a token of Pacer's app (statuses show "Pacer" as their application), connected as the connect flow stores it. */
+async function mastodonAccount(fake: MastodonFake) {
+  const username = `m${randomUUID().replace(/-/g, "").slice(0, 10)}`;
+  const user = fake.createUser(username);
+  const app = fake.state.registerApp({ name: "Pacer", website: null, redirect_uris: ["urn:ietf:wg:oauth:2.0:oob"], scopes: ["read", "write:statuses", "write:media"] });
+  const token = fake.state.issueToken(user.id, app.client_id, ["read", "write:statuses", "write:media"]).token;
+  const connection = await connectorFor("mastodon", env).connect({ handle: username, credentials: { instance: fake.url, accessToken: token } }, { signal: AbortSignal.timeout(5_000) });
+  if (connection.kind !== "connected") throw new Error(`could not connect @${username}: ${JSON.stringify(connection)}`);
+  return { username, ...(await account("mastodon", username, connection.credentials)) };
+}
+
+describe("Mastodon through the engine", () => {
+  it("settles an answer lost after the commit as posted, by a lookup given what was sent, with one status on the instance", async () => {
+    const acc = await mastodonAccount(mastodon);
+    const text = `lost answer ${randomUUID()}`;
+    const id = await queue(acc, text);
+    mastodon.nextFault(acc.username, { kind: "drop_after_commit" });
+
+    await run();
+    expect(await steps(id)).toEqual(["publish:unknown"]);
+    expect((await itemOf(id)).status).toBe("verifying");
+    // Due once the call's deadline and the platform's margin have passed.
+    const dueAt = (await itemOf(id)).run_at.getTime();
+    await new Promise((r) => setTimeout(r, Math.max(0, dueAt - Date.now()) + 50));
+    await run();
+
+    const statuses = mastodon.statusesOf(acc.username);
+    expect(statuses).toHaveLength(1);
+    expect(statuses[0].text).toBe(text);
+    expect(await steps(id)).toEqual(["publish:unknown", "verify:found"]);
+    const item = await itemOf(id);
+    expect(item).toMatchObject({ status: "posted", external_id: statuses[0].id });
+  }, 30_000);
+
+  it("holds an account whose stated budget is down to its reserve until the reset, before the platform says 429", async () => {
+    // 3 statuses per window: after the second, 1 is left (the reserve), so nothing more leaves.
+    const acc = await mastodonAccount(tight);
+    const ids: number[] = [];
+    for (const n of [1, 2, 3, 4]) {
+      ids.push(await queue(acc, `budget ${n} ${randomUUID()}`));
+      await run();
+    }
+    expect(tight.statusesOf(acc.username)).toHaveLength(2);
+    expect((await itemOf(ids[0])).status).toBe("posted");
+    expect((await itemOf(ids[1])).status).toBe("posted");
+    for (const id of ids.slice(2)) expect(await steps(id)).toEqual([]); // never sent, never refused
+    const history = await sql`select rate_limit from public.posting_history where account_id = ${acc.accountId} order by id`;
+    expect(history.map((h) => h.rate_limit.remaining)).toEqual([2, 1]);
+    const [a] = await sql`select cooldown_until from public.social_accounts where id = ${acc.accountId}`;
+    // Until the window the platform stated resets (Rack::Attack's windows are aligned: within 3 h).
+    expect(a.cooldown_until.toISOString()).toBe(new Date(history[1].rate_limit.reset_at).toISOString());
+    expect(a.cooldown_until.getTime()).toBeGreaterThan(Date.now() + 1_000);
+    expect(a.cooldown_until.getTime()).toBeLessThanOrEqual(Date.now() + WINDOW_MS);
+  }, 30_000);
+});
+
+describe("Bluesky sessions refreshed by the engine", () => {
+  it("stores the rotated session, sealed, and a fresh connector publishes with it without logging in again", async () => {
+    const made = bluesky.createAccount({ handle: `r${randomUUID().slice(0, 8)}.bsky.test` });
+    const connection = await connectorFor("bluesky", env).connect({ handle: made.handle, credentials: { appPassword: made.appPassword } }, { signal: AbortSignal.timeout(5_000) });
+    if (connection.kind !== "connected") throw new Error(JSON.stringify(connection));
+    const before = connection.credentials;
+    const acc = await account("bluesky", made.handle, before);
+    expect(bluesky.sessionCounts(made.did)).toEqual({ created: 1, refreshed: 0 });
+
+    // The access token has expired: the publish refreshes the session (a rotation) and posts.
+    bluesky.expireAccessTokens(made.did);
+    const first = await queue(acc, `after a refresh ${randomUUID()}`);
+    await run();
+    expect((await itemOf(first)).status).toBe("posted");
+    expect(bluesky.sessionCounts(made.did)).toEqual({ created: 1, refreshed: 1 });
+
+    const [row] = await sql`select credentials_encrypted from public.social_accounts where id = ${acc.accountId}`;
+    expect(row.credentials_encrypted).toMatch(/^v1:/);
+    const stored = await decryptCredentials(row.credentials_encrypted);
+    expect(stored.did).toBe(before.did);
+    expect(stored.refreshJwt).not.toBe(before.refreshJwt);
+    expect(stored.accessJwt).not.toBe(before.accessJwt);
+
+    // A connector that never saw the refresh (another process, the Edge Function's next isolate):
+    // with the old session it would have to refresh again; with the stored one it just posts.
+    const fresh = createBlueskyConnector({ appviewUrl: bluesky.url, plcUrl: bluesky.url, allowedHosts: ["127.0.0.1"] });
+    const second = await queue(acc, `from a fresh connector ${randomUUID()}`);
+    await run(() => fresh);
+    expect((await itemOf(second)).status).toBe("posted");
+    expect(bluesky.sessionCounts(made.did)).toEqual({ created: 1, refreshed: 1 });
+    expect(bluesky.posts(made.did)).toHaveLength(2);
+  }, 30_000);
+
+  it("does not give credentials back to an account that has none (disconnected meanwhile)", async () => {
+    const [{ workspaceId }] = [await makeWorkspace(sql, "gone")];
+    const [a] = await sql`insert into public.social_accounts (workspace_id, platform, handle, display_name)
+                          values (${workspaceId}, 'bluesky', ${`gone${randomUUID().slice(0, 6)}.bsky.test`}, 'Gone') returning id`;
+    expect(await credentialStore(sql)({ id: a.id }, { did: "did:plc:x", accessJwt: "a", refreshJwt: "r" })).toBe(false);
+    const [row] = await sql`select credentials_encrypted from public.social_accounts where id = ${a.id}`;
+    expect(row.credentials_encrypted).toBeNull();
+  });
+});
