@@ -166,6 +166,13 @@ it(
           steps.map((h) => `${h.kind}:${h.outcome}@${h.worker} ${h.started_at.toISOString().slice(14)}→${h.finished_at.toISOString().slice(14)}`).join(" | "));
       }
     }
+    // A fake holding what Pacer does not count as posted: each such item's history, to see how.
+    for (const id of [...new Set(report.violations.fakes.flatMap((v) => /^item (\d+)/.exec(v)?.[1] ?? []))].slice(0, 4)) {
+      const steps = await sql`select kind, attempt, outcome, applied, external_id, worker, started_at, finished_at, left(error_message, 100) as m
+        from public.posting_history where queue_item_id = ${id} order by id`;
+      console.log(`item ${id}: ` + steps.map((h) => `${h.kind}#${h.attempt}:${h.outcome}${h.applied ? "" : "(stale)"}${h.external_id ? `=${h.external_id}` : ""}@${h.worker} ` +
+        `${h.started_at.toISOString().slice(14)}→${h.finished_at.toISOString().slice(14)} ${h.m ?? ""}`).join(" | "));
+    }
     const [byEdge] = await sql`
       select count(*) filter (where kind = 'publish' and outcome = 'posted')::int as posted,
              count(*) filter (where kind = 'publish' and outcome = 'unknown')::int as unknown,

@@ -25,6 +25,9 @@ export function connectorOf(index: number): ChaosConnector {
   return (["mastodon", "bluesky", "sandbox", "upload-post", "sandbox"] as const)[index % 5];
 }
 
+/** The app name Pacer registers on a Mastodon instance (PACER_MASTODON_APP_NAME's default). */
+const MASTODON_APP = "Pacer";
+
 /** Upload-Post accounts are text platforms (the others need media), in turn. */
 const UPLOAD_POST_PLATFORMS = ["linkedin", "threads", "x"] as const;
 
@@ -121,8 +124,14 @@ export async function connectFakeAccount(fakes: Fakes, kind: FakeConnector, inde
   if (kind === "mastodon") {
     platform = "mastodon";
     handle = `chaos_m${index}`;
-    fakes.mastodon.createUser(handle);
-    credentials = { instance: fakes.mastodon.url, accessToken: fakes.mastodon.issueToken(handle) };
+    const user = fakes.mastodon.createUser(handle);
+    // The token of Pacer's own app on the instance, as the OAuth flow ends: statuses then show that
+    // app's name, which is how a lookup tells Pacer's statuses from the user's own.
+    const state = fakes.mastodon.state;
+    const scopes = ["read", "write:statuses", "write:media"];
+    const app = [...state.apps.values()].find((a) => a.name === MASTODON_APP) ?? state.registerApp({ name: MASTODON_APP, website: null, redirect_uris: ["urn:ietf:wg:oauth:2.0:oob"], scopes });
+    const token = state.issueToken(user.id, app.client_id, scopes).token;
+    credentials = { instance: fakes.mastodon.url, accessToken: token, clientId: app.client_id, clientSecret: app.client_secret };
     record = { username: handle };
   } else if (kind === "bluesky") {
     platform = "bluesky";
