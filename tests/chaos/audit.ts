@@ -111,7 +111,7 @@ export async function audit(input: AuditInput) {
       else settled.push(`item ${item.id} failed (${item.errorClass}) after ${item.attempts} attempt(s), with retries left`);
     } else if (item.status === "needs_review" && account.connector === "mastodon") {
       // Mastodon keeps no marker: a lookup recognises a status only by what the attempt sent
-      // (lookup's opts.sent); without it the connector cannot tell, and a human decides.
+      // (lookup's opts.sent); where it still cannot tell (or an engine without `sent`), a human decides.
       note("needs review: mastodon lookup could not tell");
     } else if (waiting && item.parkedForever && account.abandoned && (state === "needs_reconnect" || state === "restricted")) {
       note(`parked: account ${state.replace("_", " ")}`);
