@@ -7,6 +7,7 @@ import type { SandboxNetwork } from "../../local/sandbox/network.ts";
 import { makeWorkspace } from "./database.ts";
 import { seededRandom } from "../../local/sandbox/network.ts";
 import { sandboxAccounts } from "../support/sandbox.ts";
+import { connectFakeAccount, connectorOf, type ChaosConnector, type FakeAccountMade, type Fakes } from "./platforms.ts";
 
 export type Sql = postgres.Sql;
 
@@ -160,6 +161,12 @@ export interface ChaosAccount {
   id: string;
   handle: string;
   index: number;
+  /** Who publishes for it: the sandbox, or a connector against its local fake. */
+  connector: ChaosConnector;
+  /** Pacer's platform for it (Upload-Post accounts: the social platform). */
+  platform: string;
+  /** A fake account's own name on its fake, to read the fake's record. */
+  record?: FakeAccountMade["record"];
   group: LimitGroup;
   abandoned: boolean;
   /** Ledger rows written before the run (the window group's earlier hour). */
@@ -178,12 +185,38 @@ export interface World {
 // it starts once the workers are up, one slot at a time, each slot more than the minimum gap apart.
 const WINDOW_OPENS_MS = [6000, 26000] as const;
 
-/** `sandboxUrl`: where the accounts are created, each with its token sealed (PACER_CREDENTIALS_KEY) as Pacer stores it. */
-export async function buildWorld(sql: Sql, config: ChaosConfig, random: () => number, sandboxUrl: string): Promise<World> {
+/**
+ * `sandboxUrl`: where the sandbox accounts are created, each with its token sealed (PACER_CREDENTIALS_KEY)
+ * as Pacer stores it; `fakes`: where the others are (connectorOf), connected through their connectors
+ * with `engineEnv` (the engine's own configuration).
+ */
+export async function buildWorld(sql: Sql, config: ChaosConfig, random: () => number, sandboxUrl: string, fakes: Fakes, engineEnv: Record<string, string>): Promise<World> {
   const capped = Math.max(2, Math.round(config.accounts * 0.15));
   const windowed = Math.max(2, Math.round(config.accounts * 0.15));
   const perAccount = Math.ceil(config.posts / config.accounts);
   const groups: LimitGroup[] = [];
+  const kinds = Array.from({ length: config.accounts }, (_, index) => connectorOf(index));
+  // Each group's keys: one Upload-Post API key per workspace, as the connect flow keeps it.
+  const uploadPostKeys = new Map<string, string>();
+  const platformOf: string[] = [];
+  const made = new Map<number, FakeAccountMade>();
+  for (let index = 0; index < config.accounts; index++) {
+    const kind = kinds[index];
+    if (kind === "sandbox") continue;
+    const groupName = index < capped ? "capped" : index < capped + windowed ? "window" : "steady";
+    const apiKey = () => uploadPostKeys.get(groupName) ?? uploadPostKeys.set(groupName, fakes.uploadPost.state.createKey().apiKey).get(groupName)!;
+    made.set(index, await connectFakeAccount(fakes, kind, index, engineEnv, apiKey));
+  }
+  for (let index = 0; index < config.accounts; index++) platformOf[index] = made.get(index)?.platform ?? "sandbox";
+  const platforms = [...new Set(platformOf)];
+  // The run's database offers every platform it publishes to; verification on the run's short clock
+  // (the rule must hold at these settings, not only at the 30 s defaults).
+  await sql`update public.platforms set enabled = true, verify_margin_ms = ${config.verify.marginMs}, verify_confirm_ms = ${config.verify.confirmMs}
+            where id = any(${platforms})`;
+  // The platforms' own policies out of the way (the sandbox's are generous already), so the
+  // workspaces' limits below, the same on every platform, are what binds: this run measures the engine.
+  await sql`update public.rate_limit_policies set per_hour = 3600, per_day = 50000, min_gap_ms = 0
+            where platform = any(${platforms}) and action = 'post'`;
   for (const [name, perHour, minGapMs] of [
     ["steady", 3600, 300],
     // Far more than an account's claims once the earlier hour has aged out, so only that binds.
@@ -192,31 +225,38 @@ export async function buildWorld(sql: Sql, config: ChaosConfig, random: () => nu
     ["capped", Math.max(2, Math.floor(perAccount / 2)), 100],
   ] as const) {
     const { workspaceId, ownerId } = await makeWorkspace(sql, `chaos-${name}`); // on Ultra, so 200 accounts fit
+    // The same limits on every platform, so each kind binds on the fakes' accounts too.
     await sql`insert into public.workspace_rate_limits (workspace_id, platform, action, per_hour, min_gap_ms)
-              values (${workspaceId}, 'sandbox', 'post', ${perHour}, ${minGapMs})`;
+              select ${workspaceId}, p, 'post', ${perHour}, ${minGapMs} from unnest(${platforms}::text[]) p`;
     groups.push({ name, workspaceId, ownerId, perHour, minGapMs });
   }
 
   const accounts: ChaosAccount[] = [];
   const now = Date.now();
-  const made = await sandboxAccounts(sandboxUrl, Array.from({ length: config.accounts }, (_, index) => `chaos_${index}`));
+  const onSandbox = kinds.flatMap((k, index) => (k === "sandbox" ? [index] : []));
+  const sandboxMade = await sandboxAccounts(sandboxUrl, onSandbox.map((index) => `chaos_${index}`));
+  onSandbox.forEach((index, k) => made.set(index, { platform: "sandbox", handle: sandboxMade[k].handle, sealed: sandboxMade[k].sealed, record: { username: "" } }));
   for (let index = 0; index < config.accounts; index++) {
     const group = index < capped ? groups[2] : index < capped + windowed ? groups[1] : groups[0];
-    const { handle, sealed } = made[index];
+    const { handle, sealed, platform, record } = made.get(index)!;
     const [a] = await sql`insert into public.social_accounts (workspace_id, platform, handle, display_name, credentials_encrypted)
-                          values (${group.workspaceId}, 'sandbox', ${handle}, ${`Chaos ${index}`}, ${sealed}) returning id`;
-    accounts.push({ id: a.id, handle, index, group, abandoned: config.abandoned(index), earlier: [] });
+                          values (${group.workspaceId}, ${platform}, ${handle}, ${`Chaos ${index}`}, ${sealed}) returning id`;
+    const connector = kinds[index];
+    accounts.push({ id: a.id, handle, index, connector, platform, record: connector === "sandbox" ? undefined : record, group, abandoned: config.abandoned(index), earlier: [] });
   }
 
   // One post per queue item, spread evenly over the accounts; most due now, some a little later.
   const rows = Array.from({ length: config.posts }, (_, i) => {
     const account = accounts[i % accounts.length];
     const offsetMs = random() < 0.2 ? random() * 8000 : -random() * 5000;
+    const withDestination = random() < config.withDestination;
+    const onSandbox = account.connector === "sandbox";
     return {
       workspace_id: account.group.workspaceId,
       account_id: account.id,
-      text: `chaos post ${i} for @${account.handle} (${randomUUID().slice(0, 8)})`,
-      destination: random() < config.withDestination ? `c/channel-${i % 7}` : null,
+      // No "@" on the real platforms, where it would be a mention; no destination where they have none.
+      text: `chaos post ${i} for ${onSandbox ? "@" : ""}${account.handle} (${randomUUID().slice(0, 8)})`,
+      destination: withDestination && onSandbox ? `c/channel-${i % 7}` : null,
       // The window group's posts are urgent, so they are claimed as soon as a slot opens, however busy the queue.
       priority: account.group.name === "window" ? 10 : 1 + Math.floor(random() * 10),
       at: new Date(now + offsetMs).toISOString(),

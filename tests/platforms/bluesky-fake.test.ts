@@ -2,6 +2,7 @@
 // test names its source (docs/platforms/bluesky.md collects them, § numbers below).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBlueskyFake, type BlueskyFake } from "@/local/platforms/bluesky/index.ts";
+import { seededRandom } from "@/local/sandbox/network.ts";
 
 let fake: BlueskyFake;
 let clock = Date.parse("2026-12-01T10:00:00Z");
@@ -201,6 +202,43 @@ describe("createRecord (createRecord.json, repo/prepare.ts; §3.1–3.2)", () =>
     fake.failNext(a.did, 503);
     expect(await create()).toMatchObject({ status: 503, body: { error: "NotEnoughResources" } });
     expect(fake.posts(a.did)).toHaveLength(0);
+  });
+
+  it("a slow commit holds the create; a same-rkey create committing meanwhile makes it answer the duplicate 500", async () => {
+    const a = newAccount();
+    const s = await login(a.handle, a.appPassword);
+    const create = (text: string) => xrpc("com.atproto.repo.createRecord", { token: s.accessJwt, json: { repo: a.did, collection: "app.bsky.feed.post", rkey: TID, record: post(text) } });
+    fake.slowCommitNext(a.did, 300);
+    const slow = create("slow");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await create("quick")).status).toBe(200);
+    expect((await slow).status).toBe(500);
+    expect(fake.posts(a.did).map((r) => r.value.text)).toEqual(["quick"]);
+  });
+
+  it("random faults (the chaos test's mode): each create meets at most one, at its share, replayed from the seed", async () => {
+    const run = async () => {
+      const a = newAccount();
+      const s = await login(a.handle, a.appPassword);
+      fake.setRandomFaults({ shares: { error: 0.2, reset_after_commit: 0.2 }, random: seededRandom(11), status: 502 });
+      const answers: string[] = [];
+      for (let i = 0; i < 150; i++) {
+        const r = xrpc("com.atproto.repo.createRecord", { token: s.accessJwt, json: { repo: a.did, collection: "app.bsky.feed.post", record: post(`roll ${i}`) } });
+        answers.push(await r.then((x) => String(x.status), () => "reset"));
+      }
+      const dice = fake.world.randomFaults!;
+      fake.setRandomFaults(null);
+      return { a, answers, dice };
+    };
+    const { a, answers, dice } = await run();
+    expect(dice.requests).toBe(150);
+    for (const n of [dice.fired.error, dice.fired.reset_after_commit]) expect(n / 150).toBeGreaterThan(0.1);
+    expect(answers.filter((x) => x === "502").length).toBe(dice.fired.error);
+    expect(answers.filter((x) => x === "reset").length).toBe(dice.fired.reset_after_commit);
+    // A 5xx before the commit writes nothing; a reset after it leaves the post committed.
+    expect(fake.posts(a.did).length).toBe(150 - dice.fired.error);
+    expect(fake.posts(a.did).filter((r) => r.answerLost === "reset").length).toBe(dice.fired.reset_after_commit);
+    expect((await run()).answers).toEqual(answers);
   });
 });
 

@@ -3,6 +3,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMastodonFake, type MastodonFake } from "@/local/platforms/mastodon/index.ts";
+import { seededRandom } from "@/local/sandbox/network.ts";
 
 let fake: MastodonFake;
 beforeAll(async () => {
@@ -241,6 +242,33 @@ describe("statuses (https://docs.joinmastodon.org/methods/statuses/#create)", ()
     fake.nextFault(u.name, { kind: "reset_before_commit" });
     await expect(post(u.token, { status: "never" })).rejects.toThrow();
     expect(fake.statusesOf(u.name).map((s) => [s.text, s.response_lost])).toEqual([["lost", "drop_after_commit"]]);
+  });
+
+  it("random faults (the chaos test's mode): each status creation meets at most one, at its share, replayed from the seed", async () => {
+    // A user per run: 300 statuses would reach the statuses family's 3-hour limit.
+    const run = async (u: { name: string; token: string }) => {
+      fake.setRandomFaults({ shares: { error_before_commit: 0.2, drop_after_commit: 0.2 }, random: seededRandom(7), status: 502 });
+      const answers: string[] = [];
+      for (let i = 0; i < 150; i++) {
+        answers.push(await post(u.token, { status: `roll ${i}` }).then((r) => String(r.status), () => "reset"));
+      }
+      const dice = fake.state.randomFaults!;
+      fake.setRandomFaults(null);
+      return { answers, dice };
+    };
+    const u = await user();
+    const { answers, dice } = await run(u);
+    expect(dice.requests).toBe(150);
+    for (const n of [dice.fired.error_before_commit, dice.fired.drop_after_commit]) expect(n / 150).toBeGreaterThan(0.1);
+    expect(answers.filter((a) => a === "502").length).toBe(dice.fired.error_before_commit);
+    expect(answers.filter((a) => a === "reset").length).toBe(dice.fired.drop_after_commit);
+    // A 5xx before the commit stores nothing; a dropped answer's status is stored.
+    const stored = fake.statusesOf(u.name);
+    expect(stored.length).toBe(150 - dice.fired.error_before_commit);
+    expect(stored.filter((s) => s.response_lost === "drop_after_commit").length).toBe(dice.fired.drop_after_commit);
+    // The same seed, the same faults in the same places; off again afterwards.
+    expect((await run(await user())).answers).toEqual(answers);
+    expect((await post((await user()).token, { status: "calm" })).status).toBe(200);
   });
 });
 

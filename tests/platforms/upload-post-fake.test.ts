@@ -2,6 +2,7 @@
 // https://docs.upload-post.com; [C]/[S]/[?] mark what the docs do not say, as in docs/platforms/upload-post.md).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startUploadPostFake, type UploadPostFake } from "@/local/platforms/upload-post/index.ts";
+import { seededRandom } from "@/local/sandbox/network.ts";
 
 let fake: UploadPostFake;
 let offset = 0;
@@ -282,5 +283,30 @@ describe("faults", () => {
     expect((await post(target.apiKey, textForm(target.profile, "facebook", "no"))).status).toBe(502);
     await settle();
     expect(fake.posts(target)).toHaveLength(0);
+  });
+
+  it("random faults (the chaos test's mode): each upload meets at most one, at its share, replayed from the seed", async () => {
+    // A key per run: 60 uploads stay inside the key's request rate and LinkedIn's daily cap.
+    const run = async () => {
+      const target = { ...seeded({ linkedin: "poster" }), platform: "linkedin" };
+      fake.setRandomFaults({ shares: { error_before_commit: 0.25, drop_after_commit: 0.25 }, random: seededRandom(5), status: 503 });
+      const answers: string[] = [];
+      for (let i = 0; i < 60; i++) {
+        const id = `pacer-roll-${n}-${i}`;
+        answers.push(await post(target.apiKey, textForm(target.profile, "linkedin", `roll ${i}`, { request_id: id }), { "idempotency-key": id }).then((r) => String(r.status), () => "reset"));
+      }
+      const dice = fake.state.randomFaults!;
+      fake.setRandomFaults(null);
+      await settle();
+      return { target, answers, dice };
+    };
+    const { target, answers, dice } = await run();
+    expect(dice.requests).toBe(60);
+    for (const k of [dice.fired.error_before_commit, dice.fired.drop_after_commit]) expect(k / 60).toBeGreaterThan(0.1);
+    expect(answers.filter((a) => a === "503").length).toBe(dice.fired.error_before_commit);
+    expect(answers.filter((a) => a === "reset").length).toBe(dice.fired.drop_after_commit);
+    // A 5xx before the commit creates nothing; a dropped answer's post is made.
+    expect(fake.posts(target)).toHaveLength(60 - dice.fired.error_before_commit);
+    expect((await run()).answers).toEqual(answers);
   });
 });

@@ -2,9 +2,9 @@
 // hands tests its controls: make accounts, take them down, revoke or expire their sessions, inject
 // the documented faults, set audience figures, and read what it holds.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { BlueskyWorld, RESET_CONNECTION, type BlueskyFakeConfig, type FakeRecord } from "./pds.ts";
+import { BlueskyWorld, RESET_CONNECTION, type BlueskyFakeConfig, type FakeRecord, type RandomFaults } from "./pds.ts";
 
-export type { BlueskyFakeConfig, FakeRecord } from "./pds.ts";
+export type { BlueskyFakeConfig, FakeRecord, RandomFaults, RandomFaultKind } from "./pds.ts";
 
 export interface BlueskyFakeOptions {
   /** 0 picks a free port. */
@@ -41,6 +41,13 @@ export interface BlueskyFake {
   failNext(did: string, status: number): void;
   /** The next create commits, then: "reset" destroys the connection, a status answers that 5xx, hangMs holds the answer. */
   afterCommitNext(did: string, then: "reset" | { status: number } | { hangMs: number }): void;
+  /** The next create waits `ms` before committing. */
+  slowCommitNext(did: string, ms: number): void;
+  /**
+   * From now on every createRecord (any account) meets one of these faults at its share, rolled from
+   * `random` (seed it to replay); null turns it off. `world.randomFaults` counts what fired.
+   */
+  setRandomFaults(opts: RandomFaults | null): void;
   setFollowers(did: string, followersCount: number): void;
   /** Engagement on one of the account's posts, as the AppView counts it. */
   setCounts(uri: string, counts: Partial<FakeRecord["counts"]>): void;
@@ -132,6 +139,8 @@ export async function startBlueskyFake(opts: BlueskyFakeOptions): Promise<Bluesk
     rateLimitNext: (did, resetInMs) => void account(did).faults.push({ kind: "rate_limit", resetInMs }),
     failNext: (did, status) => void account(did).faults.push({ kind: "error", status }),
     afterCommitNext: (did, then) => void account(did).faults.push({ kind: "after_commit", then }),
+    slowCommitNext: (did, ms) => void account(did).faults.push({ kind: "slow_commit", ms }),
+    setRandomFaults: (o) => world.setRandomFaults(o),
     setFollowers: (did, n) => void (account(did).followersCount = n),
     setCounts(uri, counts) {
       const did = uri.slice("at://".length).split("/")[0];

@@ -7,6 +7,7 @@
 //   https://atproto.com/specs/did, Lexicons in bluesky-social/atproto/lexicons/.
 // State is in memory; the record of committed posts is the ground truth tests check.
 import { createHash, randomBytes } from "node:crypto";
+import { FaultDice, type FaultDiceOptions } from "../random-faults.ts";
 
 export const RESET_CONNECTION = Symbol("reset the connection");
 export type FakeReply = Response | typeof RESET_CONNECTION;
@@ -69,7 +70,22 @@ export type Fault =
   /** Answers `status` before anything is written. */
   | { kind: "error"; status: number }
   /** The next create commits, then answers `status` (5xx), resets the connection, or holds the answer `ms`. */
-  | { kind: "after_commit"; then: "reset" | { status: number } | { hangMs: number } };
+  | { kind: "after_commit"; then: "reset" | { status: number } | { hangMs: number } }
+  /** The next create waits `ms` before its commit (a loaded PDS), then answers as usual. */
+  | { kind: "slow_commit"; ms: number };
+
+/** What a create can meet at random (setRandomFaults): the kinds above, each answer-losing one apart. */
+export type RandomFaultKind = "rate_limit" | "error" | "slow_commit" | "reset_after_commit" | "error_after_commit" | "hang_after_commit";
+
+/** Faults at random (the chaos test's mode): each createRecord rolls once, and a rolled kind is queued as its one-shot fault. */
+export interface RandomFaults extends FaultDiceOptions<RandomFaultKind> {
+  /** rate_limit: when the window resets. */
+  resetInMs?: number;
+  /** error, error_after_commit: the 5xx answered. */
+  status?: number;
+  slowCommitMs?: number;
+  hangMs?: number;
+}
 
 export interface FakeAccount {
   did: string;
@@ -141,6 +157,8 @@ export class BlueskyWorld {
   /** Every createSession and refreshSession answered 200, by DID: "never a login per post" is checked on these. */
   readonly sessionCounts = new Map<string, { created: number; refreshed: number }>();
   private lastTid = 0n;
+  /** Set by setRandomFaults: what each create rolls, and what fired. */
+  randomFaults: (FaultDice<RandomFaultKind> & { opts: RandomFaults }) | null = null;
   config: BlueskyFakeConfig;
   /** Where the PDS is, for DID documents; set once the server listens. */
   baseUrl = "http://127.0.0.1";
@@ -274,9 +292,28 @@ export class BlueskyWorld {
     return { headers, refused: xrpcError(429, "RateLimitExceeded", "Rate Limit Exceeded", headers) };
   }
 
+  /** Faults at random on every createRecord from now on (null: none). */
+  setRandomFaults(opts: RandomFaults | null): void {
+    this.randomFaults = opts ? Object.assign(new FaultDice(opts), { opts }) : null;
+  }
+
+  /** A create's roll: queues the fault it met, if any, for the one-shot checks to take. */
+  private rollFault(account: FakeAccount): void {
+    const dice = this.randomFaults;
+    const kind = dice?.roll();
+    if (!dice || !kind) return;
+    const { resetInMs = 1_000, status = 502, slowCommitMs = 1_000, hangMs = 2_000 } = dice.opts;
+    const fault: Fault =
+      kind === "rate_limit" ? { kind, resetInMs }
+      : kind === "error" ? { kind, status }
+      : kind === "slow_commit" ? { kind, ms: slowCommitMs }
+      : { kind: "after_commit", then: kind === "reset_after_commit" ? "reset" : kind === "error_after_commit" ? { status } : { hangMs } };
+    account.faults.push(fault);
+  }
+
   /** A fault that answers before anything happens: an injected 429 (with its reset headers) or 5xx. */
   private faultBefore(account: FakeAccount | undefined): Response | undefined {
-    const i = account ? account.faults.findIndex((f) => f.kind !== "after_commit") : -1;
+    const i = account ? account.faults.findIndex((f) => f.kind === "rate_limit" || f.kind === "error") : -1;
     if (!account || i < 0) return undefined;
     const [fault] = account.faults.splice(i, 1);
     if (fault.kind === "rate_limit") {
@@ -399,6 +436,7 @@ export class BlueskyWorld {
     } catch {
       return xrpcError(400, "InvalidRequest", "Request body is not valid JSON");
     }
+    this.rollFault(account);
     const fault = this.faultBefore(account);
     if (fault) return fault;
     const limit = this.consume(account.did, [
@@ -423,6 +461,15 @@ export class BlueskyWorld {
     if (account.records.has(rkey)) {
       // MST.add throws "There is already a value at key"; a plain Error is a 500 with its message hidden (§3.1).
       return this.config.duplicateRkey === "named"
+        ? xrpcError(400, "RecordAlreadyExists", `Record already exists at ${collection}/${rkey}`, h)
+        : xrpcError(500, "InternalServerError", "Internal Server Error", h);
+    }
+    const slow = account.faults.findIndex((f) => f.kind === "slow_commit");
+    if (slow >= 0) {
+      const [{ ms }] = account.faults.splice(slow, 1) as Array<Extract<Fault, { kind: "slow_commit" }>>;
+      await sleep(ms);
+      // Another create of the same rkey may have committed meanwhile: the same duplicate answer.
+      if (account.records.has(rkey)) return this.config.duplicateRkey === "named"
         ? xrpcError(400, "RecordAlreadyExists", `Record already exists at ${collection}/${rkey}`, h)
         : xrpcError(500, "InternalServerError", "Internal Server Error", h);
     }

@@ -4,9 +4,9 @@
 // State lives in memory; the controls below are how a test arranges it.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createMastodonHandler, RESET_CONNECTION } from "./routes.ts";
-import { MastodonState, type AccountState, type FakeAccount, type FakeConfig, type FakeStatus, type NextFault } from "./state.ts";
+import { MastodonState, type AccountState, type FakeAccount, type FakeConfig, type FakeStatus, type NextFault, type RandomFaults } from "./state.ts";
 
-export type { FakeAccount, FakeConfig, FakeStatus, NextFault, AccountState } from "./state.ts";
+export type { FakeAccount, FakeConfig, FakeStatus, NextFault, AccountState, RandomFaults } from "./state.ts";
 export { MastodonState } from "./state.ts";
 
 export interface MastodonFakeOptions {
@@ -39,6 +39,11 @@ export interface MastodonFake {
   setCounts(statusId: string, counts: Partial<Pick<FakeStatus, "favourites_count" | "reblogs_count" | "replies_count">>): void;
   /** Queues a one-shot fault for the user's next matching request. */
   nextFault(username: string, fault: NextFault): void;
+  /**
+   * From now on every status creation (any user) meets one of these faults at its share, rolled from
+   * `random` (seed it to replay); null turns it off. `state.randomFaults` counts what fired.
+   */
+  setRandomFaults(opts: RandomFaults | null): void;
   /** Moves the fake's clock forward. */
   advanceClock(ms: number): void;
   /** Forgets the OAuth app (Mastodon < 4.3 could vacuum apps): its client can no longer authenticate. */
@@ -148,6 +153,7 @@ export async function startMastodonFake(opts: MastodonFakeOptions = { port: 0 })
       Object.assign(status, counts);
     },
     nextFault: (username, fault) => state.addFault(user(username).id, fault),
+    setRandomFaults: (o) => state.setRandomFaults(o),
     advanceClock: (ms) => state.advanceClock(ms),
     forgetApp: (clientId) => void state.apps.delete(clientId),
     async stop() {

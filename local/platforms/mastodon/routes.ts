@@ -636,6 +636,8 @@ export function createMastodonHandler(state: MastodonState, { sleep }: HandlerOp
     // One-shot faults for the caller's account: a 429 or a 5xx on its next API request.
     const token = bearer(request);
     if (token?.account_id && !token.revoked) {
+      // Random faults (when on) are rolled per status creation, then met like queued ones.
+      if (path === "/api/v1/statuses" && method === "POST") state.rollFault(token.account_id);
       const fault = state.takeFault(token.account_id, "rate_limit", "error_before_commit");
       if (fault?.kind === "rate_limit") return tooManyRequests({ limit: state.config.throttles.perToken.limit, remaining: 0, resetAt: state.now() + fault.resetInMs });
       if (fault?.kind === "error_before_commit") return serverError(fault.status);

@@ -3,6 +3,7 @@
 // move, so "an hour later" and "the next 5-minute window" need no waiting. What each part reproduces
 // is cited in docs/platforms/mastodon.md and on the page named next to it.
 import { randomBytes } from "node:crypto";
+import { FaultDice, type FaultDiceOptions } from "../random-faults.ts";
 
 /** Moderation states as the API shows them (docs: https://docs.joinmastodon.org/entities/Error/, §2.4 of the research). */
 export type AccountState = "active" | "disabled" | "suspended" | "unconfirmed" | "pending";
@@ -107,6 +108,20 @@ export type NextFault =
   /** The next media upload fails as a thumbnail error (500). */
   | { kind: "media_error" };
 
+/**
+ * Faults at random (the chaos test's mode): each status creation rolls once and may meet one of these,
+ * queued as the one-shot fault of that kind, with the timings given here.
+ */
+export interface RandomFaults extends FaultDiceOptions<NextFault["kind"]> {
+  /** rate_limit: when the window resets. */
+  resetInMs?: number;
+  /** error_before_commit, error_after_commit: the 5xx answered. */
+  status?: number;
+  /** slow_commit: how long the store waits; hang_after_commit: how long the answer is held. */
+  slowCommitMs?: number;
+  hangMs?: number;
+}
+
 export interface Throttle {
   limit: number;
   periodMs: number;
@@ -188,6 +203,8 @@ export class MastodonState {
   /** `<throttle>:<discriminator>:<bucket>` → requests counted. */
   readonly counters = new Map<string, number>();
   private readonly nextFaults = new Map<string, NextFault[]>();
+  /** Set by setRandomFaults: what each status creation rolls, and what fired. */
+  randomFaults: (FaultDice<NextFault["kind"]> & { opts: RandomFaults }) | null = null;
   private sequence = 0;
   private nextAccountId = 100;
   private nextAppId = 1;
@@ -262,6 +279,26 @@ export class MastodonState {
     const queue = this.nextFaults.get(accountId) ?? [];
     queue.push(fault);
     this.nextFaults.set(accountId, queue);
+  }
+
+  /** Faults at random on every status creation from now on (null: none). */
+  setRandomFaults(opts: RandomFaults | null): void {
+    this.randomFaults = opts ? Object.assign(new FaultDice(opts), { opts }) : null;
+  }
+
+  /** A status creation's roll: queues the fault it met, if any, for the account's one-shot checks to take. */
+  rollFault(accountId: string): void {
+    const dice = this.randomFaults;
+    const kind = dice?.roll();
+    if (!dice || !kind) return;
+    const { resetInMs = 1_000, status = 503, slowCommitMs = 1_000, hangMs = 2_000 } = dice.opts;
+    const fault: NextFault =
+      kind === "rate_limit" ? { kind, resetInMs }
+      : kind === "error_before_commit" || kind === "error_after_commit" ? { kind, status }
+      : kind === "slow_commit" ? { kind, ms: slowCommitMs }
+      : kind === "hang_after_commit" ? { kind, ms: hangMs }
+      : { kind };
+    this.addFault(accountId, fault);
   }
 
   /** Takes the account's first pending fault of one of these kinds, if any. */

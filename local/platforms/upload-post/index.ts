@@ -4,9 +4,9 @@
 // own record of every post it made. State lives in memory. Behaviour and its sources: state.ts, routes.ts.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createUploadPostHandler, RESET_CONNECTION, type FakeReply } from "./routes.ts";
-import { UploadPostState, type ApiKeyAccount, type FakeConfig, type HeldPost, type Platform, type Profile, type SocialAccount } from "./state.ts";
+import { UploadPostState, type ApiKeyAccount, type FakeConfig, type HeldPost, type Platform, type Profile, type RandomFaults, type SocialAccount } from "./state.ts";
 
-export type { HeldPost, Platform, FakeConfig } from "./state.ts";
+export type { HeldPost, Platform, FakeConfig, RandomFaults, RandomFaultKind } from "./state.ts";
 export { PLATFORMS, TEXT_LIMITS, DEFAULT_CAPS } from "./state.ts";
 
 export interface UploadPostFakeOptions {
@@ -54,6 +54,11 @@ export interface UploadPostFake {
   /** The next upload's platform result shows `retryable` for `ms` after processing, then completes. */
   retryableFor(target: SocialTarget, ms: number): void;
   setMetrics(target: SocialTarget, metrics: Partial<SocialAccount["metrics"]>): void;
+  /**
+   * From now on every upload (any account) meets one of these faults at its share, rolled from
+   * `random` (seed it to replay); null turns it off. `state.randomFaults` counts what fired.
+   */
+  setRandomFaults(opts: RandomFaults | null): void;
 }
 
 const LOOPBACK = "127.0.0.1";
@@ -129,6 +134,7 @@ export async function startUploadPostFake(opts: UploadPostFakeOptions): Promise<
     userCapNext: (t) => void (faults(t).userCapNext = (faults(t).userCapNext ?? 0) + 1),
     retryableFor: (t, ms) => void (faults(t).retryableFor ??= []).push(ms),
     setMetrics: (t, metrics) => void Object.assign(social(t).metrics, metrics),
+    setRandomFaults: (o) => state.setRandomFaults(o),
     async stop() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -121,6 +121,11 @@ export function createUploadPostHandler(state: UploadPostState, opts: { syncSwit
         return reply(fail(400, "The body must be multipart/form-data."));
       }
     }
+    // Random faults (when on): each upload rolls once, for the first account it names.
+    if (form) {
+      const [first] = accountsNamed(key, url, form);
+      if (first) state.rollFault(key.apiKey, first.profile, first.platform);
+    }
     // An injected 429 for one account: the documented request-rate answer, reset at the given time.
     for (const { profile, platform } of accountsNamed(key, url, form)) {
       const resetIn = state.faultsFor(key.apiKey, profile, platform).rateLimitNext?.shift();

@@ -6,6 +6,7 @@
 //   [D] documented on docs.upload-post.com (page given), [C] only in the official client's source,
 //   [S] only in third-party notes or fakes, [?] undocumented: the fake's choice, stated.
 import { randomBytes, randomUUID } from "node:crypto";
+import { FaultDice, type FaultDiceOptions } from "../random-faults.ts";
 
 /** Upload-Post's platform keys (https://docs.upload-post.com/api/user-profiles) [D]. */
 export const PLATFORMS = ["tiktok", "instagram", "linkedin", "youtube", "facebook", "x", "threads", "pinterest", "reddit", "bluesky", "google_business"] as const;
@@ -146,6 +147,19 @@ export interface AccountFaults {
   retryableFor?: number[];
 }
 
+/** What an upload can meet at random (setRandomFaults), each one of the account faults above. */
+export type RandomFaultKind = "rate_limit" | "error_before_commit" | "drop_after_commit" | "slow_commit";
+
+/** Faults at random (the chaos test's mode): each upload rolls once, and a rolled kind is queued as its account fault. */
+export interface RandomFaults extends FaultDiceOptions<RandomFaultKind> {
+  /** rate_limit: when X-RateLimit-Reset falls. */
+  resetInMs?: number;
+  /** error_before_commit: the 5xx answered. */
+  status?: number;
+  /** slow_commit: how long the platform result stays `retryable` before it completes. */
+  slowCommitMs?: number;
+}
+
 export interface FakeConfig {
   /** Request-rate window per API key, answered in X-RateLimit-* [D rate-limits; numbers [S]: 100/min]. */
   rateLimit: { limit: number; windowMs: number };
@@ -191,6 +205,8 @@ export class UploadPostState {
   config: FakeConfig;
   baseUrl = "http://127.0.0.1";
   private nextPostId = 1;
+  /** Set by setRandomFaults: what each upload rolls, and what fired. */
+  randomFaults: (FaultDice<RandomFaultKind> & { opts: RandomFaults }) | null = null;
 
   constructor(
     config: Partial<FakeConfig> = {},
@@ -242,6 +258,24 @@ export class UploadPostState {
 
   social(apiKey: string, profile: string, platform: string): SocialAccount | undefined {
     return isPlatform(platform) ? this.keys.get(apiKey)?.profiles.get(profile)?.social.get(platform) : undefined;
+  }
+
+  /** Faults at random on every upload from now on (null: none). */
+  setRandomFaults(opts: RandomFaults | null): void {
+    this.randomFaults = opts ? Object.assign(new FaultDice(opts), { opts }) : null;
+  }
+
+  /** An upload's roll: queues the fault it met, if any, on the account it names. */
+  rollFault(apiKey: string, profile: string, platform: string): void {
+    const dice = this.randomFaults;
+    const kind = dice?.roll();
+    if (!dice || !kind) return;
+    const { resetInMs = 1_000, status = 502, slowCommitMs = 1_000 } = dice.opts;
+    const f = this.faultsFor(apiKey, profile, platform);
+    if (kind === "rate_limit") (f.rateLimitNext ??= []).push(resetInMs);
+    else if (kind === "error_before_commit") (f.failNext ??= []).push(status);
+    else if (kind === "drop_after_commit") f.dropAnswerAfterCommit = (f.dropAnswerAfterCommit ?? 0) + 1;
+    else (f.retryableFor ??= []).push(slowCommitMs);
   }
 
   faultsFor(apiKey: string, profile: string, platform: string): AccountFaults {
