@@ -156,10 +156,12 @@ describe("the API's rules hold on rows a user writes directly", () => {
   });
 
   it("refuses queueing for an account on a platform Pacer cannot publish to", async () => {
+    // A platform of its own: every listed one may gain a connector (Mastodon has).
+    await sql`insert into public.platforms (id, name, enabled) values ('not_yet', 'Not Yet', false) on conflict do nothing`;
     const [a] = await sql`insert into public.social_accounts (workspace_id, platform, handle, display_name)
-                          values (${t.workspaceId}, 'mastodon', 'on_mastodon', 'M') returning id`;
+                          values (${t.workspaceId}, 'not_yet', 'on_not_yet', 'N') returning id`;
     const { err } = await queue({ account_id: a.id });
-    expect(err?.message).toBe("queue_items.account_id: Pacer cannot publish to Mastodon yet.");
+    expect(err?.message).toBe("queue_items.account_id: Pacer cannot publish to Not Yet yet.");
   });
 
   it.each([
