@@ -91,7 +91,8 @@ export function ConnectBluesky({ limitReached }: { limitReached: boolean }) {
         )}
         <form onSubmit={onSubmit} className="grid gap-4" noValidate>
           <div className="grid gap-2">
-            <Label htmlFor="bluesky-handle">Handle</Label>
+            {/* Not "Handle": the sandbox form below has that label. */}
+            <Label htmlFor="bluesky-handle">Bluesky account</Label>
             <Input id="bluesky-handle" name="handle" placeholder="you.bsky.social" autoComplete="username" required {...invalid("handle")} />
             {fieldError("handle")}
           </div>

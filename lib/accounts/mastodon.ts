@@ -17,6 +17,19 @@ import { decryptCredentials, encryptCredentials } from "./credentials";
 /** Where the instance sends the user back: fixed per deployment, registered with the app. */
 export const CALLBACK_PATH = "/api/accounts/mastodon/callback";
 
+/**
+ * The app's public origin, as the user's browser reaches it: PACER_APP_URL where the operator sets
+ * it, else the Host (or X-Forwarded-Host) the request came to — not request.url, which Next.js
+ * reports as localhost, whose cookies a browser on 127.0.0.1 (or a real domain) does not send.
+ */
+export function appOrigin(request: Request): string {
+  if (process.env.PACER_APP_URL) return new URL(process.env.PACER_APP_URL).origin;
+  const url = new URL(request.url);
+  const host = request.headers.get("x-forwarded-host")?.split(",")[0]?.trim() || request.headers.get("host") || url.host;
+  const proto = request.headers.get("x-forwarded-proto")?.split(",")[0]?.trim() || url.protocol.replace(/:$/, "");
+  return new URL(`${proto === "https" ? "https" : "http"}://${host}`).origin;
+}
+
 /** How long one call to the instance may take while the user waits. */
 const INSTANCE_TIMEOUT_MS = 10_000;
 

@@ -4,11 +4,11 @@
 import { authenticate } from "@/lib/auth";
 import { PacerError } from "@/lib/api/errors";
 import { enforceApiLimit } from "@/lib/api/limits";
-import { finishMastodonConnect } from "@/lib/accounts/mastodon";
+import { appOrigin, finishMastodonConnect } from "@/lib/accounts/mastodon";
 
 export async function GET(request: Request): Promise<Response> {
   const url = new URL(request.url);
-  const back = new URL("/dashboard/accounts", url.origin);
+  const back = new URL("/dashboard/accounts", appOrigin(request));
   back.searchParams.set("connect", "mastodon");
   try {
     const user = await authenticate(request);
