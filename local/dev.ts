@@ -2,14 +2,28 @@
 // migrations, the local Supabase gateway (auth, edge functions, scheduler), then Next.js.
 // Ctrl-C stops everything in reverse order.
 import { spawn, type ChildProcess } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startLocalStack, ROOT, type LocalStack } from "./stack.ts";
+import { DEMO_BLUESKY } from "./platform-fakes.ts";
+
+function fakePort(name: string, offset: number): number {
+  const sandbox = Number(process.env.PACER_SANDBOX_PORT ?? 54330);
+  return Number(process.env[name] ?? (sandbox === 0 ? 0 : sandbox + offset));
+}
 
 const config = {
   dataDir: process.env.PACER_DATA_DIR ?? join(ROOT, ".pacer"),
   dbPort: Number(process.env.PACER_DB_PORT ?? 54322),
   gatewayPort: Number(process.env.PACER_GATEWAY_PORT ?? 54321),
   sandboxPort: Number(process.env.PACER_SANDBOX_PORT ?? 54330),
+  // The platform fakes sit next to the sandbox (fixed ports, so a Mastodon instance named once keeps
+  // its address); with PACER_SANDBOX_PORT=0 (the browser tests) they take free ports too.
+  platformPorts: {
+    mastodon: fakePort("PACER_MASTODON_PORT", 1),
+    bluesky: fakePort("PACER_BLUESKY_PORT", 2),
+    uploadPost: fakePort("PACER_UPLOAD_POST_PORT", 3),
+  },
   appPort: Number(process.env.PACER_APP_PORT ?? 3000),
   nextMode: process.env.PACER_NEXT_MODE === "start" ? "start" : "dev",
   externalDbUrl: process.env.SUPABASE_DB_URL,
@@ -81,6 +95,7 @@ async function main() {
     dbPort: config.dbPort,
     gatewayPort: config.gatewayPort,
     sandboxPort: config.sandboxPort,
+    platformPorts: config.platformPorts,
     externalDbUrl: config.externalDbUrl,
     scheduler: true,
     seed: true,
@@ -89,6 +104,12 @@ async function main() {
   say(`database     ${stack.dbUrl.replace(/:[^:@/]+@/, ":****@")}`);
   say(`gateway      ${stack.gatewayUrl}  (/auth/v1, /functions/v1, scheduler)`);
   say(`sandbox      ${stack.sandboxUrl}  (the sandbox platform: feeds, faults)`);
+  say(`mastodon     ${stack.platforms.mastodon}  (fake instance: "Connect Mastodon" with this address; any username signs in)`);
+  say(`bluesky      ${stack.platforms.bluesky}  (fake PDS: "Connect Bluesky" as ${DEMO_BLUESKY.handle} / ${DEMO_BLUESKY.appPassword})`);
+  say(`upload-post  ${stack.platforms.uploadPost}  (fake Upload-Post API)`);
+  say("the platform fakes keep their data in memory: a restart forgets them");
+  // Where the fakes listen, for scripts and the browser tests (their ports may be free ones).
+  writeFileSync(join(config.dataDir, "platforms.json"), JSON.stringify(stack.platforms));
 
   const appUrl = `http://127.0.0.1:${config.appPort}`;
   const host = ["-H", "127.0.0.1", "-p", String(config.appPort)];

@@ -6,6 +6,7 @@ import { migrate, runSqlFile } from "./migrate.ts";
 import { loadOrCreateKeys, type LocalKeys } from "./keys.ts";
 import { startGateway } from "./gateway/server.ts";
 import { startSandbox } from "./sandbox/index.ts";
+import { startLocalPlatforms, type LocalPlatformPorts } from "./platform-fakes.ts";
 
 export const ROOT = join(import.meta.dirname, "..");
 
@@ -16,11 +17,13 @@ export interface StackOptions {
   gatewayPort: number;
   /** The sandbox platform's port (0: any free one). */
   sandboxPort: number;
+  /** The Mastodon, Bluesky and Upload-Post fakes' ports (0: any free one; the default). */
+  platformPorts?: Partial<LocalPlatformPorts>;
   /** Use this Postgres instead of starting the embedded one (SUPABASE_DB_URL). */
   externalDbUrl?: string;
   /** Run scheduled functions on their interval, as pg_cron does on Supabase. */
   scheduler: boolean;
-  /** PACER_ALLOWED_HOSTS for the app, workers and functions; default: the sandbox's host:port. */
+  /** PACER_ALLOWED_HOSTS for the app, workers and functions; default: the sandbox's and the fakes' host:port. */
   allowedHosts?: string;
   /** Apply local/seed.sql when the database is new. */
   seed: boolean;
@@ -31,6 +34,8 @@ export interface LocalStack {
   dbUrl: string;
   gatewayUrl: string;
   sandboxUrl: string;
+  /** The platform fakes' addresses (local/platform-fakes.ts). */
+  platforms: { mastodon: string; bluesky: string; uploadPost: string };
   keys: LocalKeys;
   /** Whether local/seed.sql ran on this start (the database was new). */
   seeded: boolean;
@@ -69,6 +74,10 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
     });
     stops.push(sandbox.stop);
 
+    // The real platforms' fakes, so every connect flow can be tried without an account anywhere.
+    const platforms = await startLocalPlatforms({ ports: opts.platformPorts, dbUrl, log: opts.log });
+    stops.push(platforms.stop);
+
     const gatewayUrl = `http://127.0.0.1:${opts.gatewayPort}`;
     const env: Record<string, string> = {
       NEXT_PUBLIC_SUPABASE_URL: gatewayUrl,
@@ -79,8 +88,9 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
       SUPABASE_DB_URL: dbUrl,
       PACER_CREDENTIALS_KEY: keys.credentialsKey,
       PACER_SANDBOX_URL: sandbox.url,
-      // The sandbox listens on loopback, which connectors refuse unless the operator allows it.
-      PACER_ALLOWED_HOSTS: opts.allowedHosts ?? new URL(sandbox.url).host,
+      // The sandbox and the fakes listen on loopback, which connectors refuse unless the operator allows it.
+      PACER_ALLOWED_HOSTS: opts.allowedHosts ?? [sandbox.url, ...Object.values(platforms.urls)].map((u) => new URL(u).host).join(","),
+      ...platforms.env,
       // What the scheduler (pg_cron on Supabase) presents to scheduled functions: its own secret.
       PACER_CRON_SECRET: keys.cronSecret,
       // Billing without a Stripe account (docs/billing.md): plan changes are simulated and sent, signed
@@ -104,6 +114,7 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
       dbUrl,
       gatewayUrl,
       sandboxUrl: sandbox.url,
+      platforms: platforms.urls,
       keys,
       seeded,
       env,

@@ -1,27 +1,43 @@
 "use client";
 // The accounts page's live content: plan usage, the add-account form and the accounts table, kept fresh by TanStack Query.
+import { Suspense } from "react";
 import { useQuery } from "@tanstack/react-query";
+import type { ConnectionKind } from "@/lib/accounts/offered";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { AccountsTable } from "./accounts-table";
 import { AddAccountForm } from "./add-account-form";
+import { ConnectBluesky } from "./connect-bluesky";
+import { ConnectMastodon } from "./connect-mastodon";
+import { ConnectNotice } from "./connect-notice";
 import { ConnectUploadPost } from "./connect-upload-post";
 import { accountsQuery, usageQuery } from "./queries";
 import { UsageCard } from "./usage-card";
 import { LoadState } from "@/components/ui/load-state";
 
-export function AccountsPage() {
+/** `offered`: the ways to connect this installation offers (lib/accounts/offered.ts), read on the server. */
+export function AccountsPage({ offered }: { offered: ConnectionKind[] }) {
   const accounts = useQuery(accountsQuery);
   const usage = useQuery(usageQuery);
+  const limitReached = usage.data?.remaining === 0;
 
   return (
     <div className="grid grid-cols-1 gap-6">
+      <Suspense>
+        <ConnectNotice />
+      </Suspense>
       {usage.data ? (
         <UsageCard usage={usage.data} />
       ) : (
         <LoadState what="plan usage" error={usage.error} />
       )}
-      <AddAccountForm limitReached={usage.data?.remaining === 0} />
-      <ConnectUploadPost />
+      {/* One card per way to connect that this installation offers: another platform is one more line. */}
+      <div className="grid grid-cols-1 gap-6 md:grid-cols-2">
+        {offered.includes("mastodon") && <ConnectMastodon limitReached={limitReached} />}
+        {offered.includes("bluesky") && <ConnectBluesky limitReached={limitReached} />}
+      </div>
+      {/* Full width: it lists the key's profiles and their platforms. */}
+      {offered.includes("upload-post") && <ConnectUploadPost />}
+      <AddAccountForm limitReached={limitReached} />
       <Card>
         <CardHeader>
           <CardTitle>

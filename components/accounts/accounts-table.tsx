@@ -11,6 +11,7 @@ import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@
 import type { VariantProps } from "class-variance-authority";
 import { platformName } from "./platforms";
 import { useRefreshAccounts } from "./queries";
+import { ReconnectAccount } from "./reconnect-account";
 
 const states: Record<Account["state"], { label: string; variant: VariantProps<typeof badgeVariants>["variant"] }> = {
   connected: { label: "Connected", variant: "secondary" },
@@ -156,7 +157,8 @@ function AccountRow({ account }: { account: Account }) {
             </Button>
           </div>
         ) : (
-          <div className="flex items-center justify-end gap-2">
+          <div className="flex flex-wrap items-center justify-end gap-2">
+            <ReconnectAccount account={account} />
             <Button size="sm" variant="outline" disabled={mode === "rename"} onClick={() => show("rename")}>
               Rename<span className="sr-only"> {handle}</span>
             </Button>

@@ -80,7 +80,7 @@ export function AddAccountForm({ limitReached }: { limitReached: boolean }) {
     <Card>
       <CardHeader>
         <CardTitle>
-          <h2>Add a social account</h2>
+          <h2>Add a sandbox account</h2>
         </CardTitle>
         <CardDescription>
           Pacer publishes to it once it is connected. Sandbox accounts are safe to try things: a new handle is created

@@ -12,6 +12,7 @@ const names: Record<string, string> = {
   linkedin: "LinkedIn",
   reddit: "Reddit",
   pinterest: "Pinterest",
+  "upload-post": "Upload-Post",
 };
 
 export function platformName(id: string): string {

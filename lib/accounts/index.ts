@@ -4,8 +4,11 @@ import { z } from "zod";
 import { asUser, asWorker, db, literal, type Row, type Tx, type UserClaims } from "@/lib/db";
 import { PacerError, fromDatabaseError, notFound, validationFailed } from "@/lib/api/errors";
 import { resolveWorkspaceId } from "@/lib/workspaces";
-import { connectorFor, platformEnabled } from "@/lib/connectors/registry";
-import { encryptCredentials } from "./credentials";
+import { UPLOAD_POST_PLATFORMS, connectorFor, platformEnabled } from "@/lib/connectors/registry";
+import type { Connection } from "@/lib/connectors/types";
+import { blueskyCredentials } from "./bluesky";
+import { decryptCredentials, encryptCredentials } from "./credentials";
+import { endPlatformSession } from "./sessions";
 
 export const ACCOUNT_STATES = ["connected", "active", "paused", "restricted", "needs_reconnect", "needs_review"] as const;
 
@@ -85,6 +88,18 @@ const CREDENTIALS: Record<string, z.ZodType<Record<string, string>>> = {
       { error: (issue) => (issue.code === "unrecognized_keys" ? `Sandbox accounts take only an accessToken; remove ${issue.keys.join(", ")}.` : undefined) },
     )
     .transform((c): Record<string, string> => (c.accessToken ? { accessToken: c.accessToken } : {})),
+  bluesky: blueskyCredentials,
+};
+
+/**
+ * Platforms whose accounts are connected another way than this input: Mastodon through the
+ * instance's sign-in (lib/accounts/mastodon.ts), the Upload-Post platforms by importing them from the
+ * workspace's Upload-Post profiles (lib/accounts/upload-post.ts).
+ */
+const SIGN_IN_PLATFORMS: Record<string, string> = {
+  mastodon: "Mastodon accounts are connected through their instance's sign-in: use Connect Mastodon on the accounts page (POST /api/accounts/mastodon/connect).",
+  ...Object.fromEntries(UPLOAD_POST_PLATFORMS.map((platform) => [platform,
+    "This platform is reached through Upload-Post: import the account from the workspace's Upload-Post profiles on the accounts page (POST /api/upload-post/import)."])),
 };
 
 /** How long connecting may keep the add waiting on the platform. */
@@ -111,12 +126,12 @@ export function listAccounts(user: UserClaims, requestedWorkspaceId?: string | n
 export async function addAccount(user: UserClaims, input: unknown): Promise<Account> {
   const parsed = newAccountInput.safeParse(input);
   if (!parsed.success) throw validationFailed(parsed.error, "The account");
-  const { platform, handle: accountHandle, workspaceId: requested } = parsed.data;
+  const { platform, handle: accountHandle } = parsed.data;
   const shape = CREDENTIALS[platform];
   const supplied = shape?.safeParse(parsed.data.credentials ?? {});
   if (supplied && !supplied.success) throw validationFailed(withPrefix(supplied.error, "credentials"), "The account");
   return connectAccount(user, {
-    workspaceId: requested,
+    workspaceId: parsed.data.workspaceId,
     platform,
     handle: accountHandle,
     displayName: parsed.data.displayName,
@@ -126,65 +141,163 @@ export async function addAccount(user: UserClaims, input: unknown): Promise<Acco
 
 /**
  * Adds an account whose credentials the server has already checked in shape (addAccount's parsing,
- * or a connect flow such as Upload-Post's import): the one add path, so the plan cap, the connect
- * phases and the discard on failure hold for every account. null credentials: not connectable here.
+ * or a connect flow such as Upload-Post's import) and that the platform's connector connects.
+ * null credentials: this platform is not connected by input (a sign-in platform, or none yet).
  */
 export async function connectAccount(
   user: UserClaims,
   input: { workspaceId?: string | null; platform: string; handle: string; displayName?: string; credentials: Record<string, string> | null },
 ): Promise<Account> {
-  const { platform, handle: accountHandle, workspaceId: requested } = input;
-  const supplied = input.credentials ? { data: input.credentials } : null;
+  const { platform, handle: accountHandle, credentials } = input;
+  return addConnectedAccount(
+    user,
+    { workspaceId: input.workspaceId, platform, handle: accountHandle, displayName: input.displayName },
+    (signal) => connectorFor(platform, process.env).connect({ handle: accountHandle, credentials: credentials! }, { signal }),
+    { acceptsInput: credentials !== null },
+  );
+}
 
-  // (a) The row, as the user (RLS, the plan's limit, a duplicate are all refused before the platform
-  // hands out a token), committed waiting in needs_reconnect: it cannot publish before (c).
+/**
+ * The one way an account is added, whatever connects it (the add form's input, a platform's sign-in):
+ * (a) the row, as the user — RLS (editors and up), the plan's limit and a duplicate are all refused
+ * in the database — committed waiting in needs_reconnect, so it cannot publish before (c);
+ * (b) `connect`, outside any transaction; (c) the sealed credentials and the connected state.
+ */
+export async function addConnectedAccount(
+  user: UserClaims,
+  target: { workspaceId?: string | null; platform: string; handle: string; displayName?: string },
+  connect: (signal: AbortSignal) => Promise<Connection>,
+  opts: { acceptsInput?: boolean } = {},
+): Promise<Account> {
+  const { platform, handle: accountHandle } = target;
   const pending = await asUser(user, async (tx) => {
-    const workspaceId = await resolveWorkspaceId(tx, requested);
+    const workspaceId = await resolveWorkspaceId(tx, target.workspaceId);
     const [p] = await tx`select name, enabled from public.platforms where id = ${platform}`;
     if (!p) {
       throw new PacerError(400, "validation_failed", `There is no platform called "${platform}".`, [
         { path: "platform", message: `Unknown platform "${platform}".` },
       ]);
     }
-    // Offered by this installation: PACER_CONNECTORS decides (platforms.enabled only says Pacer has a connector).
-    if (!p.enabled || !platformEnabled(platform, process.env) || !supplied) {
-      throw new PacerError(400, "platform_unavailable", `Connecting ${p.name} accounts is not available yet.`, [
-        { path: "platform", message: `${p.name} cannot be connected yet; use sandbox.` },
+    // The platform has a connector (the database's flag) and this installation offers it (PACER_CONNECTORS).
+    if (!p.enabled || !platformEnabled(platform, process.env)) {
+      throw new PacerError(400, "platform_unavailable", `Connecting ${p.name} accounts is not available in this installation.`, [
+        { path: "platform", message: `${p.name} cannot be connected here; use sandbox.` },
+      ]);
+    }
+    if (opts.acceptsInput === false) {
+      const how = SIGN_IN_PLATFORMS[platform];
+      throw new PacerError(400, how ? "connect_via_sign_in" : "platform_unavailable", how ?? `Connecting ${p.name} accounts is not available yet.`, [
+        { path: "platform", message: how ?? `${p.name} cannot be connected yet; use sandbox.` },
       ]);
     }
     const [row] = await insertAccount(tx, {
       workspaceId,
       platform,
       handle: accountHandle,
-      displayName: input.displayName ?? accountHandle,
+      displayName: target.displayName ?? accountHandle,
     });
     // The server's role for this one call: a user's role cannot set an account's state.
     await tx`select set_config('role', 'pacer_worker', true)`;
     await tx`select private.hold_unconnected_account(${row.id}, ${`Connecting @${accountHandle} on ${p.name}…`})`;
-    return { id: row.id as string, platformName: p.name as string, credentials: supplied.data };
+    return { id: row.id as string, platformName: p.name as string };
   });
 
   // (b) The platform, outside any transaction: no connection is held while it answers.
   let connection;
   try {
-    connection = await connectorFor(platform, process.env).connect(
-      { handle: accountHandle, credentials: pending.credentials },
-      { signal: AbortSignal.timeout(CONNECT_TIMEOUT_MS) },
-    );
+    connection = await connect(AbortSignal.timeout(CONNECT_TIMEOUT_MS));
   } catch (error) {
     await discardUnconnected(pending.id);
     throw error;
   }
   if (connection.kind !== "connected") {
     await discardUnconnected(pending.id);
-    if (connection.kind === "unavailable") throw new PacerError(502, "platform_unreachable", connection.message);
-    throw new PacerError(connection.code === "handle_taken" ? 409 : 400, connection.code, connection.message, [
-      { path: connection.field, message: connection.message },
-    ]);
+    throw connectionRefused(connection);
   }
 
   // (c) The credentials and the connected state, in one statement.
   return toAccount(await storeConnection(pending.id, connection.credentials, `@${accountHandle} on ${pending.platformName}`));
+}
+
+/** What a platform that did not connect said, as the reply to the user. */
+function connectionRefused(connection: Exclude<Connection, { kind: "connected" }>): PacerError {
+  if (connection.kind === "unavailable") return new PacerError(502, "platform_unreachable", connection.message);
+  return new PacerError(connection.code === "handle_taken" ? 409 : 400, connection.code, connection.message, [
+    { path: connection.field, message: connection.message },
+  ]);
+}
+
+export const reconnectInput = z.object({ credentials: z.record(z.string(), z.unknown()).optional() }).strict();
+
+/**
+ * Reconnect an account (expired token, revoked app password) with new input: the platform is asked
+ * again and the account's credentials are replaced — it stays the same account, with its queue and
+ * history. Editors and up, checked in the database. The old session is ended afterwards, best effort.
+ */
+export async function reconnectAccount(user: UserClaims, id: string, input: unknown): Promise<Account> {
+  const parsed = reconnectInput.safeParse(input ?? {});
+  if (!parsed.success) throw validationFailed(parsed.error, "The reconnect");
+  const account = await accountToReconnect(user, id);
+  const shape = CREDENTIALS[account.platform];
+  if (!shape) {
+    const how = SIGN_IN_PLATFORMS[account.platform];
+    throw new PacerError(400, how ? "connect_via_sign_in" : "platform_unavailable", how ?? "This account cannot be reconnected here.");
+  }
+  const supplied = shape.safeParse(parsed.data.credentials ?? {});
+  if (!supplied.success) throw validationFailed(withPrefix(supplied.error, "credentials"), "The reconnect");
+  const connection = await connectorFor(account.platform, process.env).connect(
+    { handle: account.handle, credentials: supplied.data },
+    { signal: AbortSignal.timeout(CONNECT_TIMEOUT_MS) },
+  );
+  if (connection.kind !== "connected") throw connectionRefused(connection);
+  return replaceCredentials(user, id, connection.credentials, { endOldSession: true });
+}
+
+/**
+ * The account a reconnect may replace the credentials of: visible to the user (RLS) and the user an
+ * editor or more of its workspace (checked by the database's own role test).
+ */
+export async function accountToReconnect(user: UserClaims, id: string): Promise<{ id: string; workspaceId: string; platform: string; handle: string }> {
+  if (!accountId.safeParse(id).success) throw notFound("Account");
+  return asUser(user, async (tx) => {
+    const [row] = await tx`
+      select id, workspace_id, platform, handle, private.has_role_on_workspace(workspace_id, 'editor') as may
+      from public.social_accounts where id = ${id}`;
+    if (!row) throw notFound("Account");
+    if (!row.may) throw new PacerError(403, "forbidden", "Your role in this workspace does not allow you to reconnect accounts.");
+    return { id: row.id, workspaceId: row.workspace_id, platform: row.platform, handle: row.handle };
+  });
+}
+
+/**
+ * New credentials for an account the user may reconnect (accountToReconnect): stored sealed, and an
+ * account waiting in needs_reconnect is connected again. `endOldSession`: the credentials replaced
+ * are ended on the platform afterwards, best effort (not for Mastodon, whose new token may be the old one).
+ */
+export async function replaceCredentials(
+  user: UserClaims,
+  id: string,
+  credentials: Record<string, string>,
+  opts: { endOldSession?: boolean } = {},
+): Promise<Account> {
+  const account = await accountToReconnect(user, id);
+  const old = opts.endOldSession ? await sealedCredentials(id) : null;
+  const row = await storeConnection(id, credentials, `@${account.handle}`, { reconnect: true });
+  if (old?.credentials) await endPlatformSession(account.platform, account.handle, old.credentials, { id, shared: old.shared });
+  return toAccount(row);
+}
+
+/** The account's decrypted credentials, read by the server's role (never returned to a user). */
+async function sealedCredentials(id: string): Promise<{ credentials: Record<string, string> | null; shared: boolean; platform: string; handle: string } | null> {
+  const [row] = await asWorker(db(), `select * from private.account_credentials(${literal(id)}::uuid)`);
+  if (!row) return null;
+  let credentials: Record<string, string> | null = null;
+  try {
+    credentials = row.credentials_encrypted ? await decryptCredentials(row.credentials_encrypted) : null;
+  } catch {
+    credentials = null; // sealed with another key: nothing to end
+  }
+  return { credentials, shared: row.shared, platform: row.platform, handle: row.handle };
 }
 
 /** Connecting failed: nothing of the add is kept. A failure here leaves the row waiting, unpublishable, for the user to remove. */
@@ -202,7 +315,7 @@ const STORE_RETRY_MS = [0, 250, 1_000];
  * handed its token out once. If every attempt fails, the row stays in needs_reconnect saying why
  * (not deleted: the handle now exists on the platform), and the caller gets a 503.
  */
-async function storeConnection(accountId: string, credentials: Record<string, string>, what: string): Promise<Row> {
+async function storeConnection(accountId: string, credentials: Record<string, string>, what: string, opts: { reconnect?: boolean } = {}): Promise<Row> {
   let lastError: unknown;
   for (const wait of STORE_RETRY_MS) {
     if (wait) await new Promise((resolve) => setTimeout(resolve, wait));
@@ -220,6 +333,8 @@ async function storeConnection(accountId: string, credentials: Record<string, st
     }
   }
   console.error(`accounts: storing the credentials of ${accountId} failed`, lastError);
+  // A reconnect keeps the account as it was (its old credentials stay): the user can try again.
+  if (opts.reconnect) throw new PacerError(503, "credentials_not_saved", `${what} was reconnected, but Pacer could not save its new credentials. Try reconnecting again.`);
   const reason = `${what} was connected, but Pacer could not save its credentials. Remove this account and add it again to reconnect it.`;
   await asWorker(db(), `select private.hold_unconnected_account(${literal(accountId)}::uuid, ${literal(reason)})`).catch(() => {});
   throw new PacerError(503, "credentials_not_saved", reason);
@@ -280,10 +395,14 @@ export async function renameAccount(user: UserClaims, id: string, input: unknown
 
 export async function removeAccount(user: UserClaims, id: string): Promise<void> {
   if (!accountId.safeParse(id).success) throw notFound("Account");
+  // Read before the row goes (nothing reaches the user): what is needed to end its session on the platform.
+  const old = await sealedCredentials(id).catch(() => null);
   await asUser(user, async (tx) => {
     const rows = await tx`delete from public.social_accounts where id = ${id} returning id`;
     if (rows.length === 0) await explainNoRowChanged(tx, id, "remove");
   });
+  // Disconnected: revoke the token or end the session, best effort (Pacer's copy is gone either way).
+  if (old?.credentials) await endPlatformSession(old.platform, old.handle, old.credentials, { id, shared: old.shared });
 }
 
 /** RLS hides what a user may not touch: 404 if they cannot see the account, 403 if their role is too weak. */

@@ -8,6 +8,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The fields the API named, where it named any (validation and connect refusals). */
+    readonly issues?: Array<{ path: string; message: string }>,
   ) {
     super(message);
   }
@@ -21,6 +23,7 @@ async function answer<T>(response: Response, what: string): Promise<T> {
       response.status,
       body?.error?.code ?? "unexpected",
       body?.error?.message ?? `${what} failed with status ${response.status}.`,
+      Array.isArray(body?.error?.issues) ? body.error.issues : undefined,
     );
   }
   return body as T;

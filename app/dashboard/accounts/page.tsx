@@ -2,6 +2,7 @@
 import type { Metadata } from "next";
 import { AccountsPage } from "@/components/accounts/accounts-page";
 import { requireUser } from "@/lib/auth";
+import { offeredConnections } from "@/lib/accounts/offered";
 
 export const metadata: Metadata = { title: "Accounts" };
 
@@ -13,7 +14,7 @@ export default async function Page() {
         <h1 className="text-2xl font-semibold tracking-tight">Accounts</h1>
         <p className="text-muted-foreground">The social accounts Pacer publishes to for this workspace.</p>
       </div>
-      <AccountsPage />
+      <AccountsPage offered={offeredConnections()} />
     </div>
   );
 }
