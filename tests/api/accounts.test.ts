@@ -178,10 +178,19 @@ describe("adding, renaming and removing accounts", () => {
     expect((await res.json()).error.code).toBe("invalid_json");
   });
 
-  it("refuses platforms that cannot be connected yet, naming the field", async () => {
-    const res = await addAccount(alice, { platform: "instagram", handle: "insta" });
+  it("refuses platforms that cannot be connected yet, naming the field, and points at the way others are connected", async () => {
+    // A platform without a connector yet, as the next one to arrive would be listed.
+    await sql`insert into public.platforms (id, name, enabled) values ('later', 'Later', false) on conflict (id) do nothing`;
+    const res = await addAccount(alice, { platform: "later", handle: "someone" });
+    await sql`delete from public.platforms where id = 'later'`;
     expect(res.status).toBe(400);
     expect((await res.json()).error).toMatchObject({ code: "platform_unavailable", issues: [{ path: "platform" }] });
+    // Instagram is reached through Upload-Post: imported from the workspace's profiles, not typed in.
+    const insta = await addAccount(alice, { platform: "instagram", handle: "insta" });
+    expect(insta.status).toBe(400);
+    const error = (await insta.json()).error;
+    expect(error).toMatchObject({ code: "connect_via_sign_in", issues: [{ path: "platform" }] });
+    expect(error.message).toMatch(/Upload-Post.*POST \/api\/upload-post\/import/);
     const unknown = await addAccount(alice, { platform: "myspace", handle: "tom" });
     expect((await unknown.json()).error.issues).toEqual([{ path: "platform", message: 'Unknown platform "myspace".' }]);
   });
