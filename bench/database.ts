@@ -137,10 +137,13 @@ export async function seedLedger(sql: Sql, rows = LEDGER_BACKGROUND_ROWS): Promi
             from generate_series(1, ${rows}) g`;
 }
 
-/** Empty the queue (items, posts, history, counters) between runs; the ledger keeps only other tenants' rows. */
+/**
+ * Empty the queue (items, posts, history, counters) between runs; the ledger keeps only other tenants' rows.
+ * Cascade: reconciliation's flags (missing_posts, duplicate_posts) hang off queue items.
+ */
 export async function emptyQueue(sql: Sql): Promise<void> {
   await sql`truncate public.queue_items, public.posts, public.posting_history, private.rate_limit_ledger,
-            private.queue_counters`;
+            private.queue_counters cascade`;
   await seedLedger(sql);
 }
 
