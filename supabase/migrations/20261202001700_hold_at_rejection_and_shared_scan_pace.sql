@@ -152,19 +152,29 @@ declare
   v_within interval := least(greatest(p_within_seconds, 0), 60) * interval '1 second';
   v_full text[];
   v_ids uuid[];
+  v_platform_of text[];
+  v_workspace_of uuid[];
+  v_handle_of text[];
+  v_credentials_of text[];
   v_platforms text[];
 begin
   -- 1. Platforms whose next minute is already handed out are passed over, so their due accounts
-  --    never crowd out the others' (read without a lock: a hint; step 3 decides).
+  --    never crowd out the others' (read without a lock: a hint; step 4 decides).
   select coalesce(array_agg(pc.platform), '{}') into v_full
   from private.platform_scan_pace pc where pc.next_read_at >= v_now + v_within;
 
-  -- 2. The oldest due accounts of the other platforms (SKIP LOCKED: overlapping scans never share one).
-  select array_agg(d.account_id) into v_ids from (
-    select s.account_id from private.account_health_state s
+  -- 2. The oldest due accounts of the other platforms (SKIP LOCKED: overlapping scans never share
+  --    one), oldest due first, with what reading them needs (so the accounts are read once).
+  select array_agg(d.account_id order by d.due_at, d.account_id), array_agg(d.platform order by d.due_at, d.account_id),
+         array_agg(d.workspace_id order by d.due_at, d.account_id), array_agg(d.handle order by d.due_at, d.account_id),
+         array_agg(d.credentials_encrypted order by d.due_at, d.account_id)
+  into v_ids, v_platform_of, v_workspace_of, v_handle_of, v_credentials_of
+  from (
+    select s.account_id, s.due_at, a.platform, a.workspace_id, a.handle, a.credentials_encrypted
+    from private.account_health_state s
+    join public.social_accounts a on a.id = s.account_id
     where s.due_at <= v_now and (p_workspace_id is null or s.workspace_id = p_workspace_id)
-      and (cardinality(v_full) = 0
-           or not exists (select from public.social_accounts a where a.id = s.account_id and a.platform = any (v_full)))
+      and a.platform <> all (v_full)
     order by s.due_at
     limit p_limit
     for update of s skip locked
@@ -174,7 +184,7 @@ begin
   end if;
 
   -- 3. Their platforms' next free moments, locked in platform order (two claims never deadlock).
-  select array_agg(distinct a.platform) into v_platforms from public.social_accounts a where a.id = any (v_ids);
+  select array_agg(distinct x) into v_platforms from unnest(v_platform_of) x;
   insert into private.platform_scan_pace (platform) select unnest(v_platforms) on conflict do nothing;
   perform 1 from private.platform_scan_pace pc where pc.platform = any (v_platforms) order by pc.platform for update;
   -- Waiting for another claim may have taken a while: read times start from now.
@@ -185,15 +195,14 @@ begin
   --    account is due again count from its read time, so a read waiting for its turn keeps its lease.
   return query
   with slotted as (
-    select s.account_id, a.platform, pf.scan_reads_per_minute,
+    select c.account_id, c.platform, c.workspace_id, c.handle, c.credentials_encrypted, pf.scan_reads_per_minute,
            greatest(pc.next_read_at, v_now)
-             + (row_number() over (partition by a.platform order by s.due_at, s.account_id) - 1)
+             + (row_number() over (partition by c.platform order by c.k) - 1)
                * (60000.0 / pf.scan_reads_per_minute) * interval '1 millisecond' as read_at
-    from private.account_health_state s
-    join public.social_accounts a on a.id = s.account_id
-    join public.platforms pf on pf.id = a.platform
-    join private.platform_scan_pace pc on pc.platform = a.platform
-    where s.account_id = any (v_ids) and a.id = any (v_ids)
+    from unnest(v_ids, v_platform_of, v_workspace_of, v_handle_of, v_credentials_of)
+           with ordinality as c (account_id, platform, workspace_id, handle, credentials_encrypted, k)
+    join public.platforms pf on pf.id = c.platform
+    join private.platform_scan_pace pc on pc.platform = c.platform
   ),
   granted as materialized (
     select g.* from slotted g where g.read_at < v_now + v_within
@@ -209,14 +218,15 @@ begin
     update private.account_health_state s set
       lease_id = gen_random_uuid(), lease_expires_at = g.read_at + p_lease_seconds * interval '1 second',
       due_at = g.read_at + p_lease_seconds * interval '1 second', worker = p_worker
+    -- By key, one probe per granted account. (An `any (<the keys>)` beside it is compared in every
+    -- probe: from the sixth call on, the generic plan compared every key with every other.)
     from granted g
-    -- The claimed keys as an array, so the scan state is read by primary key (20261202001200).
-    where s.account_id = any (array(select x.account_id from granted x)) and s.account_id = g.account_id
-    returning s.account_id, s.lease_id, s.lease_expires_at, g.read_at
+    where s.account_id = g.account_id
+    returning s.account_id, g.workspace_id, g.platform, g.handle, g.credentials_encrypted, s.lease_id, s.lease_expires_at,
+              g.read_at
   )
-  select l.account_id, a.workspace_id, a.platform, a.handle, a.credentials_encrypted, l.lease_id, l.lease_expires_at, l.read_at
-  from leased l join public.social_accounts a on a.id = l.account_id
-  where a.id = any (v_ids)
+  select l.account_id, l.workspace_id, l.platform, l.handle, l.credentials_encrypted, l.lease_id, l.lease_expires_at, l.read_at
+  from leased l
   order by l.read_at, l.account_id;
 end
 $$;

@@ -3,6 +3,7 @@
 // with the workspace's tuning, after a release, and under concurrent batches.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
+import type { TransactionSql } from "postgres";
 import { startSandbox, type Sandbox } from "../../local/sandbox/index.ts";
 import { processQueue } from "../../lib/engine/process.ts";
 import { connect, type Sql } from "../support/db";
@@ -59,7 +60,7 @@ const statuses = (ids: string[]) =>
   sql`select status, run_at = 'infinity' as parked, error_class from public.queue_items where id = any(${ids}) order by id`;
 
 /** Rejections by `destination` in the posting history, as the engine writes them (one statement for all). */
-async function rejections(db: Sql | Parameters<Parameters<Sql["begin"]>[0]>[0], accountId: string, destination: string, n: number) {
+async function rejections(db: Sql | TransactionSql, accountId: string, destination: string, n: number) {
   await db`
     insert into public.posting_history (queue_item_id, workspace_id, account_id, platform, action, destination, kind,
                                         attempt, started_at, finished_at, outcome)
