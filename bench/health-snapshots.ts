@@ -80,6 +80,9 @@ export async function benchHealthSnapshots(
   for (let pass = 0; pass < 2; pass++) {
     const scan = { claimMs: [] as number[], recordMs: [] as number[], recorded: 0, paused: 0, opened: 0 };
     await sql`update private.account_health_state set due_at = now() - interval '1 minute' where account_id = any (${ids}::uuid[])`;
+    // The database side of a scan, not the reads: no platform pace (20261202001700) holds the claims back.
+    await sql`update public.platforms set scan_reads_per_minute = 60000 where id = 'sandbox'`;
+    await sql`update private.platform_scan_pace set next_read_at = '-infinity'`;
     for (;;) {
       const [claimed, c] = await timed(() => claimAccountsForScan(sql, { worker: "bench", limit: cfg.batch, leaseSeconds: 300 }));
       if (claimed.length === 0) break;

@@ -1,10 +1,10 @@
 // A health scan run: lease accounts due for a scan, read each one's metrics through its connector
-// (inside the platform's read pace), and hand the results to the database, which stores the
-// snapshots and evaluates the rules for the whole batch in one call. The same code runs in the
-// scan-health Edge Function (Deno), `npm run worker` and tests. Runtime-agnostic.
+// (each at the read time the claim gave it: the platform's pace, shared by every scan), and hand the
+// results to the database, which stores the snapshots and evaluates the rules for the whole batch in
+// one call. The same code runs in the scan-health Edge Function (Deno), `npm run worker` and tests.
+// Runtime-agnostic.
 import type { Connector, ConnectorAccount } from "../connectors/types.ts";
 import { decryptCredentials } from "../accounts/credentials.ts";
-import { asWorker } from "../db/worker.ts";
 import { claimAccountsForScan, maintainHealthStorageIfDue, recordHealthScan, type ClaimedAccount, type ScanResult, type Sql } from "./store.ts";
 
 export interface ScanOptions {
@@ -50,21 +50,24 @@ export async function scanHealth(opts: ScanOptions): Promise<ScanSummary> {
   const started = Date.now();
   const deadline = started + o.budgetMs;
   const summary: ScanSummary = { claimed: 0, read: 0, readErrors: 0, recorded: 0, alertsOpened: 0, alertsResolved: 0, accountsPaused: 0, upkeep: null, ms: 0 };
-  const pace = await readPace(o.sql);
 
-  // A batch is claimed only when its reads can finish inside the budget, paced as they must be.
+  // A batch is claimed only when its reads can finish inside the budget: the claim hands out only
+  // reads whose turn (the platform's pace, across every scan) comes before the budget ends.
   while (!o.signal?.aborted && Date.now() + o.readTimeoutMs < deadline) {
     let batch: ClaimedAccount[];
     try {
-      batch = await claimAccountsForScan(o.sql, { worker: o.worker, limit: o.batchSize, leaseSeconds: o.leaseSeconds, workspaceId: o.workspaceId });
+      const withinSeconds = Math.floor((deadline - o.readTimeoutMs - Date.now()) / 1000);
+      if (withinSeconds < 1) break;
+      batch = await claimAccountsForScan(o.sql, { worker: o.worker, limit: o.batchSize, leaseSeconds: o.leaseSeconds, workspaceId: o.workspaceId, withinSeconds });
     } catch (error) {
       log(`scan: claim failed: ${(error as Error).message}`);
       break;
     }
+    // Nothing due, or every due platform's reads for the rest of the budget already handed out.
     if (batch.length === 0) break;
     summary.claimed += batch.length;
 
-    const results = await readAll(batch, o, pace, deadline);
+    const results = await readAll(batch, o, deadline);
     summary.read += results.filter((r) => !("error" in r)).length;
     summary.readErrors += results.filter((r) => "error" in r).length;
     try {
@@ -91,32 +94,20 @@ export async function scanHealth(opts: ScanOptions): Promise<ScanSummary> {
 }
 
 /**
- * The platforms' read pace (public.platforms.scan_reads_per_minute): the earliest time each may be
- * read next in this run. Reads are spread evenly rather than burst, so a platform's per-app window
- * never sees a spike from us.
+ * Read every claimed account, at most `concurrency` at once, each at its read time. The claim spaced
+ * the read times of each platform at its pace (public.platforms.scan_reads_per_minute) across every
+ * scan, so overlapping scans together never read a platform faster; reads are spread, never burst.
  */
-type Pace = Map<string, { gapMs: number; next: number }>;
-
-async function readPace(sql: Sql): Promise<Pace> {
-  const rows = await asWorker(sql, "select id, scan_reads_per_minute from public.platforms");
-  return new Map(rows.map((r) => [r.id as string, { gapMs: 60_000 / Number(r.scan_reads_per_minute), next: 0 }]));
-}
-
-/** Read every claimed account, at most `concurrency` at once and each platform at its pace. */
-async function readAll(batch: ClaimedAccount[], o: typeof SCAN_DEFAULTS & ScanOptions, pace: Pace, deadline: number): Promise<ScanResult[]> {
+async function readAll(batch: ClaimedAccount[], o: typeof SCAN_DEFAULTS & ScanOptions, deadline: number): Promise<ScanResult[]> {
   const results: ScanResult[] = [];
-  const queue = [...batch];
+  const queue = [...batch].sort((a, b) => a.readAt.getTime() - b.readAt.getTime());
   const workers = Array.from({ length: Math.min(o.concurrency, batch.length) }, async () => {
     for (let claimed = queue.shift(); claimed; claimed = queue.shift()) {
-      const slot = pace.get(claimed.platform);
-      if (slot) {
-        // Take the next free moment for this platform, then wait for it; a read that could not end
-        // inside the budget is left unread (its lease lapses, and a later run reads it).
-        const at = Math.max(Date.now(), slot.next);
-        if (at + o.readTimeoutMs > deadline) continue;
-        slot.next = at + slot.gapMs;
-        if (at > Date.now()) await new Promise((r) => setTimeout(r, at - Date.now()));
-      }
+      // A read that could not end inside the budget is left unread (its lease lapses, and a later
+      // run reads it); the claim's horizon makes this rare.
+      const at = claimed.readAt.getTime();
+      if (at + o.readTimeoutMs > deadline) continue;
+      if (at > Date.now()) await new Promise((r) => setTimeout(r, at - Date.now()));
       results.push(await readOne(claimed, o));
     }
   });

@@ -20,6 +20,8 @@ export interface ClaimedAccount {
   leaseId: string;
   /** When the database ends the lease; a result recorded later is ignored. */
   leaseExpiresAt: Date;
+  /** When this account may be read: the platform's read pace, shared by every scan (claim_accounts_for_scan). */
+  readAt: Date;
 }
 
 /** What one read found: the metrics (AccountMetrics of lib/connectors/types.ts), or why there are none. */
@@ -70,14 +72,18 @@ function summary(r: postgres.Row): EvaluationSummary {
   };
 }
 
-/** Lease up to `limit` accounts due for a scan (of one workspace, if given), oldest due first; overlapping scans never share one. */
+/**
+ * Lease up to `limit` accounts due for a scan (of one workspace, if given), oldest due first; overlapping
+ * scans never share one. Each comes with its read time, inside its platform's pace across every scan;
+ * only reads due within `withinSeconds` (at most 60, the default) are handed out, the rest stay due.
+ */
 export async function claimAccountsForScan(
   sql: Sql,
-  opts: { worker: string; limit: number; leaseSeconds: number; workspaceId?: string },
+  opts: { worker: string; limit: number; leaseSeconds: number; workspaceId?: string; withinSeconds?: number },
 ): Promise<ClaimedAccount[]> {
   const rows = await asWorker(
     sql,
-    `select * from private.claim_accounts_for_scan(${literal(opts.worker)}, ${integer(opts.limit)}, ${integer(opts.leaseSeconds)}, ${literal(opts.workspaceId ?? null)}::uuid)`,
+    `select * from private.claim_accounts_for_scan(${literal(opts.worker)}, ${integer(opts.limit)}, ${integer(opts.leaseSeconds)}, ${literal(opts.workspaceId ?? null)}::uuid, ${integer(opts.withinSeconds ?? 60)})`,
   );
   return rows.map((r) => ({
     accountId: r.account_id,
@@ -87,6 +93,7 @@ export async function claimAccountsForScan(
     credentialsEncrypted: r.credentials_encrypted,
     leaseId: r.lease_id,
     leaseExpiresAt: new Date(r.lease_expires_at),
+    readAt: new Date(r.read_at),
   }));
 }
 

@@ -342,8 +342,11 @@ describe("destination holds", () => {
     const toB = await queueItem(sql, id, "r/b");
     await attempts(sql, id, [1, 2].map((m) => ({ minutesAgo: m, outcome: "destination_rejected", destination: "r/a" })));
     expect((await evaluate(sql, id)).destinationsHeld).toBe(0); // 2 rejections: under the threshold of 3
+    // The third rejection holds it as it is recorded (20261202001700); the evaluation finds it held.
     await attempts(sql, id, [{ minutesAgo: 3, outcome: "destination_rejected", destination: "r/a" }]);
-    expect((await evaluate(sql, id)).destinationsHeld).toBe(1);
+    expect(await sql`select destination from public.destination_holds where account_id = ${id} and released_at is null`)
+      .toEqual([{ destination: "r/a" }]);
+    expect((await evaluate(sql, id)).destinationsHeld).toBe(0);
 
     const parked = async () =>
       Object.fromEntries((await sql`select id, run_at = 'infinity' as parked from public.queue_items where id in ${sql([toA, toB])}`)
@@ -375,5 +378,17 @@ describe("destination holds", () => {
     expect(await parked()).toEqual({ [toA]: false, [toB]: false });
     // Rejections before the release do not hold it again.
     expect((await evaluate(sql, id)).destinationsHeld).toBe(0);
+  });
+
+  it("are also made by the evaluation, e.g. when a workspace lowers the threshold below rejections already seen", async () => {
+    const own = await workspace(sql, "health-hold-eval");
+    const id = await account(sql, own.workspaceId);
+    const toA = await queueItem(sql, id, "r/a");
+    await attempts(sql, id, [1, 2].map((m) => ({ minutesAgo: m, outcome: "destination_rejected", destination: "r/a" })));
+    expect((await evaluate(sql, id)).destinationsHeld).toBe(0);
+    await sql`insert into public.workspace_health_rules (workspace_id, rule_id, threshold) values (${own.workspaceId}, 'destination_rejections', 2)`;
+    expect((await evaluate(sql, id)).destinationsHeld).toBe(1);
+    const [item] = await sql`select run_at = 'infinity' as parked from public.queue_items where id = ${toA}`;
+    expect(item.parked).toBe(true);
   });
 });

@@ -1,7 +1,8 @@
 // Account health end to end with the sandbox platform, judged by what the platform received (its own
 // record of stored posts and refused requests), not only by Pacer's tables: a restricted account is
 // sent nothing once Pacer has seen the restriction, and its posts stay its own; a destination that
-// keeps rejecting one account is held while that account's other posts go, and released posts go once.
+// keeps rejecting one account is held (from the rejection that reaches the threshold) while that
+// account's other posts go, and released posts go once.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
 import { startSandbox, type Sandbox } from "../../local/sandbox/index.ts";
@@ -171,10 +172,12 @@ describe("a destination that keeps rejecting an account on the sandbox", () => {
     // retryable by a person); what the hold keeps are the posts still to go.
     for (const item of await itemsOf(idsOf(rejectedNow))) expect(item).toMatchObject({ status: "failed", error_class: "destination_rejected" });
 
-    // The next scan holds the destination for this account: its waiting posts are parked, not failed.
-    await scan(ws, [acct.id]);
+    // The third rejection, once recorded, held the destination for this account (20261202001700: not
+    // only at the next scan): its waiting posts are parked, not failed. The scan then opens the alert.
     const holds = await sql`select destination, rejections, released_at from public.destination_holds where account_id = ${acct.id}`;
     expect(holds).toEqual([{ destination: rejecting, rejections: 3, released_at: null }]);
+    await scan(ws, [acct.id]);
+    expect(await sql`select destination from public.destination_holds where account_id = ${acct.id}`).toEqual([{ destination: rejecting }]);
     expect((await openAlerts(sql, acct.id)).map((a) => a.rule_id)).toContain("destination_rejections");
     for (const item of await itemsOf(idsOf(forLater))) {
       expect(item).toMatchObject({ status: "pending", account_id: acct.id, parked: true });

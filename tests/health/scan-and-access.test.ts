@@ -24,19 +24,34 @@ const makeFirstDue = (ids: string[]) =>
   sql`update private.account_health_state set due_at = now() - interval '10 years', lease_id = null, lease_expires_at = null
       where account_id in ${sql(ids)}`;
 
+/** Until a backend running `text` waits for a lock (another connection of the pool looks). */
+async function waitForLockWait(sql: Sql, text: string) {
+  for (let i = 0; i < 200; i++) {
+    const [row] = await sql`select count(*)::int as n from pg_stat_activity
+                            where wait_event_type = 'Lock' and query ilike ${"%" + text + "%"} and pid <> pg_backend_pid()`;
+    if (row.n > 0) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`nothing running ${text} waited for a lock`);
+}
+
 describe("claiming accounts for a scan", () => {
   it("never hands the same account to two overlapping scans", async () => {
     const w = await workspace(sql, "scan-overlap");
     const ids = await Promise.all(Array.from({ length: 15 }, () => account(sql, w.workspaceId)));
     await makeFirstDue(ids);
     let first: string[] = [];
-    let second: string[] = [];
-    // The first claim's transaction stays open (its rows locked) while the second runs.
+    let secondClaim: Promise<string[]> = Promise.resolve([]);
+    // The first claim's transaction stays open (its rows locked) while the second runs. The second
+    // takes its accounts (skipping the first's), then waits for the first's turn at the platform's
+    // read times (20261202001700), so the first commits before the second is awaited.
     await sql.begin(async (tx) => {
       await tx`set local role pacer_worker`;
       first = (await tx`select account_id from private.claim_accounts_for_scan('scan-a', 10, 60)`).map((r) => r.account_id);
-      second = (await claimAccountsForScan(other, { worker: "scan-b", limit: 10, leaseSeconds: 60 })).map((c) => c.accountId);
+      secondClaim = claimAccountsForScan(other, { worker: "scan-b", limit: 10, leaseSeconds: 60 }).then((c) => c.map((x) => x.accountId));
+      await waitForLockWait(sql, "claim_accounts_for_scan");
     });
+    const second = await secondClaim;
     expect(first).toHaveLength(10);
     expect(first.every((id) => ids.includes(id))).toBe(true);
     expect(first.filter((id) => second.includes(id))).toEqual([]);
