@@ -13,6 +13,7 @@
 // so a busy machine weighs on both alike. Besides the calls' wall time it reports the server process's
 // CPU time (from /proc), the scan's own database time whatever else the machine is doing.
 //
+// PROFILE_APPLY=file.sql explains another version of the functions (applied after the two scans).
 // HEALTH_ACCOUNTS, HEALTH_DAYS, HEALTH_BATCH size it as the bench.
 import { readFileSync } from "node:fs";
 import postgres from "postgres";
@@ -101,6 +102,8 @@ try {
   // PROFILE_SECOND=1 explains the second scan itself (statistics as the bench's "next scan" sees them).
   if (process.env.PROFILE_SECOND !== "1") show("second scan", await scan(sql, one));
 
+  // PROFILE_APPLY=file.sql profiles another version of the scan's functions (applied after the two scans).
+  if (process.env.PROFILE_APPLY) await sql.unsafe(readFileSync(process.env.PROFILE_APPLY, "utf8"));
   const ab = process.argv.indexOf("--ab");
   if (ab >= 0) {
     const files = [process.argv[ab + 1], process.argv[ab + 2]];
@@ -125,6 +128,13 @@ try {
       set auto_explain.log_buffers = on; set auto_explain.log_nested_statements = on;
       set auto_explain.log_level = notice`);
     const batches = num("PROFILE_BATCHES", 5);
+    // PROFILE_WAIT_MS: time to attach a sampling profiler to the scan's server process first
+    // (e.g. `perf record -g -p <pid>`; with PROFILE_MIN_MS=100000 nothing is explained).
+    if (process.env.PROFILE_WAIT_MS) {
+      const [{ pid }] = await one`select pg_backend_pid() as pid`;
+      log(`server process ${pid}; scanning in ${process.env.PROFILE_WAIT_MS} ms`);
+      await new Promise((resolve) => setTimeout(resolve, num("PROFILE_WAIT_MS", 0)));
+    }
     show(`${batches} explained batches`, await scan(sql, one, batches));
     const byStatement = new Map<string, { n: number; ms: number }>();
     for (const plan of plans) {
