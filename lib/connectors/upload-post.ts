@@ -9,7 +9,7 @@
 // returns the existing job instead of a second post (§3.4). Plain fetch, not the `upload-post`
 // client: that one goes through axios (outside singleSendFetch and the outbound guard), drops the
 // status, headers and body Pacer classifies by, and cannot send request_id (§7).
-import { classifyStatus, rateLimitDelayMs, readJson, send } from "./http.ts";
+import { classifyStatus, isoAt, rateLimitDelayMs, readJson, send } from "./http.ts";
 import { guardedFetch, parseAllowedHosts, type AllowedHosts } from "./outbound.ts";
 import { singleSendFetch } from "./transport.ts";
 import type { AccountMetrics, Connection, Connector, ConnectorAccount, Lookup, PlatformPost, PublishFailure, PublishOutcome, PublishRequest, RecentPosts } from "./types.ts";
@@ -154,8 +154,10 @@ export function createUploadPostConnector(opts: UploadPostConnectorOptions = {})
     const limit = Number(headers.get("x-ratelimit-limit"));
     const remaining = Number(headers.get("x-ratelimit-remaining"));
     const reset = Number(headers.get("x-ratelimit-reset"));
-    if (![limit, remaining, reset].every((n) => Number.isFinite(n) && n >= 0) || headers.get("x-ratelimit-reset") === null) return;
-    budgets.set(apiKey, { limit, remaining, resetAt: new Date(reset * 1000).toISOString() });
+    // A reset no date can be built from (a bad header) is no budget, never a throw.
+    const resetAt = isoAt(reset * 1000);
+    if (![limit, remaining, reset].every((n) => Number.isFinite(n) && n >= 0) || headers.get("x-ratelimit-reset") === null || !resetAt) return;
+    budgets.set(apiKey, { limit, remaining, resetAt });
   }
 
   const with_ = (apiKey: string, outcome: PublishOutcome): UploadPostOutcome => {

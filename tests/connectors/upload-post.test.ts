@@ -379,3 +379,24 @@ describe("the connect flow's steps (createUploadPostSetup)", () => {
     expect(await setup.connectedAccounts(key.apiKey, "nobody", signal())).toMatchObject({ ok: false, code: "profile_not_found" });
   });
 });
+
+describe("a bad X-RateLimit-Reset", () => {
+  /** Upload-Post answering with a reset no date can be built from (1e13 seconds). */
+  const badReset: typeof fetch = async (input) => {
+    const headers = { "content-type": "application/json", "x-ratelimit-limit": "100", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "1e13" };
+    if (String(input).includes("/status")) return new Response(JSON.stringify({ status: "not_found" }), { status: 404, headers });
+    if (String(input).includes("/post-analytics/")) return new Response(JSON.stringify({ success: false }), { status: 404, headers });
+    return new Response(JSON.stringify({ success: true, results: { x: { success: true, platform_post_id: "1" } } }), { status: 200, headers });
+  };
+  const stubbed = () => createUploadPostConnector({ baseUrl: "http://127.0.0.1:9", allowedHosts: ["127.0.0.1:9"], fetch: badReset, publishFetch: badReset });
+  const acct: ConnectorAccount = { id: "a", platform: "x", handle: "h", credentials: { apiKey: "k", profile: "p", platform: "x" } };
+
+  it("is ignored (no budget): publish and lookup classify, never throw", async () => {
+    const c = stubbed();
+    const outcome = await c.publish({ account: acct, idempotencyKey: randomUUID(), text: "hi", mediaUrls: [] }, { signal: signal() });
+    expect(outcome).toMatchObject({ kind: "posted", externalId: "1" });
+    expect(outcome.rateLimit).toBeUndefined();
+    expect(c.rateBudget("k")).toBeNull();
+    expect(await c.lookup(acct, randomUUID(), { signal: signal() })).toEqual({ kind: "not_found" });
+  });
+});
