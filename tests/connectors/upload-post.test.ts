@@ -400,3 +400,57 @@ describe("a bad X-RateLimit-Reset", () => {
     expect(await c.lookup(acct, randomUUID(), { signal: signal() })).toEqual({ kind: "not_found" });
   });
 });
+
+describe("a finished status is cached for 5 minutes (docs: terminal answers; the fake models it)", () => {
+  const retryDirectly = (a: ConnectorAccount, requestId: string) =>
+    fetch(`${fake.url}/api/uploadposts/posts/retry`, { method: "POST", headers: { authorization: `Apikey ${a.credentials.apiKey}`, "content-type": "application/json" }, body: JSON.stringify({ request_id: requestId }) });
+
+  it("after posts/retry, the cached failure is not taken for the retry's result: the retried post is posted", async () => {
+    const a = account();
+    fake.restrict(target(a));
+    const req = request(a);
+    expect((await up.publish(req, { signal: signal() })).kind).toBe("restricted");
+    fake.state.social(a.credentials.apiKey, a.credentials.profile, "facebook")!.restricted = false;
+    // Status still says failed (cached): the resend retries it and waits for the retry's own result.
+    const again = await up.publish(req, { signal: signal() });
+    const [post] = held(a);
+    expect(again).toMatchObject({ kind: "posted", externalId: post.platform_post_id });
+    expect(held(a)).toHaveLength(1);
+  });
+
+  it("a lost answer to posts/retry: while status may serve the old failure, lookup is unavailable, never not_found; then found", async () => {
+    const a = account();
+    fake.restrict(target(a));
+    const req = request(a);
+    expect((await up.publish(req, { signal: signal() })).kind).toBe("restricted");
+    fake.state.social(a.credentials.apiKey, a.credentials.profile, "facebook")!.restricted = false;
+    // The next attempt sends posts/retry, and its answer is lost; the retry is still running.
+    const sentAt = new Date(Date.now() + offset + 1).toISOString();
+    await new Promise((r) => setTimeout(r, 5));
+    fake.state.config.processingMs = { ...fake.state.config.processingMs, text: 60_000 };
+    try {
+      expect((await retryDirectly(a, await uploadPostRequestId(req.idempotencyKey))).status).toBe(200);
+    } finally {
+      fake.state.config.processingMs = { ...fake.state.config.processingMs, text: 20 };
+    }
+    expect(await up.lookup(a, req.idempotencyKey, { signal: signal(), sent: { text: req.text, sentAt } })).toMatchObject({ kind: "unavailable", message: expect.stringMatching(/cached for 5 minutes/) });
+    offset += 61_000; // the retry lands
+    const found = await up.lookup(a, req.idempotencyKey, { signal: signal(), sent: { text: req.text, sentAt } });
+    expect(found).toEqual({ kind: "found", externalId: held(a)[0].platform_post_id, url: held(a)[0].post_url });
+    expect(held(a)).toHaveLength(1);
+  });
+
+  it("a platform marked failed that did post: lookup finds it and a resend posts nothing (post analytics decides, not status)", async () => {
+    const a = account();
+    const req = request(a);
+    expect((await up.publish(req, { signal: signal() })).kind).toBe("posted");
+    const [post] = held(a);
+    const requestId = await uploadPostRequestId(req.idempotencyKey);
+    // Status says failed (as a stale or wrong answer would), while the post exists.
+    const failed = { request_id: requestId, status: "failed", results: [{ platform: "facebook", status: "failed", success: false, error: "Something went wrong", upload_timestamp: new Date(Date.now() + offset).toISOString() }] };
+    fake.state.statusCache.set(`${a.credentials.apiKey} ${requestId}`, { body: failed, until: Date.now() + offset + 60_000 });
+    expect(await up.lookup(a, req.idempotencyKey, { signal: signal() })).toEqual({ kind: "found", externalId: post.platform_post_id, url: post.post_url });
+    expect(await up.publish(req, { signal: signal() })).toMatchObject({ kind: "posted", externalId: post.platform_post_id });
+    expect(held(a)).toHaveLength(1);
+  });
+});
