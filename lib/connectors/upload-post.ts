@@ -278,6 +278,8 @@ export function createUploadPostConnector(opts: UploadPostConnectorOptions = {})
     const before = await readStatus(creds, requestId, signal);
     if (before.kind === "rate_limited") return with_(creds.apiKey, { kind: "rate_limited", retryAfterMs: before.retryAfterMs, message: before.message });
     if (before.kind === "auth") return with_(creds.apiKey, { kind: "auth_expired", message: `Upload-Post refused the workspace's API key (${before.message}): paste a new key.` });
+    // Whether a job already exists is not known: uploading now could make a second one. Nothing was sent.
+    if (before.kind === "unreadable") return with_(creds.apiKey, { kind: "retryable", message: `Not sent: could not read Upload-Post's status for ${requestId} first (${before.message}).` });
     if (before.kind === "job") {
       if (before.result?.success === true || before.result?.status === "completed") return with_(creds.apiKey, { kind: "posted", ...(await postOf(creds, requestId, before.result, signal)) });
       // Failed overall with no result for our platform ("no activity for over 1 hour") proves
@@ -312,14 +314,19 @@ export function createUploadPostConnector(opts: UploadPostConnectorOptions = {})
     if (reply.outcome) return with_(creds.apiKey, reply.outcome);
     const { status, body } = reply;
     if (status === 200 && body?.success !== false) {
+      // Lookup, and every later attempt, can only ask for our request_id: a job Upload-Post keeps
+      // under another id is one Pacer cannot settle, so it is not followed as if it were ours.
+      const named = str(body?.request_id);
+      if (named && named !== requestId) {
+        return with_(creds.apiKey, { kind: "unknown", message: `Upload-Post accepted the upload as request ${clip(named)}, not Pacer's ${requestId}; Pacer cannot look that job up, so a person must check whether it posted.` });
+      }
       // Synchronous answer (the key did not ask async, or a replay answered that way): results per platform.
       const sync = obj(obj(body?.results)?.[platform]) as PlatformResult | undefined;
       if (sync) {
         const settled = await settleResult(creds, requestId, { ...sync, status: sync.success ? "completed" : "failed" }, destination, signal);
         if (settled) return with_(creds.apiKey, settled);
       }
-      // Status is read by the id the answer names: ours, unless Upload-Post kept another for the job [?].
-      return with_(creds.apiKey, await awaitResult(creds, str(body?.request_id) ?? requestId, destination, signal));
+      return with_(creds.apiKey, await awaitResult(creds, requestId, destination, signal));
     }
     return with_(creds.apiKey, classifyAnswer(platform, status, reply.headers, body, now()) ?? { kind: "unknown", message: `unexpected HTTP ${status} from Upload-Post` });
   }

@@ -454,3 +454,32 @@ describe("a finished status is cached for 5 minutes (docs: terminal answers; the
     expect(held(a)).toHaveLength(1);
   });
 });
+
+describe("the job Pacer can settle is the one under its own request_id", () => {
+  const acct: ConnectorAccount = { id: "a", platform: "x", handle: "h", credentials: { apiKey: "k", profile: "p", platform: "x" } };
+  /** Upload-Post stubbed per route; every request is recorded. */
+  function stubbed(routes: { status: () => Response; upload: () => Response }) {
+    const seen: string[] = [];
+    const stub: typeof fetch = async (input, init) => {
+      const url = String(input);
+      seen.push(`${init?.method ?? "GET"} ${url.replace("http://127.0.0.1:9", "")}`);
+      return url.includes("/status") ? routes.status() : url.includes("/upload_text") ? routes.upload() : new Response("{}", { status: 404 });
+    };
+    return { seen, c: createUploadPostConnector({ baseUrl: "http://127.0.0.1:9", allowedHosts: ["127.0.0.1:9"], fetch: stub, publishFetch: stub, statusPollMs: [5] }) };
+  }
+  const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+
+  it("when the status read before uploading fails, nothing is uploaded: retryable", async () => {
+    const { seen, c } = stubbed({ status: () => json(500, { error: "Failed to get status" }), upload: () => json(200, { success: true }) });
+    const outcome = await c.publish({ account: acct, idempotencyKey: randomUUID(), text: "hi", mediaUrls: [] }, { signal: signal() });
+    expect(outcome).toMatchObject({ kind: "retryable", message: expect.stringMatching(/^Not sent/) });
+    expect(seen.filter((s) => s.startsWith("POST"))).toEqual([]);
+  });
+
+  it("an upload Upload-Post answers under another request_id is unknown (for a person), never followed as ours", async () => {
+    const { seen, c } = stubbed({ status: () => json(404, { status: "not_found" }), upload: () => json(200, { success: true, request_id: "theirs-123", results: { x: { success: true, platform_post_id: "9" } } }) });
+    const outcome = await c.publish({ account: acct, idempotencyKey: randomUUID(), text: "hi", mediaUrls: [] }, { signal: signal() });
+    expect(outcome).toMatchObject({ kind: "unknown", message: expect.stringMatching(/theirs-123.*a person must check/) });
+    expect(seen.some((s) => s.includes("theirs-123"))).toBe(false);
+  });
+});
