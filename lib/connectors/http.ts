@@ -141,6 +141,16 @@ export function parseResetHeader(value: string | null, now = Date.now()): number
   return Number.isNaN(at) ? null : Math.max(0, at - now);
 }
 
+/**
+ * A moment in epoch milliseconds as an ISO string, or undefined when no date can be built from it
+ * (NaN, Infinity, past year 275760): a platform's reset header is read with this, so a bad one is
+ * ignored instead of throwing the RangeError of Date#toISOString out of the connector.
+ */
+export function isoAt(epochMs: number): string | undefined {
+  const date = new Date(epochMs);
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+}
+
 /** The response body as JSON, or undefined when it is empty, not JSON (error pages, cut-off bodies) or over the read cap. */
 export async function readJson(response: Response): Promise<unknown> {
   try {

@@ -9,10 +9,10 @@
 // returns the existing job instead of a second post (§3.4). Plain fetch, not the `upload-post`
 // client: that one goes through axios (outside singleSendFetch and the outbound guard), drops the
 // status, headers and body Pacer classifies by, and cannot send request_id (§7).
-import { classifyStatus, rateLimitDelayMs, readJson, send } from "./http.ts";
+import { classifyStatus, isoAt, rateLimitDelayMs, readJson, send } from "./http.ts";
 import { guardedFetch, parseAllowedHosts, type AllowedHosts } from "./outbound.ts";
 import { singleSendFetch } from "./transport.ts";
-import type { AccountMetrics, Connection, Connector, ConnectorAccount, Lookup, PlatformPost, PublishFailure, PublishOutcome, PublishRequest, RecentPosts } from "./types.ts";
+import type { AccountMetrics, Connection, Connector, ConnectorAccount, Lookup, PlatformPost, PublishFailure, PublishOutcome, PublishRequest, RecentPosts, SentAttempt } from "./types.ts";
 
 export interface UploadPostConnectorOptions {
   /** Upload-Post's origin (the API is under /api); the operator's configuration, never an account's. */
@@ -71,6 +71,13 @@ export const UPLOAD_POST_TEXT_LIMITS: Record<string, number> = { x: 280, threads
 const DESTINATION_FIELD: Record<string, string> = { reddit: "subreddit", facebook: "facebook_page_id", pinterest: "pinterest_board_id", linkedin: "target_linkedin_page_id" };
 
 const VIDEO = /\.(mp4|mov|webm|m4v|avi|mkv)(\?|#|$)/i;
+
+/**
+ * How long Upload-Post serves a finished status answer (`completed`, `failed`) again as it was: 5
+ * minutes (https://docs.upload-post.com/api/upload-status; §3.7). Within it, a status read after
+ * posts/retry can still show the failure the retry re-ran.
+ */
+const FINISHED_STATUS_CACHE_MS = 5 * 60_000;
 
 /** TikTok's reached_active_user_cap: "wait a few hours" (https://docs.upload-post.com/guides/reached-active-user-cap-error). */
 const USER_CAP_WAIT_MS = 3 * 3600_000;
@@ -154,8 +161,10 @@ export function createUploadPostConnector(opts: UploadPostConnectorOptions = {})
     const limit = Number(headers.get("x-ratelimit-limit"));
     const remaining = Number(headers.get("x-ratelimit-remaining"));
     const reset = Number(headers.get("x-ratelimit-reset"));
-    if (![limit, remaining, reset].every((n) => Number.isFinite(n) && n >= 0) || headers.get("x-ratelimit-reset") === null) return;
-    budgets.set(apiKey, { limit, remaining, resetAt: new Date(reset * 1000).toISOString() });
+    // A reset no date can be built from (a bad header) is no budget, never a throw.
+    const resetAt = isoAt(reset * 1000);
+    if (![limit, remaining, reset].every((n) => Number.isFinite(n) && n >= 0) || headers.get("x-ratelimit-reset") === null || !resetAt) return;
+    budgets.set(apiKey, { limit, remaining, resetAt });
   }
 
   const with_ = (apiKey: string, outcome: PublishOutcome): UploadPostOutcome => {
@@ -176,19 +185,38 @@ export function createUploadPostConnector(opts: UploadPostConnectorOptions = {})
     return { kind: "job" as const, status: String(reply.body.status ?? ""), result };
   }
 
+  /**
+   * Post analytics for our request_id on our platform, the second documented source (§3.7): it
+   * answers 404 when no post has that id, and is read live (status answers are cached).
+   */
+  async function analyticsOf(creds: UploadPostCredentials, requestId: string, signal: AbortSignal): Promise<{ kind: "found"; entry?: Record<string, unknown> } | { kind: "absent" } | { kind: "unreadable"; message: string }> {
+    const reply = await call(creds.apiKey, "GET", `/api/uploadposts/post-analytics/${encodeURIComponent(requestId)}?platform=${encodeURIComponent(creds.platform)}`, signal);
+    if (reply.outcome) return { kind: "unreadable", message: reply.outcome.message };
+    if (reply.status === 404) return { kind: "absent" };
+    if (reply.status !== 200) return { kind: "unreadable", message: `Upload-Post post analytics answered HTTP ${reply.status}` };
+    const entry = reply.body ? (obj(obj(reply.body.platforms)?.[creds.platform]) ?? obj(obj(reply.body.results)?.[creds.platform]) ?? obj(reply.body[creds.platform])) : undefined;
+    return { kind: "found", entry };
+  }
+
   /** The post's id and link: from the status result, else post analytics, else our request_id (stable, and the marker). */
-  async function postOf(creds: UploadPostCredentials, requestId: string, result: PlatformResult | undefined, signal: AbortSignal): Promise<{ externalId: string; url?: string }> {
+  async function postOf(creds: UploadPostCredentials, requestId: string, result: PlatformResult | undefined, signal: AbortSignal, analytics?: Record<string, unknown>): Promise<{ externalId: string; url?: string }> {
     const id = (r: PlatformResult | Record<string, unknown> | undefined) => {
       const v = r?.platform_post_id ?? r?.post_id;
       return Array.isArray(v) ? str(v[0]) : str(v);
     };
     const url = (r: PlatformResult | Record<string, unknown> | undefined) => str(r?.url) ?? str(r?.post_url);
     if (id(result)) return { externalId: id(result)!, url: url(result) };
-    const reply = await call(creds.apiKey, "GET", `/api/uploadposts/post-analytics/${encodeURIComponent(requestId)}?platform=${encodeURIComponent(creds.platform)}`, signal);
-    const entry = reply.body ? (obj(obj(reply.body.platforms)?.[creds.platform]) ?? obj(obj(reply.body.results)?.[creds.platform]) ?? obj(reply.body[creds.platform])) : undefined;
-    if (reply.status === 200 && id(entry)) return { externalId: id(entry)!, url: url(entry) ?? url(result) };
+    const entry = analytics ?? (await analyticsOf(creds, requestId, signal).then((a) => (a.kind === "found" ? a.entry : undefined)));
+    if (id(entry)) return { externalId: id(entry)!, url: url(entry) ?? url(result) };
     return { externalId: requestId, url: url(entry) ?? url(result) };
   }
+
+  /** A platform `failed` recorded before `since` (or with no time): an answer from before a retry, possibly the cached one (§3.7). */
+  const failedBefore = (result: PlatformResult | undefined, since: number | undefined) => {
+    if (since === undefined || result?.status !== "failed" || result.success === true) return false;
+    const at = Date.parse(String((result as Record<string, unknown>).upload_timestamp ?? ""));
+    return Number.isNaN(at) || at < since;
+  };
 
   /** What a finished platform result means (§5.2); null while Upload-Post is still working on it. */
   async function settleResult(creds: UploadPostCredentials, requestId: string, result: PlatformResult | undefined, destination: string | null, signal: AbortSignal): Promise<PublishOutcome | null> {
@@ -202,11 +230,19 @@ export function createUploadPostConnector(opts: UploadPostConnectorOptions = {})
   }
 
   /** Reads status until our platform's result is final or the call's time runs out (then unknown: lookup settles it). */
-  async function awaitResult(creds: UploadPostCredentials, requestId: string, destination: string | null, signal: AbortSignal): Promise<PublishOutcome> {
+  async function awaitResult(creds: UploadPostCredentials, requestId: string, destination: string | null, signal: AbortSignal, retriedAt?: number): Promise<PublishOutcome> {
     let last = "no answer yet";
     for (let i = 0; ; i++) {
       if (!(await pause(polls[Math.min(i, polls.length - 1)], signal))) break;
       const read = await readStatus(creds, requestId, signal);
+      if (read.kind === "job" && failedBefore(read.result, retriedAt)) {
+        // The failure the retry re-ran, served from status's 5-minute cache: not this run's result.
+        // Post analytics is read live, so it shows the post as soon as the retry lands it.
+        const live = await analyticsOf(creds, requestId, signal);
+        if (live.kind === "found") return { kind: "posted", ...(await postOf(creds, requestId, undefined, signal, live.entry)) };
+        last = `status still shows the failure from before the retry (cached up to 5 minutes)`;
+        continue;
+      }
       if (read.kind === "job") {
         const settled = await settleResult(creds, requestId, read.result, destination, signal);
         if (settled) return settled;
@@ -242,6 +278,8 @@ export function createUploadPostConnector(opts: UploadPostConnectorOptions = {})
     const before = await readStatus(creds, requestId, signal);
     if (before.kind === "rate_limited") return with_(creds.apiKey, { kind: "rate_limited", retryAfterMs: before.retryAfterMs, message: before.message });
     if (before.kind === "auth") return with_(creds.apiKey, { kind: "auth_expired", message: `Upload-Post refused the workspace's API key (${before.message}): paste a new key.` });
+    // Whether a job already exists is not known: uploading now could make a second one. Nothing was sent.
+    if (before.kind === "unreadable") return with_(creds.apiKey, { kind: "retryable", message: `Not sent: could not read Upload-Post's status for ${requestId} first (${before.message}).` });
     if (before.kind === "job") {
       if (before.result?.success === true || before.result?.status === "completed") return with_(creds.apiKey, { kind: "posted", ...(await postOf(creds, requestId, before.result, signal)) });
       // Failed overall with no result for our platform ("no activity for over 1 hour") proves
@@ -249,7 +287,15 @@ export function createUploadPostConnector(opts: UploadPostConnectorOptions = {})
       if (!before.result && before.status === "failed") {
         return with_(creds.apiKey, { kind: "unknown", message: `Upload-Post marks request ${requestId} failed without a ${platform} result; Pacer will look it up.` });
       }
+      let retriedAt: number | undefined;
       if (before.result?.status === "failed") {
+        // A platform marked failed may still have posted: post analytics must agree it did not
+        // before posts/retry runs it again (the same proof lookup asks for).
+        const landed = await analyticsOf(creds, requestId, signal);
+        if (landed.kind === "found") return with_(creds.apiKey, { kind: "posted", ...(await postOf(creds, requestId, undefined, signal, landed.entry)) });
+        if (landed.kind === "unreadable") return with_(creds.apiKey, { kind: "retryable", message: `Not sent: Upload-Post marks request ${requestId} failed, and post analytics could not confirm nothing was posted (${landed.message}).` });
+        // Results older than this are the failure being retried (status may serve it for 5 minutes).
+        retriedAt = now();
         const retried = await call(creds.apiKey, "POST", "/api/uploadposts/posts/retry", signal, { json: { request_id: requestId } }, once.fetch);
         if (retried.outcome) return with_(creds.apiKey, retried.outcome);
         // 409: nothing left to retry (it finished meanwhile): status says how.
@@ -258,7 +304,7 @@ export function createUploadPostConnector(opts: UploadPostConnectorOptions = {})
           return with_(creds.apiKey, failure ?? { kind: "permanent", message: `Upload-Post keeps the failed upload ${requestId} for this post and would not retry it (HTTP ${retried.status}: ${clip(retried.body?.message)}).` });
         }
       }
-      return with_(creds.apiKey, await awaitResult(creds, requestId, destination, signal));
+      return with_(creds.apiKey, await awaitResult(creds, requestId, destination, signal, retriedAt));
     }
 
     const form = uploadForm(creds, req, requestId);
@@ -268,39 +314,53 @@ export function createUploadPostConnector(opts: UploadPostConnectorOptions = {})
     if (reply.outcome) return with_(creds.apiKey, reply.outcome);
     const { status, body } = reply;
     if (status === 200 && body?.success !== false) {
+      // Lookup, and every later attempt, can only ask for our request_id: a job Upload-Post keeps
+      // under another id is one Pacer cannot settle, so it is not followed as if it were ours.
+      const named = str(body?.request_id);
+      if (named && named !== requestId) {
+        return with_(creds.apiKey, { kind: "unknown", message: `Upload-Post accepted the upload as request ${clip(named)}, not Pacer's ${requestId}; Pacer cannot look that job up, so a person must check whether it posted.` });
+      }
       // Synchronous answer (the key did not ask async, or a replay answered that way): results per platform.
       const sync = obj(obj(body?.results)?.[platform]) as PlatformResult | undefined;
       if (sync) {
         const settled = await settleResult(creds, requestId, { ...sync, status: sync.success ? "completed" : "failed" }, destination, signal);
         if (settled) return with_(creds.apiKey, settled);
       }
-      // Status is read by the id the answer names: ours, unless Upload-Post kept another for the job [?].
-      return with_(creds.apiKey, await awaitResult(creds, str(body?.request_id) ?? requestId, destination, signal));
+      return with_(creds.apiKey, await awaitResult(creds, requestId, destination, signal));
     }
     return with_(creds.apiKey, classifyAnswer(platform, status, reply.headers, body, now()) ?? { kind: "unknown", message: `unexpected HTTP ${status} from Upload-Post` });
   }
 
-  async function lookup(account: ConnectorAccount, idempotencyKey: string, { signal }: { signal: AbortSignal }): Promise<Lookup> {
+  async function lookup(account: ConnectorAccount, idempotencyKey: string, { signal, sent }: { signal: AbortSignal; sent?: SentAttempt }): Promise<Lookup> {
     const creds = credentialsOf(account);
     if (!creds) return { kind: "unavailable", message: `@${account.handle} has no Upload-Post credentials to ask with.` };
     const requestId = await uploadPostRequestId(idempotencyKey);
     const read = await readStatus(creds, requestId, signal);
     if (read.kind === "none") {
       // Unknown to status; post analytics (a second documented source) must agree before "not found".
-      const confirm = await call(creds.apiKey, "GET", `/api/uploadposts/post-analytics/${encodeURIComponent(requestId)}?platform=${encodeURIComponent(creds.platform)}`, signal);
-      if (confirm.outcome) return { kind: "unavailable", message: confirm.outcome.message };
-      if (confirm.status === 404) return { kind: "not_found" };
-      if (confirm.status === 200) {
-        const found = await postOf(creds, requestId, undefined, signal);
-        return { kind: "found", ...found };
-      }
-      return { kind: "unavailable", message: `Upload-Post post analytics answered HTTP ${confirm.status}` };
+      const confirm = await analyticsOf(creds, requestId, signal);
+      if (confirm.kind === "absent") return { kind: "not_found" };
+      if (confirm.kind === "unreadable") return { kind: "unavailable", message: confirm.message };
+      return { kind: "found", ...(await postOf(creds, requestId, undefined, signal, confirm.entry)) };
     }
     if (read.kind !== "job") return { kind: "unavailable", message: `Could not read Upload-Post's status for ${requestId}: ${read.message}` };
     const r = read.result;
     if (r?.success === true || r?.status === "completed") return { kind: "found", ...(await postOf(creds, requestId, r, signal)) };
-    // Failed permanently on the platform: nothing landed (a new attempt re-runs it via posts/retry).
-    if (r?.status === "failed") return { kind: "not_found" };
+    if (r?.status === "failed") {
+      // Marked failed: believed only when post analytics agrees nothing landed (a platform marked
+      // failed may have posted, and a not_found leads to posts/retry, a second post).
+      const landed = await analyticsOf(creds, requestId, signal);
+      if (landed.kind === "found") return { kind: "found", ...(await postOf(creds, requestId, undefined, signal, landed.entry)) };
+      if (landed.kind === "unreadable") return { kind: "unavailable", message: landed.message };
+      // A failure recorded before the attempt being verified was sent is the one that attempt
+      // retried; while status may still serve it from its 5-minute cache, the retry's own result
+      // is not known yet. Past that, a retry would have replaced it: the retry never ran.
+      const sentAt = Date.parse(sent?.sentAt ?? "");
+      if (!Number.isNaN(sentAt) && failedBefore(r, sentAt) && now() < sentAt + FINISHED_STATUS_CACHE_MS) {
+        return { kind: "unavailable", message: `Upload-Post's status for ${requestId} still shows the failure from before this attempt (status answers are cached for 5 minutes); ask again later.` };
+      }
+      return { kind: "not_found" };
+    }
     // Still working (queued, processing, retryable), or "failed" overall with no result for our
     // platform (no activity for an hour: not proof either way): ask again later.
     return {

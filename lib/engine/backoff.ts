@@ -1,5 +1,6 @@
 // When a queue item runs again after an attempt that did not publish: exponential backoff with
 // jitter, and never sooner than a platform's rate limit asks. Pure; the engine persists the result.
+import { MAX_RATE_LIMIT_DELAY_MS } from "../connectors/http.ts";
 import type { PublishOutcome } from "../connectors/types.ts";
 
 export interface RetryPolicy {
@@ -31,6 +32,10 @@ export function retryDelayMs(attempt: number, policy: RetryPolicy = DEFAULT_RETR
  * be retried: posted, a final refusal (permanent, restricted, destination rejected, auth expired —
  * each handled by its own state), or retries spent. A rate limit with a known reset is waited out
  * exactly (jitter only adds) and never spends the retries: the platform said when to come back.
+ * That wait is never longer than MAX_RATE_LIMIT_DELAY_MS (7 days), whichever connector computed it
+ * and from whatever header: this is the one place every rate-limit wait passes before it becomes the
+ * item's run_at and the account's cooldown (record_outcomes takes retry_at as it is), so a bogus
+ * reset (the year 2100) cannot park an account for decades.
  * An unknown outcome must be verified before this is asked.
  */
 export function nextRunAt(
@@ -41,8 +46,11 @@ export function nextRunAt(
   random: () => number = Math.random,
 ): Date | null {
   if (outcome.kind === "rate_limited") {
-    if (outcome.retryAfterMs !== null) {
-      return new Date(now.getTime() + Math.ceil(outcome.retryAfterMs * (1 + policy.jitter * random())));
+    const wait = outcome.retryAfterMs;
+    // A wait that is not a number (NaN from a connector's arithmetic) is treated as no reset given.
+    if (wait !== null && !Number.isNaN(wait)) {
+      const jittered = Math.ceil(Math.max(0, wait) * (1 + policy.jitter * random()));
+      return new Date(now.getTime() + Math.min(jittered, MAX_RATE_LIMIT_DELAY_MS));
     }
     // No reset given: back off, holding at the longest step rather than failing for being limited.
     const delay = retryDelayMs(Math.min(Math.max(attempt, 1), policy.maxRetries), policy, random);

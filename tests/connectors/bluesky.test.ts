@@ -321,6 +321,13 @@ describe("reading the account (AppView)", () => {
     expect(readBudget(new Headers())).toBeUndefined();
   });
 
+  it("ignores a reset no date can be built from (no budget, never a RangeError)", () => {
+    for (const reset of ["1e13", "99999999999999", "Infinity"]) {
+      const headers = new Headers({ "ratelimit-limit": "5000", "ratelimit-remaining": "0", "ratelimit-reset": reset });
+      expect(readBudget(headers)).toBeUndefined();
+    }
+  });
+
   it("disconnecting ends the session on Bluesky", async () => {
     const acct = await account();
     expect(await connector.disconnect(acct, { signal: signal() })).toBe(true);

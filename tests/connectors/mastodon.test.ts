@@ -417,4 +417,11 @@ describe("pure pieces", () => {
     expect(readBudget(headers)).toEqual({ limit: 300, remaining: 12, resetAt: "2026-12-01T10:05:00.123Z" });
     expect(readBudget(new Headers())).toBeUndefined();
   });
+
+  it("ignores a reset no date can be built from (no budget, never a RangeError)", () => {
+    for (const reset of ["+275760-09-13T00:00:00.001Z", "9999999999999", "soon"]) {
+      const headers = new Headers({ "x-ratelimit-limit": "300", "x-ratelimit-remaining": "0", "x-ratelimit-reset": reset });
+      expect(readBudget(headers)).toBeUndefined();
+    }
+  });
 });

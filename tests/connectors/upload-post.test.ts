@@ -379,3 +379,107 @@ describe("the connect flow's steps (createUploadPostSetup)", () => {
     expect(await setup.connectedAccounts(key.apiKey, "nobody", signal())).toMatchObject({ ok: false, code: "profile_not_found" });
   });
 });
+
+describe("a bad X-RateLimit-Reset", () => {
+  /** Upload-Post answering with a reset no date can be built from (1e13 seconds). */
+  const badReset: typeof fetch = async (input) => {
+    const headers = { "content-type": "application/json", "x-ratelimit-limit": "100", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "1e13" };
+    if (String(input).includes("/status")) return new Response(JSON.stringify({ status: "not_found" }), { status: 404, headers });
+    if (String(input).includes("/post-analytics/")) return new Response(JSON.stringify({ success: false }), { status: 404, headers });
+    return new Response(JSON.stringify({ success: true, results: { x: { success: true, platform_post_id: "1" } } }), { status: 200, headers });
+  };
+  const stubbed = () => createUploadPostConnector({ baseUrl: "http://127.0.0.1:9", allowedHosts: ["127.0.0.1:9"], fetch: badReset, publishFetch: badReset });
+  const acct: ConnectorAccount = { id: "a", platform: "x", handle: "h", credentials: { apiKey: "k", profile: "p", platform: "x" } };
+
+  it("is ignored (no budget): publish and lookup classify, never throw", async () => {
+    const c = stubbed();
+    const outcome = await c.publish({ account: acct, idempotencyKey: randomUUID(), text: "hi", mediaUrls: [] }, { signal: signal() });
+    expect(outcome).toMatchObject({ kind: "posted", externalId: "1" });
+    expect(outcome.rateLimit).toBeUndefined();
+    expect(c.rateBudget("k")).toBeNull();
+    expect(await c.lookup(acct, randomUUID(), { signal: signal() })).toEqual({ kind: "not_found" });
+  });
+});
+
+describe("a finished status is cached for 5 minutes (docs: terminal answers; the fake models it)", () => {
+  const retryDirectly = (a: ConnectorAccount, requestId: string) =>
+    fetch(`${fake.url}/api/uploadposts/posts/retry`, { method: "POST", headers: { authorization: `Apikey ${a.credentials.apiKey}`, "content-type": "application/json" }, body: JSON.stringify({ request_id: requestId }) });
+
+  it("after posts/retry, the cached failure is not taken for the retry's result: the retried post is posted", async () => {
+    const a = account();
+    fake.restrict(target(a));
+    const req = request(a);
+    expect((await up.publish(req, { signal: signal() })).kind).toBe("restricted");
+    fake.state.social(a.credentials.apiKey, a.credentials.profile, "facebook")!.restricted = false;
+    // Status still says failed (cached): the resend retries it and waits for the retry's own result.
+    const again = await up.publish(req, { signal: signal() });
+    const [post] = held(a);
+    expect(again).toMatchObject({ kind: "posted", externalId: post.platform_post_id });
+    expect(held(a)).toHaveLength(1);
+  });
+
+  it("a lost answer to posts/retry: while status may serve the old failure, lookup is unavailable, never not_found; then found", async () => {
+    const a = account();
+    fake.restrict(target(a));
+    const req = request(a);
+    expect((await up.publish(req, { signal: signal() })).kind).toBe("restricted");
+    fake.state.social(a.credentials.apiKey, a.credentials.profile, "facebook")!.restricted = false;
+    // The next attempt sends posts/retry, and its answer is lost; the retry is still running.
+    const sentAt = new Date(Date.now() + offset + 1).toISOString();
+    await new Promise((r) => setTimeout(r, 5));
+    fake.state.config.processingMs = { ...fake.state.config.processingMs, text: 60_000 };
+    try {
+      expect((await retryDirectly(a, await uploadPostRequestId(req.idempotencyKey))).status).toBe(200);
+    } finally {
+      fake.state.config.processingMs = { ...fake.state.config.processingMs, text: 20 };
+    }
+    expect(await up.lookup(a, req.idempotencyKey, { signal: signal(), sent: { text: req.text, sentAt } })).toMatchObject({ kind: "unavailable", message: expect.stringMatching(/cached for 5 minutes/) });
+    offset += 61_000; // the retry lands
+    const found = await up.lookup(a, req.idempotencyKey, { signal: signal(), sent: { text: req.text, sentAt } });
+    expect(found).toEqual({ kind: "found", externalId: held(a)[0].platform_post_id, url: held(a)[0].post_url });
+    expect(held(a)).toHaveLength(1);
+  });
+
+  it("a platform marked failed that did post: lookup finds it and a resend posts nothing (post analytics decides, not status)", async () => {
+    const a = account();
+    const req = request(a);
+    expect((await up.publish(req, { signal: signal() })).kind).toBe("posted");
+    const [post] = held(a);
+    const requestId = await uploadPostRequestId(req.idempotencyKey);
+    // Status says failed (as a stale or wrong answer would), while the post exists.
+    const failed = { request_id: requestId, status: "failed", results: [{ platform: "facebook", status: "failed", success: false, error: "Something went wrong", upload_timestamp: new Date(Date.now() + offset).toISOString() }] };
+    fake.state.statusCache.set(`${a.credentials.apiKey} ${requestId}`, { body: failed, until: Date.now() + offset + 60_000 });
+    expect(await up.lookup(a, req.idempotencyKey, { signal: signal() })).toEqual({ kind: "found", externalId: post.platform_post_id, url: post.post_url });
+    expect(await up.publish(req, { signal: signal() })).toMatchObject({ kind: "posted", externalId: post.platform_post_id });
+    expect(held(a)).toHaveLength(1);
+  });
+});
+
+describe("the job Pacer can settle is the one under its own request_id", () => {
+  const acct: ConnectorAccount = { id: "a", platform: "x", handle: "h", credentials: { apiKey: "k", profile: "p", platform: "x" } };
+  /** Upload-Post stubbed per route; every request is recorded. */
+  function stubbed(routes: { status: () => Response; upload: () => Response }) {
+    const seen: string[] = [];
+    const stub: typeof fetch = async (input, init) => {
+      const url = String(input);
+      seen.push(`${init?.method ?? "GET"} ${url.replace("http://127.0.0.1:9", "")}`);
+      return url.includes("/status") ? routes.status() : url.includes("/upload_text") ? routes.upload() : new Response("{}", { status: 404 });
+    };
+    return { seen, c: createUploadPostConnector({ baseUrl: "http://127.0.0.1:9", allowedHosts: ["127.0.0.1:9"], fetch: stub, publishFetch: stub, statusPollMs: [5] }) };
+  }
+  const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+
+  it("when the status read before uploading fails, nothing is uploaded: retryable", async () => {
+    const { seen, c } = stubbed({ status: () => json(500, { error: "Failed to get status" }), upload: () => json(200, { success: true }) });
+    const outcome = await c.publish({ account: acct, idempotencyKey: randomUUID(), text: "hi", mediaUrls: [] }, { signal: signal() });
+    expect(outcome).toMatchObject({ kind: "retryable", message: expect.stringMatching(/^Not sent/) });
+    expect(seen.filter((s) => s.startsWith("POST"))).toEqual([]);
+  });
+
+  it("an upload Upload-Post answers under another request_id is unknown (for a person), never followed as ours", async () => {
+    const { seen, c } = stubbed({ status: () => json(404, { status: "not_found" }), upload: () => json(200, { success: true, request_id: "theirs-123", results: { x: { success: true, platform_post_id: "9" } } }) });
+    const outcome = await c.publish({ account: acct, idempotencyKey: randomUUID(), text: "hi", mediaUrls: [] }, { signal: signal() });
+    expect(outcome).toMatchObject({ kind: "unknown", message: expect.stringMatching(/theirs-123.*a person must check/) });
+    expect(seen.some((s) => s.includes("theirs-123"))).toBe(false);
+  });
+});

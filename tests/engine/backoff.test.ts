@@ -1,6 +1,7 @@
 // Retry timing: 10, 20, 40 minutes then failed, jittered within bounds, never before a rate limit lifts.
 import { describe, expect, it } from "vitest";
 import { DEFAULT_RETRY_POLICY, nextRunAt, retryDelayMs } from "@/lib/engine/backoff.ts";
+import { MAX_RATE_LIMIT_DELAY_MS } from "@/lib/connectors/http.ts";
 
 const MIN = 60_000;
 const noJitter = () => 0.5;
@@ -43,6 +44,15 @@ describe("nextRunAt", () => {
     expect(nextRunAt(NOW, limited, 9, DEFAULT_RETRY_POLICY, () => 0)).toEqual(at(30_000));
     const noReset = { kind: "rate_limited", retryAfterMs: null, message: "" } as const;
     expect(nextRunAt(NOW, noReset, 9, DEFAULT_RETRY_POLICY, noJitter)).toEqual(at(40 * MIN));
+  });
+
+  it("never waits a rate limit longer than MAX_RATE_LIMIT_DELAY_MS (7 days), whatever the connector asked", () => {
+    for (const retryAfterMs of [4102444800_000 - NOW.getTime(), Number.POSITIVE_INFINITY, 7 * 24 * 60 * MIN]) {
+      const limited = { kind: "rate_limited", retryAfterMs, message: "" } as const;
+      expect(nextRunAt(NOW, limited, 1, DEFAULT_RETRY_POLICY, () => 0.999)).toEqual(at(MAX_RATE_LIMIT_DELAY_MS));
+    }
+    // Not a number: treated as no reset given (the backoff), never an invalid date.
+    expect(nextRunAt(NOW, { kind: "rate_limited", retryAfterMs: Number.NaN, message: "" }, 1, DEFAULT_RETRY_POLICY, noJitter)).toEqual(at(10 * MIN));
   });
 
   it("does not retry what is posted or refused for good", () => {

@@ -232,6 +232,25 @@ describe("history, post analytics and retry (api/upload-history, api/get-analyti
     expect(fake.posts(target)).toHaveLength(1);
     expect((await retry()).status).toBe(409);
   });
+
+  it("serves a finished status answer as it was for 5 minutes, even after a retry re-ran the job (docs: terminal answers cached 5 minutes)", async () => {
+    const target = { ...seeded(), platform: "facebook" };
+    fake.restrict(target);
+    await post(target.apiKey, textForm(target.profile, "facebook", "c", { request_id: "pacer-c1" }), { "idempotency-key": "pacer-c1" });
+    await settle();
+    const status = async () => (await (await get(target.apiKey, "/api/uploadposts/status?request_id=pacer-c1")).json()) as { status: string; results: Array<{ status: string }> };
+    expect(await status()).toMatchObject({ status: "failed", results: [{ status: "failed" }] });
+    fake.state.social(target.apiKey, target.profile, "facebook")!.restricted = false;
+    const retried = await fetch(`${fake.url}/api/uploadposts/posts/retry`, { method: "POST", headers: { ...auth(target.apiKey), "content-type": "application/json" }, body: JSON.stringify({ request_id: "pacer-c1" }) });
+    expect(retried.status).toBe(200);
+    await settle();
+    expect(fake.posts(target)).toHaveLength(1);
+    // Posted, but status still shows the cached failure; post analytics (live) shows the post.
+    expect(await status()).toMatchObject({ status: "failed", results: [{ status: "failed" }] });
+    expect((await get(target.apiKey, "/api/uploadposts/post-analytics/pacer-c1?platform=facebook")).status).toBe(200);
+    offset += 5 * 60_000;
+    expect(await status()).toMatchObject({ status: "completed", results: [{ status: "completed" }] });
+  });
 });
 
 describe("profiles and connecting (api/user-profiles, guides/user-profile-integration)", () => {

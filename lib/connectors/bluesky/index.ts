@@ -10,7 +10,7 @@
 // and still need a getRecord. createRecord's duplicate answer (HTTP 500, the same as a real fault)
 // is settled by that same getRecord, it is what the limit table counts (a create: 3 points), and
 // under OAuth it needs the create scope only.
-import { classifyStatus, rateLimitDelayMs, readJson, send } from "../http.ts";
+import { classifyStatus, isoAt, rateLimitDelayMs, readJson, send } from "../http.ts";
 import { guardedFetch, parseAllowedHosts, type AllowedHosts } from "../outbound.ts";
 import { singleSendFetch } from "../transport.ts";
 import type { AccountMetrics, Connection, Connector, ConnectorAccount, Lookup, PlatformPost, PublishFailure, PublishOutcome, RateLimitBudget, RecentPosts } from "../types.ts";
@@ -522,9 +522,11 @@ export function readBudget(headers: Headers): RateLimitBudget | undefined {
   const limit = Number(headers.get("ratelimit-limit"));
   const remaining = Number(headers.get("ratelimit-remaining"));
   const reset = Number(headers.get("ratelimit-reset"));
-  if (!headers.has("ratelimit-remaining") || !Number.isFinite(limit) || !Number.isFinite(remaining) || !Number.isFinite(reset) || reset <= 0) return undefined;
+  // A reset no date can be built from (a bad header) is no budget, never a throw.
+  const resetAt = isoAt(reset * 1000);
+  if (!headers.has("ratelimit-remaining") || !Number.isFinite(limit) || !Number.isFinite(remaining) || !Number.isFinite(reset) || reset <= 0 || !resetAt) return undefined;
   const window = /;\s*w=(\d+)/.exec(headers.get("ratelimit-policy") ?? "")?.[1];
-  return { limit, remaining, resetAt: new Date(reset * 1000).toISOString(), ...(window ? { windowSeconds: Number(window) } : {}) };
+  return { limit, remaining, resetAt, ...(window ? { windowSeconds: Number(window) } : {}) };
 }
 
 const count = (n: unknown) => (typeof n === "number" && Number.isFinite(n) && n >= 0 ? n : 0);

@@ -4,7 +4,7 @@
 // within the hour gets the first status back instead of a second one. Lookup answers by reading the
 // account's own statuses (Mastodon keeps no marker on a status), never by sending again. Every
 // answer's X-RateLimit-* headers are returned with the outcome so the engine can slow down before a 429.
-import { classifyStatus, readJson, send } from "../http.ts";
+import { classifyStatus, isoAt, readJson, send } from "../http.ts";
 import { guardedFetch, parseAllowedHosts, type AllowedHosts } from "../outbound.ts";
 import { singleSendFetch } from "../transport.ts";
 import type {
@@ -462,9 +462,10 @@ export function classifyAnswer(status: number, headers: Headers, error: string |
 export function readBudget(headers: Headers): RateLimitBudget | undefined {
   const limit = Number(headers.get("x-ratelimit-limit"));
   const remaining = Number(headers.get("x-ratelimit-remaining"));
-  const reset = Date.parse(headers.get("x-ratelimit-reset") ?? "");
-  if (!headers.has("x-ratelimit-limit") || !Number.isFinite(limit) || !Number.isFinite(remaining) || Number.isNaN(reset)) return undefined;
-  return { limit, remaining, resetAt: new Date(reset).toISOString() };
+  // Date.parse gives NaN for what no date can be built from; isoAt guards it anyway, so a bad header is no budget, never a throw.
+  const resetAt = isoAt(Date.parse(headers.get("x-ratelimit-reset") ?? ""));
+  if (!headers.has("x-ratelimit-limit") || !Number.isFinite(limit) || !Number.isFinite(remaining) || !resetAt) return undefined;
+  return { limit, remaining, resetAt };
 }
 
 function parseLimits(configuration: unknown): InstanceLimits | null {

@@ -293,16 +293,22 @@ export function createUploadPostHandler(state: UploadPostState, opts: { syncSwit
     const job = state.jobs.get(`${key.apiKey} ${id}`);
     // The 404 body is not in the stored docs beyond `not_found` [?].
     if (!job || now() - job.created_at < state.config.statusLagMs) return json(404, { request_id: id, status: "not_found", error: "No upload found for this request_id" });
+    // A finished answer is served as it was for 5 minutes, even after a posts/retry re-ran the job [D upload-status; retry [?]].
+    const cacheKey = `${key.apiKey} ${id}`;
+    const cached = state.statusCache.get(cacheKey);
+    if (cached && now() < cached.until) return json(200, cached.body);
     const results = [...job.results.values()].map((r) => resultView(job, r)).filter(Boolean);
     const top = job.retryableFrom !== undefined && !job.settled && now() >= job.retryableFrom ? "processing" : state.jobStatus(job);
-    return json(200, {
+    const body = {
       request_id: job.request_id,
       status: top,
       completed: [...job.results.values()].filter((r) => r.status === "completed").length,
       total: top === "pending" ? null : job.platforms.length,
       results,
       last_update: iso(Math.min(now(), job.dueAt)),
-    });
+    };
+    if ((top === "completed" || top === "failed") && state.config.finishedStatusCacheMs > 0) state.statusCache.set(cacheKey, { body, until: now() + state.config.finishedStatusCacheMs });
+    return json(200, body);
   }
 
   // ---- https://docs.upload-post.com/api/upload-history [D]

@@ -175,6 +175,13 @@ export interface FakeConfig {
    * [D upload-status], so a just-accepted id may not show yet [?]. 0 by default.
    */
   statusLagMs: number;
+  /**
+   * How long a finished status answer (top-level `completed` or `failed`) is served again as it was:
+   * "terminal (completed, failed) 5 minutes" [D upload-status, docs/platforms/upload-post.md §3.7].
+   * So for up to 5 minutes after a posts/retry the status still shows the old `failed`. Whether a
+   * retry clears that cache is undocumented [?]: the fake assumes not (the pessimistic reading).
+   */
+  finishedStatusCacheMs: number;
 }
 
 export const DEFAULT_CONFIG: FakeConfig = {
@@ -184,6 +191,7 @@ export const DEFAULT_CONFIG: FakeConfig = {
   processingMs: { text: 1_000, photo: 3_000, video: 8_000 },
   statusCarriesIds: true,
   statusLagMs: 0,
+  finishedStatusCacheMs: 5 * 60_000,
 };
 
 const STARTING_METRICS = { followers: 1_000, reach: 5_000, likes: 200, comments: 30, shares: 15, saves: 5 };
@@ -201,6 +209,8 @@ export class UploadPostState {
   /** Invalid keys: consecutive failures and when a block ends. */
   readonly badKeys = new Map<string, { failures: number; blockedUntil: number }>();
   /** Single-use, 48 h connect links (generate-jwt) [D user-profiles]. */
+  /** Finished status answers as first served, by `${apiKey} ${request_id}`, until they expire (finishedStatusCacheMs). */
+  readonly statusCache = new Map<string, { body: unknown; until: number }>();
   readonly connectLinks = new Map<string, { apiKey: string; profile: string; redirect_url: string | null; expiresAt: number; used: boolean }>();
   config: FakeConfig;
   baseUrl = "http://127.0.0.1";
