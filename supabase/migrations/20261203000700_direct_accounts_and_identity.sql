@@ -103,4 +103,31 @@ $$;
 revoke all on function private.identity_in_use, private.account_credentials from public;
 grant execute on function private.identity_in_use, private.account_credentials to pacer_worker;
 
+---------------------------------------------------------------------------------------------------
+-- 4. Replacing the workspace's Upload-Post key (lib/accounts/upload-post.ts setUploadPostKey)
+--    re-seals its accounts' credentials with the new key. An account whose credentials the server
+--    cannot read (sealed with a key it no longer holds) cannot be re-sealed: it is given credentials
+--    that name only its platform and waits in needs_reconnect with `p_reason`, in the same
+--    transaction, so a leaked key can always be replaced. Admins and owners, as set_upload_post_key.
+---------------------------------------------------------------------------------------------------
+create function private.hold_upload_post_accounts(p_workspace_id uuid, p_accounts jsonb, p_reason text)
+returns integer
+language plpgsql security definer set search_path = ''
+as $$
+declare
+  v_held integer;
+begin
+  perform private.require_workspace_role(p_workspace_id, 'admin');
+  perform private.check_sealed_accounts(p_accounts);
+  update public.social_accounts a
+     set credentials_encrypted = x.sealed, state = 'needs_reconnect', last_error = p_reason
+  from jsonb_to_recordset(coalesce(p_accounts, '[]')) x(id uuid, sealed text)
+  where a.id = x.id and a.workspace_id = p_workspace_id and a.platform <> 'sandbox';
+  get diagnostics v_held = row_count;
+  return v_held;
+end
+$$;
+revoke all on function private.hold_upload_post_accounts from public;
+grant execute on function private.hold_upload_post_accounts to pacer_worker;
+
 call private.hand_over_to_postgres();
