@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startLocalStack, ROOT, type LocalStack } from "./stack.ts";
-import { DEMO_BLUESKY } from "./platform-fakes.ts";
+import { DEMO_BLUESKY, DEMO_UPLOAD_POST } from "./platform-fakes.ts";
 
 function fakePort(name: string, offset: number): number {
   const sandbox = Number(process.env.PACER_SANDBOX_PORT ?? 54330);
@@ -106,7 +106,7 @@ async function main() {
   say(`sandbox      ${stack.sandboxUrl}  (the sandbox platform: feeds, faults)`);
   say(`mastodon     ${stack.platforms.mastodon}  (fake instance: "Connect Mastodon" with this address; any username signs in)`);
   say(`bluesky      ${stack.platforms.bluesky}  (fake PDS: "Connect Bluesky" as ${DEMO_BLUESKY.handle} / ${DEMO_BLUESKY.appPassword})`);
-  say(`upload-post  ${stack.platforms.uploadPost}  (fake Upload-Post API)`);
+  say(`upload-post  ${stack.platforms.uploadPost}  (fake Upload-Post API: "Connect Upload-Post" with the key ${DEMO_UPLOAD_POST.apiKey}, then import ${DEMO_UPLOAD_POST.profile}'s TikTok and LinkedIn)`);
   say("the platform fakes keep their data in memory: a restart forgets them");
   // Where the fakes listen, for scripts and the browser tests (their ports may be free ones).
   writeFileSync(join(config.dataDir, "platforms.json"), JSON.stringify(stack.platforms));

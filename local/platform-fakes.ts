@@ -15,6 +15,17 @@ export interface LocalPlatformPorts {
 /** A Bluesky account the fake has from the start, so `npm run dev` can connect one with no setup. */
 export const DEMO_BLUESKY = { handle: "demo.bsky.local", appPassword: "demo-demo-demo-demo" };
 
+/**
+ * An Upload-Post API key the fake has from the start, with one profile whose TikTok and LinkedIn are
+ * connected, so `npm run dev` can set a key and import accounts with no setup. Fixed, so a key stored
+ * in a workspace still works after a restart (the fake forgets everything else).
+ */
+export const DEMO_UPLOAD_POST = {
+  apiKey: "up_demo_pacer_local_key",
+  profile: "pacer_demo",
+  connect: { tiktok: "pacer_demo_tt", linkedin: "pacer-demo-li" },
+} as const;
+
 export interface LocalPlatforms {
   urls: { mastodon: string; bluesky: string; uploadPost: string };
   /** PACER_CONNECTORS and the connectors' addresses, for the app, workers and functions. */
@@ -38,6 +49,7 @@ export async function startLocalPlatforms(opts: {
     stops.push(bluesky.stop);
     const uploadPost = await startUploadPostFake({ port: opts.ports?.uploadPost ?? 0, log: (l) => opts.log("upload-post", l) });
     stops.push(uploadPost.stop);
+    uploadPost.seed({ apiKey: DEMO_UPLOAD_POST.apiKey, profile: DEMO_UPLOAD_POST.profile, connect: { ...DEMO_UPLOAD_POST.connect } });
 
     // The fake instance has forgotten the app Pacer registered on it last time: forget it too, or
     // the next "Connect Mastodon" would send the user to an authorize page that rejects Pacer's client.

@@ -8,6 +8,7 @@ import { UPLOAD_POST_PLATFORMS, connectorFor, platformEnabled } from "@/lib/conn
 import type { Connection } from "@/lib/connectors/types";
 import { blueskyCredentials } from "./bluesky";
 import { decryptCredentials, encryptCredentials } from "./credentials";
+import { platformIdentity } from "./identity";
 import { endPlatformSession } from "./sessions";
 
 export const ACCOUNT_STATES = ["connected", "active", "paused", "restricted", "needs_reconnect", "needs_review"] as const;
@@ -216,7 +217,7 @@ export async function addConnectedAccount(
   }
 
   // (c) The credentials and the connected state, in one statement.
-  return toAccount(await storeConnection(pending.id, connection.credentials, `@${accountHandle} on ${pending.platformName}`));
+  return toAccount(await storeConnection(pending.id, platform, connection.credentials, `@${accountHandle} on ${pending.platformName}`));
 }
 
 /** What a platform that did not connect said, as the reply to the user. */
@@ -282,7 +283,7 @@ export async function replaceCredentials(
 ): Promise<Account> {
   const account = await accountToReconnect(user, id);
   const old = opts.endOldSession ? await sealedCredentials(id) : null;
-  const row = await storeConnection(id, credentials, `@${account.handle}`, { reconnect: true });
+  const row = await storeConnection(id, account.platform, credentials, `@${account.handle}`, { reconnect: true });
   if (old?.credentials) await endPlatformSession(account.platform, account.handle, old.credentials, { id, shared: old.shared });
   return toAccount(row);
 }
@@ -315,7 +316,14 @@ const STORE_RETRY_MS = [0, 250, 1_000];
  * handed its token out once. If every attempt fails, the row stays in needs_reconnect saying why
  * (not deleted: the handle now exists on the platform), and the caller gets a 503.
  */
-async function storeConnection(accountId: string, credentials: Record<string, string>, what: string, opts: { reconnect?: boolean } = {}): Promise<Row> {
+async function storeConnection(
+  accountId: string,
+  platform: string,
+  credentials: Record<string, string>,
+  what: string,
+  opts: { reconnect?: boolean } = {},
+): Promise<Row> {
+  const identity = platformIdentity(platform, credentials);
   let lastError: unknown;
   for (const wait of STORE_RETRY_MS) {
     if (wait) await new Promise((resolve) => setTimeout(resolve, wait));
@@ -323,7 +331,7 @@ async function storeConnection(accountId: string, credentials: Record<string, st
       const sealed = await encryptCredentials(credentials);
       const [row] = await asWorker(
         db(),
-        `select ${COLUMNS} from private.connect_account(${literal(accountId)}::uuid, ${literal(sealed)})`,
+        `select ${COLUMNS} from private.connect_account(${literal(accountId)}::uuid, ${literal(sealed)}, ${literal(identity)})`,
       );
       return row;
     } catch (error) {
@@ -372,6 +380,13 @@ export async function renameAccount(user: UserClaims, id: string, input: unknown
   const { handle: newHandle, displayName: newName } = parsed.data;
 
   return asUser(user, async (tx) => {
+    // A real platform's handle is the platform's, set when connected (the database refuses it too).
+    const [current] = newHandle === undefined ? [] : await tx`select platform, handle from public.social_accounts where id = ${id}`;
+    if (current && current.platform !== "sandbox" && current.handle !== newHandle) {
+      throw new PacerError(400, "validation_failed", `The handle of a ${current.platform} account is the platform's and cannot be changed; change its displayName instead.`, [
+        { path: "handle", message: "Only a sandbox account's handle can be changed." },
+      ]);
+    }
     let rows;
     try {
       rows = await tx.unsafe(

@@ -13,6 +13,7 @@ import { createMastodonOAuth, createPkce, authorizeUrl, instanceOrigin, MASTODON
 import { connectorFor, platformEnabled } from "@/lib/connectors/registry";
 import { addConnectedAccount, accountToReconnect, replaceCredentials, type Account } from "./index";
 import { decryptCredentials, encryptCredentials } from "./credentials";
+import { platformIdentity } from "./identity";
 
 /** Where the instance sends the user back: fixed per deployment, registered with the app. */
 export const CALLBACK_PATH = "/api/accounts/mastodon/callback";
@@ -212,7 +213,7 @@ export async function finishMastodonConnect(user: UserClaims, params: URLSearchP
   if (verified.kind === "refused") return failed("instance_refused", verified.message);
   const username = verified.credentials.username;
   const handle = `${username}@${new URL(instance).hostname}`;
-  const revokeNew = () => revokeUnused(handle, credentials);
+  const revokeNew = () => revokeUnused(handle, platformIdentity("mastodon", verified.credentials), credentials);
 
   try {
     if (taken.account_id) {
@@ -239,9 +240,9 @@ export async function finishMastodonConnect(user: UserClaims, params: URLSearchP
 }
 
 /** A token Pacer got but will not keep: revoked, unless another Pacer account is that Mastodon user (it may be the same token). */
-async function revokeUnused(handle: string, c: { instance: string; accessToken: string; clientId: string; clientSecret: string }) {
+async function revokeUnused(handle: string, identity: string | null, c: { instance: string; accessToken: string; clientId: string; clientSecret: string }) {
   try {
-    const [row] = await asWorker(db(), `select private.identity_in_use('mastodon', ${literal(handle)}, null) as used`);
+    const [row] = await asWorker(db(), `select private.identity_in_use('mastodon', ${literal(identity)}, null) as used`);
     if (row?.used) return;
     await oauth().revokeToken({ instance: c.instance, clientId: c.clientId, clientSecret: c.clientSecret, token: c.accessToken }, { signal: AbortSignal.timeout(5_000) });
   } catch (error) {

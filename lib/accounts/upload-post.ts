@@ -20,6 +20,19 @@ const PLATFORMS = [...UPLOAD_POST_PLATFORMS];
 export const KEY_REMOVED_REASON =
   "The workspace's Upload-Post API key was removed. An admin sets a key again (Accounts → Upload-Post), then reconnect this account.";
 
+/** What an account shows when the key was replaced but its own credentials could not be read. */
+export const UNREADABLE_REASON =
+  "Pacer could not read this account's stored credentials when the workspace's Upload-Post API key was replaced: remove it and import it again.";
+
+/** Sealed credentials, or null when this server cannot read them (sealed with a key it no longer holds). */
+async function readable(sealed: string): Promise<Record<string, string> | null> {
+  try {
+    return await decryptCredentials(sealed);
+  } catch {
+    return null;
+  }
+}
+
 export interface UploadPostKeyStatus {
   /** The key's last 4 characters: enough to recognise it, never the key. */
   last4: string;
@@ -223,15 +236,22 @@ export async function setUploadPostKey(user: UserClaims, input: unknown): Promis
   const stored = await inWorkspace(user, ws, "admin", action, async (tx) => {
     const accounts = await uploadPostAccounts(tx, ws);
     const resealed: { id: string; sealed: string }[] = [];
+    // Credentials the server cannot read cannot take the new key: they are replaced by the platform
+    // alone and the account waits to be reconnected, so a leaked key can always be replaced.
+    const unreadable: { id: string; sealed: string }[] = [];
     for (const a of accounts) {
       if (!a.credentials_sealed) continue;
-      const credentials = await decryptCredentials(a.credentials_sealed);
-      resealed.push({ id: a.id, sealed: await encryptCredentials({ ...credentials, apiKey }) });
+      const credentials = await readable(a.credentials_sealed);
+      if (credentials) resealed.push({ id: a.id, sealed: await encryptCredentials({ ...credentials, apiKey }) });
+      else unreadable.push({ id: a.id, sealed: await encryptCredentials({ platform: a.platform }) });
     }
     const [row] = await asServer(
       tx,
       () => tx`select * from private.set_upload_post_key(${ws}, ${sealedKey}, ${apiKey.slice(-4)}, ${tx.json(resealed)})`,
     );
+    if (unreadable.length > 0) {
+      await asServer(tx, () => tx`select private.hold_upload_post_accounts(${ws}, ${tx.json(unreadable)}, ${UNREADABLE_REASON})`);
+    }
     return row;
   });
   return { last4: stored.key_last4, setAt: stored.set_at.toISOString(), ...checked.value };
@@ -248,7 +268,8 @@ export async function removeUploadPostKey(user: UserClaims, input: unknown): Pro
     const accounts = await uploadPostAccounts(tx, ws);
     const stripped: { id: string; sealed: string }[] = [];
     for (const a of accounts) {
-      const credentials = a.credentials_sealed ? await decryptCredentials(a.credentials_sealed) : {};
+      // Unreadable credentials are dropped all the same: removing a key never fails on them.
+      const credentials = (a.credentials_sealed ? await readable(a.credentials_sealed) : null) ?? {};
       stripped.push({ id: a.id, sealed: await encryptCredentials({ profile: credentials.profile ?? "", platform: credentials.platform ?? a.platform }) });
     }
     const [row] = await asServer(

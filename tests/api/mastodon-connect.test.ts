@@ -240,4 +240,36 @@ describe("connecting against the fake instance", () => {
     expect(res.status).toBe(204);
     expect(tokenState(accessToken)?.revoked).toBe(true);
   });
+
+  it("revokes it though another workspace names the same handle: only the stored identity is compared", async () => {
+    const username = unique("named");
+    const handle = `${username}@${host()}`;
+    await finish(alice, await consent(await authorizeUrlFor(alice, { instance: fake.url }), username));
+    const [account] = await accountsOf(await workspaceOf(alice), handle);
+    const stored = (await sql`select platform_identity from public.social_accounts where id = ${account.id}`)[0].platform_identity;
+    expect(stored).toBe(`${fake.url}#${fake.state.accountByUsername(username)!.id}`);
+    // Its handle is Mastodon's: renaming it is refused, its display name is not.
+    const patch = (body: unknown) =>
+      accountRoute.PATCH(
+        new Request(`${BASE}/api/accounts/${account.id}`, { method: "PATCH", headers: { authorization: `Bearer ${alice.accessToken}`, "content-type": "application/json" }, body: JSON.stringify(body) }),
+        { params: Promise.resolve({ id: account.id }) },
+      );
+    const renamed = await patch({ handle: "someone_else" });
+    expect(renamed.status).toBe(400);
+    expect((await renamed.json()).error).toMatchObject({ code: "validation_failed", issues: [{ path: "handle" }] });
+    expect((await patch({ displayName: "Shown name" })).status).toBe(200);
+    // Another tenant writes a row with that handle straight to the table (no credentials, not connected).
+    const mallory = await signUp("m-mallory");
+    await sql.begin(async (tx) => {
+      await tx`select set_config('request.jwt.claims', ${JSON.stringify({ sub: mallory.id, role: "authenticated" })}, true), set_config('role', 'authenticated', true)`;
+      await tx`insert into public.social_accounts (workspace_id, platform, handle, display_name) values (${await workspaceOf(mallory)}, 'mastodon', ${handle}, 'Not you')`;
+    });
+    const { accessToken } = await decryptCredentials(account.credentials_encrypted);
+    const res = await accountRoute.DELETE(
+      new Request(`${BASE}/api/accounts/${account.id}`, { method: "DELETE", headers: { authorization: `Bearer ${alice.accessToken}` } }),
+      { params: Promise.resolve({ id: account.id }) },
+    );
+    expect(res.status).toBe(204);
+    expect(tokenState(accessToken)?.revoked).toBe(true);
+  });
 });

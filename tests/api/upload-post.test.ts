@@ -338,4 +338,36 @@ describe("replacing and removing the key", () => {
     expect((await call(reconnectRoute.POST, "POST", w.editor, { accountId: tiktok.id })).body).toEqual({ reconnected: true, accountId: tiktok.id });
     expect(await decryptCredentials((await accountsOf(w.workspaceId)).find((a) => a.id === tiktok.id)!.credentials_encrypted)).toEqual({ apiKey, profile, platform: "tiktok" });
   });
+
+  it("replaces and removes a key though an account's credentials cannot be read: that account waits in needs_reconnect", async () => {
+    const w = await world();
+    const first = uploadPostKey({ tiktok: "brand_tt", x: "brand_x" });
+    await call(keyRoute.PUT, "PUT", w.admin, { workspaceId: w.workspaceId, apiKey: first.apiKey });
+    await call(importRoute.POST, "POST", w.editor, { workspaceId: w.workspaceId, selections: [{ profile: first.profile, platform: "tiktok" }, { profile: first.profile, platform: "x" }] });
+    const accounts = await accountsOf(w.workspaceId);
+    const readable = accounts.find((a) => a.platform === "tiktok")!;
+    const unreadable = accounts.find((a) => a.platform === "x")!;
+    // Sealed with a key this server does not hold (a rotated PACER_ENCRYPTION_KEY, a restored backup).
+    await sql`update public.social_accounts set credentials_encrypted = 'v1:AAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAAAAAAAAAA' where id = ${unreadable.id}`;
+
+    const second = uploadPostKey({ tiktok: "brand_tt" });
+    const replaced = await call(keyRoute.PUT, "PUT", w.admin, { workspaceId: w.workspaceId, apiKey: second.apiKey });
+    expect(replaced.status).toBe(200);
+    let after = await accountsOf(w.workspaceId);
+    expect((await decryptCredentials(after.find((a) => a.id === readable.id)!.credentials_encrypted)).apiKey).toBe(second.apiKey);
+    const held = after.find((a) => a.id === unreadable.id)!;
+    expect(held).toMatchObject({ state: "needs_reconnect", last_error: expect.stringMatching(/could not read/) });
+    expect(await decryptCredentials(held.credentials_encrypted)).toEqual({ platform: "x" });
+
+    await sql`update public.social_accounts set credentials_encrypted = 'v1:AAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAAAAAAAAAA' where id = ${readable.id}`;
+    const removed = await call(keyRoute.DELETE, "DELETE", w.admin, { workspaceId: w.workspaceId });
+    expect(removed.status).toBe(200);
+    expect(removed.body).toEqual({ accountsNeedingReconnect: 2 });
+    expect(await keyRow(w.workspaceId)).toHaveLength(0);
+    after = await accountsOf(w.workspaceId);
+    for (const a of after) {
+      expect(a.state).toBe("needs_reconnect");
+      expect((await decryptCredentials(a.credentials_encrypted)).apiKey).toBeUndefined();
+    }
+  });
 });

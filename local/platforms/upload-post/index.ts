@@ -34,7 +34,7 @@ export interface UploadPostFake {
   state: UploadPostState;
   handle(request: Request): Promise<FakeReply>;
   /** A new API key with one profile whose social accounts are connected (as after the hosted connect page). */
-  seed(opts: { profile: string; connect: Partial<Record<Platform, string>>; plan?: string; monthlyLimit?: number | null; pages?: SocialAccount["pages"] }): { key: ApiKeyAccount; profile: Profile };
+  seed(opts: { profile: string; connect: Partial<Record<Platform, string>>; apiKey?: string; plan?: string; monthlyLimit?: number | null; pages?: SocialAccount["pages"] }): { key: ApiKeyAccount; profile: Profile };
   /** Every post the fake made on a platform, oldest first (settled first), optionally for one social account. */
   posts(target?: SocialTarget): HeldPost[];
   /** The next upload for the account is created, then its connection destroyed without an answer. */
@@ -111,8 +111,8 @@ export async function startUploadPostFake(opts: UploadPostFakeOptions): Promise<
     url,
     state,
     handle: (request) => handler(request),
-    seed({ profile: name, connect, plan, monthlyLimit, pages }) {
-      const key = state.createKey({ plan, monthlyLimit });
+    seed({ profile: name, connect, apiKey, plan, monthlyLimit, pages }) {
+      const key = state.createKey({ apiKey, plan, monthlyLimit });
       const profile = state.createProfile(key, name);
       for (const [platform, handle] of Object.entries(connect)) state.connectSocial(profile, platform as Platform, handle!, pages ? { pages } : {});
       return { key, profile };

@@ -226,8 +226,9 @@ export class UploadPostState {
   }
 
   /** A new API key (as the dashboard hands out), with its plan. */
-  createKey(opts: { plan?: string; monthlyLimit?: number | null; profileLimit?: number; email?: string } = {}): ApiKeyAccount {
-    const apiKey = `up_${randomBytes(18).toString("base64url")}`;
+  createKey(opts: { apiKey?: string; plan?: string; monthlyLimit?: number | null; profileLimit?: number; email?: string } = {}): ApiKeyAccount {
+    // A fixed key only for the local stack's demo (local/platform-fakes.ts); otherwise a fresh one.
+    const apiKey = opts.apiKey ?? `up_${randomBytes(18).toString("base64url")}`;
     const plan = opts.plan ?? "Professional";
     const account: ApiKeyAccount = {
       apiKey,
