@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { asUser, asWorker, db, literal, type UserClaims } from "@/lib/db";
 import { PacerError, fromDatabaseError, validationFailed } from "@/lib/api/errors";
+import { appUrl } from "@/lib/api/app-url";
 import { resolveWorkspaceId } from "@/lib/workspaces";
 import { BlockedDestination, checkDestination, parseAllowedHosts } from "@/lib/connectors/outbound";
 import { createMastodonOAuth, createPkce, authorizeUrl, instanceOrigin, MASTODON_SCOPES } from "@/lib/connectors/mastodon/oauth";
@@ -14,21 +15,8 @@ import { connectorFor, platformEnabled } from "@/lib/connectors/registry";
 import { addConnectedAccount, accountToReconnect, replaceCredentials, type Account } from "./index";
 import { decryptCredentials, encryptCredentials } from "./credentials";
 
-/** Where the instance sends the user back: fixed per deployment, registered with the app. */
+/** Where the instance sends the user back: on the app's configured address (lib/api/app-url.ts), registered with the app. */
 export const CALLBACK_PATH = "/api/accounts/mastodon/callback";
-
-/**
- * The app's public origin, as the user's browser reaches it: PACER_APP_URL where the operator sets
- * it, else the Host (or X-Forwarded-Host) the request came to — not request.url, which Next.js
- * reports as localhost, whose cookies a browser on 127.0.0.1 (or a real domain) does not send.
- */
-export function appOrigin(request: Request): string {
-  if (process.env.PACER_APP_URL) return new URL(process.env.PACER_APP_URL).origin;
-  const url = new URL(request.url);
-  const host = request.headers.get("x-forwarded-host")?.split(",")[0]?.trim() || request.headers.get("host") || url.host;
-  const proto = request.headers.get("x-forwarded-proto")?.split(",")[0]?.trim() || url.protocol.replace(/:$/, "");
-  return new URL(`${proto === "https" ? "https" : "http"}://${host}`).origin;
-}
 
 /** How long one call to the instance may take while the user waits. */
 const INSTANCE_TIMEOUT_MS = 10_000;
@@ -57,12 +45,14 @@ const instanceIssue = (code: string, status: number, message: string) => new Pac
  * request leaves) an instance that is not a host, or that resolves to a private address the operator
  * has not allowed.
  */
-export async function startMastodonConnect(user: UserClaims, input: unknown, opts: { redirectUri: string }): Promise<{ authorizeUrl: string }> {
+export async function startMastodonConnect(user: UserClaims, input: unknown): Promise<{ authorizeUrl: string }> {
   const parsed = startInput.safeParse(input);
   if (!parsed.success) throw validationFailed(parsed.error, "The instance");
   if (!platformEnabled("mastodon", env())) {
     throw new PacerError(400, "platform_unavailable", "Connecting Mastodon accounts is not available in this installation.", [{ path: "platform", message: "Mastodon is not enabled here." }]);
   }
+  // The instance sends the sign-in's code here: only the operator's configuration may say where.
+  const redirectUri = appUrl(CALLBACK_PATH, "Connecting a Mastodon account");
   // Who may start it, before anything is sent: the workspace (or the reconnecting account's), editors and up.
   const { workspaceId, accountId } = parsed.data.accountId
     ? await accountToReconnect(user, parsed.data.accountId).then((a) => {
@@ -88,7 +78,7 @@ export async function startMastodonConnect(user: UserClaims, input: unknown, opt
   }
 
   const signal = AbortSignal.timeout(INSTANCE_TIMEOUT_MS);
-  const app = await appFor(instance, opts.redirectUri, signal);
+  const app = await appFor(instance, redirectUri, signal);
   const discovered = await oauth().discover(instance, { signal });
   if (discovered.kind !== "discovered") throw instanceIssue("instance_unreachable", 502, discovered.message);
   const pkce = discovered.pkce ? await createPkce() : null;
@@ -96,7 +86,7 @@ export async function startMastodonConnect(user: UserClaims, input: unknown, opt
   const state = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
   await asUser(user, async (tx) => {
     try {
-      await tx`select private.begin_connect(${workspaceId}, 'mastodon', ${instance}, ${opts.redirectUri}, ${await sha256Hex(state)},
+      await tx`select private.begin_connect(${workspaceId}, 'mastodon', ${instance}, ${redirectUri}, ${await sha256Hex(state)},
                                             ${pkce ? await encryptCredentials({ verifier: pkce.verifier }) : null}, ${accountId})`;
     } catch (error) {
       if ((error as { code?: string }).code === "54000") throw new PacerError(429, "too_many_sign_ins", (error as Error).message);
@@ -104,7 +94,7 @@ export async function startMastodonConnect(user: UserClaims, input: unknown, opt
     }
   });
   return {
-    authorizeUrl: authorizeUrl({ instance, clientId: app.clientId, redirectUri: opts.redirectUri, state, codeChallenge: pkce?.challenge ?? null }),
+    authorizeUrl: authorizeUrl({ instance, clientId: app.clientId, redirectUri, state, codeChallenge: pkce?.challenge ?? null }),
   };
 }
 

@@ -27,14 +27,14 @@ afterAll(async () => {
   await sql.end();
 });
 
-function start(user: TestUser | null, body: unknown) {
-  const headers = new Headers({ "content-type": "application/json" });
+function start(user: TestUser | null, body: unknown, extra: Record<string, string> = {}) {
+  const headers = new Headers({ "content-type": "application/json", ...extra });
   if (user) headers.set("authorization", `Bearer ${user.accessToken}`);
   return connectRoute.POST(new Request(`${BASE}/api/accounts/mastodon/connect`, { method: "POST", headers, body: JSON.stringify(body) }), undefined);
 }
 
-async function authorizeUrlFor(user: TestUser, body: unknown): Promise<string> {
-  const res = await start(user, body);
+async function authorizeUrlFor(user: TestUser, body: unknown, extra: Record<string, string> = {}): Promise<string> {
+  const res = await start(user, body, extra);
   expect(res.status, JSON.stringify(await res.clone().json())).toBe(200);
   return (await res.json()).authorizeUrl;
 }
@@ -127,6 +127,40 @@ describe("who may connect, and with which sign-in (attacker first)", () => {
       expect((await sql`select count(*)::int as n from private.mastodon_apps`)[0].n).toBe(before[0].n);
     },
   );
+
+  it("sends the code only to the app's configured address, whatever Host or X-Forwarded-Host a request names", async () => {
+    const appUrl = process.env.PACER_APP_URL;
+    expect(appUrl).toBeTruthy(); // the test stack sets it, as an operator must
+    const apps = () => sql`select redirect_uri from private.mastodon_apps where redirect_uri like '%evil.example%'`;
+    const url = new URL(
+      await authorizeUrlFor(alice, { instance: fake.url }, { host: "evil.example", "x-forwarded-host": "evil.example", "x-forwarded-proto": "https" }),
+    );
+    expect(url.searchParams.get("redirect_uri")).toBe(new URL("/api/accounts/mastodon/callback", appUrl).href);
+    expect(await apps()).toHaveLength(0);
+    expect([...fake.state.apps.values()].flatMap((a) => a.redirect_uris).filter((u) => u.includes("evil.example"))).toEqual([]);
+    // The sign-in kept for the callback uses that address too.
+    const back = await consent(url.href, unique("forged"));
+    expect(new URL(back).origin).toBe(new URL(appUrl!).origin);
+  });
+
+  it("refuses to connect, naming PACER_APP_URL, when the operator has not set it, and sends nothing", async () => {
+    const saved = process.env.PACER_APP_URL;
+    const before = await sql`select count(*)::int as n from private.mastodon_apps`;
+    delete process.env.PACER_APP_URL;
+    try {
+      const apps = fake.state.apps.size;
+      const res = await start(alice, { instance: fake.url }, { host: "evil.example" });
+      expect(res.status).toBe(503);
+      const { error } = await res.json();
+      expect(error.code).toBe("app_url_not_set");
+      expect(error.message).toContain("PACER_APP_URL");
+      expect(fake.state.apps.size).toBe(apps);
+    } finally {
+      if (saved === undefined) delete process.env.PACER_APP_URL;
+      else process.env.PACER_APP_URL = saved;
+    }
+    expect((await sql`select count(*)::int as n from private.mastodon_apps`)[0].n).toBe(before[0].n);
+  });
 
   it("refuses a replayed callback: one sign-in adds one account", async () => {
     const username = unique("replay");

@@ -4,11 +4,14 @@
 import { authenticate } from "@/lib/auth";
 import { PacerError } from "@/lib/api/errors";
 import { enforceApiLimit } from "@/lib/api/limits";
-import { appOrigin, finishMastodonConnect } from "@/lib/accounts/mastodon";
+import { configuredAppOrigin } from "@/lib/api/app-url";
+import { finishMastodonConnect } from "@/lib/accounts/mastodon";
 
 export async function GET(request: Request): Promise<Response> {
   const url = new URL(request.url);
-  const back = new URL("/dashboard/accounts", appOrigin(request));
+  // Back on the app's configured address (never the request's Host); without one, a path on this host.
+  const origin = configuredAppOrigin();
+  const back = new URL("/dashboard/accounts", origin ?? url.origin);
   back.searchParams.set("connect", "mastodon");
   try {
     const user = await authenticate(request);
@@ -31,5 +34,6 @@ export async function GET(request: Request): Promise<Response> {
       back.searchParams.set("error", "not_connected");
     }
   }
-  return Response.redirect(back.href, 303);
+  const location = origin ? back.href : `${back.pathname}${back.search}`;
+  return new Response(null, { status: 303, headers: { location } });
 }
