@@ -5,7 +5,7 @@
 // through the one add path (lib/accounts/index.ts: editors and up, the plan's limit in the database),
 // or replaces a reconnecting account's credentials. The OAuth calls themselves: lib/connectors/mastodon/oauth.ts.
 import { z } from "zod";
-import { asUser, asWorker, db, literal, type UserClaims } from "@/lib/db";
+import { asUser, asWorker, db, literal, type Tx, type UserClaims } from "@/lib/db";
 import { PacerError, fromDatabaseError, validationFailed } from "@/lib/api/errors";
 import { appUrl } from "@/lib/api/app-url";
 import { resolveWorkspaceId } from "@/lib/workspaces";
@@ -43,7 +43,7 @@ const instanceIssue = (code: string, status: number, message: string) => new Pac
 /**
  * Starts a sign-in: returns the instance's authorize URL to send the user to. Refuses (before any
  * request leaves) an instance that is not a host, or that resolves to a private address the operator
- * has not allowed.
+ * has not allowed, and a user with 20 sign-ins in flight.
  */
 export async function startMastodonConnect(user: UserClaims, input: unknown): Promise<{ authorizeUrl: string }> {
   const parsed = startInput.safeParse(input);
@@ -77,24 +77,35 @@ export async function startMastodonConnect(user: UserClaims, input: unknown): Pr
     throw instanceIssue("instance_unreachable", 502, `Pacer could not find ${new URL(instance).host}: check the instance's name.`);
   }
 
-  const signal = AbortSignal.timeout(INSTANCE_TIMEOUT_MS);
-  const app = await appFor(instance, redirectUri, signal);
-  const discovered = await oauth().discover(instance, { signal });
-  if (discovered.kind !== "discovered") throw instanceIssue("instance_unreachable", 502, discovered.message);
-  const pkce = discovered.pkce ? await createPkce() : null;
-
+  // The sign-in is begun, and counted against the user's 20 in flight, before anything is sent to the
+  // instance: a start the instance fails still counts, so no user can make Pacer call a host over and over.
   const state = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
-  await asUser(user, async (tx) => {
+  const stateHash = await sha256Hex(state);
+  const pkce = await createPkce();
+  const begin = async (tx: Tx, verifier: string | null) => {
     try {
-      await tx`select private.begin_connect(${workspaceId}, 'mastodon', ${instance}, ${redirectUri}, ${await sha256Hex(state)},
-                                            ${pkce ? await encryptCredentials({ verifier: pkce.verifier }) : null}, ${accountId})`;
+      await tx`select private.begin_connect(${workspaceId}, 'mastodon', ${instance}, ${redirectUri}, ${stateHash},
+                                            ${verifier ? await encryptCredentials({ verifier }) : null}, ${accountId})`;
     } catch (error) {
       if ((error as { code?: string }).code === "54000") throw new PacerError(429, "too_many_sign_ins", (error as Error).message);
       fromDatabaseError(error);
     }
-  });
+  };
+  await asUser(user, (tx) => begin(tx, pkce.verifier));
+
+  const signal = AbortSignal.timeout(INSTANCE_TIMEOUT_MS);
+  const app = await appFor(instance, redirectUri, signal);
+  const discovered = await oauth().discover(instance, { signal });
+  if (discovered.kind !== "discovered") throw instanceIssue("instance_unreachable", 502, discovered.message);
+  if (!discovered.pkce) {
+    // An instance without PKCE refuses a code exchange that sends a verifier: the same sign-in, without one.
+    await asUser(user, async (tx) => {
+      await tx`select from private.take_connect_state(${stateHash})`;
+      await begin(tx, null);
+    });
+  }
   return {
-    authorizeUrl: authorizeUrl({ instance, clientId: app.clientId, redirectUri, state, codeChallenge: pkce?.challenge ?? null }),
+    authorizeUrl: authorizeUrl({ instance, clientId: app.clientId, redirectUri, state, codeChallenge: discovered.pkce ? pkce.challenge : null }),
   };
 }
 

@@ -1,5 +1,8 @@
 // Connecting Mastodon accounts through the instance's sign-in (OAuth + PKCE), through the real route
 // handlers with real users, against the Mastodon fake. The attacker's cases come first.
+import { createServer } from "node:http";
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as connectRoute from "@/app/api/accounts/mastodon/connect/route";
 import * as callbackRoute from "@/app/api/accounts/mastodon/callback/route";
@@ -41,12 +44,16 @@ async function authorizeUrlFor(user: TestUser, body: unknown, extra: Record<stri
 
 /** The user on the instance's consent page: signs in as `username` and approves (or denies); returns where the instance sends them. */
 async function consent(authorizeUrl: string, username: string, decision: "approve" | "deny" = "approve"): Promise<string> {
+  return consentAt(fake, authorizeUrl, username, decision);
+}
+
+async function consentAt(instance: MastodonFake, authorizeUrl: string, username: string, decision: "approve" | "deny" = "approve"): Promise<string> {
   const page = await fetch(authorizeUrl);
   expect(page.status).toBe(200);
   const form = new URLSearchParams(new URL(authorizeUrl).searchParams);
   form.set("username", username);
   form.set("decision", decision);
-  const res = await fetch(new URL("/oauth/authorize", fake.url), { method: "POST", body: form, redirect: "manual" });
+  const res = await fetch(new URL("/oauth/authorize", instance.url), { method: "POST", body: form, redirect: "manual" });
   expect(res.status).toBe(302);
   return res.headers.get("location")!;
 }
@@ -162,6 +169,37 @@ describe("who may connect, and with which sign-in (attacker first)", () => {
     expect((await sql`select count(*)::int as n from private.mastodon_apps`)[0].n).toBe(before[0].n);
   });
 
+  it("counts every start against the 20 sign-ins in flight before sending anything, even one the instance fails", async () => {
+    const carol = await signUp("m-carol");
+    // A host that answers every request with an error: each start that reaches it fails.
+    let requests = 0;
+    const server = createServer((_req, res) => {
+      requests++;
+      res.writeHead(500).end();
+    }).listen(0, "127.0.0.1");
+    await once(server, "listening");
+    const instance = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      for (let i = 0; i < 20; i++) expect((await start(carol, { instance })).status).toBe(502);
+      const sent = requests;
+      expect(sent).toBeGreaterThan(0);
+      const refused = await start(carol, { instance });
+      expect(refused.status).toBe(429);
+      expect((await refused.json()).error.code).toBe("too_many_sign_ins");
+      expect(requests).toBe(sent);
+      // Nor to another instance: Pacer is not registered there.
+      const other = await startMastodonFake({ port: 0 });
+      try {
+        expect((await start(carol, { instance: other.url })).status).toBe(429);
+        expect(other.state.apps.size).toBe(0);
+      } finally {
+        await other.stop();
+      }
+    } finally {
+      server.close();
+    }
+  });
+
   it("refuses a replayed callback: one sign-in adds one account", async () => {
     const username = unique("replay");
     const back = await consent(await authorizeUrlFor(alice, { instance: fake.url }), username);
@@ -210,6 +248,22 @@ describe("connecting against the fake instance", () => {
     expect(tokenState(credentials.accessToken)?.revoked).toBe(false);
     const pacerApps = [...fake.state.apps.values()].filter((a) => a.name === "Pacer");
     expect(pacerApps).toHaveLength(1);
+  });
+
+  it("connects through an instance without PKCE, keeping no verifier it would refuse", async () => {
+    const old = await startMastodonFake({ port: 0, config: { pkce: false } });
+    try {
+      const username = unique("nopkce");
+      const url = new URL(await authorizeUrlFor(alice, { instance: old.url }));
+      expect(url.searchParams.get("code_challenge")).toBeNull();
+      const hash = Buffer.from(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(url.searchParams.get("state")!))).toString("hex");
+      const [kept] = await sql`select code_verifier_encrypted from private.connect_states where state_hash = ${hash}`;
+      expect(kept).toEqual({ code_verifier_encrypted: null });
+      const query = await finish(alice, await consentAt(old, url.href, username));
+      expect(query.get("result")).toBe("connected");
+    } finally {
+      await old.stop();
+    }
   });
 
   it("lands on the accounts page saying so when the user denies", async () => {
