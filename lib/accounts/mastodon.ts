@@ -105,7 +105,9 @@ export async function startMastodonConnect(user: UserClaims, input: unknown): Pr
     });
   }
   return {
-    authorizeUrl: authorizeUrl({ instance, clientId: app.clientId, redirectUri, state, codeChallenge: discovered.pkce ? pkce.challenge : null }),
+    // force_login: a browser signed in to the instance as someone who already authorized Pacer would
+    // otherwise come straight back as them — no second account of the instance, and a reconnect as the wrong one.
+    authorizeUrl: authorizeUrl({ instance, clientId: app.clientId, redirectUri, state, codeChallenge: discovered.pkce ? pkce.challenge : null, forceLogin: true }),
   };
 }
 

@@ -266,6 +266,29 @@ describe("connecting against the fake instance", () => {
     }
   });
 
+  it("adds a second account of the same instance from a browser still signed in there as the first", async () => {
+    const [first, second] = [unique("first"), unique("second")];
+    const signIn = async (authorizeUrl: string, username: string, cookie?: string) => {
+      const form = new URLSearchParams(new URL(authorizeUrl).searchParams);
+      form.set("username", username);
+      form.set("decision", "approve");
+      const res = await fetch(new URL("/oauth/authorize", fake.url), { method: "POST", body: form, redirect: "manual", headers: cookie ? { cookie } : {} });
+      return { back: res.headers.get("location")!, cookie: res.headers.get("set-cookie")?.split(";")[0] };
+    };
+    const one = await signIn(await authorizeUrlFor(alice, { instance: fake.url }), first);
+    expect((await finish(alice, one.back)).get("result")).toBe("connected");
+
+    // The browser is signed in to the instance as the first user, who authorized Pacer: the instance
+    // would send it straight back as them. Pacer asks the instance to let the user choose.
+    const url = await authorizeUrlFor(alice, { instance: fake.url });
+    expect(new URL(url).searchParams.get("force_login")).toBe("true");
+    const page = await fetch(url, { headers: { cookie: one.cookie! }, redirect: "manual" });
+    expect(page.status).toBe(200);
+    const two = await signIn(url, second, one.cookie);
+    expect(Object.fromEntries(await finish(alice, two.back))).toMatchObject({ result: "connected", handle: `${second}@${host()}` });
+    expect(await accountsOf(await workspaceOf(alice), `${second}@${host()}`)).toHaveLength(1);
+  });
+
   it("lands on the accounts page saying so when the user denies", async () => {
     const username = unique("denier");
     const query = await finish(alice, await consent(await authorizeUrlFor(alice, { instance: fake.url }), username, "deny"));
