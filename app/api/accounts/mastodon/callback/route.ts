@@ -1,6 +1,7 @@
 // GET: where the Mastodon instance sends the user back after its sign-in. Finishes the connect and
-// lands on the accounts page saying what happened (only codes and a handle travel in the URL: the
-// page words the message, so a crafted link cannot put text of its own on it).
+// lands on the accounts page saying what happened (only codes and the account's id travel in the URL:
+// the page words the message and reads the account's handle from the API, so a crafted link cannot
+// put text of its own on it).
 import { authenticate } from "@/lib/auth";
 import { PacerError } from "@/lib/api/errors";
 import { enforceApiLimit } from "@/lib/api/limits";
@@ -24,7 +25,7 @@ export async function GET(request: Request): Promise<Response> {
         back.searchParams.set("error", result.error);
       } else {
         back.searchParams.set("result", result.kind);
-        back.searchParams.set("handle", result.account.handle);
+        back.searchParams.set("account", result.account.id);
       }
     }
   } catch (error) {
