@@ -46,6 +46,27 @@ test("a user connects a Mastodon account through the instance's sign-in, and is 
     await expect(row).toContainText("Connected");
   });
 
+  await test.step("a second account of the same instance, from a browser still signed in there as the first", async () => {
+    await page.getByRole("button", { name: "Dismiss" }).click();
+    const second = unique("masto2");
+    await page.getByLabel("Your instance").fill(instance);
+    await page.getByRole("button", { name: "Connect Mastodon" }).click();
+    // force_login: the instance asks who signs in instead of sending the first account straight back.
+    await page.getByLabel("Signed in as").fill(second);
+    await page.getByRole("button", { name: "Authorize" }).click();
+    await expect(page).toHaveURL(/\/dashboard\/accounts\?connect=mastodon&result=connected/);
+    await expect(page.getByRole("alert").filter({ hasText: "Mastodon account connected" })).toContainText(`@${second}@${new URL(instance).hostname} is connected`);
+    await expect(accounts.getByRole("row")).toHaveCount(3);
+  });
+
+  await test.step("a crafted link names no account the server does not list", async () => {
+    await page.goto("/dashboard/accounts?connect=mastodon&result=connected&handle=attacker&account=00000000-0000-4000-8000-000000000000");
+    await expect(accounts.getByRole("row")).toHaveCount(3); // the list has loaded
+    const notice = page.getByRole("alert").filter({ hasText: "Mastodon account connected" });
+    await expect(notice).toContainText("The account is connected");
+    await expect(notice).not.toContainText("attacker");
+  });
+
   await test.step("declining on the instance lands back on the accounts page saying so", async () => {
     await page.getByRole("button", { name: "Dismiss" }).click();
     await page.getByLabel("Your instance").fill(instance);
@@ -54,7 +75,7 @@ test("a user connects a Mastodon account through the instance's sign-in, and is 
     await page.getByRole("button", { name: "Deny" }).click();
     const notice = page.getByRole("alert").filter({ hasText: "The Mastodon account was not connected" });
     await expect(notice).toContainText("You declined on the platform");
-    await expect(accounts.getByRole("row")).toHaveCount(2); // the header and the one account
+    await expect(accounts.getByRole("row")).toHaveCount(3); // the header and the two accounts
   });
 });
 

@@ -63,6 +63,8 @@ function waitForExit(child: ChildProcess): Promise<number> {
   });
 }
 
+const appUrl = `http://127.0.0.1:${config.appPort}`;
+
 async function main() {
   let stack: LocalStack | undefined;
   let next: ChildProcess | undefined;
@@ -97,6 +99,8 @@ async function main() {
     sandboxPort: config.sandboxPort,
     platformPorts: config.platformPorts,
     externalDbUrl: config.externalDbUrl,
+    // A developer reaching the app at another address (a tunnel) sets PACER_APP_URL to it.
+    appUrl: process.env.PACER_APP_URL || appUrl,
     scheduler: true,
     seed: true,
     log: logFrom,
@@ -111,7 +115,6 @@ async function main() {
   // Where the fakes listen, for scripts and the browser tests (their ports may be free ones).
   writeFileSync(join(config.dataDir, "platforms.json"), JSON.stringify(stack.platforms));
 
-  const appUrl = `http://127.0.0.1:${config.appPort}`;
   const host = ["-H", "127.0.0.1", "-p", String(config.appPort)];
   if (config.nextMode === "start") {
     say("building Next.js (PACER_NEXT_MODE=start)…");

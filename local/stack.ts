@@ -25,6 +25,8 @@ export interface StackOptions {
   scheduler: boolean;
   /** PACER_ALLOWED_HOSTS for the app, workers and functions; default: the sandbox's and the fakes' host:port. */
   allowedHosts?: string;
+  /** The Next.js app's address (PACER_APP_URL): where platforms send users back (lib/api/app-url.ts). */
+  appUrl: string;
   /** Apply local/seed.sql when the database is new. */
   seed: boolean;
   log: (source: string, line: string) => void;
@@ -91,6 +93,8 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
       // The sandbox and the fakes listen on loopback, which connectors refuse unless the operator allows it.
       PACER_ALLOWED_HOSTS: opts.allowedHosts ?? [sandbox.url, ...Object.values(platforms.urls)].map((u) => new URL(u).host).join(","),
       ...platforms.env,
+      // Where the Mastodon sign-in and Upload-Post's page send the user back: the app this stack serves.
+      PACER_APP_URL: opts.appUrl,
       // What the scheduler (pg_cron on Supabase) presents to scheduled functions: its own secret.
       PACER_CRON_SECRET: keys.cronSecret,
       // Billing without a Stripe account (docs/billing.md): plan changes are simulated and sent, signed

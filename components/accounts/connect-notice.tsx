@@ -1,12 +1,15 @@
 "use client";
 // What happened to a platform sign-in, shown when the platform sends the user back to the accounts
-// page. Only codes and a handle travel in the URL; the words are Pacer's, so a crafted link cannot
-// put a message of its own on this page.
+// page. Only codes and the account's id travel in the URL; the words are Pacer's and the handle is the
+// one the API lists for that id in this workspace, so a crafted link cannot put text of its own on
+// this page.
+import { useQuery } from "@tanstack/react-query";
 import { useRouter, useSearchParams } from "next/navigation";
 import { CircleAlert, CircleCheck } from "lucide-react";
 import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { platformName } from "./platforms";
+import { accountsQuery } from "./queries";
 
 /** Each failure: what happened, and what to do about it. */
 const FAILURES: Record<string, string> = {
@@ -19,7 +22,7 @@ const FAILURES: Record<string, string> = {
   code_invalid: "The instance's sign-in code expired or was already used. Connect again.",
   app_forgotten: "The instance no longer knows Pacer's app. Connect again: Pacer registers it anew.",
   instance_unreachable: "Pacer could not reach the instance. Check its address and try again in a moment.",
-  wrong_account: "You signed in as a different account than the one you are reconnecting. Sign out on the instance (or switch accounts there), then reconnect.",
+  wrong_account: "You signed in as a different account than the one you are reconnecting. Reconnect, and sign in on the instance as that account.",
   plan_limit_reached: "Your plan's account limit is reached, so the account was not added. Remove an account, or upgrade on the Billing page.",
   forbidden: "Your role in this workspace does not allow connecting accounts. Ask an owner or admin to make you an editor.",
   account_exists: "That account is already connected in this workspace.",
@@ -30,10 +33,13 @@ const FAILURES: Record<string, string> = {
 export function ConnectNotice() {
   const params = useSearchParams();
   const router = useRouter();
+  const accounts = useQuery(accountsQuery);
   const platform = params.get("connect");
   if (!platform) return null;
   const name = platformName(platform);
-  const handle = params.get("handle");
+  // Only an account the server lists here is named; any other id names nothing.
+  const account = accounts.data?.accounts.find((a) => a.id === params.get("account") && a.platform === platform);
+  const who = account ? `@${account.handle}` : "The account";
   const result = params.get("result");
   const error = params.get("error");
   const dismiss = (
@@ -49,8 +55,8 @@ export function ConnectNotice() {
         <AlertTitle>{result === "connected" ? `${name} account connected` : `${name} account reconnected`}</AlertTitle>
         <AlertDescription>
           {result === "connected"
-            ? `@${handle} is connected: Pacer can publish to it now.`
-            : `@${handle} is connected again: its queued posts go out as scheduled.`}
+            ? `${who} is connected: Pacer can publish to it now.`
+            : `${who} is connected again: its queued posts go out as scheduled.`}
         </AlertDescription>
         {dismiss}
       </Alert>

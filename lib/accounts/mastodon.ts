@@ -5,8 +5,9 @@
 // through the one add path (lib/accounts/index.ts: editors and up, the plan's limit in the database),
 // or replaces a reconnecting account's credentials. The OAuth calls themselves: lib/connectors/mastodon/oauth.ts.
 import { z } from "zod";
-import { asUser, asWorker, db, literal, type UserClaims } from "@/lib/db";
+import { asUser, asWorker, db, literal, type Tx, type UserClaims } from "@/lib/db";
 import { PacerError, fromDatabaseError, validationFailed } from "@/lib/api/errors";
+import { appUrl } from "@/lib/api/app-url";
 import { resolveWorkspaceId } from "@/lib/workspaces";
 import { BlockedDestination, checkDestination, parseAllowedHosts } from "@/lib/connectors/outbound";
 import { createMastodonOAuth, createPkce, authorizeUrl, instanceOrigin, MASTODON_SCOPES } from "@/lib/connectors/mastodon/oauth";
@@ -15,21 +16,8 @@ import { addConnectedAccount, accountToReconnect, replaceCredentials, type Accou
 import { decryptCredentials, encryptCredentials } from "./credentials";
 import { platformIdentity } from "./identity";
 
-/** Where the instance sends the user back: fixed per deployment, registered with the app. */
+/** Where the instance sends the user back: on the app's configured address (lib/api/app-url.ts), registered with the app. */
 export const CALLBACK_PATH = "/api/accounts/mastodon/callback";
-
-/**
- * The app's public origin, as the user's browser reaches it: PACER_APP_URL where the operator sets
- * it, else the Host (or X-Forwarded-Host) the request came to — not request.url, which Next.js
- * reports as localhost, whose cookies a browser on 127.0.0.1 (or a real domain) does not send.
- */
-export function appOrigin(request: Request): string {
-  if (process.env.PACER_APP_URL) return new URL(process.env.PACER_APP_URL).origin;
-  const url = new URL(request.url);
-  const host = request.headers.get("x-forwarded-host")?.split(",")[0]?.trim() || request.headers.get("host") || url.host;
-  const proto = request.headers.get("x-forwarded-proto")?.split(",")[0]?.trim() || url.protocol.replace(/:$/, "");
-  return new URL(`${proto === "https" ? "https" : "http"}://${host}`).origin;
-}
 
 /** How long one call to the instance may take while the user waits. */
 const INSTANCE_TIMEOUT_MS = 10_000;
@@ -56,14 +44,16 @@ const instanceIssue = (code: string, status: number, message: string) => new Pac
 /**
  * Starts a sign-in: returns the instance's authorize URL to send the user to. Refuses (before any
  * request leaves) an instance that is not a host, or that resolves to a private address the operator
- * has not allowed.
+ * has not allowed, and a user with 20 sign-ins in flight.
  */
-export async function startMastodonConnect(user: UserClaims, input: unknown, opts: { redirectUri: string }): Promise<{ authorizeUrl: string }> {
+export async function startMastodonConnect(user: UserClaims, input: unknown): Promise<{ authorizeUrl: string }> {
   const parsed = startInput.safeParse(input);
   if (!parsed.success) throw validationFailed(parsed.error, "The instance");
   if (!platformEnabled("mastodon", env())) {
     throw new PacerError(400, "platform_unavailable", "Connecting Mastodon accounts is not available in this installation.", [{ path: "platform", message: "Mastodon is not enabled here." }]);
   }
+  // The instance sends the sign-in's code here: only the operator's configuration may say where.
+  const redirectUri = appUrl(CALLBACK_PATH, "Connecting a Mastodon account");
   // Who may start it, before anything is sent: the workspace (or the reconnecting account's), editors and up.
   const { workspaceId, accountId } = parsed.data.accountId
     ? await accountToReconnect(user, parsed.data.accountId).then((a) => {
@@ -88,24 +78,37 @@ export async function startMastodonConnect(user: UserClaims, input: unknown, opt
     throw instanceIssue("instance_unreachable", 502, `Pacer could not find ${new URL(instance).host}: check the instance's name.`);
   }
 
-  const signal = AbortSignal.timeout(INSTANCE_TIMEOUT_MS);
-  const app = await appFor(instance, opts.redirectUri, signal);
-  const discovered = await oauth().discover(instance, { signal });
-  if (discovered.kind !== "discovered") throw instanceIssue("instance_unreachable", 502, discovered.message);
-  const pkce = discovered.pkce ? await createPkce() : null;
-
+  // The sign-in is begun, and counted against the user's 20 in flight, before anything is sent to the
+  // instance: a start the instance fails still counts, so no user can make Pacer call a host over and over.
   const state = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
-  await asUser(user, async (tx) => {
+  const stateHash = await sha256Hex(state);
+  const pkce = await createPkce();
+  const begin = async (tx: Tx, verifier: string | null) => {
     try {
-      await tx`select private.begin_connect(${workspaceId}, 'mastodon', ${instance}, ${opts.redirectUri}, ${await sha256Hex(state)},
-                                            ${pkce ? await encryptCredentials({ verifier: pkce.verifier }) : null}, ${accountId})`;
+      await tx`select private.begin_connect(${workspaceId}, 'mastodon', ${instance}, ${redirectUri}, ${stateHash},
+                                            ${verifier ? await encryptCredentials({ verifier }) : null}, ${accountId})`;
     } catch (error) {
       if ((error as { code?: string }).code === "54000") throw new PacerError(429, "too_many_sign_ins", (error as Error).message);
       fromDatabaseError(error);
     }
-  });
+  };
+  await asUser(user, (tx) => begin(tx, pkce.verifier));
+
+  const signal = AbortSignal.timeout(INSTANCE_TIMEOUT_MS);
+  const app = await appFor(instance, redirectUri, signal);
+  const discovered = await oauth().discover(instance, { signal });
+  if (discovered.kind !== "discovered") throw instanceIssue("instance_unreachable", 502, discovered.message);
+  if (!discovered.pkce) {
+    // An instance without PKCE refuses a code exchange that sends a verifier: the same sign-in, without one.
+    await asUser(user, async (tx) => {
+      await tx`select from private.take_connect_state(${stateHash})`;
+      await begin(tx, null);
+    });
+  }
   return {
-    authorizeUrl: authorizeUrl({ instance, clientId: app.clientId, redirectUri: opts.redirectUri, state, codeChallenge: pkce?.challenge ?? null }),
+    // force_login: a browser signed in to the instance as someone who already authorized Pacer would
+    // otherwise come straight back as them — no second account of the instance, and a reconnect as the wrong one.
+    authorizeUrl: authorizeUrl({ instance, clientId: app.clientId, redirectUri, state, codeChallenge: discovered.pkce ? pkce.challenge : null, forceLogin: true }),
   };
 }
 

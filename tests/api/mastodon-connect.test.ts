@@ -1,5 +1,8 @@
 // Connecting Mastodon accounts through the instance's sign-in (OAuth + PKCE), through the real route
 // handlers with real users, against the Mastodon fake. The attacker's cases come first.
+import { createServer } from "node:http";
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as connectRoute from "@/app/api/accounts/mastodon/connect/route";
 import * as callbackRoute from "@/app/api/accounts/mastodon/callback/route";
@@ -27,26 +30,30 @@ afterAll(async () => {
   await sql.end();
 });
 
-function start(user: TestUser | null, body: unknown) {
-  const headers = new Headers({ "content-type": "application/json" });
+function start(user: TestUser | null, body: unknown, extra: Record<string, string> = {}) {
+  const headers = new Headers({ "content-type": "application/json", ...extra });
   if (user) headers.set("authorization", `Bearer ${user.accessToken}`);
   return connectRoute.POST(new Request(`${BASE}/api/accounts/mastodon/connect`, { method: "POST", headers, body: JSON.stringify(body) }), undefined);
 }
 
-async function authorizeUrlFor(user: TestUser, body: unknown): Promise<string> {
-  const res = await start(user, body);
+async function authorizeUrlFor(user: TestUser, body: unknown, extra: Record<string, string> = {}): Promise<string> {
+  const res = await start(user, body, extra);
   expect(res.status, JSON.stringify(await res.clone().json())).toBe(200);
   return (await res.json()).authorizeUrl;
 }
 
 /** The user on the instance's consent page: signs in as `username` and approves (or denies); returns where the instance sends them. */
 async function consent(authorizeUrl: string, username: string, decision: "approve" | "deny" = "approve"): Promise<string> {
+  return consentAt(fake, authorizeUrl, username, decision);
+}
+
+async function consentAt(instance: MastodonFake, authorizeUrl: string, username: string, decision: "approve" | "deny" = "approve"): Promise<string> {
   const page = await fetch(authorizeUrl);
   expect(page.status).toBe(200);
   const form = new URLSearchParams(new URL(authorizeUrl).searchParams);
   form.set("username", username);
   form.set("decision", decision);
-  const res = await fetch(new URL("/oauth/authorize", fake.url), { method: "POST", body: form, redirect: "manual" });
+  const res = await fetch(new URL("/oauth/authorize", instance.url), { method: "POST", body: form, redirect: "manual" });
   expect(res.status).toBe(302);
   return res.headers.get("location")!;
 }
@@ -128,6 +135,71 @@ describe("who may connect, and with which sign-in (attacker first)", () => {
     },
   );
 
+  it("sends the code only to the app's configured address, whatever Host or X-Forwarded-Host a request names", async () => {
+    const appUrl = process.env.PACER_APP_URL;
+    expect(appUrl).toBeTruthy(); // the test stack sets it, as an operator must
+    const apps = () => sql`select redirect_uri from private.mastodon_apps where redirect_uri like '%evil.example%'`;
+    const url = new URL(
+      await authorizeUrlFor(alice, { instance: fake.url }, { host: "evil.example", "x-forwarded-host": "evil.example", "x-forwarded-proto": "https" }),
+    );
+    expect(url.searchParams.get("redirect_uri")).toBe(new URL("/api/accounts/mastodon/callback", appUrl).href);
+    expect(await apps()).toHaveLength(0);
+    expect([...fake.state.apps.values()].flatMap((a) => a.redirect_uris).filter((u) => u.includes("evil.example"))).toEqual([]);
+    // The sign-in kept for the callback uses that address too.
+    const back = await consent(url.href, unique("forged"));
+    expect(new URL(back).origin).toBe(new URL(appUrl!).origin);
+  });
+
+  it("refuses to connect, naming PACER_APP_URL, when the operator has not set it, and sends nothing", async () => {
+    const saved = process.env.PACER_APP_URL;
+    const before = await sql`select count(*)::int as n from private.mastodon_apps`;
+    delete process.env.PACER_APP_URL;
+    try {
+      const apps = fake.state.apps.size;
+      const res = await start(alice, { instance: fake.url }, { host: "evil.example" });
+      expect(res.status).toBe(503);
+      const { error } = await res.json();
+      expect(error.code).toBe("app_url_not_set");
+      expect(error.message).toContain("PACER_APP_URL");
+      expect(fake.state.apps.size).toBe(apps);
+    } finally {
+      if (saved === undefined) delete process.env.PACER_APP_URL;
+      else process.env.PACER_APP_URL = saved;
+    }
+    expect((await sql`select count(*)::int as n from private.mastodon_apps`)[0].n).toBe(before[0].n);
+  });
+
+  it("counts every start against the 20 sign-ins in flight before sending anything, even one the instance fails", async () => {
+    const carol = await signUp("m-carol");
+    // A host that answers every request with an error: each start that reaches it fails.
+    let requests = 0;
+    const server = createServer((_req, res) => {
+      requests++;
+      res.writeHead(500).end();
+    }).listen(0, "127.0.0.1");
+    await once(server, "listening");
+    const instance = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      for (let i = 0; i < 20; i++) expect((await start(carol, { instance })).status).toBe(502);
+      const sent = requests;
+      expect(sent).toBeGreaterThan(0);
+      const refused = await start(carol, { instance });
+      expect(refused.status).toBe(429);
+      expect((await refused.json()).error.code).toBe("too_many_sign_ins");
+      expect(requests).toBe(sent);
+      // Nor to another instance: Pacer is not registered there.
+      const other = await startMastodonFake({ port: 0 });
+      try {
+        expect((await start(carol, { instance: other.url })).status).toBe(429);
+        expect(other.state.apps.size).toBe(0);
+      } finally {
+        await other.stop();
+      }
+    } finally {
+      server.close();
+    }
+  });
+
   it("refuses a replayed callback: one sign-in adds one account", async () => {
     const username = unique("replay");
     const back = await consent(await authorizeUrlFor(alice, { instance: fake.url }), username);
@@ -167,15 +239,55 @@ describe("connecting against the fake instance", () => {
     expect(url.searchParams.get("code_challenge_method")).toBe("S256");
     expect(url.searchParams.get("scope")).toBe("read write:statuses write:media");
     const query = await finish(alice, await consent(url.href, username));
-    expect(Object.fromEntries(query)).toEqual({ connect: "mastodon", result: "connected", handle: `${username}@${host()}` });
-
     const [account] = await accountsOf(await workspaceOf(alice), `${username}@${host()}`);
+    // Only codes and the account's id travel back: the page reads the handle from the API.
+    expect(Object.fromEntries(query)).toEqual({ connect: "mastodon", result: "connected", account: account.id });
     expect(account.state).toBe("connected");
     const credentials = await decryptCredentials(account.credentials_encrypted);
     expect(credentials).toMatchObject({ instance: fake.url, username });
     expect(tokenState(credentials.accessToken)?.revoked).toBe(false);
     const pacerApps = [...fake.state.apps.values()].filter((a) => a.name === "Pacer");
     expect(pacerApps).toHaveLength(1);
+  });
+
+  it("connects through an instance without PKCE, keeping no verifier it would refuse", async () => {
+    const old = await startMastodonFake({ port: 0, config: { pkce: false } });
+    try {
+      const username = unique("nopkce");
+      const url = new URL(await authorizeUrlFor(alice, { instance: old.url }));
+      expect(url.searchParams.get("code_challenge")).toBeNull();
+      const hash = Buffer.from(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(url.searchParams.get("state")!))).toString("hex");
+      const [kept] = await sql`select code_verifier_encrypted from private.connect_states where state_hash = ${hash}`;
+      expect(kept).toEqual({ code_verifier_encrypted: null });
+      const query = await finish(alice, await consentAt(old, url.href, username));
+      expect(query.get("result")).toBe("connected");
+    } finally {
+      await old.stop();
+    }
+  });
+
+  it("adds a second account of the same instance from a browser still signed in there as the first", async () => {
+    const [first, second] = [unique("first"), unique("second")];
+    const signIn = async (authorizeUrl: string, username: string, cookie?: string) => {
+      const form = new URLSearchParams(new URL(authorizeUrl).searchParams);
+      form.set("username", username);
+      form.set("decision", "approve");
+      const res = await fetch(new URL("/oauth/authorize", fake.url), { method: "POST", body: form, redirect: "manual", headers: cookie ? { cookie } : {} });
+      return { back: res.headers.get("location")!, cookie: res.headers.get("set-cookie")?.split(";")[0] };
+    };
+    const one = await signIn(await authorizeUrlFor(alice, { instance: fake.url }), first);
+    expect((await finish(alice, one.back)).get("result")).toBe("connected");
+
+    // The browser is signed in to the instance as the first user, who authorized Pacer: the instance
+    // would send it straight back as them. Pacer asks the instance to let the user choose.
+    const url = await authorizeUrlFor(alice, { instance: fake.url });
+    expect(new URL(url).searchParams.get("force_login")).toBe("true");
+    const page = await fetch(url, { headers: { cookie: one.cookie! }, redirect: "manual" });
+    expect(page.status).toBe(200);
+    const two = await signIn(url, second, one.cookie);
+    const query = await finish(alice, two.back);
+    expect(query.get("result")).toBe("connected");
+    expect((await accountsOf(await workspaceOf(alice), `${second}@${host()}`)).map((a) => a.id)).toEqual([query.get("account")]);
   });
 
   it("lands on the accounts page saying so when the user denies", async () => {

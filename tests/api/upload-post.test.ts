@@ -34,11 +34,11 @@ afterAll(async () => {
 });
 
 type Handler = (req: Request, ctx: any) => Promise<Response>;
-async function call(handler: Handler, method: string, user: TestUser | null, body?: unknown, query = "") {
+async function call(handler: Handler, method: string, user: TestUser | null, body?: unknown, query = "", base = BASE) {
   const headers = new Headers();
   if (user) headers.set("authorization", `Bearer ${user.accessToken}`);
   if (body !== undefined) headers.set("content-type", "application/json");
-  const res = await handler(new Request(`${BASE}/api/upload-post${query}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }), {});
+  const res = await handler(new Request(`${base}/api/upload-post${query}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }), {});
   return { status: res.status, body: await res.json(), text: "" };
 }
 
@@ -260,6 +260,36 @@ describe("links to Upload-Post's connect page", () => {
     expect(fake.state.keys.get(apiKey)!.profiles.has("newbrand")).toBe(true);
     const token = new URL(res.body.url).searchParams.get("token")!;
     expect(fake.state.connectLinks.get(token)).toMatchObject({ profile: "newbrand", redirect_url: `${BASE}/dashboard/accounts?upload_post=connected` });
+  });
+});
+
+describe("where Upload-Post's page returns the user", () => {
+  it("is the app's configured address, not the address Next.js reports for the request", async () => {
+    const appUrl = process.env.PACER_APP_URL!;
+    expect(appUrl).toBeTruthy();
+    const w = await world();
+    const { apiKey } = uploadPostKey({ tiktok: "brand_tt" });
+    await call(keyRoute.PUT, "PUT", w.admin, { workspaceId: w.workspaceId, apiKey });
+    const res = await call(linkRoute.POST, "POST", w.editor, { workspaceId: w.workspaceId, profile: "elsewhere" }, "", "http://localhost:3000");
+    expect(res.status).toBe(200);
+    const token = new URL(res.body.url).searchParams.get("token")!;
+    expect(fake.state.connectLinks.get(token)?.redirect_url).toBe(new URL("/dashboard/accounts?upload_post=connected", appUrl).href);
+  });
+
+  it("refuses a link, naming PACER_APP_URL, when the operator has not set it", async () => {
+    const w = await world();
+    const { apiKey } = uploadPostKey({ tiktok: "brand_tt" });
+    await call(keyRoute.PUT, "PUT", w.admin, { workspaceId: w.workspaceId, apiKey });
+    const saved = process.env.PACER_APP_URL;
+    delete process.env.PACER_APP_URL;
+    try {
+      const res = await call(linkRoute.POST, "POST", w.editor, { workspaceId: w.workspaceId, profile: "unset" });
+      expect(res.status).toBe(503);
+      expect(res.body.error).toMatchObject({ code: "app_url_not_set", message: expect.stringContaining("PACER_APP_URL") });
+    } finally {
+      if (saved === undefined) delete process.env.PACER_APP_URL;
+      else process.env.PACER_APP_URL = saved;
+    }
   });
 });
 

@@ -97,6 +97,34 @@ describe("OAuth (https://docs.joinmastodon.org/methods/apps/, /methods/oauth/)",
     expect(((await refresh.json()) as { error: string }).error).toBe("unsupported_grant_type");
   });
 
+  it("a signed-in browser that already authorized the app is sent straight back as that user; force_login asks who signs in (Oauth::AuthorizationsController)", async () => {
+    const app = await registerApp();
+    const query = new URLSearchParams({ response_type: "code", client_id: app.client_id, redirect_uri: REDIRECT, scope: "read write:statuses write:media", state: "s2" });
+    const first = unique();
+    // Signing in on the consent page leaves the browser signed in to the instance.
+    const approved = await api("POST", "/oauth/authorize", { form: new URLSearchParams({ ...Object.fromEntries(query), username: first, decision: "approve" }) });
+    const cookie = approved.headers.get("set-cookie")!.split(";")[0];
+    const code = new URL(approved.headers.get("location")!).searchParams.get("code")!;
+    const exchanged = await api("POST", "/oauth/token", { json: { grant_type: "authorization_code", code, client_id: app.client_id, client_secret: app.client_secret, redirect_uri: REDIRECT } });
+    expect(exchanged.status).toBe(200);
+
+    // The next sign-in in that browser: no page, a code for the same user (a matching token exists).
+    const again = await api("GET", `/oauth/authorize?${query}`, { headers: { cookie } });
+    expect(again.status).toBe(302);
+    const auto = fake.state.codes.get(new URL(again.headers.get("location")!).searchParams.get("code")!)!;
+    expect(fake.state.accounts.get(auto.account_id)?.username).toBe(first);
+
+    // With force_login the instance signs the browser out and asks; the user signs in as someone else.
+    query.set("force_login", "true");
+    const page = await api("GET", `/oauth/authorize?${query}`, { headers: { cookie } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get("set-cookie")).toMatch(/Max-Age=0/);
+    const second = unique();
+    const other = await api("POST", "/oauth/authorize", { form: new URLSearchParams({ ...Object.fromEntries(query), username: second, decision: "approve" }), headers: { cookie } });
+    const code2 = fake.state.codes.get(new URL(other.headers.get("location")!).searchParams.get("code")!)!;
+    expect(fake.state.accounts.get(code2.account_id)?.username).toBe(second);
+  });
+
   it("a code expires after 10 minutes; an unknown client is 401 invalid_client", async () => {
     const app = await registerApp();
     const code = (await authorizeAndApprove(app)).searchParams.get("code")!;

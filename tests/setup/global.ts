@@ -18,6 +18,8 @@ export default async function setup() {
     gatewayPort: await freePort(),
     sandboxPort: 0,
     scheduler: false,
+    // Tests call the route handlers in-process with requests to this address, as if the app served it.
+    appUrl: "http://127.0.0.1:3000",
     seed: true,
     // Test files start sandboxes of their own on free loopback ports: allow the loopback host on any port.
     allowedHosts: "127.0.0.1",

@@ -42,7 +42,18 @@ const json = (status: number, body: unknown, headers: Record<string, string> = {
   new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json; charset=utf-8", ...headers } });
 const apiError = (status: number, error: string, headers: Record<string, string> = {}) => json(status, { error }, headers);
 const html = (status: number, body: string) => new Response(`<!doctype html><html><body>${body}</body></html>`, { status, headers: { "content-type": "text/html; charset=utf-8" } });
-const redirect = (location: string) => new Response(null, { status: 302, headers: { location } });
+const redirect = (location: string, headers: Record<string, string> = {}) => new Response(null, { status: 302, headers: { location, ...headers } });
+
+/**
+ * The browser's session on the instance (the fake's stand-in for its sign-in cookie): the account it
+ * is signed in as. Path /oauth, so the app on another port of the same host is not sent it.
+ */
+const SESSION_COOKIE = "fake_mastodon_session";
+const signIn = (accountId: string) => `${SESSION_COOKIE}=${accountId}; Path=/oauth; HttpOnly; SameSite=Lax`;
+const SIGN_OUT = `${SESSION_COOKIE}=; Path=/oauth; Max-Age=0`;
+const sessionOf = (request: Request) => request.headers.get("cookie")?.match(new RegExp(`(?:^|;\\s*)${SESSION_COOKIE}=([^;]+)`))?.[1];
+/** Rails' boolean cast, as truthy_param? reads force_login. */
+const truthy = (value: string | null) => value !== null && !["", "0", "f", "false", "off"].includes(value.toLowerCase());
 
 /** Rate-limit headers: ISO 8601 with microseconds, UTC (Time#iso8601(6); docs: https://docs.joinmastodon.org/api/rate-limits/). */
 export function isoMicros(ms: number): string {
@@ -325,15 +336,60 @@ export function createMastodonHandler(state: MastodonState, { sleep }: HandlerOp
     return { app, redirectUri, scopes, state: p.get("state"), challenge: state.config.pkce ? challenge : null };
   }
 
-  /** The consent page a signed-in user sees; the fake signs in by username (a new one is created), so dev and Playwright need no setup. */
-  function consentPage(p: URLSearchParams, check: Exclude<AuthorizeCheck, { response: Response }>): Response {
+  /**
+   * The consent page. Signed out, the fake signs in by username (a new one is created), so dev and
+   * Playwright need no setup; signed in, it names the user and the page cannot change who.
+   */
+  function consentPage(p: URLSearchParams, check: Exclude<AuthorizeCheck, { response: Response }>, signedIn: FakeAccount | undefined, headers: Record<string, string>): Response {
     const hidden = [...p.entries()].map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}">`).join("");
-    return html(
+    const who = signedIn
+      ? `<label>Signed in as <input name="username" value="${escapeHtml(signedIn.username)}" readonly></label>`
+      : `<label>Signed in as <input name="username" value="${escapeHtml(p.get("username") ?? "")}" required autocomplete="username"></label>`;
+    const page = html(
       200,
       `<h1>Authorization required</h1><p><b>${escapeHtml(check.app.name)}</b> would like permission to access your account: ${escapeHtml(check.scopes.join(" "))}.</p>
-<form method="post" action="/oauth/authorize">${hidden}<label>Signed in as <input name="username" value="${escapeHtml(p.get("username") ?? "")}" required autocomplete="username"></label>
+<form method="post" action="/oauth/authorize">${hidden}${who}
 <button name="decision" value="approve">Authorize</button> <button name="decision" value="deny" formnovalidate>Deny</button></form>`,
     );
+    for (const [k, v] of Object.entries(headers)) page.headers.set(k, v);
+    return page;
+  }
+
+  /**
+   * GET /oauth/authorize (app/controllers/oauth/authorizations_controller.rb): with force_login the
+   * browser is signed out first and asked who signs in; otherwise a browser signed in as a user who
+   * already authorized this app with these scopes is sent straight back with a code (Doorkeeper's
+   * matching_token?), with no page — so without force_login a second account cannot be chosen.
+   */
+  function authorizePage(request: Request, p: URLSearchParams): Response {
+    const check = checkAuthorize(p);
+    if (check.response) return check.response;
+    if (truthy(p.get("force_login"))) return consentPage(p, check, undefined, { "set-cookie": SIGN_OUT });
+    const signedIn = state.accounts.get(sessionOf(request) ?? "");
+    const matching =
+      signedIn &&
+      [...state.tokens.values()].some((t) => t.account_id === signedIn.id && t.client_id === check.app.client_id && !t.revoked && check.scopes.every((s) => t.scopes.includes(s)));
+    if (matching) return redirect(issueCode(check, signedIn));
+    return consentPage(p, check, signedIn, {});
+  }
+
+  /** A code for this account, and where the browser takes it. */
+  function issueCode(check: Exclude<AuthorizeCheck, { response: Response }>, account: FakeAccount): string {
+    const back = new URL(check.redirectUri);
+    if (check.state) back.searchParams.set("state", check.state);
+    const code = randomBytes(24).toString("base64url");
+    state.codes.set(code, {
+      code,
+      client_id: check.app.client_id,
+      redirect_uri: check.redirectUri,
+      scopes: check.scopes,
+      account_id: account.id,
+      challenge: check.challenge,
+      expires_at: state.now() + CODE_LIFETIME_MS,
+      used: false,
+    });
+    back.searchParams.set("code", code);
+    return back.href;
   }
 
   async function approve(request: Request): Promise<Response> {
@@ -347,23 +403,14 @@ export function createMastodonHandler(state: MastodonState, { sleep }: HandlerOp
       back.searchParams.set("error_description", "The resource owner or authorization server denied the request.");
       return redirect(back.href);
     }
-    const username = params.get("username")?.trim() ?? "";
+    // Signed in already (and not asked to sign in again): the session's user, whatever the form says.
+    const signedIn = truthy(params.get("force_login")) ? undefined : state.accounts.get(sessionOf(request) ?? "");
+    const username = signedIn?.username ?? params.get("username")?.trim() ?? "";
     if (!/^[A-Za-z0-9_]{1,30}$/.test(username)) return html(422, "<p>Sign in with a username (letters, digits, _).</p>");
-    const account = state.createAccount(username);
-    const code = randomBytes(24).toString("base64url");
-    state.codes.set(code, {
-      code,
-      client_id: check.app.client_id,
-      redirect_uri: check.redirectUri,
-      scopes: check.scopes,
-      account_id: account.id,
-      challenge: check.challenge,
-      expires_at: state.now() + CODE_LIFETIME_MS,
-      used: false,
-    });
-    if (check.redirectUri === "urn:ietf:wg:oauth:2.0:oob") return html(200, `<p>Copy this code: <code id="code">${code}</code></p>`);
-    back.searchParams.set("code", code);
-    return redirect(back.href);
+    const account = signedIn ?? state.createAccount(username);
+    const to = issueCode(check, account);
+    if (check.redirectUri === "urn:ietf:wg:oauth:2.0:oob") return html(200, `<p>Copy this code: <code id="code">${new URL(to).searchParams.get("code")}</code></p>`);
+    return redirect(to, { "set-cookie": signIn(account.id) });
   }
 
   /** Client authentication: client_secret_post or client_secret_basic. */
@@ -695,10 +742,7 @@ export function createMastodonHandler(state: MastodonState, { sleep }: HandlerOp
     const path = url.pathname;
     const method = request.method;
     if (path === "/.well-known/oauth-authorization-server" && method === "GET") return authorizationServer();
-    if (path === "/oauth/authorize" && method === "GET") {
-      const check = checkAuthorize(url.searchParams);
-      return check.response ?? consentPage(url.searchParams, check);
-    }
+    if (path === "/oauth/authorize" && method === "GET") return authorizePage(request, url.searchParams);
     if (path === "/oauth/authorize" && method === "POST") return approve(request);
     if (path === "/oauth/token" && method === "POST") return token(request);
     if (path === "/oauth/revoke" && method === "POST") return revoke(request);

@@ -1,14 +1,18 @@
 // GET: where the Mastodon instance sends the user back after its sign-in. Finishes the connect and
-// lands on the accounts page saying what happened (only codes and a handle travel in the URL: the
-// page words the message, so a crafted link cannot put text of its own on it).
+// lands on the accounts page saying what happened (only codes and the account's id travel in the URL:
+// the page words the message and reads the account's handle from the API, so a crafted link cannot
+// put text of its own on it).
 import { authenticate } from "@/lib/auth";
 import { PacerError } from "@/lib/api/errors";
 import { enforceApiLimit } from "@/lib/api/limits";
-import { appOrigin, finishMastodonConnect } from "@/lib/accounts/mastodon";
+import { configuredAppOrigin } from "@/lib/api/app-url";
+import { finishMastodonConnect } from "@/lib/accounts/mastodon";
 
 export async function GET(request: Request): Promise<Response> {
   const url = new URL(request.url);
-  const back = new URL("/dashboard/accounts", appOrigin(request));
+  // Back on the app's configured address (never the request's Host); without one, a path on this host.
+  const origin = configuredAppOrigin();
+  const back = new URL("/dashboard/accounts", origin ?? url.origin);
   back.searchParams.set("connect", "mastodon");
   try {
     const user = await authenticate(request);
@@ -21,7 +25,7 @@ export async function GET(request: Request): Promise<Response> {
         back.searchParams.set("error", result.error);
       } else {
         back.searchParams.set("result", result.kind);
-        back.searchParams.set("handle", result.account.handle);
+        back.searchParams.set("account", result.account.id);
       }
     }
   } catch (error) {
@@ -31,5 +35,6 @@ export async function GET(request: Request): Promise<Response> {
       back.searchParams.set("error", "not_connected");
     }
   }
-  return Response.redirect(back.href, 303);
+  const location = origin ? back.href : `${back.pathname}${back.search}`;
+  return new Response(null, { status: 303, headers: { location } });
 }
