@@ -221,7 +221,12 @@ export async function addConnectedAccount(
   try {
     return toAccount(await storeConnection(pending.id, connection.credentials, `@${accountHandle} on ${pending.platformName}`, { identity: identityOf(platform, connection.credentials) }));
   } catch (error) {
-    if (error instanceof PacerError && error.code === "account_exists") await discardUnconnected(pending.id);
+    if (error instanceof PacerError && error.code === "account_exists") {
+      // The same identity is already here: nothing of this add is kept, its new session neither
+      // (`shared`: a Mastodon token may be the other account's own, and is kept).
+      await discardUnconnected(pending.id);
+      await endPlatformSession(platform, accountHandle, connection.credentials, { id: pending.id, shared: true });
+    }
     throw error;
   }
 }
