@@ -127,7 +127,9 @@ export function listAccounts(user: UserClaims, requestedWorkspaceId?: string | n
 export async function addAccount(user: UserClaims, input: unknown): Promise<Account> {
   const parsed = newAccountInput.safeParse(input);
   if (!parsed.success) throw validationFailed(parsed.error, "The account");
-  const { platform, handle: accountHandle } = parsed.data;
+  const { platform } = parsed.data;
+  // Bluesky handles are case-insensitive; the database stores them lower case (so does this reply).
+  const accountHandle = platform === "bluesky" ? parsed.data.handle.toLowerCase() : parsed.data.handle;
   const shape = CREDENTIALS[platform];
   const supplied = shape?.safeParse(parsed.data.credentials ?? {});
   if (supplied && !supplied.success) throw validationFailed(withPrefix(supplied.error, "credentials"), "The account");
@@ -216,13 +218,27 @@ export async function addConnectedAccount(
     throw connectionRefused(connection);
   }
 
-  // (c) The credentials and the connected state, in one statement.
-  return toAccount(await storeConnection(pending.id, platform, connection.credentials, `@${accountHandle} on ${pending.platformName}`));
+  // (c) The credentials, the identity and the connected state, in one statement.
+  try {
+    return toAccount(await storeConnection(pending.id, connection.credentials, `@${accountHandle} on ${pending.platformName}`, { identity: platformIdentity(platform, connection.credentials) }));
+  } catch (error) {
+    if (error instanceof PacerError && error.code === "account_exists") {
+      // The same identity is already here: nothing of this add is kept, its new session neither
+      // (`shared`: a Mastodon token may be the other account's own, and is kept).
+      await discardUnconnected(pending.id);
+      await endPlatformSession(platform, accountHandle, connection.credentials, { id: pending.id, shared: true });
+    }
+    throw error;
+  }
 }
 
-/** What a platform that did not connect said, as the reply to the user. */
+
+/** What a platform that did not connect said, as the reply to the user (what failed in detail goes to the log). */
 function connectionRefused(connection: Exclude<Connection, { kind: "connected" }>): PacerError {
-  if (connection.kind === "unavailable") return new PacerError(502, "platform_unreachable", connection.message);
+  if (connection.kind === "unavailable") {
+    if (connection.detail) console.warn(`accounts: connect failed: ${connection.detail}`);
+    return new PacerError(502, "platform_unreachable", connection.message);
+  }
   return new PacerError(connection.code === "handle_taken" ? 409 : 400, connection.code, connection.message, [
     { path: connection.field, message: connection.message },
   ]);
@@ -251,22 +267,41 @@ export async function reconnectAccount(user: UserClaims, id: string, input: unkn
     { signal: AbortSignal.timeout(CONNECT_TIMEOUT_MS) },
   );
   if (connection.kind !== "connected") throw connectionRefused(connection);
+  // The stored handle can be edited (and a Bluesky handle can pass to another account): the new
+  // session must be the identity the account was connected as, or its queue and history would be
+  // checked against another account's posts (and could be published again).
+  const pinned = account.identity ?? (await storedIdentity(id, account.platform));
+  const signedIn = platformIdentity(account.platform, connection.credentials);
+  if (pinned && signedIn !== pinned) {
+    await endPlatformSession(account.platform, account.handle, connection.credentials, { id, shared: false });
+    const message = `This account is the Bluesky account ${pinned}, but @${account.handle} is now ${signedIn ?? "another account"}. To reconnect it, set its handle here to ${pinned}'s current handle and use one of that account's app passwords; to post as @${account.handle}, add it as a new account.`;
+    throw new PacerError(409, "wrong_account", message, [{ path: "handle", message: `Sign in as ${pinned}.` }]);
+  }
   return replaceCredentials(user, id, connection.credentials, { endOldSession: true });
+}
+
+/** The identity of an account connected before identities were stored: read from its credentials. */
+async function storedIdentity(id: string, platform: string): Promise<string | null> {
+  const old = await sealedCredentials(id);
+  return old?.credentials ? platformIdentity(platform, old.credentials) : null;
 }
 
 /**
  * The account a reconnect may replace the credentials of: visible to the user (RLS) and the user an
  * editor or more of its workspace (checked by the database's own role test).
  */
-export async function accountToReconnect(user: UserClaims, id: string): Promise<{ id: string; workspaceId: string; platform: string; handle: string }> {
+export async function accountToReconnect(
+  user: UserClaims,
+  id: string,
+): Promise<{ id: string; workspaceId: string; platform: string; handle: string; identity: string | null }> {
   if (!accountId.safeParse(id).success) throw notFound("Account");
   return asUser(user, async (tx) => {
     const [row] = await tx`
-      select id, workspace_id, platform, handle, private.has_role_on_workspace(workspace_id, 'editor') as may
+      select id, workspace_id, platform, handle, platform_identity, private.has_role_on_workspace(workspace_id, 'editor') as may
       from public.social_accounts where id = ${id}`;
     if (!row) throw notFound("Account");
     if (!row.may) throw new PacerError(403, "forbidden", "Your role in this workspace does not allow you to reconnect accounts.");
-    return { id: row.id, workspaceId: row.workspace_id, platform: row.platform, handle: row.handle };
+    return { id: row.id, workspaceId: row.workspace_id, platform: row.platform, handle: row.handle, identity: row.platform_identity };
   });
 }
 
@@ -283,7 +318,7 @@ export async function replaceCredentials(
 ): Promise<Account> {
   const account = await accountToReconnect(user, id);
   const old = opts.endOldSession ? await sealedCredentials(id) : null;
-  const row = await storeConnection(id, account.platform, credentials, `@${account.handle}`, { reconnect: true });
+  const row = await storeConnection(id, credentials, `@${account.handle}`, { reconnect: true, identity: platformIdentity(account.platform, credentials) });
   if (old?.credentials) await endPlatformSession(account.platform, account.handle, old.credentials, { id, shared: old.shared });
   return toAccount(row);
 }
@@ -318,12 +353,10 @@ const STORE_RETRY_MS = [0, 250, 1_000];
  */
 async function storeConnection(
   accountId: string,
-  platform: string,
   credentials: Record<string, string>,
   what: string,
-  opts: { reconnect?: boolean } = {},
+  opts: { reconnect?: boolean; identity?: string | null } = {},
 ): Promise<Row> {
-  const identity = platformIdentity(platform, credentials);
   let lastError: unknown;
   for (const wait of STORE_RETRY_MS) {
     if (wait) await new Promise((resolve) => setTimeout(resolve, wait));
@@ -331,13 +364,24 @@ async function storeConnection(
       const sealed = await encryptCredentials(credentials);
       const [row] = await asWorker(
         db(),
-        `select ${COLUMNS} from private.connect_account(${literal(accountId)}::uuid, ${literal(sealed)}, ${literal(identity)})`,
+        opts.identity
+          ? `select ${COLUMNS} from private.connect_account(${literal(accountId)}::uuid, ${literal(sealed)}, ${literal(opts.identity)}::text)`
+          : `select ${COLUMNS} from private.connect_account(${literal(accountId)}::uuid, ${literal(sealed)})`,
       );
       return row;
     } catch (error) {
       lastError = error;
+      const code = (error as { code?: string }).code;
       // Removed while connecting: nothing is left to store into.
-      if ((error as { code?: string }).code === "P0002") throw notFound("Account");
+      if (code === "P0002") throw notFound("Account");
+      // Another account of the workspace is this identity (the database's unique index): not stored.
+      if (code === "23505") {
+        throw new PacerError(409, "account_exists", `${what} is already in this workspace (as another account with the same identity).`, [
+          { path: "handle", message: "This account is already connected." },
+        ]);
+      }
+      // The account is pinned to another identity (a reconnect as someone else): not stored.
+      if (code === "23514") throw new PacerError(409, "wrong_account", `${what} was connected as another account: sign in as that account to reconnect it.`);
     }
   }
   console.error(`accounts: storing the credentials of ${accountId} failed`, lastError);

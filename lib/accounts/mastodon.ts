@@ -74,7 +74,11 @@ export async function startMastodonConnect(user: UserClaims, input: unknown): Pr
   try {
     await checkDestination(instance, parseAllowedHosts(env().PACER_ALLOWED_HOSTS ?? ""));
   } catch (error) {
-    if (error instanceof BlockedDestination) throw instanceIssue("instance_not_allowed", 400, `Pacer does not connect to ${new URL(instance).host}: it is not a public address.`);
+    // An address typed as such (or a metadata name) is refused as what it is. A name refused for the
+    // address it resolved to gets the same answer as a name that does not resolve (the details go to
+    // the log): otherwise the answer would tell which internal names exist.
+    if (error instanceof BlockedDestination && !error.resolved) throw instanceIssue("instance_not_allowed", 400, `Pacer does not connect to ${new URL(instance).host}: it is not a public address.`);
+    console.warn(`mastodon: not connecting to ${new URL(instance).host}: ${(error as Error).message}`);
     throw instanceIssue("instance_unreachable", 502, `Pacer could not find ${new URL(instance).host}: check the instance's name.`);
   }
 

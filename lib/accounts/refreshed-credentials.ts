@@ -5,10 +5,14 @@
 import type postgres from "postgres";
 import type { ConnectorAccount } from "../connectors/types.ts";
 import { asWorker, literal } from "../db/worker.ts";
-import { encryptCredentials } from "./credentials.ts";
+import { decryptCredentials, encryptCredentials } from "./credentials.ts";
 
-/** Stores an account's new credentials in place of its old ones; resolves false when the account has none any more (disconnected). */
-export type StoreCredentials = (account: Pick<ConnectorAccount, "id">, credentials: Record<string, string>) => Promise<boolean>;
+/**
+ * Stores an account's new credentials in place of the ones the refresh started from (`account.credentials`,
+ * as the worker read them); resolves false when the account holds other credentials now (a reconnect,
+ * or another worker's refresh, stored its own meanwhile) or none (disconnected), which are then kept.
+ */
+export type StoreCredentials = (account: Pick<ConnectorAccount, "id" | "credentials">, credentials: Record<string, string>) => Promise<boolean>;
 
 const stores = new WeakMap<postgres.Sql, StoreCredentials>();
 
@@ -20,8 +24,18 @@ export function credentialStore(sql: postgres.Sql): StoreCredentials {
   let store = stores.get(sql);
   if (!store) {
     store = async (account, credentials) => {
+      // Sealing is randomised, so the stored value is compared opened: the same session (its refresh
+      // token) as the worker's. The write then replaces exactly that sealed value (compare and set).
+      const [current] = await asWorker(sql, `select credentials_encrypted from private.account_credentials(${literal(account.id)}::uuid)`);
+      const sealedBefore: string | null = current?.credentials_encrypted ?? null;
+      if (!sealedBefore) return false;
+      const before = await decryptCredentials(sealedBefore).catch(() => null);
+      if (!before || before.refreshJwt !== account.credentials.refreshJwt) return false;
       const sealed = await encryptCredentials(credentials);
-      const [row] = await asWorker(sql, `select private.store_refreshed_credentials(${literal(account.id)}::uuid, ${literal(sealed)}) as stored`);
+      const [row] = await asWorker(
+        sql,
+        `select private.store_refreshed_credentials(${literal(account.id)}::uuid, ${literal(sealed)}, ${literal(sealedBefore)}) as stored`,
+      );
       return row.stored === true;
     };
     stores.set(sql, store);

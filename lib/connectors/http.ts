@@ -35,11 +35,20 @@ const NEVER_SENT_CODES = new Set([
 /** Classifies an error thrown by fetch. Unknown unless we can tell the request never left. */
 export function classifyFetchError(error: unknown, signal?: AbortSignal): PublishFailure {
   const message = describeError(error);
-  // Refused by the outbound guard before anything was sent; it will be refused again.
+  // Refused by the outbound guard before anything was sent; it will be refused again. The guard's
+  // own words (the address a name resolved to, the PACER_ALLOWED_HOSTS hint) go to the server log
+  // only: the outcome reaches the account's history, and the server may be one the account's owner
+  // named (a DID document, a Mastodon instance), which would make Pacer a map of internal names.
   const blocked = guardSaid(error, "PACER_BLOCKED_DESTINATION");
-  if (blocked) return { kind: "permanent", message: blocked };
+  if (blocked) {
+    console.warn(`connectors: ${blocked}`);
+    return { kind: "permanent", message: "Pacer does not send requests to this platform server: it is not on the public internet (the server log says more)" };
+  }
   const notSent = guardSaid(error, "PACER_NOT_SENT");
-  if (notSent) return { kind: "retryable", message: `not sent: ${notSent}` };
+  if (notSent) {
+    console.warn(`connectors: not sent: ${notSent}`);
+    return { kind: "retryable", message: "not sent: the platform server's address could not be resolved in time" };
+  }
   // The engine's deadline fired while the request may already be with the platform.
   if (signal?.aborted || isAbort(error)) return { kind: "unknown", message: `no answer in time: ${message}` };
   if (neverSent(error)) return { kind: "retryable", message: `not sent: ${message}` };

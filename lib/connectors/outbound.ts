@@ -17,7 +17,11 @@ export type AllowedHosts = ReadonlySet<string>;
 /** Thrown instead of sending a request to an address Pacer refuses; nothing left the process. */
 export class BlockedDestination extends Error {
   readonly code = "PACER_BLOCKED_DESTINATION";
-  constructor(message: string) {
+  /** `resolved`: refused for the address its name resolved to (so saying so would tell the name exists). */
+  constructor(
+    message: string,
+    readonly resolved = false,
+  ) {
     super(message);
     this.name = "BlockedDestination";
   }
@@ -188,9 +192,10 @@ export async function checkDestination(target: string | URL, allowedHosts: Allow
   const host = url.hostname.toLowerCase().replace(/\.$/, "");
   const port = url.port || (url.protocol === "https:" ? "443" : "80");
   if (allowedHosts.has(host) || allowedHosts.has(`${host}:${port}`)) return { allowed: true, addresses: [] };
-  const refuse = (what: string) =>
+  const refuse = (what: string, resolved = false) =>
     new BlockedDestination(
       `Pacer does not send requests to ${host}${what}; an operator who runs this platform on an internal address can allow it with PACER_ALLOWED_HOSTS=${host}:${port}.`,
+      resolved,
     );
   if (NAMES_REFUSED.has(host)) throw refuse(" (a cloud metadata name)");
   if (isIpLiteral(host)) {
@@ -201,7 +206,7 @@ export async function checkDestination(target: string | URL, allowedHosts: Allow
   const addresses = await (resolve ?? (await systemResolver()))(host);
   for (const { address } of addresses) {
     const reason = internalAddressReason(address);
-    if (reason) throw refuse(`: it resolves to ${address} (${reason})`);
+    if (reason) throw refuse(`: it resolves to ${address} (${reason})`, true);
   }
   return { allowed: false, addresses };
 }
@@ -250,7 +255,7 @@ export function pinnedDispatcher(): Promise<{ dispatcher?: unknown }> {
         if (error) return callback(error);
         for (const { address } of addresses) {
           const reason = internalAddressReason(address);
-          if (reason) return callback(new BlockedDestination(`Pacer does not send requests to ${hostname}: it resolves to ${address} (${reason}).`));
+          if (reason) return callback(new BlockedDestination(`Pacer does not send requests to ${hostname}: it resolves to ${address} (${reason}).`, true));
         }
         if (options.all) callback(null, addresses);
         else callback(null, addresses[0].address, addresses[0].family);

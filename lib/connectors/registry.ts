@@ -58,9 +58,10 @@ export interface ConnectorHooks {
   /**
    * Stores an account's credentials a connector rotated by itself (Bluesky's session refresh). Pass
    * the same function for the same database (credentialStore(sql) does): connectors are kept per
-   * configuration and store, so their sessions and connections are reused across runs.
+   * configuration and store, so their sessions and connections are reused across runs. Given the
+   * account as the connector was (its credentials: what the refresh replaced, compared before storing).
    */
-  storeCredentials?: (account: Pick<ConnectorAccount, "id">, credentials: Record<string, string>) => Promise<unknown>;
+  storeCredentials?: (account: Pick<ConnectorAccount, "id" | "credentials">, credentials: Record<string, string>) => Promise<unknown>;
 }
 
 const connectors = new Map<string, Connector>();

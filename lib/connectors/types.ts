@@ -87,8 +87,11 @@ export type Connection =
   | { kind: "connected"; credentials: Record<string, string> }
   /** The user's input cannot connect it; `field` is the path in the add-account input to fix. */
   | { kind: "refused"; code: string; field: string; message: string }
-  /** The platform could not be asked: try again later. */
-  | { kind: "unavailable"; message: string };
+  /**
+   * The platform could not be asked: try again later. `message` is for the user; `detail` (what failed:
+   * addresses, resolver errors) only for the server's log, never shown (it would map internal names).
+   */
+  | { kind: "unavailable"; message: string; detail?: string };
 
 /** One of an account's posts as the platform lists it, for reconciliation. */
 export interface PlatformPost {

@@ -1,6 +1,6 @@
 // Connecting Bluesky accounts with a handle and an app password, through the real route handlers,
 // against the Bluesky fake the test stack runs (PACER_BLUESKY_APPVIEW_URL). The attacker's cases first.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import * as accountsRoute from "@/app/api/accounts/route";
 import * as accountRoute from "@/app/api/accounts/[id]/route";
 import * as reconnectRoute from "@/app/api/accounts/[id]/reconnect/route";
@@ -20,10 +20,10 @@ beforeAll(async () => {
 });
 afterAll(() => sql.end());
 
-/** An account on the fake, made through its admin route (as a user signing up on bsky.app). */
-async function blueskyAccount(): Promise<{ handle: string; appPassword: string; did: string }> {
+/** An account on the fake, made through its admin route (as a user signing up on bsky.app); `pdsUrl`: its DID document names that PDS. */
+async function blueskyAccount(opts: { pdsUrl?: string } = {}): Promise<{ handle: string; appPassword: string; did: string }> {
   const handle = `u${crypto.randomUUID().slice(0, 8)}.bsky.test`;
-  const res = await fetch(`${fakeUrl()}/admin/accounts`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ handle }) });
+  const res = await fetch(`${fakeUrl()}/admin/accounts`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ handle, ...opts }) });
   expect(res.status).toBe(201);
   return res.json();
 }
@@ -37,6 +37,16 @@ function call(handler: (req: Request, ctx: any) => Promise<Response>, path: stri
 const add = (user: TestUser | null, body: unknown) => call(accountsRoute.POST, "/api/accounts", user, "POST", body);
 const reconnect = (user: TestUser | null, id: string, body: unknown) => call(reconnectRoute.POST, `/api/accounts/${id}/reconnect`, user, "POST", body, id);
 const remove = (user: TestUser, id: string) => call(accountRoute.DELETE, `/api/accounts/${id}`, user, "DELETE", undefined, id);
+/**
+ * A stored handle gone stale: a real platform's handle cannot be renamed through Pacer (refused since
+ * 20261203000700), but the platform may give the name to another account; the database's own triggers
+ * are skipped for this one statement to stand in for that.
+ */
+const staleHandle = (id: string, handle: string) =>
+  sql.begin(async (tx) => {
+    await tx`set local session_replication_role = replica`;
+    await tx`update public.social_accounts set handle = ${handle} where id = ${id}`;
+  });
 const rowsOf = (handle: string) => sql`select id, workspace_id, state, credentials_encrypted from public.social_accounts where platform = 'bluesky' and handle = ${handle}`;
 const workspaceOf = async (user: TestUser) =>
   (await sql`select workspace_id from public.workspace_members where user_id = ${user.id} and role = 'owner'`)[0].workspace_id as string;
@@ -75,6 +85,30 @@ describe("who may connect a Bluesky account (attacker first)", () => {
     expect(res.status).toBe(404);
     const [row] = await rowsOf(handle);
     expect(row.workspace_id).toBe(await workspaceOf(alice));
+  });
+
+  it("does not tell the user what an identity's server resolves to (a DID document naming an internal PDS)", async () => {
+    // The DID document is the account owner's to write: Pacer's answer must not map the internal network.
+    const replies: string[] = [];
+    const logged = vi.spyOn(console, "warn").mockImplementation(() => {});
+    try {
+      for (const pdsUrl of ["http://10.1.2.3", "http://127.0.0.2:8080", "http://pds.pacer-test.invalid"]) {
+        const { handle, appPassword } = await blueskyAccount({ pdsUrl });
+        const res = await add(alice, { platform: "bluesky", handle, credentials: { appPassword } });
+        expect(res.status, pdsUrl).toBe(502);
+        const text = await res.text();
+        expect(text, pdsUrl).not.toMatch(/10\.1\.2\.3|127\.0\.0\.2|pacer-test\.invalid|PACER_ALLOWED_HOSTS|private|loopback|ENOTFOUND|resolve/i);
+        expect(JSON.parse(text).error.message).toContain(`Pacer could not reach the Bluesky server of @${handle}; check the handle`);
+        replies.push(JSON.parse(text).error.message.replace(handle, "HANDLE"));
+        expect(await rowsOf(handle)).toHaveLength(0);
+      }
+      // An internal address, a loopback one and a name that does not resolve all read the same.
+      expect(new Set(replies).size).toBe(1);
+      // The operator still learns what happened, from the server's log.
+      expect(logged.mock.calls.flat().join("\n")).toMatch(/10\.1\.2\.3/);
+    } finally {
+      logged.mockRestore();
+    }
   });
 
   it("takes nothing but an app password", async () => {
@@ -138,5 +172,57 @@ describe("connecting against the Bluesky fake", () => {
     expect((await remove(alice, account.id)).status).toBe(204);
     expect(await rowsOf(handle)).toHaveLength(0);
     expect(await sessionAlive(credentials)).toBe(false);
+  });
+});
+
+describe("one Bluesky identity, one account (attacker first)", () => {
+  it("refuses a reconnect that signs in as another identity, keeping the account's session", async () => {
+    const mine = await blueskyAccount();
+    const other = await blueskyAccount();
+    const { account } = await (await add(alice, { platform: "bluesky", handle: mine.handle, credentials: { appPassword: mine.appPassword } })).json();
+    const [before] = await rowsOf(mine.handle);
+    // The stored handle, gone stale, names another account now: a reconnect would resolve that one.
+    await staleHandle(account.id, other.handle);
+
+    const res = await reconnect(alice, account.id, { credentials: { appPassword: other.appPassword } });
+    expect(res.status).toBe(409);
+    const { error } = await res.json();
+    expect(error.code).toBe("wrong_account");
+    expect(error.message).toContain(mine.did);
+    const [after] = await rowsOf(other.handle);
+    expect(after.credentials_encrypted).toBe(before.credentials_encrypted);
+    expect((await decryptCredentials(after.credentials_encrypted)).did).toBe(mine.did);
+
+    // Back at its own handle, its own app password reconnects it.
+    await staleHandle(account.id, mine.handle);
+    expect((await reconnect(alice, account.id, { credentials: { appPassword: mine.appPassword } })).status).toBe(200);
+  });
+
+  it("stores Bluesky handles lower case: the same handle in other case is the same account", async () => {
+    const { handle, appPassword, did } = await blueskyAccount();
+    const shouted = handle.replace(/^u/, "U").replace(".bsky.test", ".Bsky.Test");
+    const first = await add(alice, { platform: "bluesky", handle: shouted, credentials: { appPassword } });
+    expect(first.status).toBe(201);
+    expect((await first.json()).account.handle).toBe(handle);
+    const second = await add(alice, { platform: "bluesky", handle, credentials: { appPassword } });
+    expect(second.status).toBe(409);
+    expect((await second.json()).error.code).toBe("account_exists");
+    const rows = await sql`select handle, platform_identity from public.social_accounts where platform = 'bluesky' and lower(handle) = ${handle}`;
+    expect(rows).toEqual([{ handle, platform_identity: did }]);
+  });
+
+  it("refuses a second account of the same identity in a workspace, in the database", async () => {
+    const { handle, appPassword, did } = await blueskyAccount();
+    const { account } = await (await add(alice, { platform: "bluesky", handle, credentials: { appPassword } })).json();
+    // Under another handle, the unique handle no longer meets it: the identity does.
+    await staleHandle(account.id, `renamed-${handle}`);
+    const again = await add(alice, { platform: "bluesky", handle, credentials: { appPassword } });
+    expect(again.status).toBe(409);
+    expect((await again.json()).error.code).toBe("account_exists");
+    const rows = await sql`select id from public.social_accounts where platform = 'bluesky' and platform_identity = ${did}`;
+    expect(rows.map((r) => r.id)).toEqual([account.id]);
+    expect(await rowsOf(handle)).toHaveLength(0);
+    // Another workspace may connect the same identity (its own plan slot, its own queue).
+    expect((await add(bob, { platform: "bluesky", handle, credentials: { appPassword } })).status).toBe(201);
   });
 });

@@ -3,7 +3,7 @@
 import { createServer } from "node:http";
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import * as connectRoute from "@/app/api/accounts/mastodon/connect/route";
 import * as callbackRoute from "@/app/api/accounts/mastodon/callback/route";
 import * as accountRoute from "@/app/api/accounts/[id]/route";
@@ -310,6 +310,25 @@ describe("connecting against the fake instance", () => {
     const tokens = [...fake.state.tokens.values()].filter((t) => t.account_id === user.id);
     expect(tokens.length).toBe(1);
     expect(tokens[0].revoked).toBe(true);
+  });
+
+  it("answers a name that resolves to an internal address as it answers a name that does not resolve", async () => {
+    // The instance is the user's input: telling the two apart would tell which internal names exist.
+    const logged = vi.spyOn(console, "warn").mockImplementation(() => {});
+    try {
+      const replies = [];
+      for (const instance of ["http://localhost:9", "http://no-such-instance.pacer-test.invalid"]) {
+        const res = await start(alice, { instance });
+        expect(res.status, instance).toBe(502);
+        const { error } = await res.json();
+        expect(error.code, instance).toBe("instance_unreachable");
+        expect(JSON.stringify(error), instance).not.toMatch(/127\.0\.0\.1|::1|public|loopback|PACER_ALLOWED_HOSTS/);
+        replies.push(error.message.replace(new URL(instance).host, "HOST"));
+      }
+      expect(replies[0]).toBe(replies[1]);
+    } finally {
+      logged.mockRestore();
+    }
   });
 
   it("says when the instance cannot be reached", async () => {

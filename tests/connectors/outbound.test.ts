@@ -6,7 +6,7 @@ import { execFile } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startSandbox, type Sandbox } from "@/local/sandbox/index.ts";
 import { createSandboxConnector } from "@/lib/connectors/sandbox.ts";
 import { connectorFor } from "@/lib/connectors/registry.ts";
@@ -65,9 +65,14 @@ describe("platform endpoints come from the operator only", () => {
     try {
       const connector = createSandboxConnector({ baseUrl: internal.url });
       const account: ConnectorAccount = { id: randomUUID(), platform: "sandbox", handle: "anyone", credentials: { accessToken: "sbx_x" } };
+      const logged = vi.spyOn(console, "warn").mockImplementation(() => {});
       const outcome = await connector.publish(request(account), { signal: signal() });
-      expect(outcome).toMatchObject({ kind: "permanent", message: expect.stringContaining("loopback") });
-      expect(outcome.kind === "permanent" && outcome.message).toContain("PACER_ALLOWED_HOSTS");
+      // The outcome (the account's history) says it was refused; the address and the operator's
+      // hint (PACER_ALLOWED_HOSTS) go to the server log only.
+      expect(outcome).toMatchObject({ kind: "permanent", message: expect.stringContaining("not on the public internet") });
+      expect(outcome.kind === "permanent" && outcome.message).not.toMatch(/127\.0\.0\.1|PACER_ALLOWED_HOSTS/);
+      expect(logged.mock.calls.flat().join(" ")).toMatch(/loopback.*PACER_ALLOWED_HOSTS/);
+      logged.mockRestore();
       expect(await connector.lookup(account, "k", { signal: signal() })).toMatchObject({ kind: "unavailable" });
       expect(internal.hits).toEqual([]);
     } finally {

@@ -3,7 +3,7 @@
 // settled as posted by a lookup given what the attempt sent; a Bluesky session refreshed during a
 // publish is stored, sealed, and a later publish from a fresh connector uses it without logging in;
 // a budget the platform states as spent holds the account before the platform would say 429.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { randomUUID } from "node:crypto";
 import { processQueue } from "../../lib/engine/process.ts";
 import { connectorFor } from "../../lib/connectors/registry.ts";
@@ -172,8 +172,75 @@ describe("Bluesky sessions refreshed by the engine", () => {
     const [{ workspaceId }] = [await makeWorkspace(sql, "gone")];
     const [a] = await sql`insert into public.social_accounts (workspace_id, platform, handle, display_name)
                           values (${workspaceId}, 'bluesky', ${`gone${randomUUID().slice(0, 6)}.bsky.test`}, 'Gone') returning id`;
-    expect(await credentialStore(sql)({ id: a.id }, { did: "did:plc:x", accessJwt: "a", refreshJwt: "r" })).toBe(false);
+    expect(await credentialStore(sql)({ id: a.id, credentials: {} }, { did: "did:plc:x", accessJwt: "a", refreshJwt: "r" })).toBe(false);
     const [row] = await sql`select credentials_encrypted from public.social_accounts where id = ${a.id}`;
     expect(row.credentials_encrypted).toBeNull();
+  });
+
+  it("keeps a reconnect's credentials over a refresh that started from the ones it replaced (compare and set)", async () => {
+    const made = bluesky.createAccount({ handle: `c${randomUUID().slice(0, 8)}.bsky.test` });
+    const connect = async () => {
+      const c = await connectorFor("bluesky", env).connect({ handle: made.handle, credentials: { appPassword: made.appPassword } }, { signal: AbortSignal.timeout(5_000) });
+      if (c.kind !== "connected") throw new Error(JSON.stringify(c));
+      return c.credentials;
+    };
+    const first = await connect();
+    const acc = await account("bluesky", made.handle, first);
+    // A worker read `first` and is refreshing; meanwhile the user reconnects (the server's store).
+    const reconnected = await connect();
+    await sql`select private.store_account_credentials(${acc.accountId}, ${await encryptCredentials(reconnected)})`;
+    const stale = { ...first, accessJwt: "at_stale", refreshJwt: "rt_stale" };
+    expect(await credentialStore(sql)({ id: acc.accountId, credentials: first }, stale)).toBe(false);
+    const [row] = await sql`select credentials_encrypted from public.social_accounts where id = ${acc.accountId}`;
+    expect((await decryptCredentials(row.credentials_encrypted)).refreshJwt).toBe(reconnected.refreshJwt);
+
+    // Two refreshes racing from the same credentials: one is stored, the other finds them replaced.
+    const racing = await Promise.all(
+      ["a", "b"].map((n) => credentialStore(sql)({ id: acc.accountId, credentials: reconnected }, { ...reconnected, accessJwt: `at_${n}`, refreshJwt: `rt_${n}` })),
+    );
+    expect(racing.filter(Boolean)).toHaveLength(1);
+    const [raced] = await sql`select credentials_encrypted from public.social_accounts where id = ${acc.accountId}`;
+    expect(["rt_a", "rt_b"]).toContain((await decryptCredentials(raced.credentials_encrypted)).refreshJwt);
+  });
+
+  it("audits a reconnect but not a worker's token rotation", async () => {
+    const made = bluesky.createAccount({ handle: `a${randomUUID().slice(0, 8)}.bsky.test` });
+    const c = await connectorFor("bluesky", env).connect({ handle: made.handle, credentials: { appPassword: made.appPassword } }, { signal: AbortSignal.timeout(5_000) });
+    if (c.kind !== "connected") throw new Error(JSON.stringify(c));
+    const acc = await account("bluesky", made.handle, c.credentials);
+    // Active already: its first post moves a connected account to active, which is audited.
+    await sql`update public.social_accounts set state = 'active' where id = ${acc.accountId}`;
+    const audited = async () => (await sql`select count(*)::int as n from public.audit_log where entity = 'social_accounts' and entity_id = ${acc.accountId}`)[0].n as number;
+    const start = await audited();
+
+    // The access token expired: a publish refreshes (rotates) the session and stores it.
+    bluesky.expireAccessTokens(made.did);
+    const id = await queue(acc, `rotated ${randomUUID()}`);
+    await run();
+    expect((await itemOf(id)).status).toBe("posted");
+    const [row] = await sql`select credentials_encrypted from public.social_accounts where id = ${acc.accountId}`;
+    expect((await decryptCredentials(row.credentials_encrypted)).refreshJwt).not.toBe(c.credentials.refreshJwt);
+    expect(await audited()).toBe(start);
+
+    // A reconnect (new credentials through the server's store) is a person's action: audited.
+    await sql`select private.store_account_credentials(${acc.accountId}, ${await encryptCredentials({ ...c.credentials, refreshJwt: "rt_new" })})`;
+    expect(await audited()).toBe(start + 1);
+  }, 30_000);
+
+  it("writes no internal address into the history when a session names an internal PDS", async () => {
+    const logged = vi.spyOn(console, "warn").mockImplementation(() => {});
+    try {
+      // As a hostile refreshSession could leave it: the account's PDS is an internal address.
+      const acc = await account("bluesky", `h${randomUUID().slice(0, 8)}.bsky.test`, { did: "did:plc:aaaaaaaaaaaaaaaaaaaaaaaa", handle: "h.bsky.test", pdsUrl: "http://10.1.2.3", accessJwt: "at", refreshJwt: "rt" });
+      const id = await queue(acc, `internal ${randomUUID()}`);
+      await run();
+      const history = await sql`select error_message from public.posting_history where queue_item_id = ${id} and error_message is not null`;
+      expect(history.length).toBeGreaterThan(0);
+      for (const h of history) expect(h.error_message).not.toMatch(/10\.1\.2\.3|PACER_ALLOWED_HOSTS|private address/);
+      expect(history[0].error_message).toContain("not on the public internet");
+      expect(logged.mock.calls.flat().join("\n")).toMatch(/10\.1\.2\.3/);
+    } finally {
+      logged.mockRestore();
+    }
   });
 });

@@ -386,7 +386,13 @@ export function createBlueskyConnector(opts: BlueskyConnectorOptions = {}): Blue
       const handle = given.trim().replace(/^@/, "").toLowerCase();
       const password = (credentials.appPassword ?? "").trim();
       const field = "credentials.appPassword";
-      const unreachable = (detail: string): Connection => ({ kind: "unavailable", message: `Pacer could not reach Bluesky to connect @${handle} (${detail}); try again in a moment.` });
+      // The user sees only that the account's server could not be reached: the DID document names the
+      // server, so what failed there (an internal address, a name that does not resolve) is logged, not shown.
+      const unreachable = (detail: string): Connection => ({
+        kind: "unavailable",
+        message: `Pacer could not reach the Bluesky server of @${handle}; check the handle, and try again in a moment.`,
+        detail: `connecting @${handle}: ${detail}`,
+      });
       if (!APP_PASSWORD.test(password)) {
         // An app password cannot delete or migrate the account; the main password can, and Pacer never asks for it.
         return { kind: "refused", code: "app_password_required", field, message: "Enter an app password (bsky.app → Settings → Privacy and security → App passwords; it looks like xxxx-xxxx-xxxx-xxxx), not your account password." };

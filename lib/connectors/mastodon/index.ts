@@ -373,7 +373,8 @@ export function createMastodonConnector(opts: MastodonConnectorOptions = {}): Ma
       if (!credentials.accessToken) return { kind: "refused", code: "token_invalid", field: "credentials.accessToken", message: "Connect through the instance's sign-in: there is no access token." };
       const r = await call({ instance, token: credentials.accessToken }, "GET", "/api/v1/accounts/verify_credentials", signal);
       const host = new URL(instance).host;
-      if (r.outcome) return { kind: "unavailable", message: `Pacer could not reach ${host} (${r.outcome.message}); try again in a moment.` };
+      // What failed reaching it is for the log only (Connection.detail): see lib/connectors/http.ts.
+      if (r.outcome) return { kind: "unavailable", message: `Pacer could not reach ${host}; try again in a moment.`, detail: `${host}: ${r.outcome.message}` };
       const me = r.body as { id?: unknown; username?: unknown } | undefined;
       if (r.status === 200 && typeof me?.id === "string" && typeof me.username === "string") {
         const wanted = handle.replace(/^@/, "").toLowerCase();

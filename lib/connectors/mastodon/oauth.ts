@@ -91,7 +91,12 @@ export function createMastodonOAuth(opts: MastodonOAuthOptions = {}) {
     if (sent.outcome) return { failure: sent.outcome.message, notSent: sent.outcome.kind === "retryable" || sent.outcome.kind === "permanent" };
     return { status: sent.response.status, body: (await readJson(sent.response)) as Record<string, unknown> | undefined };
   }
-  const unreachable = (instance: string, detail: string): OAuthFailure => ({ kind: "unavailable", message: `Pacer could not reach ${new URL(instance).host} (${detail}); try again in a moment.` });
+  // The instance is the user's own input, so its name is shown; what failed reaching it (refused as
+  // internal, not resolved) only goes to the log, or a sign-in would tell which internal names exist.
+  const unreachable = (instance: string, detail: string): OAuthFailure => {
+    console.warn(`mastodon: could not reach ${new URL(instance).host}: ${detail}`);
+    return { kind: "unavailable", message: `Pacer could not reach ${new URL(instance).host}: check the instance's name, and try again in a moment.` };
+  };
   const said = (body: Record<string, unknown> | undefined) => String(body?.error_description ?? body?.error ?? "").slice(0, 300);
 
   return {

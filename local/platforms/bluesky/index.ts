@@ -23,7 +23,7 @@ export interface BlueskyFake {
   stop(): Promise<void>;
   world: BlueskyWorld;
   /** A new account; its app password is what a user pastes into Pacer. */
-  createAccount(opts: { handle: string; appPassword?: string; mainPassword?: string; emailAuthFactor?: boolean }): { did: string; handle: string; appPassword: string };
+  createAccount(opts: { handle: string; appPassword?: string; mainPassword?: string; emailAuthFactor?: boolean; pdsUrl?: string }): { did: string; handle: string; appPassword: string };
   /** What the PDS holds for the account, in commit order: the truth tests check. */
   posts(did: string): FakeRecord[];
   /** Moderation: 401 AccountTakedown on writes and logins, 400 on the AppView. */

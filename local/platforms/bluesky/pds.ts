@@ -103,6 +103,8 @@ export interface FakeAccount {
   /** The author's reposts of others' posts, as the feed shows them (reason repost). */
   reposts: Array<{ uri: string; at: number }>;
   faults: Fault[];
+  /** The PDS its DID document names, when not this fake (a hostile or broken identity: tests only). */
+  pdsUrl?: string;
 }
 
 interface Token {
@@ -167,7 +169,7 @@ export class BlueskyWorld {
     this.config = { ...DEFAULT_CONFIG, ...config };
   }
 
-  createAccount(opts: { handle: string; appPassword?: string; mainPassword?: string; emailAuthFactor?: boolean }): { did: string; handle: string; appPassword: string } {
+  createAccount(opts: { handle: string; appPassword?: string; mainPassword?: string; emailAuthFactor?: boolean; pdsUrl?: string }): { did: string; handle: string; appPassword: string } {
     const handle = opts.handle.toLowerCase();
     if (this.byHandle.has(handle)) throw new Error(`@${handle} exists on the fake already`);
     const did = `did:plc:${[...randomBytes(24)].map((b) => S32[b & 31]).join("")}`;
@@ -185,6 +187,7 @@ export class BlueskyWorld {
       records: new Map(),
       reposts: [],
       faults: [],
+      ...(opts.pdsUrl ? { pdsUrl: opts.pdsUrl } : {}),
     });
     this.byHandle.set(handle, did);
     return { did, handle, appPassword };
@@ -239,7 +242,7 @@ export class BlueskyWorld {
       "@context": ["https://www.w3.org/ns/did/v1"],
       id: account.did,
       alsoKnownAs: [`at://${account.handle}`],
-      service: [{ id: "#atproto_pds", type: "AtprotoPersonalDataServer", serviceEndpoint: this.baseUrl }],
+      service: [{ id: "#atproto_pds", type: "AtprotoPersonalDataServer", serviceEndpoint: account.pdsUrl ?? this.baseUrl }],
     };
   }
 
@@ -337,9 +340,10 @@ export class BlueskyWorld {
     }
     if (url.pathname === "/admin/accounts" && request.method === "POST") {
       // Not Bluesky: how the local stack and e2e tests make an account to connect (a user would sign up on bsky.app).
-      const body = (await request.json().catch(() => ({}))) as { handle?: string; appPassword?: string };
+      // `pdsUrl`: the DID document names another PDS (a test's hostile identity).
+      const body = (await request.json().catch(() => ({}))) as { handle?: string; appPassword?: string; pdsUrl?: string };
       if (!body.handle || this.account(body.handle)) return json(400, { message: "a new handle is required" });
-      return json(201, this.createAccount({ handle: body.handle, appPassword: body.appPassword }));
+      return json(201, this.createAccount({ handle: body.handle, appPassword: body.appPassword, pdsUrl: body.pdsUrl }));
     }
     const m = /^\/xrpc\/([a-zA-Z0-9.]+)$/.exec(url.pathname);
     if (!m) return json(404, { error: "NotFound", message: "Not Found" });
