@@ -11,6 +11,7 @@ import {
   createMastodonConnector,
   createMastodonOAuth,
   createPkce,
+  htmlToText,
   idempotencyKeyFor,
   instanceOrigin,
   readBudget,
@@ -402,6 +403,11 @@ describe("pure pieces", () => {
   it("counts graphemes, not UTF-16 units, and the content warning too", () => {
     expect(statusLength("👩‍👩‍👧‍👦 family")).toBe(8);
     expect(statusLength("text", "cw")).toBe(6);
+  });
+
+  it("reads a status's HTML as text, and an invalid character reference from a hostile instance does not throw", () => {
+    expect(htmlToText("<p>a &amp; b<br />c &#x1F600; &#39;</p><p>d</p>")).toBe("a & b\nc \u{1F600} '\n\nd");
+    expect(htmlToText("<p>x &#x110000; &#99999999999; y</p>")).toBe("x \uFFFD \uFFFD y");
   });
 
   it("takes an instance from what a user types", () => {

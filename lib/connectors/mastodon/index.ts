@@ -506,7 +506,9 @@ export function htmlToText(content: string): string {
     .replace(/&(#\d+|#x[0-9a-f]+|amp|lt|gt|quot|apos|#39);/gi, (_, e: string) => {
       const named: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
       if (named[e.toLowerCase()]) return named[e.toLowerCase()];
-      return String.fromCodePoint(e[1].toLowerCase() === "x" ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10));
+      const code = e[1].toLowerCase() === "x" ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
+      // A hostile or broken instance may send &#x110000;: read as U+FFFD, as an HTML parser does, never a throw.
+      return code <= 0x10ffff ? String.fromCodePoint(code) : "\uFFFD";
     });
 }
 
