@@ -140,6 +140,21 @@ describe("media", () => {
     expect(live(acct.name).map((s) => s.media_ids.length)).toEqual([1, 1]);
   });
 
+  it("uploads go through the single-send publish fetch, as statuses do; downloads and polls through the reads fetch", async () => {
+    const posts: string[] = [];
+    const publishFetch: typeof fetch = (input, init) => {
+      posts.push(`${init?.method ?? "GET"} ${new URL(String(input instanceof Request ? input.url : input)).pathname}`);
+      return fetch(input, init);
+    };
+    const c = make(fake.url, { publishFetch });
+    const acct = await account(undefined, fake, c);
+    sent.length = 0;
+    expect((await c.publish(request(acct, { mediaUrls: [`${mediaUrl}/clip.mp4`] }), { signal: signal() })).kind).toBe("posted");
+    expect(posts).toEqual(["POST /api/v2/media", "POST /api/v1/statuses"]);
+    expect(sent.filter((s) => s.startsWith("POST"))).toEqual([]);
+    expect(sent).toContain("GET /clip.mp4");
+  });
+
   it("media still processing when the call's time runs out is retryable, and nothing is posted", async () => {
     const acct = await account();
     fake.state.config.mediaProcessingMs = 60_000;

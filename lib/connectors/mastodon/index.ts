@@ -29,9 +29,9 @@ export { statusLength } from "./text.ts";
 export interface MastodonConnectorOptions {
   /** Internal hosts the operator allows (PACER_ALLOWED_HOSTS), e.g. the local fake instance. */
   allowedHosts?: string | readonly string[] | AllowedHosts;
-  /** For reads (lookups, metrics, instance limits, media); connection reuse is fine for them. */
+  /** For reads (lookups, metrics, instance limits, media downloads and polls); connection reuse is fine for them. */
   fetch?: typeof fetch;
-  /** For creating statuses: must never re-send on its own (lib/connectors/transport.ts). Defaults to `fetch` when given, else the runtime's single-send fetch. */
+  /** For creating statuses and uploading media: must never re-send on its own (lib/connectors/transport.ts). Defaults to `fetch` when given, else the runtime's single-send fetch. */
   publishFetch?: typeof fetch;
   now?: () => number;
   /** The client_name Pacer registers its app under; statuses show it to their author, and lookup matches it. */
@@ -174,8 +174,12 @@ export function createMastodonConnector(opts: MastodonConnectorOptions = {}): Ma
     return limits;
   }
 
-  /** Downloads one media file and uploads it (POST /api/v2/media), polling until processed (docs: https://docs.joinmastodon.org/methods/media/). */
-  async function uploadMedia(s: Session, mediaUrl: string, limits: InstanceLimits, signal: AbortSignal): Promise<{ id: string; budget?: RateLimitBudget } | { outcome: PublishFailure }> {
+  /**
+   * Downloads one media file and uploads it (POST /api/v2/media), polling until processed (docs:
+   * https://docs.joinmastodon.org/methods/media/). The upload is a POST like the status: it goes
+   * through the single-send fetch (`through`), so the HTTP layer never sends it twice on its own.
+   */
+  async function uploadMedia(s: Session, mediaUrl: string, limits: InstanceLimits, through: typeof fetch, signal: AbortSignal): Promise<{ id: string; budget?: RateLimitBudget } | { outcome: PublishFailure }> {
     // Nothing is posted until the status is created, so every failure here is safe to retry:
     // a lost upload answer only leaves an unattached file, which the instance cleans up.
     const notPosted = (o: PublishFailure): { outcome: PublishFailure } => ({ outcome: o.kind === "unknown" ? { kind: "retryable", message: `media not uploaded: ${o.message}` } : o });
@@ -196,7 +200,7 @@ export function createMastodonConnector(opts: MastodonConnectorOptions = {}): Ma
     if (!bytes) return { outcome: { kind: "permanent", message: `the media ${clip(mediaUrl)} is larger than the instance accepts (${cap} bytes)` } };
     const form = new FormData();
     form.append("file", new Blob([bytes as BlobPart], { type }), new URL(mediaUrl).pathname.split("/").pop() || "media");
-    const up = await call(s, "POST", "/api/v2/media", signal, { form });
+    const up = await call(s, "POST", "/api/v2/media", signal, { form }, through);
     if (up.outcome) return notPosted(up.outcome);
     const body = up.body as { id?: unknown; url?: unknown; error?: unknown } | undefined;
     if ((up.status === 200 || up.status === 202) && typeof body?.id === "string") {
@@ -349,7 +353,7 @@ export function createMastodonConnector(opts: MastodonConnectorOptions = {}): Ma
       }
       const mediaIds: string[] = [];
       for (const url of req.mediaUrls) {
-        const uploaded = await uploadMedia(s, url, limits ?? DEFAULT_LIMITS, signal);
+        const uploaded = await uploadMedia(s, url, limits ?? DEFAULT_LIMITS, once.fetch, signal);
         if ("outcome" in uploaded) return uploaded.outcome;
         mediaIds.push(uploaded.id);
       }
