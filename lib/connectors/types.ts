@@ -121,6 +121,11 @@ export interface SentAttempt {
   sentAt?: string;
   /** The platform's id for it, when an answer carrying one was recorded. */
   externalId?: string | null;
+  /**
+   * Ids of the account's posts already recorded for its other items: never this attempt's, so a
+   * lookup skips them (two items with the same text must not both claim one post).
+   */
+  excludeExternalIds?: string[];
 }
 
 export interface Connector {

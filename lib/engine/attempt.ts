@@ -131,14 +131,18 @@ export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promi
 
 /**
  * What the publish being verified sent, for platforms that recognise their post by it (Mastodon):
- * the item's text and media, and from the history its send time and any id an answer carried.
+ * the item's text and media, and from the history its send time, any id an answer carried and the
+ * ids recorded for the account's other items. Nothing when the history could not be read: a lookup
+ * without it must say it cannot tell, not guess over a day of posts (attachSentAttempts).
  */
-function sentAttempt(item: ClaimedItem): SentAttempt {
+function sentAttempt(item: ClaimedItem): SentAttempt | undefined {
+  if (!item.sent) return undefined;
   return {
     text: item.text,
     mediaCount: item.mediaUrls.length,
-    ...(item.sent?.sentAt ? { sentAt: item.sent.sentAt } : {}),
-    ...(item.sent?.externalId ? { externalId: item.sent.externalId } : {}),
+    ...(item.sent.sentAt ? { sentAt: item.sent.sentAt } : {}),
+    ...(item.sent.externalId ? { externalId: item.sent.externalId } : {}),
+    ...(item.sent.otherExternalIds.length ? { excludeExternalIds: item.sent.otherExternalIds } : {}),
   };
 }
 

@@ -31,9 +31,11 @@ export interface ClaimedItem {
   destination: string | null;
   /**
    * Verifications only: what the history says of the publish being checked, for platforms whose posts
-   * carry no key of ours (Mastodon): when it was sent (no later than that) and any id an answer gave.
+   * carry no key of ours (Mastodon): when it was sent (no later than that), any id an answer gave, and
+   * the ids recorded for the account's other items since (never this one's post). Unset when the
+   * history could not be read.
    */
-  sent?: { sentAt: string | null; externalId: string | null };
+  sent?: { sentAt: string | null; externalId: string | null; otherExternalIds: string[] };
 }
 
 /** What one attempt found; record_outcomes turns it into the item's next state. */
@@ -103,9 +105,11 @@ export async function claimDuePosts(
 }
 
 /**
- * For the items to verify: the send time and any recorded id of the publish being checked, from the
- * history, in one read. If it fails the lookups go without (a Mastodon lookup then answers
- * "unavailable" and is asked again later), so a claim is never lost to it.
+ * For the items to verify: the send time and any recorded id of the publish being checked, and the
+ * ids recorded for the account's other items, from the history, in one read. If it fails, `sent`
+ * stays unset and the lookup is given nothing of the attempt (runAttempt): a Mastodon lookup then
+ * answers "unavailable" and is asked again later, rather than read a day of statuses without
+ * knowing which belong to other items. A claim is never lost to it.
  */
 async function attachSentAttempts(sql: Sql, items: ClaimedItem[]): Promise<void> {
   const verifying = items.filter((i) => i.mode === "verify");
@@ -119,10 +123,12 @@ async function attachSentAttempts(sql: Sql, items: ClaimedItem[]): Promise<void>
       item.sent = {
         sentAt: row?.sent_at ? new Date(row.sent_at).toISOString() : null,
         externalId: row?.external_id ?? null,
+        otherExternalIds: Array.isArray(row?.other_external_ids) ? (row.other_external_ids as string[]) : [],
       };
     }
   } catch {
-    // Left without: see above.
+    // Left unset: see above.
+    for (const item of verifying) delete item.sent;
   }
 }
 

@@ -11,6 +11,7 @@ import {
   createMastodonConnector,
   createMastodonOAuth,
   createPkce,
+  htmlToText,
   idempotencyKeyFor,
   instanceOrigin,
   readBudget,
@@ -137,6 +138,21 @@ describe("media", () => {
     expect((await connector.publish(request(acct, { mediaUrls: [`${mediaUrl}/clip.mp4`] }), { signal: signal() })).kind).toBe("posted");
     expect(sent.filter((s) => s.startsWith("GET /api/v1/media/")).length).toBeGreaterThanOrEqual(2);
     expect(live(acct.name).map((s) => s.media_ids.length)).toEqual([1, 1]);
+  });
+
+  it("uploads go through the single-send publish fetch, as statuses do; downloads and polls through the reads fetch", async () => {
+    const posts: string[] = [];
+    const publishFetch: typeof fetch = (input, init) => {
+      posts.push(`${init?.method ?? "GET"} ${new URL(String(input instanceof Request ? input.url : input)).pathname}`);
+      return fetch(input, init);
+    };
+    const c = make(fake.url, { publishFetch });
+    const acct = await account(undefined, fake, c);
+    sent.length = 0;
+    expect((await c.publish(request(acct, { mediaUrls: [`${mediaUrl}/clip.mp4`] }), { signal: signal() })).kind).toBe("posted");
+    expect(posts).toEqual(["POST /api/v2/media", "POST /api/v1/statuses"]);
+    expect(sent.filter((s) => s.startsWith("POST"))).toEqual([]);
+    expect(sent).toContain("GET /clip.mp4");
   });
 
   it("media still processing when the call's time runs out is retryable, and nothing is posted", async () => {
@@ -281,6 +297,66 @@ describe("lookup", () => {
     expect(found).toMatchObject({ kind: "found", externalId: ours.id });
   });
 
+  it("a text with 3+ newlines, which the instance folds into one paragraph break, is found through /source; a lost one is not_found", async () => {
+    const acct = await account();
+    const tag = randomUUID();
+    const two = request(acct, { text: `Hello\n\nworld ${tag}` });
+    const three = request(acct, { text: `Hello\n\n\nworld ${tag}` });
+    const posted = (await connector.publish(two, { signal: signal() })) as { externalId: string };
+    fake.nextFault(acct.name, { kind: "drop_after_commit" });
+    expect((await connector.publish(three, { signal: signal() })).kind).toBe("unknown");
+    const threeId = live(acct.name).find((st) => st.text === three.text)!.id;
+    // Both render as "Hello\n\nworld …": each lookup is settled by the text as posted.
+    expect(await connector.lookup(acct, three.idempotencyKey, { signal: signal(), sent: sentAttempt(three) })).toMatchObject({ kind: "found", externalId: threeId });
+    expect(await connector.lookup(acct, two.idempotencyKey, { signal: signal(), sent: sentAttempt(two) })).toMatchObject({ kind: "found", externalId: posted.externalId });
+    const lost = request(acct, { text: `Hi\n\n\nthere ${tag}` });
+    fake.nextFault(acct.name, { kind: "reset_before_commit" });
+    expect((await connector.publish(lost, { signal: signal() })).kind).toBe("unknown");
+    expect(await connector.lookup(acct, lost.idempotencyKey, { signal: signal(), sent: sentAttempt(lost) })).toEqual({ kind: "not_found" });
+  });
+
+  it("after the app name changes, Pacer's status under the old name is never not_found (unavailable: a human decides)", async () => {
+    const acct = await account();
+    const req = request(acct);
+    fake.nextFault(acct.name, { kind: "drop_after_commit" });
+    expect((await connector.publish(req, { signal: signal() })).kind).toBe("unknown");
+    const renamed = make(fake.url, { appName: "Pacer" });
+    expect(await renamed.lookup(acct, req.idempotencyKey, { signal: signal(), sent: sentAttempt(req) })).toMatchObject({ kind: "unavailable", message: expect.stringContaining("another app") });
+    expect(live(acct.name)).toHaveLength(1);
+  });
+
+  it("a /source that cannot be read leaves the lookup unavailable, never not_found", async () => {
+    const acct = await account();
+    const req = request(acct, { text: `see #pacer ${randomUUID()}` });
+    fake.nextFault(acct.name, { kind: "drop_after_commit" });
+    expect((await connector.publish(req, { signal: signal() })).kind).toBe("unknown");
+    const noSource = make(fake.url, {
+      fetch: (input, init) => (String(input instanceof Request ? input.url : input).endsWith("/source") ? Promise.resolve(new Response("", { status: 503 })) : fetch(input, init)),
+    });
+    expect((await noSource.lookup(acct, req.idempotencyKey, { signal: signal(), sent: sentAttempt(req) })).kind).toBe("unavailable");
+  });
+
+  it("two items with the same text: one never answers for the other's status (the engine names the ids recorded for other items)", async () => {
+    const acct = await account();
+    const text = `Good morning ${randomUUID()}`;
+    const a = request(acct, { text });
+    const b = request(acct, { text });
+    const postedA = (await connector.publish(a, { signal: signal() })) as { externalId: string };
+    // B is lost before the instance commits it: its lookup must not answer with A's status.
+    fake.nextFault(acct.name, { kind: "reset_before_commit" });
+    expect((await connector.publish(b, { signal: signal() })).kind).toBe("unknown");
+    const bSent = { ...sentAttempt(b), excludeExternalIds: [postedA.externalId] };
+    expect(await connector.lookup(acct, b.idempotencyKey, { signal: signal(), sent: bSent })).toEqual({ kind: "not_found" });
+    // B sent again, landed, answer lost: found is B's own status.
+    fake.nextFault(acct.name, { kind: "drop_after_commit" });
+    expect((await connector.publish(b, { signal: signal() })).kind).toBe("unknown");
+    const bId = live(acct.name).find((st) => st.id !== postedA.externalId)!.id;
+    expect(await connector.lookup(acct, b.idempotencyKey, { signal: signal(), sent: bSent })).toMatchObject({ kind: "found", externalId: bId });
+    // Without the other item's id, two statuses match: neither is claimed.
+    expect((await connector.lookup(acct, b.idempotencyKey, { signal: signal(), sent: sentAttempt(b) })).kind).toBe("unavailable");
+    expect(live(acct.name)).toHaveLength(2);
+  });
+
   it("reads older pages (Link rel=next) back to the send time", async () => {
     const acct = await account();
     const req = request(acct);
@@ -402,6 +478,11 @@ describe("pure pieces", () => {
   it("counts graphemes, not UTF-16 units, and the content warning too", () => {
     expect(statusLength("👩‍👩‍👧‍👦 family")).toBe(8);
     expect(statusLength("text", "cw")).toBe(6);
+  });
+
+  it("reads a status's HTML as text, and an invalid character reference from a hostile instance does not throw", () => {
+    expect(htmlToText("<p>a &amp; b<br />c &#x1F600; &#39;</p><p>d</p>")).toBe("a & b\nc \u{1F600} '\n\nd");
+    expect(htmlToText("<p>x &#x110000; &#99999999999; y</p>")).toBe("x \uFFFD \uFFFD y");
   });
 
   it("takes an instance from what a user types", () => {

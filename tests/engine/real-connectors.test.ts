@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { randomUUID } from "node:crypto";
 import { processQueue } from "../../lib/engine/process.ts";
+import { claimDuePosts, recordOutcomes } from "../../lib/engine/store.ts";
 import { connectorFor } from "../../lib/connectors/registry.ts";
 import { createBlueskyConnector } from "../../lib/connectors/bluesky/index.ts";
 import { credentialStore } from "../../lib/accounts/refreshed-credentials.ts";
@@ -132,6 +133,87 @@ describe("Mastodon through the engine", () => {
     expect(a.cooldown_until.toISOString()).toBe(new Date(history[1].rate_limit.reset_at).toISOString());
     expect(a.cooldown_until.getTime()).toBeGreaterThan(Date.now() + 1_000);
     expect(a.cooldown_until.getTime()).toBeLessThanOrEqual(Date.now() + WINDOW_MS);
+  }, 30_000);
+});
+
+/** Waits until the item is due (its run_at). */
+async function untilDue(id: number) {
+  const dueAt = (await itemOf(id)).run_at.getTime();
+  await new Promise((r) => setTimeout(r, Math.max(0, dueAt - Date.now()) + 50));
+}
+
+/** Runs the engine until the item is posted (at most `runs` times), waiting for it to be due each time. */
+async function runUntilPosted(id: number, runs = 8) {
+  for (let i = 0; i < runs && (await itemOf(id)).status !== "posted"; i++) {
+    await untilDue(id);
+    await run();
+  }
+}
+
+describe("what a Mastodon lookup is given", () => {
+  it("two items with the same text: the one lost before the commit is never settled by the other's status", async () => {
+    const acc = await mastodonAccount(mastodon);
+    const text = `same text ${randomUUID()}`;
+    const first = await queue(acc, text);
+    await run();
+    expect((await itemOf(first)).status).toBe("posted");
+    const second = await queue(acc, text);
+    mastodon.nextFault(acc.username, { kind: "reset_before_commit" });
+    await run();
+    expect(await steps(second)).toEqual(["publish:unknown"]);
+    await runUntilPosted(second);
+
+    const statuses = mastodon.statusesOf(acc.username);
+    expect(statuses).toHaveLength(2);
+    // Both lookups said not_found (the first item's status is not this one's); then it was sent again.
+    expect(await steps(second)).toEqual(["publish:unknown", "verify:not_found", "verify:not_found", "publish:posted"]);
+    const firstId = (await itemOf(first)).external_id;
+    expect((await itemOf(second)).external_id).toBe(statuses.find((st) => st.id !== firstId)!.id);
+  }, 30_000);
+
+  it("the send time is the real send's, not a rate-limit refusal's under the same attempt number; other items' ids come along", async () => {
+    const acc = await account("mastodon", `m${randomUUID().slice(0, 8)}`, { instance: mastodon.url, accessToken: "t", accountId: "1" });
+    const worker = "sent-attempts";
+    const claim = async () => (await claimDuePosts(sql, { worker, limit: 5, leaseSeconds: 30, workspaceId: acc.workspaceId }))[0];
+    const at = (msAgo: number) => new Date(Date.now() - msAgo);
+    const result = (c: { id: number; leaseId: string; attempts: number }, outcome: string, startedAt: Date, extra: object = {}) => ({
+      id: c.id, leaseId: c.leaseId, mode: "publish" as const, attempt: c.attempts, outcome, retryAt: at(1_000),
+      startedAt, finishedAt: new Date(startedAt.getTime() + 500), latencyMs: 500, worker, ...extra,
+    });
+    // Another item of the account, posted: its id is one the lookup must skip.
+    const other = await queue(acc, "other");
+    const o = await claim();
+    await recordOutcomes(sql, [result(o, "posted", at(20_000), { externalId: "other-status" })]);
+    expect((await itemOf(other)).status).toBe("posted");
+
+    const id = await queue(acc, "this one");
+    const refused = await claim();
+    await recordOutcomes(sql, [result(refused, "rate_limited", at(3_600_000))]);
+    const sentAgain = await claim();
+    expect(sentAgain.attempts).toBe(refused.attempts); // the refusal handed its number back
+    const sendStart = at(5_000);
+    await recordOutcomes(sql, [result(sentAgain, "unknown", sendStart, { callDeadlineAt: at(4_000) })]);
+    await untilDue(id);
+    const verifying = await claim();
+    expect(verifying).toMatchObject({ id, mode: "verify" });
+    expect(verifying.sent).toEqual({ sentAt: sendStart.toISOString(), externalId: null, otherExternalIds: ["other-status"] });
+  });
+
+  it("when the history cannot be read, the lookup is given nothing and answers unavailable, never a guess", async () => {
+    const acc = await mastodonAccount(mastodon);
+    const id = await queue(acc, `lost answer ${randomUUID()}`);
+    mastodon.nextFault(acc.username, { kind: "drop_after_commit" });
+    await run();
+    expect(await steps(id)).toEqual(["publish:unknown"]);
+    await untilDue(id);
+    await sql`revoke execute on function private.sent_attempts from pacer_worker`;
+    try {
+      await run();
+    } finally {
+      await sql`grant execute on function private.sent_attempts to pacer_worker`;
+    }
+    expect(await steps(id)).toEqual(["publish:unknown", "verify:unavailable"]);
+    expect((await itemOf(id)).status).toBe("verifying");
   }, 30_000);
 });
 

@@ -29,12 +29,12 @@ export { statusLength } from "./text.ts";
 export interface MastodonConnectorOptions {
   /** Internal hosts the operator allows (PACER_ALLOWED_HOSTS), e.g. the local fake instance. */
   allowedHosts?: string | readonly string[] | AllowedHosts;
-  /** For reads (lookups, metrics, instance limits, media); connection reuse is fine for them. */
+  /** For reads (lookups, metrics, instance limits, media downloads and polls); connection reuse is fine for them. */
   fetch?: typeof fetch;
-  /** For creating statuses: must never re-send on its own (lib/connectors/transport.ts). Defaults to `fetch` when given, else the runtime's single-send fetch. */
+  /** For creating statuses and uploading media: must never re-send on its own (lib/connectors/transport.ts). Defaults to `fetch` when given, else the runtime's single-send fetch. */
   publishFetch?: typeof fetch;
   now?: () => number;
-  /** The client_name Pacer registers its app under; statuses show it to their author, and lookup matches it. */
+  /** The client_name Pacer registers its app under; statuses show it to their author, and lookup prefers it among matches. */
   appName?: string;
   /** Waits between polls of media still processing (ms); the last repeats until the call's time runs out. */
   mediaPollMs?: number[];
@@ -97,8 +97,8 @@ const RECENT_POSTS_MAX_PAGES = 25;
 const CLOCK_MARGIN_MS = 5 * 60_000;
 /** Without a send time, how far back a lookup reads: an Idempotency-Key lives an hour, a verification comes sooner. */
 const LOOKUP_DEFAULT_WINDOW_MS = 24 * 3_600_000;
-/** At most this many /source reads per lookup, for texts whose HTML differs from what was sent (mentions). */
-const SOURCE_CHECKS = 5;
+/** At most this many /source reads per lookup, for statuses whose HTML differs from what was sent (mentions, folded newlines); past it the lookup is unavailable. */
+const SOURCE_CHECKS = 10;
 const DEFAULT_POLL_MS = [500, 1_000, 2_000, 4_000];
 
 const clip = (text: unknown) => String(text ?? "").slice(0, 300);
@@ -174,8 +174,12 @@ export function createMastodonConnector(opts: MastodonConnectorOptions = {}): Ma
     return limits;
   }
 
-  /** Downloads one media file and uploads it (POST /api/v2/media), polling until processed (docs: https://docs.joinmastodon.org/methods/media/). */
-  async function uploadMedia(s: Session, mediaUrl: string, limits: InstanceLimits, signal: AbortSignal): Promise<{ id: string; budget?: RateLimitBudget } | { outcome: PublishFailure }> {
+  /**
+   * Downloads one media file and uploads it (POST /api/v2/media), polling until processed (docs:
+   * https://docs.joinmastodon.org/methods/media/). The upload is a POST like the status: it goes
+   * through the single-send fetch (`through`), so the HTTP layer never sends it twice on its own.
+   */
+  async function uploadMedia(s: Session, mediaUrl: string, limits: InstanceLimits, through: typeof fetch, signal: AbortSignal): Promise<{ id: string; budget?: RateLimitBudget } | { outcome: PublishFailure }> {
     // Nothing is posted until the status is created, so every failure here is safe to retry:
     // a lost upload answer only leaves an unattached file, which the instance cleans up.
     const notPosted = (o: PublishFailure): { outcome: PublishFailure } => ({ outcome: o.kind === "unknown" ? { kind: "retryable", message: `media not uploaded: ${o.message}` } : o });
@@ -196,7 +200,7 @@ export function createMastodonConnector(opts: MastodonConnectorOptions = {}): Ma
     if (!bytes) return { outcome: { kind: "permanent", message: `the media ${clip(mediaUrl)} is larger than the instance accepts (${cap} bytes)` } };
     const form = new FormData();
     form.append("file", new Blob([bytes as BlobPart], { type }), new URL(mediaUrl).pathname.split("/").pop() || "media");
-    const up = await call(s, "POST", "/api/v2/media", signal, { form });
+    const up = await call(s, "POST", "/api/v2/media", signal, { form }, through);
     if (up.outcome) return notPosted(up.outcome);
     const body = up.body as { id?: unknown; url?: unknown; error?: unknown } | undefined;
     if ((up.status === 200 || up.status === 202) && typeof body?.id === "string") {
@@ -289,36 +293,56 @@ export function createMastodonConnector(opts: MastodonConnectorOptions = {}): Ma
     // Mastodon keeps no marker on a status (the Idempotency-Key lives only in its Redis): the status
     // can only be recognised by what was sent.
     if (!sent) return { kind: "unavailable", message: "Mastodon keeps no key on a status: a lookup needs what the attempt sent (its text)" };
-    // 2. The account's own statuses since the attempt was sent: Pacer's app, a root, the same
-    // media count and the same text (HTML compared first; /source when markup makes it ambiguous).
+    // 2. The account's own statuses since the attempt was sent: a root with the same media count and
+    // the same text, that no other item of the account is recorded with. The rendered HTML is not
+    // the text: Mastodon folds any run of blank lines into one paragraph break and rewrites mentions
+    // and links. A status is taken on its HTML alone only when no other text renders the same (equal
+    // to ours, which has no blank line, mention, hashtag or link); every other candidate is confirmed
+    // by /source, the text as posted. Whatever cannot be settled (a /source unread, too many to check,
+    // two matches, a page unread) is `unavailable`: a wrong `not_found` is a duplicate once
+    // Mastodon's hour-long Idempotency-Key is gone.
     const sentAt = sent.sentAt ? Date.parse(sent.sentAt) : NaN;
     const since = Number.isNaN(sentAt) ? now() - LOOKUP_DEFAULT_WINDOW_MS : sentAt - CLOCK_MARGIN_MS;
     const want = normalize(sent.text);
+    const wantLoose = loose(sent.text);
+    // Mentions, hashtags and links render differently from the text: any status may be it.
+    const rewritten = /[@#]|https?:\/\//.test(sent.text);
+    const htmlSettles = !rewritten && !/\n\s*\n/.test(want);
+    const others = new Set(sent.excludeExternalIds ?? []);
     const matches: StatusBody[] = [];
     let sourceChecks = 0;
-    let sourceFailure: string | null = null;
+    let unsettled: string | null = null;
     const read = await readStatuses(s, since, LOOKUP_MAX_PAGES, signal, async (status) => {
-      if (status.in_reply_to_id) return;
-      if (status.application && status.application.name !== appName) return;
+      if (status.in_reply_to_id || others.has(String(status.id))) return;
       if (sent.mediaCount !== undefined && (status.media_attachments?.length ?? 0) !== sent.mediaCount) return;
       if (typeof status.spoiler_text === "string" && status.spoiler_text !== "") return;
-      const shown = normalize(htmlToText(String(status.content ?? "")));
-      if (shown === want) return void matches.push(status);
-      if (!/[@#]|https?:\/\//.test(sent.text) || sourceChecks >= SOURCE_CHECKS) return;
+      const shown = htmlToText(String(status.content ?? ""));
+      if (htmlSettles && normalize(shown) === want) return void matches.push(status);
+      if (!rewritten && loose(shown) !== wantLoose) return;
+      if (sourceChecks >= SOURCE_CHECKS) {
+        unsettled = `more than ${SOURCE_CHECKS} statuses needed their source read`;
+        return;
+      }
       sourceChecks++;
       const src = await call(s, "GET", `/api/v1/statuses/${encodeURIComponent(String(status.id))}/source`, signal);
       if (src.status === 200 && normalize(String((src.body as { text?: unknown })?.text ?? "")) === want) matches.push(status);
-      else if (src.status !== 200) sourceFailure = src.outcome?.message ?? `HTTP ${src.status}`;
+      else if (src.status !== 200) unsettled = `could not read a status's source: ${src.outcome?.message ?? `HTTP ${src.status}`}`;
     });
     if ("failure" in read) return { kind: "unavailable", message: `could not read @${account.handle}'s statuses: ${read.failure}` };
-    if (matches.length > 0) {
-      // Two identical texts in the window: the one made closest after the send is ours.
-      const target = Number.isNaN(sentAt) ? now() : sentAt;
-      const best = matches.reduce((a, b) => (Math.abs(Date.parse(String(b.created_at)) - target) < Math.abs(Date.parse(String(a.created_at)) - target) ? b : a));
-      return { kind: "found", externalId: String(best.id), url: typeof best.url === "string" ? best.url : undefined };
-    }
-    if (sourceFailure) return { kind: "unavailable", message: `could not read a status's source: ${sourceFailure}` };
     if (!read.complete) return { kind: "unavailable", message: `read ${LOOKUP_MAX_PAGES * PAGE_SIZE} statuses without reaching the attempt's send time` };
+    if (unsettled) return { kind: "unavailable", message: unsettled };
+    // The app name only chooses among matches, never rules one out: apps are kept per instance and
+    // redirect URI under the name they were registered with, so after PACER_MASTODON_APP_NAME changes
+    // Pacer's own statuses carry the old one. (A status shows its app's name and website only, no
+    // client id to compare.) One match from Pacer's app is ours; one from another app is either
+    // Pacer's under an earlier name or the person's own post: a human decides, nothing is re-sent.
+    const ours = matches.filter((m) => m.application?.name === appName);
+    if (ours.length === 1) return { kind: "found", externalId: String(ours[0].id), url: typeof ours[0].url === "string" ? ours[0].url : undefined };
+    if (ours.length > 1) return { kind: "unavailable", message: `${ours.length} statuses from Pacer's app have this text and none is recorded for another item: which one is this attempt's is unclear` };
+    if (matches.length > 0) {
+      const apps = [...new Set(matches.map((m) => (typeof m.application?.name === "string" ? `"${clip(m.application.name)}"` : "no app")))].join(", ");
+      return { kind: "unavailable", message: `a status with this text was made by another app (${apps}), not "${appName}": Pacer's under an earlier app name, or posted by hand` };
+    }
     return { kind: "not_found" };
   }
 
@@ -349,7 +373,7 @@ export function createMastodonConnector(opts: MastodonConnectorOptions = {}): Ma
       }
       const mediaIds: string[] = [];
       for (const url of req.mediaUrls) {
-        const uploaded = await uploadMedia(s, url, limits ?? DEFAULT_LIMITS, signal);
+        const uploaded = await uploadMedia(s, url, limits ?? DEFAULT_LIMITS, once.fetch, signal);
         if ("outcome" in uploaded) return uploaded.outcome;
         mediaIds.push(uploaded.id);
       }
@@ -508,11 +532,15 @@ export function htmlToText(content: string): string {
     .replace(/&(#\d+|#x[0-9a-f]+|amp|lt|gt|quot|apos|#39);/gi, (_, e: string) => {
       const named: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
       if (named[e.toLowerCase()]) return named[e.toLowerCase()];
-      return String.fromCodePoint(e[1].toLowerCase() === "x" ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10));
+      const code = e[1].toLowerCase() === "x" ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
+      // A hostile or broken instance may send &#x110000;: read as U+FFFD, as an HTML parser does, never a throw.
+      return code <= 0x10ffff ? String.fromCodePoint(code) : "\uFFFD";
     });
 }
 
 const normalize = (text: string) => text.replace(/\r\n/g, "\n").trim();
+/** Whitespace runs as one space: the rendered text folds newlines (3+ into a paragraph break), /source settles it. */
+const loose = (text: string) => text.replace(/\s+/g, " ").trim();
 
 /** Waits ms unless the signal ends first; false when it did. */
 function pause(ms: number, signal: AbortSignal): Promise<boolean> {

@@ -104,7 +104,10 @@ const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", 
 
 /**
  * The status text as Mastodon's TextFormatter renders `content`: paragraphs, <br />, links split into
- * invisible/visible spans, remote mentions as h-cards showing `@user`, hashtags as links.
+ * invisible/visible spans, remote mentions as h-cards showing `@user`, hashtags as links. Paragraphs
+ * as Rails' simple_format makes them (TextFormatter#to_s, app/lib/text_formatter.rb, then
+ * `.delete("\n")`): any run of two or more newlines is one paragraph break, so "a\n\n\nb" reads back
+ * as "a\n\nb" and only /source gives the text as posted (docs/platforms/mastodon.md §4.1, §4.3).
  */
 export function renderContent(text: string, host: string): string {
   const entity = /(https?:\/\/[^\s<>"]+[^\s<>".,:;!?'")\]])|(?<=^|[^\p{L}\p{N}_/@])@([\p{L}\p{N}_]+)(?:@([\p{L}\p{N}.-]+\.[\p{L}\p{N}-]+))?|(?<=^|[^\p{L}\p{N}_&/])#([\p{L}\p{N}_]+)/gu;
