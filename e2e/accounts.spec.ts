@@ -78,7 +78,7 @@ test("a new subscriber connects a sandbox account, renames it and removes it, wi
   await test.step("renaming it inline changes its display name", async () => {
     await page.getByRole("button", { name: `Rename @${demo}` }).click();
     await page.getByRole("textbox", { name: `Display name of @${demo}` }).fill("Pacer Demo Studio");
-    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("button", { name: "Save", exact: true }).click();
     await expect(demoRow).toContainText("Pacer Demo Studio");
     await expect(page.getByRole("textbox", { name: `Display name of @${demo}` })).toBeHidden();
   });
