@@ -12,7 +12,7 @@
 import { classifyStatus, isoAt, rateLimitDelayMs, readJson, send } from "./http.ts";
 import { guardedFetch, parseAllowedHosts, type AllowedHosts } from "./outbound.ts";
 import { singleSendFetch } from "./transport.ts";
-import type { AccountMetrics, Connection, Connector, ConnectorAccount, Lookup, PlatformPost, PublishFailure, PublishOutcome, PublishRequest, RecentPosts, SentAttempt } from "./types.ts";
+import type { AccountMetrics, Connection, Connector, ConnectorAccount, Lookup, PlatformPost, PublishFailure, PublishOutcome, PublishRequest, RateLimitBudget, RecentPosts, SentAttempt } from "./types.ts";
 
 export interface UploadPostConnectorOptions {
   /** Upload-Post's origin (the API is under /api); the operator's configuration, never an account's. */
@@ -33,20 +33,6 @@ export interface UploadPostConnectorOptions {
 }
 
 export const UPLOAD_POST_URL = "https://api.upload-post.com";
-
-/**
- * The request-rate budget Upload-Post reported on its latest answer for the account's API key
- * (X-RateLimit-Limit / -Remaining / -Reset, https://docs.upload-post.com/guides/rate-limits).
- * Returned on every publish outcome as `rateLimit` (the optional field the Mastodon branch adds to
- * PublishOutcome, same shape), so the engine can slow down before a 429.
- */
-export interface RateBudget {
-  limit: number;
-  remaining: number;
-  /** ISO time the window resets. */
-  resetAt: string;
-}
-export type UploadPostOutcome = PublishOutcome & { rateLimit?: RateBudget };
 
 /** The credentials an Upload-Post account stores (encrypted): the workspace's key, the profile, and which of its platforms. */
 export interface UploadPostCredentials {
@@ -119,14 +105,17 @@ const obj = (v: unknown): Record<string, unknown> | undefined => (v && typeof v 
 const str = (v: unknown): string | undefined => (typeof v === "string" && v.length > 0 ? v : undefined);
 const clip = (v: unknown) => String(v ?? "").slice(0, 300);
 
-export function createUploadPostConnector(opts: UploadPostConnectorOptions = {}): Connector & { publish(req: PublishRequest, o: { signal: AbortSignal }): Promise<UploadPostOutcome>; rateBudget(apiKey: string): RateBudget | null } {
+export function createUploadPostConnector(opts: UploadPostConnectorOptions = {}): Connector & { publish(req: PublishRequest, o: { signal: AbortSignal }): Promise<PublishOutcome>; rateBudget(apiKey: string): RateLimitBudget | null } {
   const allowed = opts.allowedHosts instanceof Set ? opts.allowedHosts : parseAllowedHosts(opts.allowedHosts as string | string[] | undefined);
   const readFetch = guardedFetch(opts.fetch ?? fetch, allowed);
   const now = opts.now ?? Date.now;
   const base = (opts.baseUrl ?? UPLOAD_POST_URL).replace(/\/+$/, "");
   const polls = opts.statusPollMs?.length ? opts.statusPollMs : [2_000, 3_000, 5_000];
   /** The latest budget per API key (in memory only: a hint to hold back, the engine's limits stay the record). */
-  const budgets = new Map<string, RateBudget>();
+  // The request-rate budget Upload-Post reports for each API key on every answer (X-RateLimit-Limit /
+  // -Remaining / -Reset, https://docs.upload-post.com/guides/rate-limits): each publish outcome carries
+  // the latest as `rateLimit`, so the engine can slow down before a 429.
+  const budgets = new Map<string, RateLimitBudget>();
 
   let publishFetch: typeof fetch | undefined;
   function sendingOnce(): { fetch: typeof fetch } | { refused: string } {
@@ -167,7 +156,7 @@ export function createUploadPostConnector(opts: UploadPostConnectorOptions = {})
     budgets.set(apiKey, { limit, remaining, resetAt });
   }
 
-  const with_ = (apiKey: string, outcome: PublishOutcome): UploadPostOutcome => {
+  const with_ = (apiKey: string, outcome: PublishOutcome): PublishOutcome => {
     const budget = budgets.get(apiKey);
     return budget ? { ...outcome, rateLimit: budget } : outcome;
   };
@@ -255,7 +244,7 @@ export function createUploadPostConnector(opts: UploadPostConnectorOptions = {})
     return { kind: "unknown", message: `Upload-Post accepted request ${requestId} but had not finished it when the call's time ran out (${last}); Pacer will look it up.` };
   }
 
-  async function publish(req: PublishRequest, { signal }: { signal: AbortSignal }): Promise<UploadPostOutcome> {
+  async function publish(req: PublishRequest, { signal }: { signal: AbortSignal }): Promise<PublishOutcome> {
     const creds = credentialsOf(req.account);
     if (!creds) return { kind: "auth_expired", message: `@${req.account.handle} has no Upload-Post key, profile and platform (reconnect the account).` };
     const { platform } = creds;

@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startUploadPostFake, type UploadPostFake } from "@/local/platforms/upload-post/index.ts";
-import { createUploadPostConnector, createUploadPostSetup, uploadPostMarker, uploadPostRequestId, type UploadPostOutcome } from "@/lib/connectors/upload-post.ts";
+import { createUploadPostConnector, createUploadPostSetup, uploadPostMarker, uploadPostRequestId } from "@/lib/connectors/upload-post.ts";
 import type { ConnectorAccount, PublishRequest } from "@/lib/connectors/types.ts";
 import { freePort } from "../setup/free-port.ts";
 
@@ -36,7 +36,7 @@ describe("publishing", () => {
   it("sends our request_id as request_id, Idempotency-Key and X-Request-Id, async, and returns the platform's id", async () => {
     const a = account();
     const req = request(a, { firstComment: "first!" });
-    const outcome = (await up.publish(req, { signal: signal() })) as UploadPostOutcome;
+    const outcome = (await up.publish(req, { signal: signal() }));
     const [post] = held(a);
     expect(outcome).toMatchObject({ kind: "posted", externalId: post.platform_post_id, url: post.post_url });
     expect(held(a)).toHaveLength(1);
