@@ -4,6 +4,7 @@ import type postgres from "postgres";
 import type { Tx } from "@/lib/db";
 import { PacerError, fromDatabaseError, type FieldIssue } from "@/lib/api/errors";
 import { platformEnabled } from "@/lib/connectors/registry";
+import { textProblem, type TextRule } from "@/lib/posts/length";
 
 /** One post to queue for one or more accounts; `path` names where it came from in the request. */
 export interface PostToQueue {
@@ -44,6 +45,43 @@ export async function checkAccounts(tx: Tx, workspaceId: string, refs: AccountRe
     } else if (!account.enabled || !platformEnabled(account.platform, process.env)) {
       // Offered by this installation: PACER_CONNECTORS decides (platforms.enabled only says Pacer has a connector).
       issues.push({ path: ref.path, message: `Pacer cannot publish to ${account.platform_name} yet.` });
+    }
+  }
+  return issues;
+}
+
+/** A post's texts and the accounts it goes to, with the paths that name them in the request. */
+export interface TextsToCheck {
+  texts: Array<{ path: string; text: string | null; what: string }>;
+  accountIds: string[];
+}
+
+/**
+ * Issues for texts longer than a platform they go to allows, counted the platform's way
+ * (lib/posts/length.ts, as the composer shows them): one issue per text and platform, however many
+ * of the platform's accounts the post names, so nothing is queued only to fail at publish.
+ */
+export async function checkTextLengths(tx: Tx, workspaceId: string, posts: TextsToCheck[]): Promise<FieldIssue[]> {
+  const ids = [...new Set(posts.flatMap((p) => p.accountIds))];
+  if (ids.length === 0) return [];
+  const rows = await tx`
+    select a.id, p.id as platform, p.name, p.text_limit, p.text_unit
+    from public.social_accounts a join public.platforms p on p.id = a.platform
+    where a.workspace_id = ${workspaceId} and a.id = any (${ids}::uuid[]) and p.text_limit is not null`;
+  const ruleOf = new Map(rows.map((r) => [r.id as string, { platform: r.platform, name: r.name, limit: r.text_limit, unit: r.text_unit } as TextRule]));
+  const issues: FieldIssue[] = [];
+  for (const post of posts) {
+    const rules = new Map<string, TextRule>();
+    for (const id of post.accountIds) {
+      const rule = ruleOf.get(id);
+      if (rule) rules.set(rule.platform, rule);
+    }
+    for (const { path, text, what } of post.texts) {
+      if (!text) continue;
+      for (const rule of rules.values()) {
+        const problem = textProblem(rule, text, what);
+        if (problem) issues.push({ path, message: problem });
+      }
     }
   }
   return issues;

@@ -8,7 +8,7 @@ import { processQueue } from "@/lib/engine/process";
 import { engineSettingsFromEnv } from "@/lib/engine/settings";
 import { connectorFor } from "@/lib/connectors/registry";
 import { credentialStore } from "@/lib/accounts/refreshed-credentials";
-import { checkAccounts, insertPosts, type AccountReference, type PostToQueue } from "./enqueue";
+import { checkAccounts, checkTextLengths, insertPosts, type AccountReference, type PostToQueue, type TextsToCheck } from "./enqueue";
 import {
   MAX_BULK_ITEMS,
   addInput,
@@ -122,6 +122,7 @@ export async function addToQueue(user: UserClaims, input: AddToQueueInput, withi
   return inTransaction(user, within, async (tx) => {
     const workspaceId = await workspaceFor(tx, a.workspaceId, "editor", "queue posts");
     const issues = await checkAccounts(tx, workspaceId, a.accountIds.map((id, i) => ({ path: `accountIds.${i}`, id })));
+    issues.push(...(await checkTextLengths(tx, workspaceId, [textsOf(a, "", a.accountIds)])));
     if (issues.length) throw invalid(issues, "The post");
 
     const { postIds } = await insertPosts(tx, workspaceId, [toPostToQueue(a, a.accountIds)]);
@@ -177,6 +178,7 @@ export async function bulkAddToQueue(user: UserClaims, input: BulkAddInput, with
     const workspaceId = await workspaceFor(tx, requested, "editor", "queue posts");
     await requireBulkPosting(tx, workspaceId);
     issues.push(...(await checkAccounts(tx, workspaceId, refs)));
+    issues.push(...(await checkTextLengths(tx, workspaceId, rows.flatMap((r, i) => (r ? [textsOf(r, `items.${i}.`, r.accountIds ?? [r.accountId!])] : [])))));
     if (issues.length) throw invalid(sortByRow(issues), "The bulk request", raw.length);
 
     const posts = (rows as BulkRow[]).map((r) => toPostToQueue(r, r.accountIds ?? [r.accountId!]));
@@ -217,6 +219,17 @@ function toPostToQueue(r: Omit<BulkRow, "accountId" | "accountIds">, accountIds:
 const uuid = z.uuid();
 
 /** The well-formed account ids a raw row names, with their paths. */
+/** A post's text and first comment, named by their paths in the request (`prefix` is the row's, in bulk). */
+function textsOf(post: { text: string; firstComment?: string | null }, prefix: string, accountIds: string[]): TextsToCheck {
+  return {
+    texts: [
+      { path: `${prefix}text`, text: post.text, what: "The text" },
+      { path: `${prefix}firstComment`, text: post.firstComment ?? null, what: "The first comment" },
+    ],
+    accountIds,
+  };
+}
+
 function accountReferences(row: unknown, i: number): AccountReference[] {
   if (typeof row !== "object" || row === null) return [];
   const { accountId, accountIds } = row as { accountId?: unknown; accountIds?: unknown };
