@@ -145,7 +145,13 @@ export interface Connector {
    * The account's posts made at or after `since`, for reconciliation (read-only, paged inside the
    * platform's read limits). Throws an Error saying what failed when the platform cannot be read.
    */
-  recentPosts(account: ConnectorAccount, opts: { since: Date; signal: AbortSignal }): Promise<RecentPosts>;
+  recentPosts(account: ConnectorAccount, opts: { since: Date; signal: AbortSignal; keys?: string[] }): Promise<RecentPosts>;
+  /**
+   * Set where the platform keeps no marker but a post's id is derived from Pacer's key (Bluesky's
+   * record key): `recentPosts` then needs `keys`, the idempotency keys of the account's items that
+   * may be on the platform, and names the matching key as a post's marker.
+   */
+  readonly markersFromKeys?: boolean;
   /** Read the account's current metrics; throws an Error saying what failed. */
   readMetrics(account: ConnectorAccount, opts: { signal: AbortSignal }): Promise<AccountMetrics>;
 }

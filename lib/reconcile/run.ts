@@ -96,7 +96,9 @@ export async function reconcileAccounts(opts: ReconcileOptions): Promise<Reconci
     const accounts = await claim(opts.sql, o.batchSize, leaseSeconds, Math.floor(o.minAgeMs / 1000), new Date(started), opts.workspaceId);
     if (accounts.length === 0) break;
     report.accounts += accounts.length;
-    const reads = await mapLimited(accounts, o.concurrency, (a) => readAccount(a, opts.connectorFor, o.windowMs, o.readTimeoutMs));
+    const since = new Date(Date.now() - o.windowMs);
+    const keys = await keysFor(opts.sql, accounts, opts.connectorFor, since);
+    const reads = await mapLimited(accounts, o.concurrency, (a) => readAccount(a, opts.connectorFor, since, o.readTimeoutMs, keys.get(a.accountId)));
     for (const r of reads) if (r.error !== null) report.failed.push({ accountId: r.account_id, message: r.error });
     const rows = await recordReads(opts.sql, reads, log);
     for (const row of rows) {
@@ -163,20 +165,40 @@ async function claim(
   }));
 }
 
+/**
+ * The idempotency keys each account's connector needs to name markers (Connector.markersFromKeys):
+ * its items sent since the window began. Only those accounts are asked about, in one query.
+ */
+async function keysFor(sql: postgres.Sql, accounts: ClaimedAccount[], connectorFor: (platform: string) => Connector, since: Date): Promise<Map<string, string[]>> {
+  const wanted = accounts.filter((a) => {
+    try {
+      return connectorFor(a.platform).markersFromKeys === true;
+    } catch {
+      return false; // readAccount reports the account as unreadable.
+    }
+  });
+  const keys = new Map<string, string[]>();
+  if (wanted.length === 0) return keys;
+  const ids = `array[${wanted.map((a) => `${literal(a.accountId)}::uuid`).join(",")}]`;
+  const rows = await asWorker(sql, `select * from private.reconciliation_keys(${ids}, ${timestamp(since)})`);
+  for (const r of rows) keys.set(r.account_id, [...(keys.get(r.account_id) ?? []), r.idempotency_key]);
+  return keys;
+}
+
 /** One account's posts since the window's start, or why they could not be read. Never throws. */
 async function readAccount(
   a: ClaimedAccount,
   connectorFor: (platform: string) => Connector,
-  windowMs: number,
+  since: Date,
   timeoutMs: number,
+  keys: string[] | undefined,
 ): Promise<AccountRead> {
-  const since = new Date(Date.now() - windowMs);
   const base = { account_id: a.accountId, since: since.toISOString(), read_at: new Date().toISOString() };
   try {
     const connector = connectorFor(a.platform);
     const credentials = await decryptCredentials(a.credentialsEncrypted);
     const account = { id: a.accountId, platform: a.platform, handle: a.handle, credentials };
-    const { posts, complete } = await connector.recentPosts(account, { since, signal: AbortSignal.timeout(timeoutMs) });
+    const { posts, complete } = await connector.recentPosts(account, { since, signal: AbortSignal.timeout(timeoutMs), keys });
     return { ...base, complete, error: null, posts: posts.map(toRow) };
   } catch (error) {
     return { ...base, complete: false, error: storableText((error as Error).message || String(error), MAX_ERROR_MESSAGE), posts: [] };

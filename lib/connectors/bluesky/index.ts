@@ -441,11 +441,16 @@ export function createBlueskyConnector(opts: BlueskyConnectorOptions = {}): Blue
       return unreachable(`signing in: HTTP ${login.status}`);
     },
 
-    async recentPosts(account, { since, signal }): Promise<RecentPosts> {
+    // Reconciliation gives the keys of the account's recently sent items; a post at one's rkey is that item's.
+    markersFromKeys: true,
+
+    async recentPosts(account, { since, signal, keys = [] }): Promise<RecentPosts> {
       // The AppView's author feed, newest first by min(createdAt, indexedAt) (§7); the repo's own
       // listRecords is ordered by rkey, which for Pacer's derived keys is not time (§3.3).
       const did = account.credentials.did;
       if (!did) throw new Error(`Could not read @${account.handle}'s Bluesky posts: no session (reconnect the account)`);
+      // The rkey is a one-way function of the key (rkeyFor), so the keys that could be here are tried.
+      const keyOfRkey = new Map(await Promise.all(keys.map(async (key) => [await rkeyFor(key, 0), key] as const)));
       const posts: PlatformPost[] = [];
       let cursor: string | undefined;
       for (let page = 0; page < RECENT_POSTS_MAX_PAGES; page++) {
@@ -464,8 +469,8 @@ export function createBlueskyConnector(opts: BlueskyConnectorOptions = {}): Blue
             reachedSince = true;
             continue;
           }
-          // Pacer's key is not in the post: the rkey is a one-way function of it (rkeyFor), so no marker.
-          posts.push({ externalId: p.uri, url: postUrl(p.uri), createdAt: new Date(created).toISOString(), marker: null });
+          const rkey = p.uri.slice(p.uri.lastIndexOf("/") + 1);
+          posts.push({ externalId: p.uri, url: postUrl(p.uri), createdAt: new Date(created).toISOString(), marker: keyOfRkey.get(rkey) ?? null });
         }
         cursor = typeof body.cursor === "string" ? body.cursor : undefined;
         if (reachedSince || !cursor || feed.length === 0) return { posts, complete: true };
