@@ -51,7 +51,9 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: "npx tsx local/dev.ts",
+    // Node itself, not the tsx CLI: tsx relays a signal to its child and SIGKILLs it when the child does
+    // not acknowledge within 60 ms, which would leave Postgres running (tests/local/dev-stop.test.ts).
+    command: "node --import tsx local/dev.ts",
     env: {
       PACER_DATA_DIR: process.env.PACER_E2E_DATA_DIR,
       PACER_DB_PORT: String(ports.db),

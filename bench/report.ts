@@ -147,7 +147,7 @@ export function renderReport(opts: {
     ...whereTimeGoes(opts.results),
     "### Reproducing",
     "",
-    "`npm run bench` runs every section at full size (about 45 minutes). Environment: `BENCH_SCALE` (e.g. 0.1 for a quick run; sizes shrink, docs/benchmarks.md is then left alone unless `BENCH_OUT` names a file), `BENCH_RUNS` (default 3), `BENCH_SECTIONS` (any of throughput, claims, queue, e2e, fairness, history, health), `BENCH_CONCURRENCY` (engine throughput, default 100), `BENCH_E2E_CONCURRENCY` (default 400), `BENCH_CAP_S` (longest drain, default 30), `BENCH_PGBENCH` (path to pgbench, default /usr/bin/pgbench).",
+    "`npm run bench` runs every section at full size (about 45 minutes). Environment: `BENCH_SCALE` (e.g. 0.1 for a quick run; sizes shrink, docs/benchmarks.md is then left alone unless `BENCH_OUT` names a file), `BENCH_RUNS` (default 3), `BENCH_SECTIONS` (any of throughput, claims, queue, e2e, fairness, history, health), `BENCH_CONCURRENCY` (engine throughput, default 100), `BENCH_E2E_CONCURRENCY` (default 400), `BENCH_CAP_S` (longest drain, default 30), `BENCH_PGBENCH` (path to pgbench, default /usr/bin/pgbench; Debian's `postgresql-contrib` installs it; without it the throughput ceiling rows are marked skipped and the rest runs).",
     "",
   ].join("\n");
 }

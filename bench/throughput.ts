@@ -261,6 +261,9 @@ async function claimRecordSplit(db: BenchDatabase, ws: Workspace, items: number,
   };
 }
 
+/** Why the ceiling rows are missing, and how to get them. */
+export const PGBENCH_MISSING = "pgbench not found (Debian: `apt-get install postgresql-contrib`; or set BENCH_PGBENCH to its path)";
+
 /** pgbench's rate for a one-row UPDATE per transaction: what one commit per job could reach here. */
 async function pgbenchRate(db: BenchDatabase, bin: string, clients: number, seconds: number): Promise<number> {
   const exec = promisify(execFile);
@@ -362,6 +365,9 @@ export async function benchThroughput(db: BenchDatabase, cfg: ThroughputConfig, 
       "–",
     ]);
   }
+  if (!cfg.pgbench) {
+    rows.push(["pgbench single-row UPDATE (ceiling)", `skipped: ${PGBENCH_MISSING}`, "–", "–", "–", "–", "–"]);
+  }
   const table: Table = {
     title: `Engine throughput: ${fmt(cfg.jobs)} pre-filled no-op jobs, concurrency ${cfg.concurrency}`,
     head: ["System", "Configuration", "Jobs/s (median)", "Runs (jobs/s)", "Ratio to Pacer", "CPU ms/1k jobs: Node", "CPU ms/1k jobs: Postgres"],
@@ -375,7 +381,6 @@ export async function benchThroughput(db: BenchDatabase, cfg: ThroughputConfig, 
       `Every prefill ends with VACUUM (ANALYZE) and CHECKPOINT, so no run pays for the previous one's writes.`,
       `pg-boss 10 (the last release for Node 20) fetches with ORDER BY priority, created_on, id, which its index (name, start_after) cannot serve: every fetch reads and sorts the whole backlog (about 260 ms at 200,000 jobs here, EXPLAIN ANALYZE), so its rate falls as the queue grows; with 100 polling workers the fetches crowd each other out.`,
       `One serial claim → record cycle of 100 items (Pacer's inner loop, ${split.cycles} cycles, mean): claim ${fmt(split.claimMs, 1)} ms wall / ${fmt(split.claimCpuMs, 1)} ms backend CPU, record ${fmt(split.recordMs, 1)} ms wall / ${fmt(split.recordCpuMs, 1)} ms backend CPU.`,
-      ...(cfg.pgbench ? [] : ["pgbench was not found, so the ceiling rows are missing (set BENCH_PGBENCH to its path)."]),
     ],
   };
   return {

@@ -25,7 +25,9 @@ const config = {
     uploadPost: fakePort("PACER_UPLOAD_POST_PORT", 3),
   },
   appPort: Number(process.env.PACER_APP_PORT ?? 3000),
-  nextMode: process.env.PACER_NEXT_MODE === "start" ? "start" : "dev",
+  // "dev" (default), "start" (a production build), or "none": the stack without Next.js, for running
+  // Next yourself (under a debugger, say) against it.
+  nextMode: (["start", "none"].includes(process.env.PACER_NEXT_MODE ?? "") ? process.env.PACER_NEXT_MODE : "dev") as "dev" | "start" | "none",
   externalDbUrl: process.env.SUPABASE_DB_URL,
   verbose: Boolean(process.env.PACER_VERBOSE),
 };
@@ -107,6 +109,9 @@ async function main() {
   });
   say(`database     ${stack.dbUrl.replace(/:[^:@/]+@/, ":****@")}`);
   say(`gateway      ${stack.gatewayUrl}  (/auth/v1, /functions/v1, scheduler)`);
+  // What a script needs to sign in with supabase-js and call /api/* (docs/api.md), as `supabase status` prints it.
+  say(`auth         ${stack.gatewayUrl}/auth/v1  (supabase-js: createClient("${stack.gatewayUrl}", <publishable key>))`);
+  say(`publishable  ${stack.keys.publishableKey}  (safe to use in a script or a browser; the secret key stays in ${join(config.dataDir, "keys.json")})`);
   say(`sandbox      ${stack.sandboxUrl}  (the sandbox platform: feeds, faults)`);
   say(`mastodon     ${stack.platforms.mastodon}  (fake instance: "Connect Mastodon" with this address; any username signs in)`);
   say(`bluesky      ${stack.platforms.bluesky}  (fake PDS: "Connect Bluesky" as ${DEMO_BLUESKY.handle} / ${DEMO_BLUESKY.appPassword})`);
@@ -115,6 +120,13 @@ async function main() {
   // Where the fakes listen, for scripts and the browser tests (their ports may be free ones).
   writeFileSync(join(config.dataDir, "platforms.json"), JSON.stringify(stack.platforms));
 
+  if (config.nextMode === "none") {
+    // Secrets, like keys.json beside it: readable by this user only.
+    writeFileSync(join(config.dataDir, "app.env"), Object.entries(stack.env).map(([k, v]) => `${k}=${v}`).join("\n") + "\n", { mode: 0o600 });
+    say(`the stack is ready; Next.js is not started (PACER_NEXT_MODE=none): its environment is in ${join(config.dataDir, "app.env")}`);
+    say("Ctrl-C stops everything.");
+    return;
+  }
   const host = ["-H", "127.0.0.1", "-p", String(config.appPort)];
   if (config.nextMode === "start") {
     say("building Next.js (PACER_NEXT_MODE=start)…");

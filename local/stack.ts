@@ -122,12 +122,25 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
       keys,
       seeded,
       env,
-      async stop() {
-        for (const stop of stops.reverse()) await stop().catch(() => {});
-      },
+      stop: () => stopAll(stops),
     };
   } catch (error) {
-    for (const stop of stops.reverse()) await stop().catch(() => {});
+    await stopAll(stops);
     throw error;
+  }
+}
+
+/** How long one part may take to stop before the next is stopped anyway. */
+const STOP_STEP_MS = 10_000;
+
+/**
+ * Stop the parts in reverse order of starting. Each step is bounded, so one that hangs (a child
+ * that ignores its signal) cannot keep the others — Postgres above all — from stopping cleanly.
+ */
+async function stopAll(stops: Array<() => Promise<void>>): Promise<void> {
+  for (const stop of stops.reverse()) {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([stop().catch(() => {}), new Promise<void>((resolve) => (timer = setTimeout(resolve, STOP_STEP_MS)))]);
+    clearTimeout(timer);
   }
 }

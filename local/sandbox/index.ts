@@ -1,7 +1,7 @@
 // Starts the sandbox social network on 127.0.0.1: the platform sandbox accounts publish to
 // and the test double for every platform failure. State lives in memory, optionally snapshotted.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { SandboxNetwork, type NetworkConfig, type SandboxStats } from "./network.ts";
 import { createSandboxHandler, RESET_CONNECTION, type SandboxReply } from "./routes.ts";
@@ -31,6 +31,8 @@ export interface Sandbox {
 }
 
 const LOOPBACK = "127.0.0.1";
+/** How long after a change the sandbox's data file is written (changes meanwhile share the write). */
+const SAVE_DELAY_MS = 200;
 
 export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const log = opts.log ?? (() => {});
@@ -56,6 +58,22 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     });
   const handle = createSandboxHandler(network, { sleep });
 
+  // The feeds are saved as they change, not only on a clean stop: a change is written within
+  // SAVE_DELAY_MS, so a process killed (or a Ctrl-C that never finishes) keeps what was accepted.
+  // Written to a temporary file and renamed, so a kill mid-write never leaves half a file.
+  let saveTimer: NodeJS.Timeout | undefined;
+  const save = () => {
+    if (!opts.dataFile) return;
+    clearTimeout(saveTimer);
+    saveTimer = undefined;
+    mkdirSync(dirname(opts.dataFile), { recursive: true });
+    writeFileSync(`${opts.dataFile}.tmp`, JSON.stringify(network.toSnapshot()));
+    renameSync(`${opts.dataFile}.tmp`, opts.dataFile);
+  };
+  const saveSoon = () => {
+    if (opts.dataFile && !saveTimer && !stopping) saveTimer = setTimeout(save, SAVE_DELAY_MS);
+  };
+
   const server = createServer((req, res) => {
     serve(req, res).catch((error) => {
       log(`sandbox: ${req.method} ${req.url} failed: ${error instanceof Error ? (error.stack ?? error.message) : error}`);
@@ -76,6 +94,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       body: hasBody ? Buffer.concat(chunks) : undefined,
     });
     const reply = await handle(request);
+    // Whatever changes the sandbox comes as a request that is not a read.
+    if (req.method !== "GET" && req.method !== "HEAD") saveSoon();
     if (reply === RESET_CONNECTION) return void req.socket.destroy();
     if (res.destroyed) return; // the client gave up (timed out) while we were slow on purpose
     const body = Buffer.from(await reply.arrayBuffer());
@@ -106,8 +126,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         server.closeAllConnections();
       });
       if (opts.dataFile) {
-        mkdirSync(dirname(opts.dataFile), { recursive: true });
-        writeFileSync(opts.dataFile, JSON.stringify(network.toSnapshot()));
+        save();
         log(`sandbox: saved ${network.stats().accepted} posts to ${opts.dataFile}`);
       }
     },

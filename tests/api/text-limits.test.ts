@@ -13,13 +13,14 @@ let user: TestUser;
 let blueskyId: string;
 let sandboxId: string;
 
-function post(handler: (req: Request) => Promise<Response>, path: string, body: unknown) {
+function post(handler: (req: Request, ctx: unknown) => Promise<Response>, path: string, body: unknown) {
   return handler(
     new Request(`${BASE}${path}`, {
       method: "POST",
       headers: { authorization: `Bearer ${user.accessToken}`, "content-type": "application/json" },
       body: JSON.stringify(body),
     }),
+    {},
   );
 }
 
