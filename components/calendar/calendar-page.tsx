@@ -121,13 +121,13 @@ export function CalendarPage() {
 
       <div aria-live="polite">
         {message && (
-          <Alert variant={message.kind === "error" ? "destructive" : "default"}>
+          <Alert variant={message.kind === "error" ? "destructive" : "default"} role={message.kind === "error" ? "alert" : "status"}>
             {message.kind === "error" ? <CircleAlert aria-hidden /> : <CircleCheck aria-hidden />}
-            <AlertDescription role={message.kind === "error" ? "alert" : "status"}>{message.text}</AlertDescription>
+            <AlertDescription>{message.text}</AlertDescription>
           </Alert>
         )}
         {calendar.data?.notice && (
-          <Alert>
+          <Alert role="status">
             <CircleAlert aria-hidden />
             <AlertDescription>{calendar.data.notice}</AlertDescription>
           </Alert>

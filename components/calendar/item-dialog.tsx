@@ -173,7 +173,7 @@ function ItemDetails({ item, close }: { item: CalendarItem; close: () => void })
       {error && (
         <Alert variant="destructive">
           <CircleAlert aria-hidden />
-          <AlertDescription role="alert">{error}</AlertDescription>
+          <AlertDescription>{error}</AlertDescription>
         </Alert>
       )}
       <p role="status" className="text-sm text-muted-foreground empty:hidden">
