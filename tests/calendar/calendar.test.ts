@@ -10,6 +10,7 @@ import * as rescheduleRoute from "@/app/api/queue/reschedule/route";
 import * as postRoute from "@/app/api/queue/posts/[postId]/route";
 import * as cancelRoute from "@/app/api/queue/cancel/route";
 import { addToQueue } from "@/lib/queue";
+import { claimDuePosts } from "@/lib/engine/store";
 import { editPost, listCalendarItems, rescheduleQueueItems } from "@/lib/calendar";
 import { MAX_CALENDAR_ITEMS } from "@/lib/calendar/input";
 import type { PacerError } from "@/lib/api/errors";
@@ -261,6 +262,27 @@ describe("rescheduling", () => {
     expect(e.status).toBe(409);
     expect(e.code).toBe("plan_limit");
     expect(e.message).toMatch(/plan does not cover/);
+  });
+
+  it("is never changed under the engine: a claim at that moment skips the item being moved, and a claimed item is refused", async () => {
+    const t = await tenant("rs-race", 2);
+    const { itemIds: [moving] } = await queue(t, new Date().toISOString(), [t.accounts[0]]);
+    const { itemIds: [claimedFirst] } = await queue(t, new Date().toISOString(), [t.accounts[1]]);
+    const tomorrow = inDays(1);
+    let claimedMeanwhile: number[] = [];
+    await sql.begin(async (tx) => {
+      await tx`select set_config('request.jwt.claims', ${JSON.stringify(t.claims)}, true), set_config('role', 'authenticated', true)`;
+      await tx`select * from private.reschedule_queue_items(${t.workspaceId}, array[${moving}]::bigint[], ${tomorrow}::timestamptz)`;
+      // The move holds its row lock until commit; the claim, on another connection, passes over it.
+      claimedMeanwhile = (await claimDuePosts(sql, { worker: "calendar-race", limit: 10, leaseSeconds: 60, workspaceId: t.workspaceId })).map((c) => c.id);
+    });
+    expect(claimedMeanwhile).toEqual([claimedFirst]);
+    expect(await itemRow(moving)).toMatchObject({ status: "pending", lease_id: null, scheduled_for: new Date(tomorrow) });
+
+    const e = await refusal(rescheduleQueueItems(t.claims, { itemIds: [claimedFirst], scheduledFor: tomorrow }));
+    expect(e.status).toBe(409);
+    expect((await itemRow(claimedFirst)).status).toBe("processing");
+    await sql`update public.queue_items set status = 'cancelled', lease_id = null, lease_expires_at = null where id = ${claimedFirst}`;
   });
 
   it("never lets `authenticated` move a queue item straight in the table, nor a claimed one through the function", async () => {
