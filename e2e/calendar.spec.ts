@@ -83,7 +83,7 @@ test("a post queued for tomorrow is on the week view, is dragged to another day,
     await link.click();
     await expect(page.getByRole("heading", { name: "Calendar", level: 1 })).toBeVisible();
     await expect(link).toHaveAttribute("aria-current", "page");
-    if (when.nextWeek) await page.getByRole("button", { name: "Next week" }).click();
+    if (when.nextWeek) await page.getByRole("button", { name: "Next ›" }).click();
     await expect(event).toBeVisible();
     await expect(event).toContainText(`@${handle}`);
     await expect(event).toContainText("Pending");

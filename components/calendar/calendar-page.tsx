@@ -140,7 +140,10 @@ export function CalendarPage() {
           plugins={[dayGridPlugin, timeGridPlugin, interactionPlugin]}
           initialView="timeGridWeek"
           headerToolbar={{ left: "prev,next today", center: "title", right: "timeGridWeek,dayGridMonth" }}
-          buttonText={{ today: "Today", week: "Week", month: "Month" }}
+          // Words, not FullCalendar's icon font: the font is a data: URL, which the CSP's font-src does not allow.
+          buttonIcons={false}
+          buttonText={{ prev: "‹ Previous", next: "Next ›", today: "Today", week: "Week", month: "Month" }}
+          eventTimeFormat={{ hour: "numeric", minute: "2-digit", meridiem: "short" }}
           timeZone="UTC"
           now={() => toWallClock(new Date())}
           height="auto"
