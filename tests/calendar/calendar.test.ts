@@ -346,6 +346,20 @@ describe("editing a post", () => {
     expect((await refusal(editPost(bob.claims, postId, { text: "x" }))).status).toBe(404);
   });
 
+  it("moves its items in or out of a destination hold when the destination changes", async () => {
+    const at = inDays(2);
+    const { post } = await addToQueue(alice.claims, { text: "To a group", accountIds: [alice.accounts[0]], scheduledFor: at, destination: "r/open" });
+    const [item] = await sql`select id from public.queue_items where post_id = ${post.id}`;
+    await sql`insert into public.destination_holds (workspace_id, account_id, destination, rejections, reason)
+              values (${alice.workspaceId}, ${alice.accounts[0]}, 'r/held', 3, 'test')`;
+    const held = async () => (await sql`select run_at = 'infinity' as held, run_at from public.queue_items where id = ${item.id}`)[0];
+
+    await editPost(alice.claims, post.id, { destination: "r/held" });
+    expect((await held()).held).toBe(true);
+    await editPost(alice.claims, post.id, { destination: "r/open" });
+    expect(await held()).toEqual({ held: false, run_at: new Date(at) });
+  });
+
   it("holds the same rules for `authenticated` straight at the table", async () => {
     const { postId, itemIds } = await queue(alice, inDays(2));
     const viewer = await member(alice.workspaceId, "viewer");
