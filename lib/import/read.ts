@@ -1,7 +1,7 @@
 // Reading an uploaded CSV file into a preview: the file's bytes decoded, parsed with papaparse in
 // chunks (the page yields between them, so 10,000 rows never freeze it), the header mapped, and every
 // row checked. Pure: the same code runs in the browser and in vitest.
-import Papa from "papaparse";
+import Papa, { type ParseResult, type Parser } from "papaparse";
 import { IMPORT_COLUMNS, MAX_IMPORT_BYTES, MAX_IMPORT_ROWS, COLUMN_HELP, PROBLEMS_COLUMN, mapHeader, normalizeHeader, type ImportColumn } from "./columns";
 import { decodeCsvBytes, type ImportEncoding } from "./decode";
 import { writeCsv } from "./csv";
@@ -75,7 +75,7 @@ function parseRecords(text: string, delimiter: string, keep: number, pause?: () 
     Papa.parse<string[]>(text, {
       delimiter,
       chunkSize: 512 * 1024,
-      chunk: (results, parser) => {
+      chunk: (results: ParseResult<string[]>, parser: Parser) => {
         for (const error of results.errors) {
           if (error.type === "Quotes" && error.row !== undefined) quoteProblems.push({ index: total + error.row, code: error.code });
         }
