@@ -8,6 +8,7 @@ import { cn } from "@/components/ui/cn";
 const links = [
   { href: "/dashboard", label: "Dashboard", icon: LayoutDashboard },
   { href: "/dashboard/queue", label: "Queue", icon: Clock },
+  { href: "/dashboard/import", label: "Import", icon: Clock },
   { href: "/dashboard/accounts", label: "Accounts", icon: Users },
   { href: "/dashboard/health", label: "Health", icon: Activity },
   { href: "/dashboard/review", label: "Review", icon: ClipboardCheck },

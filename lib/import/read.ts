@@ -193,7 +193,9 @@ export function badRowsCsv(preview: ImportPreview): string {
   const header = existing === -1 ? [...preview.header, PROBLEMS_COLUMN] : preview.header;
   const at = existing === -1 ? preview.header.length : existing;
   const rows = preview.bad.map((b) => {
-    const cells = Array.from({ length: header.length }, (_, i) => b.cells[i] ?? "");
+    // Rows the server refused carry no cells of their own: rebuilt from the row, column by column.
+    const source = b.cells.length ? b.cells : preview.header.map((h) => b.row[normalizeHeader(h) as ImportColumn] ?? "");
+    const cells = Array.from({ length: header.length }, (_, i) => source[i] ?? "");
     cells[at] = describeIssues(b.issues);
     return cells;
   });
