@@ -26,6 +26,9 @@ async function downloaded(page: Page, click: () => Promise<void>): Promise<strin
   return readFileSync((await download.path())!, "utf8");
 }
 
+// Several pages, two imports and two downloads; `next dev` compiles each on first use.
+test.setTimeout(process.env.PACER_NEXT_MODE === "dev" ? 600_000 : 120_000);
+
 test("a CSV with errors lists its bad rows; the fixed file imports once, with a summary, into the queue", async ({ page }) => {
   const id = suffix();
   const handle = `import_${id.replace(/\W/g, "_")}`;
