@@ -13,7 +13,6 @@ import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/com
 import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
 import { LoadState } from "@/components/ui/load-state";
-import { Meter } from "@/components/ui/meter";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
 import { importIdFor } from "@/lib/import/chunks";
 import { badRowsCsv, readImportFile, type ImportPreview } from "@/lib/import/read";
@@ -276,7 +275,16 @@ function FirstRows({ preview }: { preview: ImportPreview }) {
 function ImportProgressBar({ progress }: { progress: ImportProgress }) {
   return (
     <div className="grid gap-2">
-      <Meter value={progress.done} max={progress.total} aria-label="Rows imported" />
+      <div
+        role="progressbar"
+        aria-label="Rows imported"
+        aria-valuemin={0}
+        aria-valuemax={progress.total}
+        aria-valuenow={progress.done}
+        className="relative h-2 w-full overflow-hidden rounded-full bg-primary/20"
+      >
+        <div className="h-full bg-primary transition-[width]" style={{ width: `${progress.total ? (progress.done / progress.total) * 100 : 0}%` }} />
+      </div>
       <p role="status" className="text-sm text-muted-foreground">
         {`Importing… ${progress.done.toLocaleString("en")} of ${progress.total.toLocaleString("en")} rows`}
         {progress.waitingSeconds ? ` (waiting ${progress.waitingSeconds} s before the next request)` : ""}
