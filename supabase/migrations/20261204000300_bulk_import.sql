@@ -1,7 +1,7 @@
 -- Bulk CSV import (issue 11): an `imports` record per file (who, when, file name, rows ok / bad /
 -- already imported), and `import_rows`, one row per imported CSV row, whose primary key makes a
 -- retried chunk or a second upload of the same file queue nothing twice. Both are held to the plan
--- feature bulk_import (Starter and up) here, whatever path a write takes; lib/import/server.ts is
+-- feature bulk_import (Starter and up) here, whatever path a write takes; lib/import/index.ts is
 -- the API's way in.
 
 ---------------------------------------------------------------------------------------------------
