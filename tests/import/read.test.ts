@@ -217,6 +217,12 @@ describe("formula cells", () => {
         'media_urls: "http://cdn.example.com/a.jpg": Each media URL must start with https:// (http and other schemes are refused).',
       ],
     ]);
+    // Uploaded as it is, the problems column is Pacer's own and ignored; the row is checked again.
+    const again = await readImportFile(new TextEncoder().encode(bad), { fileName: "bad.csv", accounts, timeZone: "UTC" });
+    expect(again.fileIssues).toEqual([]);
+    expect(problems(again)).toEqual([
+      '2|media_urls|"http://cdn.example.com/a.jpg": Each media URL must start with https:// (http and other schemes are refused).',
+    ]);
     for (const cell of ["=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1"]) {
       expect(escapeCell(cell)).toBe(`'${cell}`);
       expect(unescapeCell(escapeCell(cell))).toBe(cell);
