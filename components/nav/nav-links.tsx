@@ -2,13 +2,14 @@
 // The dashboard's navigation links; the current page is marked with aria-current. They wrap on a phone.
 import Link from "next/link";
 import { usePathname } from "next/navigation";
-import { Activity, CalendarDays, ClipboardCheck, Clock, CreditCard, Gauge, LayoutDashboard, Users } from "lucide-react";
+import { Activity, CalendarDays, ClipboardCheck, Clock, CreditCard, FileUp, Gauge, LayoutDashboard, Users } from "lucide-react";
 import { cn } from "@/components/ui/cn";
 
 const links = [
   { href: "/dashboard", label: "Dashboard", icon: LayoutDashboard },
   { href: "/dashboard/queue", label: "Queue", icon: Clock },
   { href: "/dashboard/calendar", label: "Calendar", icon: CalendarDays },
+  { href: "/dashboard/import", label: "Import", icon: FileUp },
   { href: "/dashboard/accounts", label: "Accounts", icon: Users },
   { href: "/dashboard/health", label: "Health", icon: Activity },
   { href: "/dashboard/review", label: "Review", icon: ClipboardCheck },

@@ -204,7 +204,7 @@ async function requireBulkPosting(tx: Tx, workspaceId: string) {
   }
 }
 
-function toPostToQueue(r: Omit<BulkRow, "accountId" | "accountIds">, accountIds: string[]): PostToQueue {
+export function toPostToQueue(r: Omit<BulkRow, "accountId" | "accountIds">, accountIds: string[]): PostToQueue {
   return {
     text: r.text,
     mediaUrls: r.mediaUrls ?? [],

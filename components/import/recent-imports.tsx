@@ -1,0 +1,35 @@
+"use client";
+// The workspace's latest imports: which file, when, and how its rows went.
+import type { ImportRecord } from "@/lib/import/input";
+import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
+import { formatTime } from "./format";
+
+export function RecentImports({ imports }: { imports: ImportRecord[] }) {
+  if (imports.length === 0) return <p className="text-sm text-muted-foreground">No imports yet.</p>;
+  return (
+    <Table aria-label="Recent imports">
+      <TableHeader>
+        <TableRow>
+          <TableHead>File</TableHead>
+          <TableHead>Started</TableHead>
+          <TableHead className="text-right">Rows in file</TableHead>
+          <TableHead className="text-right">Imported</TableHead>
+          <TableHead className="text-right">With problems</TableHead>
+          <TableHead className="text-right">Sent again</TableHead>
+        </TableRow>
+      </TableHeader>
+      <TableBody>
+        {imports.map((i) => (
+          <TableRow key={i.id}>
+            <TableCell className="font-medium">{i.fileName}</TableCell>
+            <TableCell>{formatTime(i.createdAt)}</TableCell>
+            <TableCell className="text-right">{i.rowsInFile.toLocaleString("en")}</TableCell>
+            <TableCell className="text-right">{i.rowsImported.toLocaleString("en")}</TableCell>
+            <TableCell className="text-right">{i.rowsBad.toLocaleString("en")}</TableCell>
+            <TableCell className="text-right">{i.rowsRepeated.toLocaleString("en")}</TableCell>
+          </TableRow>
+        ))}
+      </TableBody>
+    </Table>
+  );
+}
