@@ -47,7 +47,7 @@ create index webhook_endpoints_workspace_idx on public.webhook_endpoints (worksp
 create table public.webhook_events (
   id uuid primary key default gen_random_uuid(),
   workspace_id uuid not null references public.workspaces (id) on delete cascade,
-  type text not null check (type = any (private.webhook_event_types() || 'ping')),
+  type text not null check (type = any (private.webhook_event_types() || 'ping'::text)),
   -- Deliveries with the same key reach an endpoint in order: the post for post events, the account for
   -- account events; none for a ping.
   order_key uuid,
