@@ -81,6 +81,24 @@ describe("signing", () => {
   });
 });
 
+describe("the runners", () => {
+  it("delivers from the process-queue Edge Function (Deno) after its queue run, signed the same way", async () => {
+    const e = await endpoint();
+    const { eventId } = await sendTestEvent(e.claims, e.id);
+    const res = await fetch(`${process.env.SUPABASE_URL}/functions/v1/process-queue`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${process.env.PACER_CRON_SECRET}` },
+      body: "{}",
+    });
+    expect(res.status).toBe(200);
+    expect((await res.json()).webhooks).toMatchObject({ delivered: 1 });
+    const [got] = receiver.received;
+    expect(got.eventId).toBe(eventId);
+    expect(verifyPacerSignature(e.secret, got.headers["pacer-signature"], got.body)).toBe(true);
+    expect((await delivery(e.id)).status).toBe("delivered");
+  }, 60_000);
+});
+
 describe("retries", () => {
   it("retries a failing receiver after 1 min, 5 min, 30 min, 2 h, 5 h and 10 h, and gives up after 7 attempts in 24 hours", async () => {
     const e = await endpoint();
