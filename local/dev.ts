@@ -114,6 +114,9 @@ async function main() {
   say("the platform fakes keep their data in memory: a restart forgets them");
   // Where the fakes listen, for scripts and the browser tests (their ports may be free ones).
   writeFileSync(join(config.dataDir, "platforms.json"), JSON.stringify(stack.platforms));
+  // The sandbox's webhook inbox, an endpoint the local stack allows (docs/webhooks.md); the browser tests read it here.
+  writeFileSync(join(config.dataDir, "sandbox.json"), JSON.stringify({ url: stack.sandboxUrl, webhookInbox: `${stack.sandboxUrl}/v1/webhook-inbox/demo` }));
+  say(`webhooks     ${stack.sandboxUrl}/v1/webhook-inbox/demo  (a local endpoint: add it on Webhooks, GET it to read what arrived)`);
 
   const host = ["-H", "127.0.0.1", "-p", String(config.appPort)];
   if (config.nextMode === "start") {
