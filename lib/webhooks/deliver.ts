@@ -37,6 +37,8 @@ export interface DeliverSummary {
 export const WEBHOOK_TIMEOUT_MS = 10_000;
 /** A lease outlives any attempt in flight (timeout plus signing and recording). */
 const LEASE_SECONDS = 60;
+/** Events older than 30 days removed per run at most. */
+const PRUNE_BATCH = 1000;
 /** Of a receiver's reply only the status matters; its body is read no further than this. */
 const MAX_REPLY_BYTES = 4096;
 
@@ -92,6 +94,8 @@ export async function deliverWebhooks(opts: DeliverOptions): Promise<DeliverSumm
     }
     for (const r of results.filter((r) => !r.ok)) opts.log?.(`webhook delivery ${r.id} failed: ${r.error}`);
   }
+  // The log keeps 30 days; a bounded batch per run keeps this cheap however much is due.
+  await asWorker(opts.sql, `select private.prune_webhook_log(${integer(PRUNE_BATCH)})`);
   summary.ms = Date.now() - started;
   return summary;
 }

@@ -58,6 +58,7 @@ create table public.webhook_events (
 );
 create index webhook_events_workspace_idx on public.webhook_events (workspace_id, created_at desc);
 create index webhook_events_endpoint_idx on public.webhook_events (endpoint_id) where endpoint_id is not null;
+create index webhook_events_created_idx on public.webhook_events (created_at);
 
 create table public.webhook_deliveries (
   id bigint generated always as identity primary key,
@@ -337,6 +338,22 @@ begin
 end
 $$;
 
+-- The log is kept 30 days: older events whose deliveries are all settled go, with their deliveries,
+-- a batch at a time (the worker calls this after each round of sending).
+create function private.prune_webhook_log(p_limit integer) returns integer
+language sql security definer set search_path = ''
+as $$
+  with gone as (
+    delete from public.webhook_events ev
+    where ev.id in (select o.id from public.webhook_events o
+                    where o.created_at < now() - interval '30 days'
+                      and not exists (select 1 from public.webhook_deliveries d where d.event_id = o.id and d.status = 'pending')
+                    order by o.created_at limit p_limit)
+    returning 1
+  )
+  select count(*)::integer from gone
+$$;
+
 ---------------------------------------------------------------------------------------------------
 -- 5. What people do (admins and owners), called by the server as pacer_worker inside the user's
 --    transaction: each checks the user's claims (private.require_workspace_role) and writes an audit
@@ -521,14 +538,14 @@ $$;
 revoke all on function private.fan_out_webhook_events, private.wants_webhook,
   private.queue_item_webhook_events, private.account_webhook_event, private.health_alert_webhook_events,
   private.webhook_backoff, private.claim_webhook_deliveries, private.webhook_disable_after,
-  private.record_webhook_attempts, private.webhook_endpoint_row, private.webhook_endpoint_for_admin,
+  private.record_webhook_attempts, private.prune_webhook_log, private.webhook_endpoint_row, private.webhook_endpoint_for_admin,
   private.webhook_endpoint_workspace, private.webhook_audit, private.create_webhook_endpoint, private.update_webhook_endpoint,
   private.delete_webhook_endpoint, private.rotate_webhook_secret, private.queue_webhook_ping,
   private.retry_webhook_delivery
   from public, anon, authenticated, service_role;
 -- The server's role only: the worker claims and records; inside a user's transaction the rest check the user.
 grant execute on function private.claim_webhook_deliveries, private.record_webhook_attempts,
-  private.webhook_endpoint_workspace, private.create_webhook_endpoint, private.update_webhook_endpoint,
+  private.prune_webhook_log, private.webhook_endpoint_workspace, private.create_webhook_endpoint, private.update_webhook_endpoint,
   private.delete_webhook_endpoint, private.rotate_webhook_secret, private.queue_webhook_ping,
   private.retry_webhook_delivery
   to pacer_worker;

@@ -243,6 +243,22 @@ describe("persistent failure", () => {
   });
 });
 
+describe("the log", () => {
+  it("keeps 30 days: older settled events go with their deliveries, pending ones stay", async () => {
+    const e = await endpoint(["post.published"]);
+    receiver.answer = () => 500;
+    const old = await event(e.workspaceId, "post.published", randomUUID());
+    const stuck = await event(e.workspaceId, "post.published", randomUUID());
+    const recent = await event(e.workspaceId, "post.published", randomUUID());
+    await sql`update public.webhook_deliveries set status = 'delivered' where event_id in (${old}, ${recent})`;
+    await sql`update public.webhook_events set created_at = now() - interval '31 days' where id in (${old}, ${stuck})`;
+    await deliver();
+    const left = (await sql`select id from public.webhook_events where workspace_id = ${e.workspaceId}`).map((r) => r.id).sort();
+    expect(left).toEqual([stuck, recent].sort());
+    expect(await sql`select 1 from public.webhook_deliveries where event_id = ${old}`).toHaveLength(0);
+  });
+});
+
 describe("where deliveries go", () => {
   it("refuses at send time an endpoint whose address is internal, without sending anything", async () => {
     const user = await makeUser(sql, "hooks");
