@@ -149,6 +149,12 @@ create function private.queue_item_webhook_events() returns trigger
 language plpgsql security definer set search_path = ''
 as $$
 begin
+  -- Where no endpoint anywhere hears post events (most installations, and every claim's statement
+  -- there), this is the whole cost: the first subscribed endpoint ends the scan otherwise.
+  if not exists (select 1 from public.webhook_endpoints e
+                 where e.enabled and e.events && array['post.published', 'post.failed', 'post.needs_review']) then
+    return null;
+  end if;
   insert into public.webhook_events (workspace_id, type, order_key, data)
   select x.workspace_id, x.type, x.post_id,
          jsonb_build_object(
