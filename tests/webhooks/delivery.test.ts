@@ -179,6 +179,25 @@ describe("order", () => {
     expect(sent.slice(2)).toEqual([first, second]);
   });
 
+  it("keeps each post's order and sends each delivery once with three workers at the same time", async () => {
+    const e = await endpoint(["post.published", "post.failed", "post.needs_review"]);
+    const posts = [randomUUID(), randomUUID(), randomUUID()];
+    const sent: Record<string, string[]> = {};
+    for (let i = 0; i < 5; i++) {
+      for (const post of posts) (sent[post] ??= []).push(await event(e.workspaceId, "post.needs_review", post, { post, i }));
+    }
+    // A receiver slow enough that the workers' rounds overlap.
+    receiver.answer = () => 204;
+    const slow = (async (input: string | URL | Request, init?: RequestInit) => {
+      await new Promise((r) => setTimeout(r, 20));
+      return fetch(input, init);
+    }) as typeof fetch;
+    await Promise.all([deliver({ fetch: slow, batchSize: 2 }), deliver({ fetch: slow, batchSize: 2 }), deliver({ fetch: slow, batchSize: 2 })]);
+    const got = receiver.received.map((r) => JSON.parse(r.body) as { id: string; data: { post: string } });
+    expect(got).toHaveLength(15);
+    for (const post of posts) expect(got.filter((b) => b.data.post === post).map((b) => b.id)).toEqual(sent[post]);
+  });
+
   it("lets a post's later event go once the earlier one is given up", async () => {
     const e = await endpoint(["post.published", "post.failed"]);
     const post = randomUUID();
