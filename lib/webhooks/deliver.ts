@@ -1,4 +1,5 @@
-// Sends due webhook deliveries from the worker (never from a request): claims them with leases,
+// Sends due webhook deliveries from the worker (never from a request): fans the outbox's new events
+// out to the subscribed endpoints, claims due deliveries with leases,
 // signs each, sends it through the same outbound guard as the connectors (public addresses only,
 // checked again at send time; no redirects), and records the answer, which sets the next attempt or
 // gives up (private.record_webhook_attempts). Runtime-agnostic: Node (worker, tests) and Deno (Edge Function).
@@ -37,6 +38,8 @@ export interface DeliverSummary {
 export const WEBHOOK_TIMEOUT_MS = 10_000;
 /** A lease outlives any attempt in flight (timeout plus signing and recording). */
 const LEASE_SECONDS = 60;
+/** Outbox events turned into deliveries per round at most. */
+const FAN_OUT_BATCH = 1000;
 /** Events older than 30 days removed per run at most. */
 const PRUNE_BATCH = 1000;
 /** Of a receiver's reply only the status matters; its body is read no further than this. */
@@ -79,6 +82,8 @@ export async function deliverWebhooks(opts: DeliverOptions): Promise<DeliverSumm
   const summary: DeliverSummary = { claimed: 0, delivered: 0, retrying: 0, gaveUp: 0, ms: 0 };
 
   while (Date.now() - started < opts.budgetMs && !opts.signal?.aborted) {
+    // The outbox's new events become deliveries first (the engine's transactions only write the events).
+    await asWorker(opts.sql, `select private.fan_out_webhook_events(${integer(FAN_OUT_BATCH)})`);
     const claimed = (await asWorker(
       opts.sql,
       `select * from private.claim_webhook_deliveries(${integer(batchSize)}, ${integer(LEASE_SECONDS)})`,

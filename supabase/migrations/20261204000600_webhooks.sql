@@ -1,7 +1,8 @@
 -- Outbound webhooks (docs/webhooks.md): endpoints per workspace subscribe to events; the database
--- writes each event in the transaction that makes the change (triggers below), fans it out to the
--- subscribed endpoints as deliveries, and the worker sends them (lib/webhooks/deliver.ts) with
--- leases, backoff for 24 hours and order per post. Nothing is sent from inside a request.
+-- writes each event into an outbox in the transaction that makes the change (triggers below); the
+-- worker fans the outbox out to the subscribed endpoints as deliveries and sends them
+-- (lib/webhooks/deliver.ts) with leases, backoff for 24 hours and order per post. Nothing is sent
+-- from inside a request.
 --
 -- Access: admins and owners read endpoints (never the sealed secret), events and deliveries through
 -- RLS; every change goes through the private functions at the end, which the server calls as
@@ -57,8 +58,12 @@ create table public.webhook_events (
   -- A ping goes to this endpoint only; every other event to the endpoints subscribed to its type.
   endpoint_id uuid references public.webhook_endpoints (id) on delete cascade,
   data jsonb not null,
-  created_at timestamptz not null default now()
+  created_at timestamptz not null default now(),
+  -- The outbox's order, and whether the worker has made its deliveries yet (private.fan_out_webhook_events).
+  seq bigint generated always as identity,
+  fanned_out boolean not null default false
 );
+create index webhook_events_outbox_idx on public.webhook_events (seq) where not fanned_out;
 create index webhook_events_workspace_idx on public.webhook_events (workspace_id, created_at desc);
 create index webhook_events_endpoint_idx on public.webhook_events (endpoint_id) where endpoint_id is not null;
 create index webhook_events_created_idx on public.webhook_events (created_at);
@@ -113,23 +118,36 @@ grant select (id, workspace_id, url, description, events, secret_hint, enabled, 
 grant select on public.webhook_events, public.webhook_deliveries to authenticated;
 
 ---------------------------------------------------------------------------------------------------
--- 2. Fan-out: every new event becomes one delivery per enabled endpoint subscribed to it. One
---    statement per statement of events, so a batch of outcomes costs one insert here.
+-- 2. Fan-out, by the worker before it sends: each new event of the outbox becomes one delivery per
+--    endpoint enabled and subscribed to it then (a ping: its own endpoint). Out of the engine's
+--    transactions on purpose: writing the deliveries there doubled the cost of a batch of outcomes.
 ---------------------------------------------------------------------------------------------------
-create function private.fan_out_webhook_events() returns trigger
+create function private.fan_out_webhook_events(p_limit integer) returns integer
 language plpgsql security definer set search_path = ''
 as $$
+declare
+  v_count integer;
 begin
+  -- One fan-out at a time, so deliveries are numbered in the outbox's order (the order each post's
+  -- events are sent in); a worker that finds it busy sends what is fanned out already.
+  if not pg_try_advisory_xact_lock(hashtextextended('pacer.webhook_fan_out', 0)) then
+    return 0;
+  end if;
+  with batch as (
+    update public.webhook_events ev set fanned_out = true
+    where ev.seq in (select o.seq from public.webhook_events o where not o.fanned_out order by o.seq limit p_limit)
+    returning ev.id, ev.seq, ev.workspace_id, ev.type, ev.order_key, ev.endpoint_id
+  )
   insert into public.webhook_deliveries (workspace_id, endpoint_id, event_id, event_type, order_key)
-  select ev.workspace_id, e.id, ev.id, ev.type, ev.order_key
-  from new_events ev
-  join public.webhook_endpoints e on e.workspace_id = ev.workspace_id
-   and (e.id = ev.endpoint_id or (ev.endpoint_id is null and e.enabled and ev.type = any (e.events)));
-  return null;
+  select b.workspace_id, e.id, b.id, b.type, b.order_key
+  from batch b
+  join public.webhook_endpoints e on e.workspace_id = b.workspace_id
+   and (e.id = b.endpoint_id or (b.endpoint_id is null and e.enabled and b.type = any (e.events)))
+  order by b.seq, e.id;
+  get diagnostics v_count = row_count;
+  return v_count;
 end
 $$;
-create trigger fan_out_webhook_events after insert on public.webhook_events
-  referencing new table as new_events for each statement execute function private.fan_out_webhook_events();
 
 -- Whether a workspace has an enabled endpoint for `p_type`: the sources below write nothing otherwise.
 create function private.wants_webhook(p_workspace_id uuid, p_type text) returns boolean
@@ -357,7 +375,7 @@ as $$
   with gone as (
     delete from public.webhook_events ev
     where ev.id in (select o.id from public.webhook_events o
-                    where o.created_at < now() - interval '30 days'
+                    where o.created_at < now() - interval '30 days' and o.fanned_out
                       and not exists (select 1 from public.webhook_deliveries d where d.event_id = o.id and d.status = 'pending')
                     order by o.created_at limit p_limit)
     returning ev.id
@@ -558,7 +576,7 @@ revoke all on function private.fan_out_webhook_events, private.wants_webhook,
   private.retry_webhook_delivery
   from public, anon, authenticated, service_role;
 -- The server's role only: the worker claims and records; inside a user's transaction the rest check the user.
-grant execute on function private.claim_webhook_deliveries, private.record_webhook_attempts,
+grant execute on function private.fan_out_webhook_events, private.claim_webhook_deliveries, private.record_webhook_attempts,
   private.prune_webhook_log, private.webhook_endpoint_workspace, private.create_webhook_endpoint, private.update_webhook_endpoint,
   private.delete_webhook_endpoint, private.rotate_webhook_secret, private.queue_webhook_ping,
   private.retry_webhook_delivery

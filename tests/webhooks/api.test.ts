@@ -100,6 +100,7 @@ describe("who may touch a workspace's webhooks", () => {
     const { body } = await create(w.owner, w.workspaceId);
     const id = body.endpoint.id;
     await sql`insert into public.webhook_events (workspace_id, type, endpoint_id, data) values (${w.workspaceId}, 'ping', ${id}, '{}')`;
+    await sql`select private.fan_out_webhook_events(1000)`;
     const [delivery] = await sql`select id from public.webhook_deliveries where endpoint_id = ${id}`;
 
     // The outsider owns a workspace of their own: being an admin somewhere is not enough.
@@ -126,6 +127,7 @@ describe("who may touch a workspace's webhooks", () => {
     const { body } = await create(w.owner, w.workspaceId);
     const id = body.endpoint.id;
     await sql`insert into public.webhook_events (workspace_id, type, endpoint_id, data) values (${w.workspaceId}, 'ping', ${id}, '{}')`;
+    await sql`select private.fan_out_webhook_events(1000)`;
 
     await asUser(sql, w.owner.id, async (tx) => {
       expect((await errorOf(tx, (sp) => sp`select secret_sealed from public.webhook_endpoints`))?.code).toBe("42501");
@@ -138,6 +140,7 @@ describe("who may touch a workspace's webhooks", () => {
       expect((await errorOf(tx, (sp) => sp`insert into public.webhook_events (workspace_id, type, data) values (${w.workspaceId}, 'post.published', '{}')`))?.code).toBe("42501");
       expect((await errorOf(tx, (sp) => sp`update public.webhook_deliveries set status = 'delivered'`))?.code).toBe("42501");
       expect((await errorOf(tx, (sp) => sp`select * from private.claim_webhook_deliveries(10, 60)`))?.code).toBe("42501");
+      expect((await errorOf(tx, (sp) => sp`select private.fan_out_webhook_events(10)`))?.code).toBe("42501");
       expect((await errorOf(tx, (sp) => sp`select private.create_webhook_endpoint(${w.workspaceId}, 'https://10.0.0.1/', '', '{ping}', 'v1:AAAA:AAAA', 'x')`))?.code).toBe("42501");
     });
     for (const user of [w.editor, w.viewer, w.outsider]) {

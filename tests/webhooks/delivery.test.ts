@@ -55,10 +55,14 @@ async function endpoint(events: string[] = ["post.published"], url = receiver.ur
 
 const delivery = async (endpointId: string) => (await sql`select * from public.webhook_deliveries where endpoint_id = ${endpointId} order by id`)[0];
 
-/** An event of the workspace for every endpoint subscribed to its type, as the database's triggers write them. */
+/** The outbox's new events made deliveries, as the worker does before it sends. */
+const fanOut = () => sql`select private.fan_out_webhook_events(1000)`;
+
+/** An event of the workspace, as the database's triggers write them, fanned out to the endpoints subscribed to its type. */
 async function event(workspaceId: string, type: string, orderKey: string | null, data: object = {}) {
   const [row] = await sql`insert into public.webhook_events (workspace_id, type, order_key, data)
                           values (${workspaceId}, ${type}, ${orderKey}, ${sql.json(data as never)}) returning id`;
+  await fanOut();
   return row.id as string;
 }
 
@@ -387,7 +391,8 @@ describe("events written by the database", () => {
     const [rule] = await sql`select id from public.health_rules limit 1`;
     await sql`insert into public.health_alerts (workspace_id, account_id, rule_id, severity, threshold, clear_threshold, message, advice)
               values (${w.user.workspaceId}, ${account}, ${rule.id}, 'warning', 50, 30, 'Reach fell by 60%.', 'Post less for a while.')`;
-    const events = await sql`select type, data from public.webhook_events where workspace_id = ${w.user.workspaceId} order by created_at, id`;
+    const events = await sql`select type, data from public.webhook_events where workspace_id = ${w.user.workspaceId} order by seq`;
+    await fanOut();
     const types = (await sql`select event_type from public.webhook_deliveries where workspace_id = ${w.user.workspaceId} order by id`).map((d) => d.event_type);
     expect(types).toEqual(["account.paused", "account.resumed", "account.health_alert"]);
     expect(events).toHaveLength(3);
