@@ -119,6 +119,10 @@ async function main() {
   say("the platform fakes keep their data in memory: a restart forgets them");
   // Where the fakes listen, for scripts and the browser tests (their ports may be free ones).
   writeFileSync(join(config.dataDir, "platforms.json"), JSON.stringify(stack.platforms));
+  // The sandbox's address and webhook inbox, an endpoint the local stack allows (docs/webhooks.md); the
+  // browser tests read it here. (Not sandbox.json: that file is the sandbox's own data.)
+  writeFileSync(join(config.dataDir, "sandbox-address.json"), JSON.stringify({ url: stack.sandboxUrl, webhookInbox: `${stack.sandboxUrl}/v1/webhook-inbox/demo` }));
+  say(`webhooks     ${stack.sandboxUrl}/v1/webhook-inbox/demo  (a local endpoint: add it on Webhooks, GET it to read what arrived)`);
 
   if (config.nextMode === "none") {
     // Secrets, like keys.json beside it: readable by this user only.

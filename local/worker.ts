@@ -1,5 +1,5 @@
 // `npm run worker`: a long-lived queue worker for operators who outgrow a once-a-minute cron; it
-// also scans account health. Same engine and scan as the Edge Functions; polls while idle; stops
+// also scans account health and sends webhook deliveries. Same engine and scan as the Edge Functions; polls while idle; stops
 // cleanly on SIGINT/SIGTERM (leases of anything unfinished expire and are recovered by
 // verification, never by re-posting).
 import postgres from "postgres";
@@ -8,6 +8,7 @@ import { connectorFor } from "../lib/connectors/registry.ts";
 import { credentialStore } from "../lib/accounts/refreshed-credentials.ts";
 import { engineSettingsFromEnv } from "../lib/engine/settings.ts";
 import { scanHealth } from "../lib/health/scan.ts";
+import { deliverWebhooks } from "../lib/webhooks/deliver.ts";
 
 const url = process.env.SUPABASE_DB_URL;
 if (!url) {
@@ -84,7 +85,29 @@ async function scanLoop() {
   }
 }
 
+/** Between webhook delivery rounds while none is due (a round sends whatever is due, then returns). */
+const WEBHOOK_IDLE_MS = 1000;
+
+// Webhooks beside the queue: the events the queue and the scan wrote, sent within a second or so.
+async function webhookLoop() {
+  while (!stop.signal.aborted) {
+    try {
+      const s = await deliverWebhooks({
+        sql,
+        budgetMs: 30_000,
+        allowedHosts: env.PACER_ALLOWED_HOSTS,
+        signal: stop.signal,
+        log: (line) => console.log(`[worker] ${line}`),
+      });
+      if (s.claimed) console.log(`[worker] webhooks: ${s.delivered} delivered, ${s.retrying} to retry, ${s.gaveUp} given up in ${s.ms} ms`);
+    } catch (error) {
+      console.error(`[worker] webhook delivery failed, retrying: ${(error as Error).message}`);
+    }
+    await sleep(WEBHOOK_IDLE_MS);
+  }
+}
+
 console.log(`[worker] ${worker} processing the queue (concurrency ${concurrency})${scanEveryMs ? `, scanning account health every ${scanEveryMs / 1000} s` : ""}; Ctrl-C stops it.`);
-await Promise.all([processLoop(), scanEveryMs ? scanLoop() : Promise.resolve()]);
+await Promise.all([processLoop(), webhookLoop(), scanEveryMs ? scanLoop() : Promise.resolve()]);
 await sql.end({ timeout: 5 });
 console.log("[worker] stopped.");

@@ -277,10 +277,25 @@ export function createSandboxHandler(network: SandboxNetwork, { sleep }: Handler
     return error(404, "not_found", `No admin route ${method} ${path}.`);
   }
 
+  // A webhook receiver for trying Pacer's webhooks locally (docs/webhooks.md): POST records a
+  // delivery, GET lists what arrived; the newest 100 per inbox, in memory.
+  const inboxes = new Map<string, { received_at: string; headers: Record<string, string>; body: string }[]>();
+  async function webhookInbox(request: Request, name: string): Promise<Response> {
+    const inbox = inboxes.get(name) ?? [];
+    if (request.method === "GET") return json(200, { deliveries: inbox });
+    if (request.method !== "POST") return error(405, "method_not_allowed", "POST a delivery or GET the inbox.");
+    const headers = Object.fromEntries([...request.headers].filter(([k]) => k.startsWith("pacer-") || k === "content-type"));
+    inbox.push({ received_at: new Date().toISOString(), headers, body: (await request.text()).slice(0, 65_536) });
+    inboxes.set(name, inbox.slice(-100));
+    return new Response(null, { status: 204 });
+  }
+
   return async function handle(request: Request): Promise<SandboxReply> {
     const url = new URL(request.url);
     const path = url.pathname;
     const method = request.method;
+    const inbox = path.match(/^\/v1\/webhook-inbox\/([A-Za-z0-9_-]{1,64})$/);
+    if (inbox) return webhookInbox(request, inbox[1]);
     if (path === "/" && method === "GET") {
       return new Response(renderFeedPage(network, url.searchParams.get("handle")), {
         headers: { "content-type": "text/html; charset=utf-8" },

@@ -8,6 +8,7 @@ import { credentialStore } from "../../../lib/accounts/refreshed-credentials.ts"
 import { bearerMatches } from "../../../lib/auth/secrets.ts";
 import { singleSendFetch } from "../../../lib/connectors/transport.ts";
 import { engineSettingsFromEnv } from "../../../lib/engine/settings.ts";
+import { deliverWebhooks } from "../../../lib/webhooks/deliver.ts";
 
 const env = Deno.env.toObject();
 const sql = postgres(env.SUPABASE_DB_URL, { prepare: false, max: 4, onnotice: () => {} });
@@ -16,6 +17,8 @@ const sql = postgres(env.SUPABASE_DB_URL, { prepare: false, max: 4, onnotice: ()
 const BUDGET_MS = Number(env.PACER_RUN_BUDGET_MS ?? 50_000);
 // The same settings as `npm run worker` (a bad value stops the boot, with the variable's name).
 const settings = engineSettingsFromEnv(env);
+// Webhook deliveries after the queue run: the events it (and anything since) wrote, within this budget.
+const WEBHOOK_BUDGET_MS = Number(env.PACER_WEBHOOK_BUDGET_MS ?? 20_000);
 // Fail the boot, not each publish, where this runtime cannot send a publish at most once.
 singleSendFetch();
 // The connectors read the function's secrets (all of them reach it as env): PACER_CONNECTORS, and for
@@ -40,5 +43,8 @@ Deno.serve(async (req) => {
     budgetMs: BUDGET_MS,
     log: (line) => console.log(line),
   });
-  return Response.json(summary);
+  // A failing webhook round must not turn the queue run's answer into an error (the cron would warn).
+  const webhooks = await deliverWebhooks({ sql, budgetMs: WEBHOOK_BUDGET_MS, allowedHosts: env.PACER_ALLOWED_HOSTS, log: (line) => console.log(line) })
+    .catch((error) => ({ error: (error as Error).message }));
+  return Response.json({ ...summary, webhooks });
 });
