@@ -7,6 +7,7 @@ import { cn } from "@/components/ui/cn";
 
 const links = [
   { href: "/dashboard", label: "Dashboard", icon: LayoutDashboard },
+  { href: "/dashboard/compose", label: "Compose", icon: LayoutDashboard },
   { href: "/dashboard/queue", label: "Queue", icon: Clock },
   { href: "/dashboard/accounts", label: "Accounts", icon: Users },
   { href: "/dashboard/health", label: "Health", icon: Activity },

@@ -33,8 +33,8 @@ export async function getJson<T>(url: string): Promise<T> {
   return answer<T>(await fetch(url, { cache: "no-store" }), `Loading ${url}`);
 }
 
-/** POST, PUT or DELETE with a JSON body; the browser adds the same-origin Origin the API asks for. */
-export async function sendJson<T>(method: "POST" | "PUT" | "DELETE", url: string, body: unknown = {}): Promise<T> {
+/** POST, PUT, PATCH or DELETE with a JSON body; the browser adds the same-origin Origin the API asks for. */
+export async function sendJson<T>(method: "POST" | "PUT" | "PATCH" | "DELETE", url: string, body: unknown = {}): Promise<T> {
   const response = await fetch(url, {
     method,
     headers: { "content-type": "application/json" },
