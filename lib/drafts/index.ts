@@ -2,11 +2,12 @@
 // and queued — the draft deleted in the same transaction as its posts are written, so it is never
 // both queued and still a draft. Every call acts as the user, under RLS.
 import { z } from "zod";
+import type postgres from "postgres";
 import { asUser, type Row, type Tx, type UserClaims } from "@/lib/db";
 import { PacerError, notFound, validationFailed } from "@/lib/api/errors";
 import { resolveWorkspaceId } from "@/lib/workspaces";
 import { addToQueue, type AddToQueueInput } from "@/lib/queue";
-import { createDraftInput, updateDraftInput, type CreateDraftInput, type Draft, type UpdateDraftInput } from "./input";
+import { createDraftInput, updateDraftInput, type CreateDraftInput, type Draft, type DraftContent, type UpdateDraftInput } from "./input";
 
 export type { Draft, DraftContent, CreateDraftInput, UpdateDraftInput } from "./input";
 
@@ -24,6 +25,8 @@ const toDraft = (r: Row): Draft => ({
 
 const DRAFT_COLUMNS = "id, workspace_id, content, created_by, created_at, updated_at";
 const uuid = z.uuid();
+/** The content as a jsonb object (a string parameter would be stored as a JSON string). */
+const asJson = (tx: Tx, content: DraftContent) => tx.json(content as unknown as postgres.JSONValue);
 
 /** The workspace, and a 403 saying who may unless the user is an editor or above there. */
 async function editorWorkspace(tx: Tx, requested: string | null | undefined): Promise<string> {
@@ -49,10 +52,9 @@ export async function createDraft(user: UserClaims, input: CreateDraftInput): Pr
   if (!parsed.success) throw validationFailed(parsed.error, "The draft");
   return asUser(user, async (tx) => {
     const workspaceId = await editorWorkspace(tx, parsed.data.workspaceId);
-    const [row] = await tx.unsafe(
-      `insert into public.post_drafts (workspace_id, content) values ($1, $2::jsonb) returning ${DRAFT_COLUMNS}`,
-      [workspaceId, JSON.stringify(parsed.data.content)],
-    );
+    const [row] = await tx`
+      insert into public.post_drafts (workspace_id, content) values (${workspaceId}, ${asJson(tx, parsed.data.content)})
+      returning ${tx.unsafe(DRAFT_COLUMNS)}`;
     return toDraft(row);
   });
 }
@@ -62,10 +64,9 @@ export async function updateDraft(user: UserClaims, id: string, input: UpdateDra
   if (!parsed.success) throw validationFailed(parsed.error, "The draft");
   if (!uuid.safeParse(id).success) throw notFound("The draft");
   return asUser(user, async (tx) => {
-    const [row] = await tx.unsafe(
-      `update public.post_drafts set content = $2::jsonb where id = $1 returning ${DRAFT_COLUMNS}`,
-      [id, JSON.stringify(parsed.data.content)],
-    );
+    const [row] = await tx`
+      update public.post_drafts set content = ${asJson(tx, parsed.data.content)} where id = ${id}
+      returning ${tx.unsafe(DRAFT_COLUMNS)}`;
     if (!row) throw notFound("The draft");
     return toDraft(row);
   });
