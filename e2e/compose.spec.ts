@@ -5,7 +5,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect as baseExpect, test, type Page } from "@playwright/test";
 
-const expect = baseExpect.configure({ timeout: process.env.PACER_NEXT_MODE === "dev" ? 60_000 : 10_000 });
+const dev = process.env.PACER_NEXT_MODE === "dev";
+// `next dev` compiles each page and route on first use: minutes on a busy machine.
+const expect = baseExpect.configure({ timeout: dev ? 120_000 : 10_000 });
+test.setTimeout(dev ? 1_200_000 : 120_000);
 const unique = (label: string) => `${label}_${Math.random().toString(36).slice(2, 8)}`;
 
 function blueskyFake(): string {
@@ -98,6 +101,7 @@ test("compose a post for two platforms, see each count, schedule it in the saved
 
   await test.step("the queue shows it at 00:00 UTC, with each platform's count and the full text", async () => {
     await nav(page, "Queue");
+    await expect(page.getByRole("heading", { name: "Queue", level: 1 })).toBeVisible();
     const rows = page.getByRole("table", { name: "Queue" }).getByRole("row").filter({ hasText: postText });
     await expect(rows).toHaveCount(2);
     for (const row of await rows.all()) {
@@ -111,6 +115,8 @@ test("compose a post for two platforms, see each count, schedule it in the saved
 
   await test.step("a time already past is a choice, not a silent publish", async () => {
     await nav(page, "Compose");
+    // The queue page has a "Text" field of its own: wait until the composer has replaced it.
+    await expect(page.getByRole("heading", { name: "Compose", level: 1 })).toBeVisible();
     await text.fill(`Too late ${unique("p")}`);
     await page.getByRole("checkbox", { name: new RegExp(`^@${sandboxHandle}`) }).check();
     await page.getByLabel("At a time").check();
