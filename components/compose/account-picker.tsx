@@ -10,6 +10,7 @@ import { Button } from "@/components/ui/button";
 import { Checkbox } from "@/components/ui/checkbox";
 import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
+import { MAX_ACCOUNTS_PER_POST } from "@/lib/queue/input";
 
 /** Rows rendered per group before "Show more". */
 const SHOWN = 50;
@@ -84,6 +85,8 @@ export function AccountPicker({ accounts, value, onChange, inputRef, error }: Pr
       </div>
       <p id={`${id}-count`} className="text-sm text-muted-foreground" aria-live="polite">
         {value.length.toLocaleString("en")} of {accounts.length.toLocaleString("en")} accounts selected
+        {value.length > MAX_ACCOUNTS_PER_POST &&
+          `: one post goes to at most ${MAX_ACCOUNTS_PER_POST} accounts. Narrow the choice, or import the posts in bulk (CSV or POST /api/queue/bulk-post).`}
       </p>
       {error && (
         <p id={errorId} className="text-sm text-destructive">
