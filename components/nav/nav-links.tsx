@@ -2,11 +2,12 @@
 // The dashboard's navigation links; the current page is marked with aria-current. They wrap on a phone.
 import Link from "next/link";
 import { usePathname } from "next/navigation";
-import { Activity, CalendarDays, ClipboardCheck, Clock, CreditCard, FileUp, Gauge, LayoutDashboard, Users, Webhook } from "lucide-react";
+import { Activity, CalendarDays, ClipboardCheck, Clock, CreditCard, FileUp, Gauge, LayoutDashboard, PenLine, Users, Webhook } from "lucide-react";
 import { cn } from "@/components/ui/cn";
 
 const links = [
   { href: "/dashboard", label: "Dashboard", icon: LayoutDashboard },
+  { href: "/dashboard/compose", label: "Compose", icon: PenLine },
   { href: "/dashboard/queue", label: "Queue", icon: Clock },
   { href: "/dashboard/calendar", label: "Calendar", icon: CalendarDays },
   { href: "/dashboard/import", label: "Import", icon: FileUp },

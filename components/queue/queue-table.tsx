@@ -1,7 +1,7 @@
 "use client";
 // The latest queue items, one row each: status, account, text, times, errors and retries, with Cancel and Retry.
 import { useState } from "react";
-import { useMutation } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
 import { ExternalLink } from "lucide-react";
 import { cancelQueueItemsAction, retryQueueItemsAction, type ActionError } from "@/app/dashboard/queue/actions";
 import { platformName } from "@/components/accounts/platforms";
@@ -9,16 +9,19 @@ import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
 import { useRefreshQueue } from "./queries";
+import { platformLimitsQuery, textRules } from "@/components/compose/queries";
+import { formatInZone, useTimeZone } from "@/components/time/time-zone";
+import { measureText, type TextRule } from "@/lib/posts/length";
+import { cn } from "@/components/ui/cn";
 import type { QueueItem } from "@/lib/queue/types";
 import { CANCELLABLE, MID_PUBLISH, RETRYABLE, errorClassName, statusStyle } from "./statuses";
 
-// Short enough to keep the table inside the page; the full instant is in the <time> element and its title.
-const when = new Intl.DateTimeFormat("en", { month: "short", day: "numeric", hour: "numeric", minute: "2-digit" });
-const full = new Intl.DateTimeFormat("en", { dateStyle: "full", timeStyle: "long" });
 
 const unexpected: ActionError = { code: "unexpected", message: "Pacer could not do that just now. Try again in a moment." };
 
 export function QueueTable({ items }: { items: QueueItem[] }) {
+  const limits = useQuery(platformLimitsQuery);
+  const rules = textRules(limits.data?.platforms);
   if (items.length === 0) {
     return (
       <p className="rounded-lg border border-dashed p-8 text-center text-sm text-muted-foreground">
@@ -45,14 +48,14 @@ export function QueueTable({ items }: { items: QueueItem[] }) {
       </TableHeader>
       <TableBody>
         {items.map((item) => (
-          <QueueRow key={item.id} item={item} />
+          <QueueRow key={item.id} item={item} rule={rules.get(item.platform)} />
         ))}
       </TableBody>
     </Table>
   );
 }
 
-function QueueRow({ item }: { item: QueueItem }) {
+function QueueRow({ item, rule }: { item: QueueItem; rule: TextRule | undefined }) {
   const refresh = useRefreshQueue();
   const [error, setError] = useState<ActionError | null>(null);
   const [note, setNote] = useState<string | null>(null);
@@ -99,10 +102,8 @@ function QueueRow({ item }: { item: QueueItem }) {
           <span className="text-muted-foreground">{platformName(item.platform)}</span>
         </div>
       </TableCell>
-      <TableCell className="max-w-48">
-        <p className="truncate" title={item.text}>
-          {item.text}
-        </p>
+      <TableCell className="max-w-64 min-w-40 whitespace-normal">
+        <PostText text={item.text} rule={rule} />
       </TableCell>
       <TableCell className="tabular-nums">{item.priority}</TableCell>
       <TableCell>
@@ -208,11 +209,34 @@ function QueueRow({ item }: { item: QueueItem }) {
   );
 }
 
-function Time({ at }: { at: string }) {
-  const date = new Date(at);
+/** The post's text, folded to a line with the full text a click (or Enter) away, and its length as its platform counts it. */
+function PostText({ text, rule }: { text: string; rule: TextRule | undefined }) {
+  const m = rule ? measureText(rule, text) : null;
   return (
-    <time dateTime={at} title={full.format(date)}>
-      {when.format(date)}
+    <div className="grid gap-1">
+      <details>
+        <summary className="cursor-pointer truncate">{text}</summary>
+        <p className="mt-1 wrap-anywhere whitespace-pre-wrap">{text}</p>
+      </details>
+      {m && m.limit !== null && (
+        <span
+          className={cn("text-xs tabular-nums", m.over && !m.soft ? "text-destructive" : "text-muted-foreground")}
+          title={`${m.length} of ${rule!.name}'s ${m.limit}, counted ${rule!.name}'s way${m.note ? `: ${m.note}` : ""}`}
+        >
+          {m.length.toLocaleString("en")} / {m.limit.toLocaleString("en")}
+          <span className="sr-only"> characters as {rule!.name} counts them</span>
+        </span>
+      )}
+    </div>
+  );
+}
+
+// Short enough to keep the table inside the page; the full instant is in the <time> element and its title.
+function Time({ at }: { at: string }) {
+  const { timeZone } = useTimeZone();
+  return (
+    <time dateTime={at} title={formatInZone(at, timeZone, { weekday: "long", month: "long" })}>
+      {formatInZone(at, timeZone, { weekday: undefined, year: undefined, timeZoneName: undefined })}
     </time>
   );
 }
