@@ -12,6 +12,7 @@ const links = [
   { href: "/dashboard/health", label: "Health", icon: Activity },
   { href: "/dashboard/review", label: "Review", icon: ClipboardCheck },
   { href: "/dashboard/billing", label: "Billing", icon: CreditCard },
+  { href: "/dashboard/team", label: "Team", icon: Users },
   // For the installation's operators; the page explains itself to anyone else.
   { href: "/dashboard/ops", label: "Ops", icon: Gauge },
 ] as const;
