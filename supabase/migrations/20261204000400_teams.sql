@@ -302,7 +302,8 @@ $$;
 revoke all on function private.people_in_workspace from public;
 grant execute on function private.people_in_workspace to authenticated;
 
--- The audit page filters by actor and pages by (at, id) within a workspace.
-create index audit_log_actor_idx on public.audit_log (workspace_id, actor_id, at desc);
+-- The audit page pages by id (newest first) within a workspace, filtered by actor or not.
+create index audit_log_workspace_page_idx on public.audit_log (workspace_id, id desc);
+create index audit_log_actor_idx on public.audit_log (workspace_id, actor_id, id desc);
 
 call private.hand_over_to_postgres();
