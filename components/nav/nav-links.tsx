@@ -13,6 +13,7 @@ const links = [
   { href: "/dashboard/review", label: "Review", icon: ClipboardCheck },
   { href: "/dashboard/billing", label: "Billing", icon: CreditCard },
   { href: "/dashboard/team", label: "Team", icon: Users },
+  { href: "/dashboard/audit", label: "Audit log", icon: ClipboardCheck },
   // For the installation's operators; the page explains itself to anyone else.
   { href: "/dashboard/ops", label: "Ops", icon: Gauge },
 ] as const;
