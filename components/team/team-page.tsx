@@ -8,7 +8,7 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import { CircleAlert, MailCheck } from "lucide-react";
 import { failureMessage } from "@/lib/api/client";
 import type { Invitation, InviteResult, Member, Team } from "@/lib/team";
-import { inviteInput, type AssignableRole } from "@/lib/team/input";
+import { inviteInput, withArticle, type AssignableRole } from "@/lib/team/input";
 import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
@@ -78,7 +78,7 @@ function MembersCard({ team }: { team: Team }) {
           <h2>Members of {team.workspaceName}</h2>
         </CardTitle>
         <CardDescription>
-          You are {team.yourRole === "admin" || team.yourRole === "owner" ? "an" : "a"} {team.yourRole} here. Viewers look, editors
+          You are {withArticle(team.yourRole)} here. Viewers look, editors
           queue posts and connect accounts, admins also manage editors and viewers, and the owner manages everyone and the plan.
         </CardDescription>
       </CardHeader>
@@ -261,7 +261,7 @@ function InviteCard({ team }: { team: Team }) {
           <Alert role="status">
             <MailCheck aria-hidden />
             <AlertTitle>
-              {sent.invitation.email} is invited as {sent.invitation.role === "admin" ? "an" : "a"} {sent.invitation.role}
+              {sent.invitation.email} is invited as {withArticle(sent.invitation.role)}
             </AlertTitle>
             <AlertDescription>
               {link ? (

@@ -15,6 +15,7 @@ import {
   leaveInput,
   memberId,
   transferInput,
+  withArticle,
   type AssignableRole,
 } from "./input";
 import { mailSettings, sendInvitationMail } from "./mail";
@@ -99,7 +100,6 @@ function refused(yourRole: WorkspaceRole | null, what: string): PacerError {
 }
 
 const iso = (d: Date) => d.toISOString();
-const withArticle = (role: string) => `${/^[aeiou]/.test(role) ? "an" : "a"} ${role}`;
 
 /** Email addresses of the given users, as far as this member may see them named. */
 async function emailsOf(tx: Tx, workspaceId: string, userIds: Array<string | null>): Promise<Map<string, string>> {

@@ -35,3 +35,6 @@ export const leaveInput = z.object({ workspaceId });
 
 export const memberId = z.uuid("The member's user id must be a UUID from GET /api/team/members.");
 export const invitationId = z.uuid("The invitation's id must be a UUID from GET /api/team/invitations.");
+
+/** "an admin", "a viewer": a role as a sentence names it. */
+export const withArticle = (role: string) => `${/^[aeiou]/.test(role) ? "an" : "a"} ${role}`;

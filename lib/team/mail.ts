@@ -2,6 +2,7 @@
 // without PACER_SMTP_URL Pacer is in local mode and the inviter is shown the link to pass on instead.
 import nodemailer from "nodemailer";
 import { PacerError } from "@/lib/api/errors";
+import { withArticle } from "./input";
 
 export interface MailSettings {
   smtpUrl: URL;
@@ -57,7 +58,7 @@ export async function sendInvitationMail(settings: MailSettings, mail: Invitatio
       to: mail.to,
       subject: `${who} invited you to ${mail.workspaceName} on Pacer`,
       text: [
-        `${who} invited you to join the workspace "${mail.workspaceName}" on Pacer as ${mail.role === "admin" ? "an" : "a"} ${mail.role}.`,
+        `${who} invited you to join the workspace "${mail.workspaceName}" on Pacer as ${withArticle(mail.role)}.`,
         "",
         `Accept the invitation: ${mail.link}`,
         "",

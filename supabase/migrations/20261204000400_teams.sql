@@ -305,5 +305,7 @@ grant execute on function private.people_in_workspace to authenticated;
 -- The audit page pages by id (newest first) within a workspace, filtered by actor or not.
 create index audit_log_workspace_page_idx on public.audit_log (workspace_id, id desc);
 create index audit_log_actor_idx on public.audit_log (workspace_id, actor_id, id desc);
+-- people_in_workspace finds removed members by their membership rows in the log.
+create index audit_log_member_idx on public.audit_log (entity_id) where entity = 'workspace_members';
 
 call private.hand_over_to_postgres();

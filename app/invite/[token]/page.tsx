@@ -8,6 +8,7 @@ import { Card, CardContent, CardDescription, CardFooter, CardHeader, CardTitle }
 import { signOut } from "@/app/auth/actions";
 import { currentUser } from "@/lib/auth";
 import { previewInvitation } from "@/lib/team";
+import { withArticle } from "@/lib/team/input";
 
 export const metadata: Metadata = { title: "Invitation" };
 
@@ -20,9 +21,8 @@ export default async function InvitationPage({ params }: { params: Promise<{ tok
   let description = "It may have been revoked or replaced by a newer one. Ask whoever invited you for a new invitation.";
   let body: React.ReactNode = null;
   if (invitation) {
-    const article = invitation.role === "admin" ? "an" : "a";
     title = `Join ${invitation.workspaceName} on Pacer`;
-    description = `You are invited as ${article} ${invitation.role}. The invitation is for ${invitation.email}.`;
+    description = `You are invited as ${withArticle(invitation.role)}. The invitation is for ${invitation.email}.`;
     if (invitation.status === "used") {
       body = <p>This invitation has already been used.</p>;
     } else if (invitation.status === "expired") {
