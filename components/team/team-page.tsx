@@ -108,6 +108,8 @@ function MemberRow({ team, member, onError }: { team: Team; member: Member; onEr
   const router = useRouter();
   const refresh = useRefreshTeam();
   const [confirmTransfer, setConfirmTransfer] = useState(false);
+  // Bumped on a refusal, so the role picker shows the stored role again.
+  const [refusals, setRefusals] = useState(0);
   const name = member.email ?? member.userId;
   const manageable = !member.you && team.manageableRoles.includes(member.role as AssignableRole);
   const change = useMutation({
@@ -117,7 +119,10 @@ function MemberRow({ team, member, onError }: { team: Team; member: Member; onEr
       setConfirmTransfer(false);
       await refresh();
     },
-    onError: (e) => onError(failureMessage(e)),
+    onError: (e) => {
+      onError(failureMessage(e));
+      setRefusals((n) => n + 1);
+    },
   });
   const ws = { workspaceId: team.workspaceId };
   const memberUrl = `/api/team/members/${member.userId}`;
@@ -129,10 +134,12 @@ function MemberRow({ team, member, onError }: { team: Team; member: Member; onEr
       </TableCell>
       <TableCell>
         {manageable ? (
+          // Uncontrolled, keyed by the stored role: the choice shows at once, and a refusal or refetch resets it.
           <NativeSelect
+            key={`${member.role}-${refusals}`}
             aria-label={`Role of ${name}`}
             className="w-32"
-            value={member.role}
+            defaultValue={member.role}
             disabled={change.isPending}
             onChange={(e) => change.mutate(() => teamChange("PATCH", memberUrl, { ...ws, role: e.target.value }))}
           >

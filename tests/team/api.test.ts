@@ -230,6 +230,8 @@ describe("roles, removal, leaving and ownership", () => {
     const up = await changeRole(admin, ws, viewer.id, "editor");
     expect(up.status).toBe(200);
     expect((await up.json()).member).toMatchObject({ userId: viewer.id, role: "editor", email: viewer.email });
+    const listed = (await (await members(owner, ws)).json()).members.find((m: { userId: string }) => m.userId === viewer.id);
+    expect(listed.role).toBe("editor");
     expect((await changeRole(admin, ws, viewer.id, "viewer")).status).toBe(200);
     const promote = await changeRole(admin, ws, editor.id, "admin");
     expect(promote.status).toBe(403);
