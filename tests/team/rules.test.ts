@@ -323,6 +323,22 @@ describe("transferring ownership", () => {
     });
   });
 
+  it("two transfers at once leave exactly one owner: the second finds its caller no longer owns the workspace", async () => {
+    const boss = await confirmedUser("boss");
+    const [a, b] = [await confirmedUser("heir-a"), await confirmedUser("heir-b")];
+    await sql`insert into public.workspace_members (workspace_id, user_id, role) values (${boss.workspaceId}, ${a.id}, 'editor'), (${boss.workspaceId}, ${b.id}, 'editor')`;
+    const outcomes = await Promise.allSettled(
+      [a, b].map((heir) => committedAs(boss.id, (tx) => tx`select public.transfer_workspace_ownership(${boss.workspaceId}, ${heir.id})`)),
+    );
+    expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(1);
+    const refused = outcomes.find((o) => o.status === "rejected") as PromiseRejectedResult;
+    expect(codeOf(refused.reason)).toBe("owner_only");
+    const owners = await sql`select user_id from public.workspace_members where workspace_id = ${boss.workspaceId} and role = 'owner'`;
+    expect(owners).toHaveLength(1);
+    expect([a.id, b.id]).toContain(owners[0].user_id);
+    expect(await roleOf(sql, boss.id, boss.workspaceId)).toBe("admin");
+  });
+
   it("only to a member of the workspace", async () => {
     await asUser(sql, owner.id, async (tx) => {
       expect((await errorOf(tx, (sp) => sp`select public.transfer_workspace_ownership(${ws}, ${outsider.id})`))?.code).toBe("P0002");
