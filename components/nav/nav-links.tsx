@@ -2,7 +2,7 @@
 // The dashboard's navigation links; the current page is marked with aria-current. They wrap on a phone.
 import Link from "next/link";
 import { usePathname } from "next/navigation";
-import { Activity, CalendarDays, ClipboardCheck, Clock, CreditCard, FileUp, Gauge, LayoutDashboard, PenLine, Users, Webhook } from "lucide-react";
+import { Activity, CalendarDays, ClipboardCheck, Clock, CreditCard, FileUp, Gauge, LayoutDashboard, PenLine, ScrollText, Users, UsersRound, Webhook } from "lucide-react";
 import { cn } from "@/components/ui/cn";
 
 const links = [
@@ -16,6 +16,8 @@ const links = [
   { href: "/dashboard/review", label: "Review", icon: ClipboardCheck },
   { href: "/dashboard/billing", label: "Billing", icon: CreditCard },
   { href: "/dashboard/webhooks", label: "Webhooks", icon: Webhook },
+  { href: "/dashboard/team", label: "Team", icon: UsersRound },
+  { href: "/dashboard/audit", label: "Audit log", icon: ScrollText },
   // For the installation's operators; the page explains itself to anyone else.
   { href: "/dashboard/ops", label: "Ops", icon: Gauge },
 ] as const;

@@ -75,7 +75,8 @@ describe("workspaces", () => {
 });
 
 describe("workspace members", () => {
-  it("an editor or admin can neither add members, nor change roles, nor remove others, but can leave", async () => {
+  // Who manages whom (admins: editors and viewers; the owner: everyone below owner) is in tests/team/rules.test.ts.
+  it("an editor or admin can neither add members, nor make anyone owner, nor touch the owner, but can leave", async () => {
     const outsider = await makeUser(sql, "outsider");
     for (const member of [editor, admin]) {
       await asUser(sql, member.id, async (tx) => {
@@ -84,25 +85,31 @@ describe("workspace members", () => {
         // Not even their own role: an admin cannot make themselves owner.
         expect(await tx`update public.workspace_members set role = 'owner' where workspace_id = ${ws} and user_id = ${member.id} returning 1`).toHaveLength(0);
         expect(await tx`update public.workspace_members set role = 'viewer' where workspace_id = ${ws} and user_id = ${owner.id} returning 1`).toHaveLength(0);
-        expect(await tx`delete from public.workspace_members where workspace_id = ${ws} and user_id = ${viewer.id} returning 1`).toHaveLength(0);
+        expect(await tx`delete from public.workspace_members where workspace_id = ${ws} and user_id = ${owner.id} returning 1`).toHaveLength(0);
         expect(await tx`delete from public.workspace_members where workspace_id = ${ws} and user_id = ${member.id} returning user_id`).toEqual([{ user_id: member.id }]);
       });
       expect(await roleOf(sql, member.id)).not.toBeNull();
     }
   });
 
-  it("an owner can add members, change their roles and remove them, but not move a membership elsewhere", async () => {
+  it("an owner can change roles below owner and remove members, but not add members directly, make a second owner or move a membership", async () => {
     const newcomer = await makeUser(sql, "newcomer");
     await asUser(sql, owner.id, async (tx) => {
-      await tx`insert into public.workspace_members (workspace_id, user_id, role) values (${ws}, ${newcomer.id}, 'viewer')`;
-      expect(await roleOf(tx, newcomer.id)).toBe("viewer");
+      const add = await errorOf(tx, (sp) => sp`insert into public.workspace_members (workspace_id, user_id, role) values (${ws}, ${newcomer.id}, 'viewer')`);
+      expect(add?.message).toMatch(RLS);
+    });
+    // People join by accepting an invitation (tests/team); here the superuser stands in for that.
+    await sql`insert into public.workspace_members (workspace_id, user_id, role) values (${ws}, ${newcomer.id}, 'viewer')`;
+    await asUser(sql, owner.id, async (tx) => {
       expect(await tx`update public.workspace_members set role = 'admin' where workspace_id = ${ws} and user_id = ${newcomer.id} returning role`).toEqual([{ role: "admin" }]);
-      expect(await tx`update public.workspace_members set role = 'owner' where workspace_id = ${ws} and user_id = ${editor.id} returning role`).toEqual([{ role: "owner" }]);
+      const second = await errorOf(tx, (sp) => sp`update public.workspace_members set role = 'owner' where workspace_id = ${ws} and user_id = ${editor.id}`);
+      expect(second?.message).toMatch(RLS);
       const move = await errorOf(tx, (sp) => sp`update public.workspace_members set workspace_id = ${newcomer.workspaceId} where user_id = ${viewer.id} and workspace_id = ${ws}`);
       expect(move?.message).toMatch(DENIED);
       expect(await tx`delete from public.workspace_members where workspace_id = ${ws} and user_id = ${newcomer.id} returning 1`).toHaveLength(1);
       expect(await roleOf(tx, newcomer.id)).toBeNull();
     });
+    await sql`delete from public.workspace_members where workspace_id = ${ws} and user_id = ${newcomer.id}`;
   });
 
   it("an owner cannot add themselves to another workspace", async () => {
@@ -115,25 +122,20 @@ describe("workspace members", () => {
 
   it("the last owner can neither demote themselves nor leave: a workspace always has an owner", async () => {
     await asUser(sql, owner.id, async (tx) => {
-      const demote = await errorOf(tx, (sp) => sp`update public.workspace_members set role = 'admin' where workspace_id = ${ws} and user_id = ${owner.id}`);
-      expect(demote?.message).toBe("A workspace needs an owner: make another member owner first, or delete the workspace.");
+      // Nobody changes their own role (the policy leaves their own row out): ownership moves only by transfer.
+      expect(await tx`update public.workspace_members set role = 'admin' where workspace_id = ${ws} and user_id = ${owner.id} returning 1`).toHaveLength(0);
       const leave = await errorOf(tx, (sp) => sp`delete from public.workspace_members where workspace_id = ${ws} and user_id = ${owner.id}`);
       expect(leave?.message).toBe("A workspace needs an owner: make another member owner first, or delete the workspace.");
       expect(await roleOf(tx, owner.id)).toBe("owner");
     });
   });
 
-  it("with a second owner, an owner may step down, or remove the other owner", async () => {
+  it("after transferring ownership, the old owner is an admin and may leave", async () => {
     await asUser(sql, owner.id, async (tx) => {
-      await tx`update public.workspace_members set role = 'owner' where workspace_id = ${ws} and user_id = ${admin.id}`;
-      expect(await tx`update public.workspace_members set role = 'admin' where workspace_id = ${ws} and user_id = ${owner.id} returning role`).toEqual([{ role: "admin" }]);
-    });
-    await asUser(sql, owner.id, async (tx) => {
-      await tx`update public.workspace_members set role = 'owner' where workspace_id = ${ws} and user_id = ${admin.id}`;
-      expect(await tx`delete from public.workspace_members where workspace_id = ${ws} and user_id = ${admin.id} returning role`).toEqual([{ role: "owner" }]);
-      // Alone again: the rule holds once more.
-      const leave = await errorOf(tx, (sp) => sp`delete from public.workspace_members where workspace_id = ${ws} and user_id = ${owner.id}`);
-      expect(leave?.message).toMatch(/^A workspace needs an owner/);
+      await tx`select public.transfer_workspace_ownership(${ws}, ${admin.id})`;
+      expect(await roleOf(tx, owner.id)).toBe("admin");
+      expect(await roleOf(tx, admin.id)).toBe("owner");
+      expect(await tx`delete from public.workspace_members where workspace_id = ${ws} and user_id = ${owner.id} returning user_id`).toEqual([{ user_id: owner.id }]);
     });
   });
 

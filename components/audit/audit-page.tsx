@@ -1,0 +1,174 @@
+"use client";
+// The audit log: filters (who, action, entity, time range), entries newest first with "Load older",
+// and a CSV export of what the filters match.
+import { useState, type FormEvent } from "react";
+import { useInfiniteQuery } from "@tanstack/react-query";
+import { Download } from "lucide-react";
+import { getJson } from "@/lib/api/client";
+import type { AuditChange, AuditEntry, AuditPage as AuditPageData } from "@/lib/audit";
+import { formatWhen } from "@/components/team/when";
+import { Button } from "@/components/ui/button";
+import { Card, CardContent } from "@/components/ui/card";
+import { Input } from "@/components/ui/input";
+import { Label } from "@/components/ui/label";
+import { LoadState } from "@/components/ui/load-state";
+import { NativeSelect } from "@/components/ui/native-select";
+import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
+
+interface Filters {
+  actor: string;
+  action: string;
+  entity: string;
+  from: string;
+  to: string;
+}
+const NO_FILTERS: Filters = { actor: "", action: "", entity: "", from: "", to: "" };
+
+/** A datetime-local value (the user's zone) as an ISO time with its zone, or "" when empty. */
+const toIso = (local: string) => (local ? new Date(local).toISOString() : "");
+
+function queryString(workspaceId: string | undefined, filters: Filters, cursor?: string | null) {
+  const params = new URLSearchParams();
+  if (workspaceId) params.set("workspaceId", workspaceId);
+  for (const key of ["actor", "action", "entity"] as const) if (filters[key]) params.set(key, filters[key]);
+  if (filters.from) params.set("from", toIso(filters.from));
+  if (filters.to) params.set("to", toIso(filters.to));
+  if (cursor) params.set("cursor", cursor);
+  return params.toString();
+}
+
+const ENTITY_NAMES: Record<string, string> = {
+  workspace_members: "Member",
+  workspace_invitations: "Invitation",
+  workspaces: "Workspace",
+  social_accounts: "Account",
+  plans: "Plan",
+};
+
+const show = (v: unknown) => (v === null || v === undefined ? "—" : typeof v === "string" ? v : JSON.stringify(v));
+
+export function AuditPage({ workspaceId }: { workspaceId?: string }) {
+  const [filters, setFilters] = useState<Filters>(NO_FILTERS);
+  const log = useInfiniteQuery({
+    queryKey: ["audit", workspaceId ?? "default", filters],
+    queryFn: ({ pageParam }) => getJson<AuditPageData>(`/api/audit?${queryString(workspaceId, filters, pageParam)}`),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.nextCursor,
+  });
+  const facets = log.data?.pages[0]?.facets;
+
+  function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const data = new FormData(event.currentTarget);
+    setFilters({
+      actor: String(data.get("actor") ?? ""),
+      action: String(data.get("action") ?? ""),
+      entity: String(data.get("entity") ?? ""),
+      from: String(data.get("from") ?? ""),
+      to: String(data.get("to") ?? ""),
+    });
+  }
+
+  const entries = log.data?.pages.flatMap((p) => p.entries) ?? [];
+  return (
+    <div className="grid grid-cols-1 gap-6">
+      <Card>
+        <CardContent>
+          <form onSubmit={onSubmit} aria-label="Filter the audit log" className="grid items-end gap-4 sm:grid-cols-3 lg:grid-cols-[repeat(5,1fr)_auto_auto]">
+            <Filter label="Who" name="actor" options={(facets?.actors ?? []).map((a) => [a.id, a.email ?? a.id])} />
+            <Filter label="Action" name="action" options={(facets?.actions ?? []).map((a) => [a, a])} />
+            <Filter label="Entity" name="entity" options={(facets?.entities ?? []).map((e) => [e, ENTITY_NAMES[e] ?? e])} />
+            <div className="grid gap-2">
+              <Label htmlFor="audit-from">From</Label>
+              <Input id="audit-from" name="from" type="datetime-local" />
+            </div>
+            <div className="grid gap-2">
+              <Label htmlFor="audit-to">To</Label>
+              <Input id="audit-to" name="to" type="datetime-local" />
+            </div>
+            <Button type="submit">Apply filters</Button>
+            <Button asChild variant="outline">
+              <a href={`/api/audit/export?${queryString(workspaceId, filters)}`} download>
+                <Download aria-hidden /> Export CSV
+              </a>
+            </Button>
+          </form>
+        </CardContent>
+      </Card>
+      {!log.data ? (
+        <LoadState what="the audit log" error={log.error} />
+      ) : entries.length === 0 ? (
+        <p className="rounded-lg border border-dashed p-6 text-center text-sm text-muted-foreground">Nothing matches these filters.</p>
+      ) : (
+        <Table aria-label="Audit log">
+          <TableHeader>
+            <TableRow>
+              <TableHead>When</TableHead>
+              <TableHead>Who</TableHead>
+              <TableHead>Action</TableHead>
+              <TableHead>What</TableHead>
+              <TableHead>Change</TableHead>
+            </TableRow>
+          </TableHeader>
+          <TableBody>
+            {entries.map((entry) => (
+              <EntryRow key={entry.id} entry={entry} />
+            ))}
+          </TableBody>
+        </Table>
+      )}
+      {log.hasNextPage && (
+        <Button variant="outline" className="justify-self-center" disabled={log.isFetchingNextPage} onClick={() => log.fetchNextPage()}>
+          {log.isFetchingNextPage ? "Loading…" : "Load older entries"}
+        </Button>
+      )}
+    </div>
+  );
+}
+
+function Filter({ label, name, options }: { label: string; name: string; options: Array<[string, string]> }) {
+  return (
+    <div className="grid gap-2">
+      <Label htmlFor={`audit-${name}`}>{label}</Label>
+      <NativeSelect id={`audit-${name}`} name={name} defaultValue="">
+        <option value="">Any</option>
+        {options.map(([value, text]) => (
+          <option key={value} value={value}>
+            {text}
+          </option>
+        ))}
+      </NativeSelect>
+    </div>
+  );
+}
+
+function EntryRow({ entry }: { entry: AuditEntry }) {
+  return (
+    <TableRow className="align-top">
+      <TableCell className="whitespace-nowrap">{formatWhen(entry.at)}</TableCell>
+      <TableCell>{entry.actor ? (entry.actor.email ?? entry.actor.id) : <span className="text-muted-foreground">Pacer</span>}</TableCell>
+      <TableCell>{entry.action}</TableCell>
+      <TableCell>
+        {ENTITY_NAMES[entry.entity] ?? entry.entity}
+        {entry.subject && <span className="block text-muted-foreground">{entry.subject}</span>}
+      </TableCell>
+      <TableCell>
+        <Changes changes={entry.changes} />
+      </TableCell>
+    </TableRow>
+  );
+}
+
+function Changes({ changes }: { changes: AuditChange[] }) {
+  if (changes.length === 0) return <span className="text-muted-foreground">—</span>;
+  return (
+    <ul className="grid gap-0.5 text-sm">
+      {changes.slice(0, 8).map((c) => (
+        <li key={c.field}>
+          <span className="font-medium">{c.field}</span>: {show(c.from)} → {show(c.to)}
+        </li>
+      ))}
+      {changes.length > 8 && <li className="text-muted-foreground">and {changes.length - 8} more</li>}
+    </ul>
+  );
+}
