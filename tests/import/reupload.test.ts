@@ -142,7 +142,7 @@ describe("a corrected file uploaded again", () => {
     expect(body.changed).toHaveLength(1);
     expect(body.changed[0].rowNumber).toBe(9);
     expect(body.changed[0].message).toMatch(
-      /^Row 9 changed since it was imported on \d{4}-\d\d-\d\d \d\d:\d\d UTC; it was not imported again\. To post it as well, import it in a file of its own; to replace it, cancel the queued post first\.$/,
+      /^Row 9 changed since it was imported on \d{4}-\d\d-\d\d \d\d:\d\d UTC; it was not imported again\. If it replaces the queued post, cancel that post; then import this row in a file of its own\.$/,
     );
     expect(body.import.rowsChanged).toBe(1);
     expect(await textsOf(t.workspaceId)).not.toContain("Weekly post 9, reworded");
