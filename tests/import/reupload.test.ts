@@ -195,3 +195,15 @@ describe("a new file under an old name", () => {
     expect(await queued(bob.workspaceId)).toEqual({ posts: 5, import_rows: 5 });
   });
 });
+
+describe("the rows' fingerprint", () => {
+  it("is required of every new row written straight at the table", async () => {
+    const t = await tenant("reup-nofp");
+    const importId = randomUUID();
+    expect((await send(t.user, chunk(importId, fileRows(t.accounts[0].handle, 1, "One")))).status).toBe(201);
+    const [p] = await sql`insert into public.posts (workspace_id, text) values (${t.workspaceId}, 'two') returning id`;
+    const error = await sql`insert into public.import_rows (workspace_id, import_id, row_number, post_id)
+                            values (${t.workspaceId}, ${importId}, 3, ${p.id})`.catch((e) => e);
+    expect(error?.code).toBe("23514");
+  });
+});
