@@ -81,9 +81,9 @@ async function openImport(tx: Tx, workspaceId: string, c: { importId: string; fi
     insert into public.imports (id, workspace_id, file_name, rows_in_file, rows_bad)
     values (${c.importId}, ${workspaceId}, ${c.fileName}, ${c.rowsInFile}, ${c.rowsBad})
     on conflict (id) do nothing
-    returning file_name`;
+    returning workspace_id, file_name`;
   // Taken: by this workspace (carry on), or by one this user cannot see or is not acting on.
-  const [existing] = made ? [{ workspace_id: workspaceId, file_name: made.file_name }] : await tx`select workspace_id, file_name from public.imports where id = ${c.importId}`;
+  const [existing] = made ? [made] : await tx`select workspace_id, file_name from public.imports where id = ${c.importId}`;
   if (existing?.workspace_id !== workspaceId) {
     throw new PacerError(409, "import_id_taken", "This importId belongs to another import; choose a new UUID for this file.");
   }
