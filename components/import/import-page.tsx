@@ -13,8 +13,11 @@ import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/com
 import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
 import { LoadState } from "@/components/ui/load-state";
+import { sendJson } from "@/lib/api/client";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
 import { importIdFor } from "@/lib/import/chunks";
+import { rowFingerprint } from "@/lib/import/fingerprint";
+import type { ImportCheckResult } from "@/lib/import/input";
 import { badRowsCsv, readImportFile, type ImportPreview } from "@/lib/import/read";
 import { accountDirectory } from "@/lib/import/rows";
 import { userTimeZone } from "@/lib/import/time";
@@ -29,12 +32,23 @@ import { sendImport, type ImportProgress, type ImportSummary } from "./send";
 type Step =
   | { name: "idle" }
   | { name: "reading"; checked: number; total: number }
-  | { name: "previewed"; preview: ImportPreview; importId: string }
+  | { name: "previewed"; preview: ImportPreview; importId: string; earlier: ImportCheckResult | null }
   | { name: "importing"; preview: ImportPreview; importId: string; progress: ImportProgress }
   | { name: "done"; preview: ImportPreview; importId: string; summary: ImportSummary };
 
 /** Lets the page paint between chunks of work. */
 const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+/**
+ * Which of the file's good rows an earlier upload of it queued (the file fixed and uploaded again),
+ * asked with each row's number and fingerprint; null when there is nothing to ask or Pacer could not
+ * say (the import itself still skips them).
+ */
+async function checkEarlier(preview: ImportPreview, workspaceId: string): Promise<ImportCheckResult | null> {
+  if (preview.fileIssues.length || preview.good.length === 0) return null;
+  const rows = await Promise.all(preview.good.map(async (g) => ({ rowNumber: g.row.rowNumber, fingerprint: await rowFingerprint(g.post) })));
+  return sendJson<ImportCheckResult>("POST", "/api/queue/import/check", { workspaceId, fileName: preview.fileName, timeZone: userTimeZone(), rows }).catch(() => null);
+}
 
 export function ImportPage() {
   const overview = useQuery(importOverviewQuery);
@@ -62,7 +76,8 @@ export function ImportPage() {
         pause: nextTask,
         onProgress: (checked, total) => setStep({ name: "reading", checked, total }),
       });
-      setStep({ name: "previewed", preview, importId: await importIdFor(access.workspaceId, bytes) });
+      const [importId, earlier] = await Promise.all([importIdFor(access.workspaceId, bytes), checkEarlier(preview, access.workspaceId)]);
+      setStep({ name: "previewed", preview, importId, earlier });
     } catch (error) {
       setStep({ name: "idle" });
       setReadError(`Pacer could not read this file: ${error instanceof Error ? error.message : String(error)}`);
@@ -85,7 +100,7 @@ export function ImportPage() {
   }
 
   const preview = step.name === "previewed" || step.name === "importing" || step.name === "done" ? step.preview : null;
-  const earlier = step.name === "previewed" ? access.imports.find((i) => i.id === step.importId) : undefined;
+  const earlier = step.name === "previewed" && step.earlier && (step.earlier.alreadyImported > 0 || step.earlier.changed.length > 0) ? step.earlier : null;
 
   return (
     <div className="grid grid-cols-1 gap-6">
@@ -155,7 +170,16 @@ export function ImportPage() {
               <Info aria-hidden />
               <AlertTitle>This file was imported before</AlertTitle>
               <AlertDescription>
-                {`On ${formatTime(earlier.createdAt)}, ${plural(earlier.rowsImported, "row")} of it were imported. Importing it again queues only rows not imported yet.`}
+                {earlier.alreadyImported > 0 && (
+                  <p>
+                    {`${plural(earlier.alreadyImported, "row")} of this file ${earlier.alreadyImported === 1 ? "is" : "are"} already queued${earlier.importedAt ? ` (imported on ${formatTime(earlier.importedAt)})` : ""}; importing skips ${earlier.alreadyImported === 1 ? "it" : "them"} and queues the others.`}
+                  </p>
+                )}
+                {earlier.changed.length > 0 && (
+                  <p>
+                    {`${earlier.changed.length === 1 ? "Row" : "Rows"} ${earlier.changed.map((c) => c.rowNumber).join(", ")} changed since ${earlier.changed.length === 1 ? "it was" : "they were"} imported and will not be imported again. If ${earlier.changed.length === 1 ? "it replaces its queued post, cancel that post" : "they replace their queued posts, cancel those"}; then import ${earlier.changed.length === 1 ? "the row" : "them"} in a file of ${earlier.changed.length === 1 ? "its" : "their"} own (the summary offers a download).`}
+                  </p>
+                )}
               </AlertDescription>
             </Alert>
           )}
@@ -295,7 +319,8 @@ function ImportProgressBar({ progress }: { progress: ImportProgress }) {
 
 function ImportDone({ summary, preview }: { summary: ImportSummary; preview: ImportPreview }) {
   const bad = preview.bad.length + summary.refused.length;
-  const withRefused: ImportPreview = { ...preview, bad: [...preview.bad, ...summary.refused] };
+  const notImported = bad + summary.changed.length;
+  const withRefused: ImportPreview = { ...preview, bad: [...preview.bad, ...summary.refused, ...summary.changed] };
   return (
     <div className="grid gap-3">
       {summary.stoppedBy && (
@@ -310,7 +335,8 @@ function ImportDone({ summary, preview }: { summary: ImportSummary; preview: Imp
         <AlertTitle>{summary.stoppedBy ? "Imported before it stopped" : "Import finished"}</AlertTitle>
         <AlertDescription>
           <p>
-            {`${plural(summary.imported, "row")} imported (${plural(summary.items, "queue item")}), ${plural(summary.alreadyImported, "row")} already imported before, ${plural(bad, "row")} with problems not imported.`}{" "}
+            {`${plural(summary.imported, "row")} imported (${plural(summary.items, "queue item")}), ${plural(summary.alreadyImported, "row")} already imported before, ${plural(bad, "row")} with problems not imported.`}
+            {summary.changed.length > 0 && ` ${plural(summary.changed.length, "row")} changed since an earlier upload of this file imported ${summary.changed.length === 1 ? "it" : "them"}, not imported again.`}{" "}
             <Link href="/dashboard/queue" className="font-medium text-foreground underline underline-offset-4">
               See the queue
             </Link>
@@ -323,7 +349,13 @@ function ImportDone({ summary, preview }: { summary: ImportSummary; preview: Imp
           <BadRowsTable rows={summary.refused} />
         </div>
       )}
-      {bad > 0 && (
+      {summary.changed.length > 0 && (
+        <div className="grid gap-2" data-testid="import-changed">
+          <h3 className="font-medium">Rows changed since they were imported (not imported again)</h3>
+          <BadRowsTable rows={summary.changed} />
+        </div>
+      )}
+      {notImported > 0 && (
         <div>
           <Button variant="outline" size="sm" onClick={() => downloadText(badRowsName(preview.fileName), badRowsCsv(withRefused))}>
             <Download aria-hidden />

@@ -16,6 +16,7 @@ export function RecentImports({ imports }: { imports: ImportRecord[] }) {
           <TableHead className="text-right">Imported</TableHead>
           <TableHead className="text-right">With problems</TableHead>
           <TableHead className="text-right">Sent again</TableHead>
+          <TableHead className="text-right">Changed, not imported</TableHead>
         </TableRow>
       </TableHeader>
       <TableBody>
@@ -27,6 +28,7 @@ export function RecentImports({ imports }: { imports: ImportRecord[] }) {
             <TableCell className="text-right">{i.rowsImported.toLocaleString("en")}</TableCell>
             <TableCell className="text-right">{i.rowsBad.toLocaleString("en")}</TableCell>
             <TableCell className="text-right">{i.rowsRepeated.toLocaleString("en")}</TableCell>
+            <TableCell className="text-right">{i.rowsChanged.toLocaleString("en")}</TableCell>
           </TableRow>
         ))}
       </TableBody>

@@ -21,6 +21,8 @@ export interface ImportSummary {
   items: number;
   /** Rows the server refused although the preview found them good (an account removed meanwhile). */
   refused: BadRow[];
+  /** Rows not imported because they changed since an earlier upload of this file queued them. */
+  changed: BadRow[];
   /** Why the import stopped before the end, when it did. */
   stoppedBy: string | null;
 }
@@ -32,7 +34,7 @@ export async function sendImport(
   preview: ImportPreview,
   options: { importId: string; timeZone: string; onProgress: (p: ImportProgress) => void },
 ): Promise<ImportSummary> {
-  const summary: ImportSummary = { imported: 0, alreadyImported: 0, posts: 0, items: 0, refused: [], stoppedBy: null };
+  const summary: ImportSummary = { imported: 0, alreadyImported: 0, posts: 0, items: 0, refused: [], changed: [], stoppedBy: null };
   const total = preview.good.length;
   let done = 0;
   const report = (waitingSeconds: number | null = null) => options.onProgress({ done, total, waitingSeconds });
@@ -74,6 +76,10 @@ export async function sendImport(
         summary.alreadyImported += result.alreadyImported;
         summary.posts += result.posts;
         summary.items += result.items;
+        for (const c of result.changed ?? []) {
+          const row = rows.find((r) => r.row.rowNumber === c.rowNumber);
+          if (row) summary.changed.push({ row: row.row, cells: [], issues: [{ row: c.rowNumber, column: "row", message: c.message }] });
+        }
         done += rows.length;
         report();
         break;

@@ -52,12 +52,30 @@ export const importInput = z.strictObject({
   workspaceId: z.uuid("workspaceId must be a workspace id (a UUID).").nullish(),
 });
 
+/** The preview's question: which of these rows of a file (number and fingerprint) are queued already? */
+export const importCheckInput = z.strictObject({
+  fileName: importInput.shape.fileName,
+  rows: z
+    .array(
+      z.strictObject({
+        rowNumber: importRowInput.shape.rowNumber,
+        fingerprint: z.string().regex(/^[0-9a-f]{64}$/, "fingerprint is the row's SHA-256 in hex (lib/import/fingerprint.ts)."),
+      }),
+      "rows must be a list of { rowNumber, fingerprint }.",
+    )
+    .min(1, "Send at least one row.")
+    .max(MAX_IMPORT_ROWS, `A file holds at most ${MAX_IMPORT_ROWS.toLocaleString("en")} posts.`),
+  timeZone: importInput.shape.timeZone,
+  workspaceId: z.uuid("workspaceId must be a workspace id (a UUID).").nullish(),
+});
+
 export const importListInput = z.object({
   workspaceId: z.uuid("workspaceId must be a workspace id (a UUID).").nullish(),
   importId: z.uuid("importId must be a UUID.").optional(),
 });
 
 export type ImportChunkInput = z.input<typeof importInput>;
+export type ImportCheckInput = z.input<typeof importCheckInput>;
 
 /** What one request did. */
 export interface ImportChunkResult {
@@ -65,11 +83,32 @@ export interface ImportChunkResult {
   chunkIndex: number;
   /** Rows of this request queued now. */
   imported: number;
-  /** Rows of this request queued by an earlier request (a retry, or the same file again). */
+  /**
+   * Rows of this request queued before: by an earlier request of this import (a retry), or the same
+   * row, unchanged, of a file of the same name (the file uploaded again, corrected or not).
+   */
   alreadyImported: number;
+  /** Rows not queued because they changed since an earlier upload of this file queued them. */
+  changed: ChangedRow[];
   posts: number;
   items: number;
   import: ImportRecord;
+}
+
+/** A row whose earlier version, at the same row of a file of the same name, is queued already. */
+export interface ChangedRow {
+  rowNumber: number;
+  /** When its earlier version was imported. */
+  importedAt: string;
+  message: string;
+}
+
+/** What the preview's check found: rows of the file queued already, and rows changed since. */
+export interface ImportCheckResult {
+  alreadyImported: number;
+  /** When the first of those rows was imported (null when none was). */
+  importedAt: string | null;
+  changed: ChangedRow[];
 }
 
 /** An import as the app shows it. */
@@ -81,6 +120,8 @@ export interface ImportRecord {
   rowsImported: number;
   rowsBad: number;
   rowsRepeated: number;
+  /** Rows not imported because they changed since an earlier upload of the file (counted each time sent). */
+  rowsChanged: number;
   createdBy: string | null;
   createdAt: string;
   updatedAt: string;

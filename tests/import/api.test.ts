@@ -144,7 +144,7 @@ describe("idempotency by import id and row", () => {
     expect((await send(t.user, chunk(importId, rowsFor(t, 1)))).status).toBe(201);
     const [post] = await sql`insert into public.posts (workspace_id, text) values (${t.workspaceId}, 'again') returning id`;
     const error = await asAuthenticated(t.user.id, (tx) =>
-      tx`insert into public.import_rows (workspace_id, import_id, row_number, post_id) values (${t.workspaceId}, ${importId}, 2, ${post.id})`,
+      tx`insert into public.import_rows (workspace_id, import_id, row_number, post_id, fingerprint) values (${t.workspaceId}, ${importId}, 2, ${post.id}, ${"a".repeat(64)})`,
     );
     expect(error?.code).toBe("23505");
   });
@@ -301,7 +301,7 @@ describe("the plan feature", () => {
     expect(res.status).toBe(403);
     const [post] = await sql`insert into public.posts (workspace_id, text) values (${t.workspaceId}, 'one') returning id`;
     const error = await asAuthenticated(t.user.id, (tx) =>
-      tx`insert into public.import_rows (workspace_id, import_id, row_number, post_id) values (${t.workspaceId}, ${importId}, 3, ${post.id})`,
+      tx`insert into public.import_rows (workspace_id, import_id, row_number, post_id, fingerprint) values (${t.workspaceId}, ${importId}, 3, ${post.id}, ${"a".repeat(64)})`,
     );
     expect(error?.message).toBe("Bulk import is not part of the Free plan.");
   });

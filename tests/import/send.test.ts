@@ -20,7 +20,7 @@ async function previewOf(rows: number) {
 
 const reply = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
-const ok = (rows: number) => reply(201, { imported: rows, alreadyImported: 0, posts: rows, items: rows });
+const ok = (rows: number) => reply(201, { imported: rows, alreadyImported: 0, changed: [], posts: rows, items: rows });
 
 describe("sending an import", () => {
   it("waits out a 429, resends a chunk without the rows the server refused, and retries a network failure", async () => {
@@ -59,6 +59,17 @@ describe("sending an import", () => {
     ]);
     expect(progress.at(-1)).toEqual({ done: 2_003, total: 2_003, waitingSeconds: null });
     expect(progress.some((p) => p.waitingSeconds === 1)).toBe(true);
+  });
+
+  it("keeps the rows the server did not import because they changed since an earlier upload, with why", async () => {
+    const preview = await previewOf(3);
+    const message = "Row 3 changed since it was imported on 2026-12-01 10:40 UTC; it was not imported again.";
+    vi.stubGlobal("fetch", async () =>
+      reply(200, { imported: 0, alreadyImported: 2, changed: [{ rowNumber: 3, importedAt: "2026-12-01T10:40:00.000Z", message }], posts: 0, items: 0 }),
+    );
+    const summary = await sendImport(preview, { importId: "11111111-1111-4111-8111-111111111111", timeZone: "UTC", onProgress: () => {} });
+    expect(summary).toMatchObject({ imported: 0, alreadyImported: 2, refused: [], stoppedBy: null });
+    expect(summary.changed.map((r) => [r.row.rowNumber, r.row.text, r.issues])).toEqual([[3, "Post 1", [{ row: 3, column: "row", message }]]]);
   });
 
   it("stops on a refusal it cannot work around, saying why", async () => {
