@@ -7,9 +7,10 @@
 --   and its claims carry `api_key: {id, scope}` (lib/api/handler.ts). The two helpers every policy
 --   uses, private.my_workspace_ids and private.has_role_on_workspace, then answer only for the key's
 --   workspace, only while the key is live (not revoked, not expired, the plan has api_access), only
---   while its maker is still a member holding the role the scope needs, and never above viewer for a
---   read request. So a key cannot reach another workspace of its maker's, nor write with read scope,
---   whatever the TypeScript above does. The claim can only narrow what the signed-in user may do.
+--   while its maker is still a member holding the role the scope needs; a read request has more than
+--   viewer only inside a READ ONLY transaction (lib/db asUser runs them so). So a key cannot reach
+--   another workspace of its maker's, nor write with read scope, whatever the TypeScript above does.
+--   The claim can only narrow what the signed-in user may do.
 -- * Keys are made and revoked by signed-in people (private.create_api_key, private.revoke_api_key),
 --   never by a request made with a key.
 
@@ -57,7 +58,8 @@ $$;
 
 -- The workspace the current request's key may act in at `p_min_role`, or null when it may not act at
 -- all: revoked, expired, another person's key, a plan without api_access, a maker who left or lost the
--- role the request's scope needs, a scope the key lacks, or more than viewing on a read request.
+-- role the request's scope needs, a scope the key lacks, or more than viewing on a read request
+-- outside a READ ONLY transaction.
 create function private.api_key_workspace(p_min_role public.workspace_role)
 returns uuid
 language sql stable security definer set search_path = ''
@@ -78,7 +80,9 @@ as $$
     and coalesce((p.features_enabled ->> 'api_access')::boolean, false)
     and c.scope = any (k.scopes)
     and m.role >= private.api_scope_role(c.scope)
-    and (p_min_role = 'viewer' or c.scope <> 'read')
+    -- A read request has its maker's role only in a READ ONLY transaction (as the server runs them),
+    -- so it may read what an admin reads; anywhere else it is a viewer, and no write policy admits it.
+    and (p_min_role = 'viewer' or c.scope <> 'read' or current_setting('transaction_read_only')::boolean)
 $$;
 
 ---------------------------------------------------------------------------------------------------

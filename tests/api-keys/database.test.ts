@@ -88,6 +88,21 @@ describe("a key request in the database", () => {
     });
   });
 
+  it("reads with its maker's role only in a READ ONLY transaction, where Postgres refuses every write", async () => {
+    const { id } = await makeKey(alice.id, alice.workspaceId, ["read"]);
+    await sql
+      .begin("read only", async (tx) => {
+        const claims = { sub: alice.id, role: "authenticated", api_key: { id, scope: "read" } };
+        await tx`select set_config('request.jwt.claims', ${JSON.stringify(claims)}, true), set_config('role', 'authenticated', true)`;
+        const [r] = await tx`select private.has_role_on_workspace(${alice.workspaceId}, 'admin') as admin,
+                                    private.has_role_on_workspace(${shared}, 'viewer') as other`;
+        expect(r).toEqual({ admin: true, other: false });
+        expect(await insertAccount(tx, alice.workspaceId)).toMatchObject({ message: expect.stringMatching(/read-only transaction/) });
+        throw new Error("rollback");
+      })
+      .catch((e) => expect(e.message).toBe("rollback"));
+  });
+
   it("gets nothing for a scope the key lacks, even if the request claims it", async () => {
     const { id } = await makeKey(alice.id, alice.workspaceId, ["read"]);
     expect(await asKey(alice.id, id, "write", visibleWorkspaces)).toEqual([]);
