@@ -3,6 +3,7 @@
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { Activity, ClipboardCheck, Clock, CreditCard, Gauge, LayoutDashboard, Users } from "lucide-react";
+import { KeyRound } from "lucide-react";
 import { cn } from "@/components/ui/cn";
 
 const links = [
@@ -12,6 +13,7 @@ const links = [
   { href: "/dashboard/health", label: "Health", icon: Activity },
   { href: "/dashboard/review", label: "Review", icon: ClipboardCheck },
   { href: "/dashboard/billing", label: "Billing", icon: CreditCard },
+  { href: "/dashboard/api-keys", label: "API keys", icon: KeyRound },
   // For the installation's operators; the page explains itself to anyone else.
   { href: "/dashboard/ops", label: "Ops", icon: Gauge },
 ] as const;

@@ -2,7 +2,7 @@
 // bucket and API-key scope its route enforces, it is a valid OpenAPI 3.1 document, and
 // GET /api/openapi.json serves it.
 import { describe, expect, it } from "vitest";
-import { Validator } from "@seriousme/openapi-schema-validator";
+import { Validator, type SpecData } from "@seriousme/openapi-schema-validator";
 import { openApiDocument } from "@/lib/api/openapi";
 import { KEY_SCOPE_OF_BUCKET } from "@/lib/api-keys";
 import type { ApiBucket } from "@/lib/api/limits";
@@ -50,7 +50,7 @@ describe("the OpenAPI document", () => {
 
   it("is a valid OpenAPI 3.1 document", async () => {
     const validator = new Validator();
-    const result = await validator.validate(structuredClone(doc) as object);
+    const result = await validator.validate(structuredClone(doc) as unknown as SpecData);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
     expect(validator.version).toBe("3.1");
@@ -60,7 +60,7 @@ describe("the OpenAPI document", () => {
     const broken = structuredClone(doc) as Doc;
     delete broken.paths["/api/queue/add"].post.responses;
     broken.paths["/api/queue/add"].post.parameters = [{ name: "x", in: "nowhere" }];
-    expect((await new Validator().validate(broken as object)).valid).toBe(false);
+    expect((await new Validator().validate(broken as unknown as SpecData)).valid).toBe(false);
   });
 
   it("holds together: unique operation ids, declared path parameters, request schemas from zod, error replies", () => {

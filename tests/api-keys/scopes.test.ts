@@ -41,8 +41,8 @@ afterAll(() => sql.end());
 const PARAM_VALUES: Record<string, string> = { id: randomUUID(), ruleId: "no_such_rule" };
 
 async function callWith(route: RouteMethod, token: string) {
-  const module = (await import(/* @vite-ignore */ join(process.cwd(), route.file))) as Record<string, Handler>;
-  const handler = module[route.method.toUpperCase()];
+  const routeModule = (await import(/* @vite-ignore */ join(process.cwd(), route.file))) as Record<string, Handler>;
+  const handler = routeModule[route.method.toUpperCase()];
   const params = Object.fromEntries([...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => [name, PARAM_VALUES[name]]));
   const url = `http://127.0.0.1:3000${route.path.replace(/\{(\w+)\}/g, (_m, name: string) => PARAM_VALUES[name])}`;
   const hasBody = route.method !== "get";
