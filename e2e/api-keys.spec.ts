@@ -21,13 +21,16 @@ async function recordViolations(page: Page): Promise<string[]> {
   await page.exposeFunction("pacerCspViolation", (line: string) => violations.push(line));
   await page.addInitScript(() => {
     document.addEventListener("securitypolicyviolation", (e) =>
-      (window as unknown as { pacerCspViolation: (l: string) => void }).pacerCspViolation(`${e.violatedDirective} blocked ${e.blockedURI || "inline"}`),
+      (window as unknown as { pacerCspViolation: (l: string) => void }).pacerCspViolation(
+        `${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}:${e.columnNumber}`,
+      ),
     );
   });
   return violations;
 }
 
 test("a key made in the app calls the API until it is revoked; the API reference renders", async ({ page, playwright, baseURL }) => {
+  test.setTimeout(120_000);
   const id = suffix();
   const handle = `keys_${id.replace(/\W/g, "_")}`;
   const violations = await recordViolations(page);
@@ -96,7 +99,7 @@ test("a key made in the app calls the API until it is revoked; the API reference
     await expect(page.getByRole("heading", { name: "API reference", level: 1 })).toBeVisible();
     // Swagger UI's own rendering of the document: its title, and an operation with its path.
     await expect(page.locator(".swagger-ui .info .title")).toContainText("Pacer API");
-    await expect(page.locator(".swagger-ui .opblock-summary-path").filter({ hasText: /^\/api\/queue\/add$/ }).first()).toBeVisible();
+    await expect(page.locator('.swagger-ui .opblock-summary-path[data-path="/api/queue/add"]')).toBeVisible();
     const doc = await program.get("/api/openapi.json");
     expect((await doc.json()).openapi).toBe("3.1.0");
   });

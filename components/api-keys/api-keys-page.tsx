@@ -17,6 +17,11 @@ import { LoadState } from "@/components/ui/load-state";
 import { NativeSelect } from "@/components/ui/native-select";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
 import { formatWhen } from "./time";
+import { z } from "zod";
+
+// zod probes `Function("")` once to decide whether to compile its object parsers; Pacer's CSP has no
+// 'unsafe-eval', so the browser refuses the probe and reports a violation. Jitless skips the probe.
+z.config({ jitless: true });
 
 const keysQuery = { queryKey: ["api-keys"], queryFn: () => getJson<{ workspaceId: string; keys: ApiKey[] }>("/api/keys") };
 

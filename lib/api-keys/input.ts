@@ -1,8 +1,9 @@
 // What the API-keys routes accept and answer, as zod schemas shared by the page's form and the routes.
 import { z } from "zod";
+import type { ApiKeyScope } from "@/lib/db";
 
-export const API_KEY_SCOPES = ["read", "write", "process"] as const;
-export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+export type { ApiKeyScope };
+export const API_KEY_SCOPES = ["read", "write", "process"] as const satisfies readonly ApiKeyScope[];
 
 /** What each scope lets a key do, in the words the page and docs use. */
 export const SCOPE_DESCRIPTIONS: Record<ApiKeyScope, string> = {
