@@ -1,6 +1,7 @@
 "use client";
 // API keys: make one (its secret is shown once, here), see each key's scopes and last use, revoke one.
 // The form checks with the same zod schema the route parses (lib/api-keys/input.ts).
+import "./zod-jitless";
 import { useState, type FormEvent } from "react";
 import Link from "next/link";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
@@ -17,11 +18,6 @@ import { LoadState } from "@/components/ui/load-state";
 import { NativeSelect } from "@/components/ui/native-select";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
 import { formatWhen } from "./time";
-import { z } from "zod";
-
-// zod probes `Function("")` once to decide whether to compile its object parsers; Pacer's CSP has no
-// 'unsafe-eval', so the browser refuses the probe and reports a violation. Jitless skips the probe.
-z.config({ jitless: true });
 
 const keysQuery = { queryKey: ["api-keys"], queryFn: () => getJson<{ workspaceId: string; keys: ApiKey[] }>("/api/keys") };
 
