@@ -2,7 +2,7 @@
 // The dashboard's navigation links; the current page is marked with aria-current. They wrap on a phone.
 import Link from "next/link";
 import { usePathname } from "next/navigation";
-import { Activity, CalendarDays, ClipboardCheck, Clock, CreditCard, FileUp, Gauge, LayoutDashboard, PenLine, ScrollText, Users, UsersRound, Webhook } from "lucide-react";
+import { Activity, CalendarDays, ClipboardCheck, Clock, CreditCard, FileUp, Gauge, KeyRound, LayoutDashboard, PenLine, ScrollText, Users, UsersRound, Webhook } from "lucide-react";
 import { cn } from "@/components/ui/cn";
 
 const links = [
@@ -18,6 +18,7 @@ const links = [
   { href: "/dashboard/webhooks", label: "Webhooks", icon: Webhook },
   { href: "/dashboard/team", label: "Team", icon: UsersRound },
   { href: "/dashboard/audit", label: "Audit log", icon: ScrollText },
+  { href: "/dashboard/api-keys", label: "API keys", icon: KeyRound },
   // For the installation's operators; the page explains itself to anyone else.
   { href: "/dashboard/ops", label: "Ops", icon: Gauge },
 ] as const;

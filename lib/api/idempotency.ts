@@ -67,6 +67,9 @@ export async function replyIdempotently(
     return Response.json(created.body, { status: created.status });
   }
   const hash = await sha256Hex(canonicalJson(body));
+  // An API key acts as its maker but in one workspace only: its keys are its own, so it never replays
+  // a response its maker's session (or another key) stored, maybe for another workspace.
+  if (user.api_key) name = `${name} (API key ${user.api_key.id})`;
 
   const reply = await asUser(user, async (tx) => {
     // Held until this transaction ends: a retry arriving meanwhile is told, not queued behind it.

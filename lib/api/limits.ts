@@ -1,7 +1,7 @@
 // Pacer's own API limits: a per-user fixed window per bucket, counted in Postgres (so every server
 // process shares it and a restart resets nothing). Every route declares its bucket; over the limit
-// answers 429 with Retry-After.
-import { asUser, type UserClaims } from "@/lib/db";
+// answers 429 with Retry-After. An API key has windows of its own, the same size as a person's.
+import { asUser, asWorker, db, integer, literal, type UserClaims } from "@/lib/db";
 import { PacerError } from "./errors";
 
 /**
@@ -26,11 +26,14 @@ export type ApiBucket = keyof typeof API_LIMITS;
 /** Count one request against the user's bucket; says whether it is allowed and when the window reopens. */
 export async function hitApiLimit(user: UserClaims, bucket: ApiBucket) {
   const { limit, windowSeconds } = API_LIMITS[bucket];
-  // Its own transaction: a request that fails later still counts.
-  const [row] = await asUser(
-    user,
-    (tx) => tx`select * from private.hit_api_rate_limit(${bucket}, ${limit}, ${windowSeconds})`,
-  );
+  // Its own transaction: a request that fails later still counts. A key's is counted as the server
+  // (its read requests run read-only as the user).
+  const [row] = user.api_key
+    ? await asWorker(
+        db(),
+        `select * from private.hit_api_key_rate_limit(${literal(user.api_key.id)}::uuid, ${literal(bucket)}, ${integer(limit)}, ${integer(windowSeconds)})`,
+      )
+    : await asUser(user, (tx) => tx`select * from private.hit_api_rate_limit(${bucket}, ${limit}, ${windowSeconds})`);
   return { allowed: row.allowed as boolean, limit, windowSeconds, retryAfterSeconds: row.retry_after_seconds as number };
 }
 
@@ -41,7 +44,7 @@ export async function enforceApiLimit(user: UserClaims, bucket: ApiBucket): Prom
   throw new PacerError(
     429,
     "rate_limited",
-    `Too many requests: at most ${hit.limit} ${bucket} requests per ${hit.windowSeconds} seconds. ` +
+    `Too many requests: at most ${hit.limit} ${bucket} requests per ${hit.windowSeconds} seconds${user.api_key ? " for this API key" : ""}. ` +
       `Try again in ${hit.retryAfterSeconds} seconds.`,
     undefined,
     { "retry-after": String(hit.retryAfterSeconds) },

@@ -1,10 +1,12 @@
 // Who is making a request: the verified claims of the signed-in user, from the session cookie
-// (pages, server actions) or from `Authorization: Bearer <access token>` (the HTTP API).
+// (pages, server actions) or from `Authorization: Bearer <access token>` (the HTTP API), or of the
+// person an API key acts for (`Authorization: Bearer pk_…`, lib/api-keys).
 import { createClient as createSupabaseClient, type SupabaseClient } from "@supabase/supabase-js";
 import { createServerClient, parseCookieHeader } from "@supabase/ssr";
 import { redirect } from "next/navigation";
 import { createClient } from "@/lib/supabase/server";
 import type { UserClaims } from "@/lib/db";
+import { authenticateApiKey, isApiKeyToken } from "@/lib/api-keys";
 
 /** The `iss` of this project's access tokens: Supabase Auth's URL, `<project url>/auth/v1`. */
 export function expectedIssuer(): string {
@@ -20,7 +22,9 @@ function toUserClaims(claims: Record<string, unknown> | undefined | null): UserC
   // A token signed by our key but minted for another audience or by another issuer is not ours to honour.
   const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
   if (!audiences.includes(ACCESS_TOKEN_AUDIENCE) || claims.iss !== expectedIssuer()) return null;
-  return claims as UserClaims;
+  // Only an API key sets the key claim (it narrows what the database allows); a session never carries one.
+  const { api_key: _ignored, ...session } = claims;
+  return session as UserClaims;
 }
 
 let bearerVerifier: SupabaseClient | undefined;
@@ -35,12 +39,17 @@ function verifier(): SupabaseClient {
   return bearerVerifier;
 }
 
-/** The user behind an API request, or null. Verifies the JWT exactly as production does (getClaims). */
+/**
+ * The user behind an API request, or null. Verifies the JWT exactly as production does (getClaims).
+ * An API key gives its maker's claims with `api_key` set (the route then sets the scope it uses), or
+ * a 401/403 PacerError saying why the key is refused (revoked, expired, …).
+ */
 export async function authenticate(request: Request): Promise<UserClaims | null> {
   const header = request.headers.get("authorization");
   if (header) {
     const token = header.match(/^Bearer\s+(\S+)$/i)?.[1];
     if (!token) return null;
+    if (isApiKeyToken(token)) return authenticateApiKey(token);
     const { data, error } = await verifier().auth.getClaims(token);
     return error ? null : toUserClaims(data?.claims);
   }

@@ -16,8 +16,26 @@ export interface UserClaims {
   role: string;
   email?: string;
   session_id?: string;
+  /** Set only when the request came with an API key (lib/api-keys): the key acts as `sub`, narrowed. */
+  api_key?: ApiKeyClaim;
   [claim: string]: unknown;
 }
+
+/**
+ * An API key request's claim. The database reads `id` and `scope` (private.my_workspace_ids and
+ * has_role_on_workspace then answer only for the key's workspace and scope, migration 20261204000500).
+ */
+export interface ApiKeyClaim {
+  id: string;
+  workspace_id: string;
+  scopes: ApiKeyScope[];
+  /** The maker's role in the key's workspace when the key was checked. */
+  role: "viewer" | "editor" | "admin" | "owner";
+  /** The scope this request uses (its route's), set by withUser; without it the database grants nothing. */
+  scope?: ApiKeyScope;
+}
+
+export type ApiKeyScope = "read" | "write" | "process";
 
 let pool: Sql | undefined;
 
@@ -31,9 +49,12 @@ export function db(): Sql {
   return pool;
 }
 
-/** Run `fn` in one transaction as the `authenticated` role with the user's claims, like PostgREST does. */
+/**
+ * Run `fn` in one transaction as the `authenticated` role with the user's claims, like PostgREST does.
+ * A key's read request runs READ ONLY: whatever a route does, Postgres itself refuses its writes.
+ */
 export function asUser<T>(claims: UserClaims, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  return db().begin(async (tx) => {
+  return db().begin(claims.api_key?.scope === "read" ? "read only" : "", async (tx) => {
     await tx`select set_config('request.jwt.claims', ${JSON.stringify(claims)}, true),
                     set_config('role', 'authenticated', true)`;
     return fn(tx);

@@ -68,12 +68,12 @@ export function resumeOne(user: UserClaims, rawAccountId: string): Promise<Accou
   return asPerson(user, async (tx) => toReply(await resumeAccount(tx, accountId)));
 }
 
-const workspaceBody = z.strictObject({ workspaceId });
+export const workspaceBody = z.strictObject({ workspaceId });
 
 // The page lists at most 100 at-risk accounts; a list a little longer is still one person's choice.
 const MAX_PAUSE_ALL_IDS = 500;
 
-const pauseAllBody = z.strictObject({
+export const pauseAllBody = z.strictObject({
   workspaceId,
   accountIds: z
     .array(z.uuid("accountIds must be account ids (UUIDs)."), "accountIds must be a list of account ids.")
@@ -107,7 +107,7 @@ export function acknowledge(user: UserClaims, rawAlertId: string) {
   });
 }
 
-const releaseBody = z.strictObject({
+export const releaseBody = z.strictObject({
   destination: z.string("destination must be text.").min(1, "destination is required.").max(500, "destination is at most 500 characters."),
 });
 
@@ -120,7 +120,7 @@ export function release(user: UserClaims, rawAccountId: string, input: unknown):
 
 // --- Tuning (admins and owners): the trigger on workspace_health_rules enforces the bounds. ------
 
-const ruleBody = z
+export const ruleBody = z
   .strictObject({
     workspaceId,
     threshold: z.number("threshold must be a number.").finite("threshold must be a finite number.").optional(),
@@ -171,7 +171,7 @@ async function ruleNow(user: UserClaims, ws: string, ruleId: string): Promise<He
   return rule;
 }
 
-const settingsBody = z
+export const settingsBody = z
   .strictObject({
     workspaceId,
     autoPause: z.enum(["off", "warn", "pause"], "autoPause must be off, warn or pause.").optional(),

@@ -131,7 +131,7 @@ const LIST_LIMIT = 100;
 export const AT_RISK_LISTED = LIST_LIMIT;
 const DETAIL_LIMIT = 50;
 
-const workspaceQuery = z.strictObject({ workspaceId: z.uuid("workspaceId must be a workspace id (a UUID).").nullish() });
+export const workspaceQuery = z.strictObject({ workspaceId: z.uuid("workspaceId must be a workspace id (a UUID).").nullish() });
 
 /** The `?workspaceId=` of a read, validated (400 for anything else). */
 export function parseWorkspaceQuery(input: unknown): string | null {
@@ -255,7 +255,7 @@ function toWorkspaceAlert(al: Row): WorkspaceAlert {
   };
 }
 
-const detailInput = z.strictObject({
+export const detailInput = z.strictObject({
   /** Optional, as everywhere: an account of another workspace is then not found. */
   workspaceId: z.uuid("workspaceId must be a workspace id (a UUID).").nullish(),
   days: z.coerce

@@ -1,0 +1,462 @@
+// The OpenAPI 3.1 description of Pacer's HTTP API, served at /api/openapi.json and rendered at
+// /dashboard/api-reference. Request schemas are the zod schemas the routes themselves parse (turned
+// into JSON Schema 2020-12 by zod's toJSONSchema), so the document cannot drift from what a route
+// accepts; replies are described more roughly, by the shapes below. Every route under app/api must
+// appear here: tests/api-keys/openapi.test.ts walks the route files and fails on any left out.
+import { z } from "zod";
+import { KEY_SCOPE_OF_BUCKET } from "@/lib/api-keys";
+import { API_KEY_SCOPES, SCOPE_DESCRIPTIONS, apiKeyListSchema, apiKeySchema, createApiKeyInput, createdApiKeySchema, listApiKeysQuery } from "@/lib/api-keys/input";
+import { API_LIMITS, type ApiBucket } from "./limits";
+import { addInput, bulkInput, cancelInput, listInput, processInput, retryInput } from "@/lib/queue/input";
+import { QUEUE_STATUSES } from "@/lib/queue/types";
+import { ACCOUNT_STATES, accountChanges, newAccountInput, reconnectInput as accountReconnectInput } from "@/lib/accounts";
+import { startInput as mastodonStartInput } from "@/lib/accounts/mastodon";
+import {
+  connectLinkInput,
+  importInput as uploadPostImportInput,
+  keyInput as uploadPostKeyInput,
+  reconnectInput as uploadPostReconnectInput,
+  workspaceOnlyInput,
+} from "@/lib/accounts/upload-post";
+import { pauseAllBody, releaseBody, ruleBody, settingsBody, workspaceBody } from "@/lib/health/actions";
+import { detailInput, workspaceQuery } from "@/lib/health/overview";
+import { markPostedInput, reviewListInput } from "@/lib/review";
+import { historyInput } from "@/lib/history";
+import { metricsInput } from "@/lib/ops/metrics";
+import { planChoice, portalRequest } from "@/lib/billing/checkout";
+
+type JsonSchema = Record<string, unknown>;
+type Method = "get" | "post" | "put" | "patch" | "delete";
+
+/**
+ * Who may call an operation: `api` — a session (cookie or access token) or an API key with the
+ * bucket's scope; `session` — signed-in people only (withSession); `public`, `stripe` (the webhook's
+ * signature) and `browser` (a sign-in redirect) are not withUser routes.
+ */
+type Access = "api" | "session" | "public" | "stripe" | "browser";
+
+export interface Operation {
+  method: Method;
+  /** OpenAPI's form: /api/accounts/{id}. */
+  path: string;
+  tag: string;
+  summary: string;
+  description?: string;
+  access: Access;
+  /** The route's rate-limit bucket (withUser / withSession routes). */
+  bucket?: ApiBucket;
+  query?: z.ZodObject;
+  body?: z.ZodType;
+  /** The body may be left out (an empty body reads as {}). */
+  bodyOptional?: boolean;
+  /** Accepts an Idempotency-Key header (lib/api/idempotency.ts). */
+  idempotent?: boolean;
+  /** The success reply: status, what it means, and its shape. */
+  reply: { status: number; description: string; schema?: z.ZodType };
+  /** Path parameters that are not UUIDs (the rest are). */
+  pathParams?: Record<string, JsonSchema & { description: string }>;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Reply shapes, roughly: the fields a program reads. The TypeScript types in lib/ are the detail.
+// ------------------------------------------------------------------------------------------------
+const iso = z.iso.datetime();
+const queueStatus = z.enum(QUEUE_STATUSES);
+const counts = z.record(queueStatus, z.int());
+const account = z.object({
+  id: z.uuid(),
+  workspaceId: z.uuid(),
+  platform: z.string(),
+  handle: z.string(),
+  displayName: z.string(),
+  state: z.enum(ACCOUNT_STATES),
+  cooldownUntil: iso.nullable(),
+  requiresReview: z.boolean(),
+  lastError: z.string().nullable(),
+  healthScore: z.int().min(0).max(100),
+  createdAt: iso,
+  updatedAt: iso,
+});
+const queueItem = z.object({
+  id: z.int(),
+  postId: z.uuid(),
+  text: z.string(),
+  accountId: z.uuid(),
+  handle: z.string(),
+  platform: z.string(),
+  status: queueStatus,
+  priority: z.int(),
+  scheduledFor: iso,
+  nextAttemptAt: iso.nullable(),
+  postedAt: iso.nullable(),
+  attempts: z.int(),
+  lastError: z.string().nullable(),
+  errorClass: z.string().nullable(),
+  externalUrl: z.string().nullable(),
+  cancelRequested: z.boolean(),
+  createdAt: iso,
+  updatedAt: iso,
+});
+const queueStatusSummary = z.object({
+  workspaceId: z.uuid(),
+  total: z.int(),
+  counts,
+  successRate: z.number().nullable(),
+  nextDueAt: iso.nullable(),
+  oldestPendingAt: iso.nullable(),
+  byPlatform: z.record(z.string(), counts),
+});
+const post = z.object({
+  id: z.uuid(),
+  workspaceId: z.uuid(),
+  text: z.string(),
+  mediaUrls: z.array(z.string()),
+  firstComment: z.string().nullable(),
+  destination: z.string().nullable(),
+  createdAt: iso,
+});
+const accountChange = z.object({ accountId: z.uuid(), state: z.string() }).loose();
+/** A reply whose fields are documented in the summary and in docs/api.md rather than here. */
+const object = (description: string) => z.object({}).loose().describe(description);
+
+// ------------------------------------------------------------------------------------------------
+// The operations.
+// ------------------------------------------------------------------------------------------------
+const workspaceIdQuery = z.object({ workspaceId: z.uuid().nullish().describe("The workspace; default: your personal (or oldest) one.") });
+
+export const OPERATIONS: Operation[] = [
+  // Queue
+  { method: "post", path: "/api/queue/add", tag: "Queue", access: "api", bucket: "write", idempotent: true,
+    summary: "Queue one post to one or more accounts", body: addInput,
+    reply: { status: 201, description: "The post and its queue items.", schema: z.object({ post, items: z.array(queueItem) }) } },
+  { method: "post", path: "/api/queue/bulk-post", tag: "Queue", access: "api", bucket: "bulk", idempotent: true,
+    summary: "Queue up to 10,000 posts in one transaction (or check them with dryRun)", body: bulkInput,
+    description: "Bulk posting is a plan feature (Starter and up).",
+    reply: { status: 201, description: "What was queued (200 for a dry run).",
+      schema: z.object({ dryRun: z.boolean(), accepted: z.int(), posts: z.int(), items: z.int() }) } },
+  { method: "get", path: "/api/queue/status", tag: "Queue", access: "api", bucket: "read",
+    summary: "The queue's counts by status and platform, success rate, next due and oldest waiting times", query: workspaceIdQuery,
+    reply: { status: 200, description: "The workspace's queue at a glance.", schema: queueStatusSummary } },
+  { method: "get", path: "/api/queue/items", tag: "Queue", access: "api", bucket: "read",
+    summary: "The latest queue items, newest first", query: listInput,
+    reply: { status: 200, description: "The items.", schema: z.object({ items: z.array(queueItem) }) } },
+  { method: "post", path: "/api/queue/cancel", tag: "Queue", access: "api", bucket: "write",
+    summary: "Cancel queue items by ids or by filter; items mid-publish end cancelled unless they posted", body: cancelInput,
+    reply: { status: 200, description: "How many were cancelled.", schema: z.object({ cancelled: z.int(), cancelRequested: z.int() }) } },
+  { method: "post", path: "/api/queue/retry", tag: "Queue", access: "api", bucket: "write",
+    summary: "Send failed or needs-review items back to pending, due now", body: retryInput,
+    reply: { status: 200, description: "How many were retried.", schema: z.object({ retried: z.int() }) } },
+  { method: "post", path: "/api/queue/process", tag: "Queue", access: "api", bucket: "process", body: processInput, bodyOptional: true,
+    summary: "Run the queue processor for the workspace now (admins and owners)",
+    reply: { status: 200, description: "The workspace's status after the run.", schema: z.object({ ran: z.literal(true), status: queueStatusSummary }) } },
+
+  // Accounts
+  { method: "get", path: "/api/accounts", tag: "Accounts", access: "api", bucket: "read", query: workspaceIdQuery,
+    summary: "The workspace's social accounts",
+    reply: { status: 200, description: "The accounts.", schema: z.object({ workspaceId: z.uuid(), accounts: z.array(account) }) } },
+  { method: "post", path: "/api/accounts", tag: "Accounts", access: "api", bucket: "write", body: newAccountInput,
+    summary: "Add (connect) an account; capped by the plan",
+    reply: { status: 201, description: "The account.", schema: z.object({ account }) } },
+  { method: "patch", path: "/api/accounts/{id}", tag: "Accounts", access: "api", bucket: "write", body: accountChanges,
+    summary: "Rename an account (handle, display name)",
+    reply: { status: 200, description: "The account.", schema: z.object({ account }) } },
+  { method: "delete", path: "/api/accounts/{id}", tag: "Accounts", access: "api", bucket: "write",
+    summary: "Remove an account (admins and owners)", reply: { status: 204, description: "Removed." } },
+  { method: "post", path: "/api/accounts/{id}/reconnect", tag: "Accounts", access: "api", bucket: "write", body: accountReconnectInput,
+    summary: "Reconnect an account with new credentials; it keeps its queue and history",
+    reply: { status: 200, description: "The account.", schema: z.object({ account }) } },
+  { method: "post", path: "/api/accounts/{id}/pause", tag: "Accounts", access: "api", bucket: "write",
+    summary: "Pause an account; its queued posts wait", reply: { status: 200, description: "The account's new state.", schema: accountChange } },
+  { method: "post", path: "/api/accounts/{id}/resume", tag: "Accounts", access: "api", bucket: "write",
+    summary: "Resume an account; 409 when the plan or a reconnect must do it", reply: { status: 200, description: "The account's new state.", schema: accountChange } },
+  { method: "post", path: "/api/accounts/{id}/destinations/release", tag: "Health", access: "api", bucket: "write", body: releaseBody,
+    summary: "Release a held destination of the account",
+    reply: { status: 200, description: "Whether it was held, and how many items it releases.", schema: z.object({ released: z.boolean(), items: z.int() }) } },
+  { method: "get", path: "/api/accounts/platforms", tag: "Accounts", access: "api", bucket: "read",
+    summary: "The ways this installation offers to connect an account",
+    reply: { status: 200, description: "The offered connections.", schema: z.object({ offered: z.array(z.object({}).loose()) }) } },
+  { method: "post", path: "/api/accounts/pause-all", tag: "Health", access: "api", bucket: "write", body: pauseAllBody, bodyOptional: true,
+    summary: "Pause the workspace's at-risk accounts (only the listed ones still at risk, with accountIds)",
+    reply: { status: 200, description: "What was paused.", schema: z.object({ paused: z.int(), accountIds: z.array(z.uuid()), skipped: z.int() }) } },
+  { method: "post", path: "/api/accounts/mastodon/connect", tag: "Accounts", access: "api", bucket: "write", body: mastodonStartInput,
+    summary: "Start connecting (or reconnecting) a Mastodon account: the instance's sign-in URL to send the person to",
+    reply: { status: 200, description: "Where to send the person.", schema: object("{ url } of the instance's sign-in page.") } },
+  { method: "get", path: "/api/accounts/mastodon/callback", tag: "Accounts", access: "browser",
+    summary: "Where the Mastodon instance sends the person back after signing in (a browser redirect, not for programs)",
+    reply: { status: 303, description: "Back to the accounts page, saying what happened." } },
+
+  // Health
+  { method: "get", path: "/api/accounts/health", tag: "Health", access: "api", bucket: "read", query: workspaceQuery,
+    summary: "Account health at a glance: settings, score distribution, open alerts, at-risk accounts, the last scan",
+    reply: { status: 200, description: "The overview.", schema: object("Settings, distribution, alerts, at-risk accounts, last scan.") } },
+  { method: "get", path: "/api/accounts/{id}/health", tag: "Health", access: "api", bucket: "read", query: detailInput,
+    summary: "One account's health over ?days= (1–90): series, baseline, score breakdown, alerts, attempts, holds",
+    reply: { status: 200, description: "The account's health.", schema: object("Series, baseline, breakdown, alerts, attempts, state changes, holds.") } },
+  { method: "post", path: "/api/accounts/health/check-all", tag: "Health", access: "api", bucket: "process", body: workspaceBody, bodyOptional: true,
+    summary: "Scan the workspace's accounts now, within about 10 seconds",
+    reply: { status: 200, description: "What was scanned.", schema: z.object({ requested: z.int(), scanned: z.object({}).loose() }) } },
+  { method: "get", path: "/api/accounts/health/rules", tag: "Health", access: "api", bucket: "read", query: workspaceQuery,
+    summary: "The health rules in force (defaults, the workspace's tuning, the bounds)",
+    reply: { status: 200, description: "The rules.", schema: object("{ rules: [...] }") } },
+  { method: "put", path: "/api/accounts/health/rules/{ruleId}", tag: "Health", access: "api", bucket: "write", body: ruleBody,
+    summary: "Tune one rule for the workspace (admins and owners); 409 outside its bounds",
+    pathParams: { ruleId: { type: "string", description: "The rule's id, from GET /api/accounts/health/rules." } },
+    reply: { status: 200, description: "The rule and the re-evaluation it caused.", schema: object("{ rule, evaluation }") } },
+  { method: "delete", path: "/api/accounts/health/rules/{ruleId}", tag: "Health", access: "api", bucket: "write", query: workspaceIdQuery,
+    summary: "Put a rule back to its defaults (admins and owners)",
+    pathParams: { ruleId: { type: "string", description: "The rule's id, from GET /api/accounts/health/rules." } },
+    reply: { status: 204, description: "Reset." } },
+  { method: "put", path: "/api/accounts/health/settings", tag: "Health", access: "api", bucket: "write", body: settingsBody,
+    summary: "The workspace's auto-pause policy (admins and owners)",
+    reply: { status: 200, description: "The settings and the re-evaluation they caused.", schema: object("{ settings, evaluation }") } },
+  { method: "post", path: "/api/alerts/{id}/acknowledge", tag: "Health", access: "api", bucket: "write",
+    summary: "Acknowledge a health alert (the first acknowledgement stays)",
+    pathParams: { id: { type: "string", pattern: "^[0-9]+$", description: "The alert's id." } },
+    reply: { status: 200, description: "The alert.", schema: object("The acknowledged alert.") } },
+
+  // History and review
+  { method: "get", path: "/api/history", tag: "History", access: "api", bucket: "read", query: historyInput,
+    summary: "The posting history, newest first, filtered and paged with nextCursor",
+    reply: { status: 200, description: "A page of attempts.", schema: object("{ attempts: [...], nextCursor }") } },
+  { method: "get", path: "/api/review", tag: "Review", access: "api", bucket: "read", query: reviewListInput,
+    summary: "What needs a person: items needing review, missing and duplicate posts, accounts",
+    reply: { status: 200, description: "The review queue.", schema: object("{ items, missing, duplicates, accounts }") } },
+  { method: "post", path: "/api/review/retry", tag: "Review", access: "api", bucket: "write", body: retryInput,
+    summary: "Failed or needs-review items back to pending, due now", reply: { status: 200, description: "How many.", schema: z.object({ retried: z.int() }) } },
+  { method: "post", path: "/api/review/cancel", tag: "Review", access: "api", bucket: "write", body: retryInput,
+    summary: "Cancel items by id, needs-review ones included",
+    reply: { status: 200, description: "How many.", schema: z.object({ cancelled: z.int(), cancelRequested: z.int() }) } },
+  { method: "post", path: "/api/review/mark-posted", tag: "Review", access: "api", bucket: "write", body: markPostedInput,
+    summary: "A person saw the post on the platform: record the item as posted",
+    reply: { status: 200, description: "The item.", schema: z.object({ id: z.int(), status: z.literal("posted"), externalId: z.string().nullable(), externalUrl: z.string().nullable(), postedAt: iso }) } },
+  { method: "post", path: "/api/review/acknowledge", tag: "Review", access: "api", bucket: "write", body: retryInput,
+    summary: "Close the missing-post flags of these items", reply: { status: 200, description: "How many.", schema: z.object({ acknowledged: z.int() }) } },
+  { method: "post", path: "/api/review/acknowledge-duplicates", tag: "Review", access: "api", bucket: "write", body: retryInput,
+    summary: "Close the duplicate-post flags of these items", reply: { status: 200, description: "How many.", schema: z.object({ acknowledged: z.int() }) } },
+
+  // Upload-Post
+  { method: "get", path: "/api/upload-post", tag: "Upload-Post", access: "api", bucket: "read", query: workspaceIdQuery,
+    summary: "The workspace's Upload-Post key status (last 4 characters) and its profiles",
+    reply: { status: 200, description: "Key status and profiles.", schema: object("{ key, profiles }") } },
+  { method: "put", path: "/api/upload-post/key", tag: "Upload-Post", access: "api", bucket: "write", body: uploadPostKeyInput,
+    summary: "Set or replace the workspace's Upload-Post API key (admins and owners; checked with Upload-Post first)",
+    reply: { status: 200, description: "The key's status (never the key).", schema: object("{ key: { last4, setAt } }") } },
+  { method: "delete", path: "/api/upload-post/key", tag: "Upload-Post", access: "api", bucket: "write", body: workspaceOnlyInput, bodyOptional: true,
+    summary: "Remove the workspace's Upload-Post API key; its accounts wait for a reconnect",
+    reply: { status: 200, description: "How many accounts were moved.", schema: object("{ moved }") } },
+  { method: "post", path: "/api/upload-post/import", tag: "Upload-Post", access: "api", bucket: "write", body: uploadPostImportInput,
+    summary: "Import chosen Upload-Post profile platforms as Pacer accounts",
+    reply: { status: 200, description: "Per selection, what happened.", schema: object("{ results: [...] }") } },
+  { method: "post", path: "/api/upload-post/connect-link", tag: "Upload-Post", access: "api", bucket: "write", body: connectLinkInput,
+    summary: "A single-use link to Upload-Post's page to connect more platforms to a profile",
+    reply: { status: 200, description: "The link.", schema: object("{ url }") } },
+  { method: "post", path: "/api/upload-post/reconnect", tag: "Upload-Post", access: "api", bucket: "write", body: uploadPostReconnectInput,
+    summary: "Reconnect an Upload-Post account in needs_reconnect, or a new connect link for its profile",
+    reply: { status: 200, description: "The account, or a link.", schema: object("{ account } or { url }") } },
+
+  // Workspace and billing
+  { method: "get", path: "/api/workspace/usage", tag: "Workspace", access: "api", bucket: "read", query: workspaceIdQuery,
+    summary: "The workspace's plan, its account limit, and accounts in use per platform",
+    reply: { status: 200, description: "Usage.", schema: object("{ workspaceId, workspaceName, plan, accountsUsed, accountsByPlatform, remaining }") } },
+  { method: "get", path: "/api/billing", tag: "Billing", access: "session", bucket: "read", query: workspaceIdQuery,
+    summary: "The workspace's plan, subscription, plans it can move to, and accounts its plan paused",
+    reply: { status: 200, description: "The billing overview.", schema: object("The billing overview.") } },
+  { method: "post", path: "/api/billing/checkout", tag: "Billing", access: "session", bucket: "billing", body: planChoice,
+    summary: "Move the workspace to a plan: a Stripe Checkout or portal page to open (local mode: applied at once)",
+    reply: { status: 200, description: "Where to go, or the change made.", schema: object("{ mode: 'stripe', url } or { mode: 'local', subscription }") } },
+  { method: "post", path: "/api/billing/portal", tag: "Billing", access: "session", bucket: "billing", body: portalRequest.unwrap(), bodyOptional: true,
+    summary: "A Stripe customer portal session for the workspace", reply: { status: 200, description: "The portal.", schema: object("{ url }") } },
+  { method: "post", path: "/api/billing/webhook", tag: "Billing", access: "stripe",
+    summary: "Stripe's webhook (signed by Stripe, not for programs)", reply: { status: 200, description: "Received." } },
+
+  // Operators and health
+  { method: "get", path: "/api/ops/metrics", tag: "Operators", access: "session", bucket: "read", query: metricsInput,
+    summary: "Operators only: how well the installation publishes over ?window=, overall, per platform and per workspace",
+    reply: { status: 200, description: "The metrics.", schema: object("See docs/operations.md.") } },
+  { method: "get", path: "/api/ops/scheduler", tag: "Operators", access: "session", bucket: "read",
+    summary: "Operators only: the schedule's state and warnings", reply: { status: 200, description: "The schedule.", schema: object("{ warnings, functions, checked_at }") } },
+  { method: "get", path: "/api/health", tag: "Operators", access: "public",
+    summary: "For uptime monitors: 200 while the schedule works and posts go out, 503 while a warning stands",
+    reply: { status: 200, description: "Healthy.", schema: object("{ status, warnings }") } },
+
+  { method: "get", path: "/api/openapi.json", tag: "Operators", access: "public",
+    summary: "This document (OpenAPI 3.1); rendered at /dashboard/api-reference",
+    reply: { status: 200, description: "The OpenAPI document.", schema: object("An OpenAPI 3.1 document.") } },
+
+  // API keys
+  { method: "get", path: "/api/keys", tag: "API keys", access: "session", bucket: "read", query: listApiKeysQuery,
+    summary: "The workspace's API keys (never their secrets)", reply: { status: 200, description: "The keys.", schema: apiKeyListSchema } },
+  { method: "post", path: "/api/keys", tag: "API keys", access: "session", bucket: "write", body: createApiKeyInput,
+    summary: "Make an API key; the reply carries its secret, the only time it is shown",
+    description: "Any member may make a key, with the scopes their role allows (read: viewer; write and process: editor). A key acts as the person who made it, only in its workspace and scopes. The plan must include api_access.",
+    reply: { status: 201, description: "The key and its secret.", schema: createdApiKeySchema } },
+  { method: "delete", path: "/api/keys/{id}", tag: "API keys", access: "session", bucket: "write",
+    summary: "Revoke an API key (its maker, or an admin or owner); it stops working at once",
+    reply: { status: 200, description: "The revoked key.", schema: z.object({ key: apiKeySchema }) } },
+];
+
+// ------------------------------------------------------------------------------------------------
+// The document.
+// ------------------------------------------------------------------------------------------------
+const errorSchema = {
+  type: "object",
+  required: ["error"],
+  properties: {
+    error: {
+      type: "object",
+      required: ["code", "message"],
+      properties: {
+        code: { type: "string", description: "Machine-readable, e.g. validation_failed, insufficient_scope, rate_limited." },
+        message: { type: "string", description: "What was wrong and how to fix it." },
+        issues: {
+          type: "array",
+          description: "For validation_failed: each offending field (dotted path) and what is wrong with it.",
+          items: { type: "object", required: ["path", "message"], properties: { path: { type: "string" }, message: { type: "string" } } },
+        },
+      },
+    },
+  },
+} as const;
+
+const ERROR_REPLIES: Record<string, string> = {
+  "400": "The request is not valid: `issues` names each field.",
+  "401": "No valid session, access token or API key (or the key is revoked, expired, or its maker left the workspace).",
+  "403": "Not allowed: your role, an API key without this route's scope, a people-only route, or the plan.",
+  "404": "Not found, or not yours (the same answer either way).",
+  "409": "The change conflicts with the current state (the message says which).",
+  "429": "Over Pacer's own rate limit; Retry-After says when to try again.",
+};
+
+function jsonSchema(schema: z.ZodType): JsonSchema {
+  // "input": what a caller sends (defaults optional, transforms not yet applied). Refinements that
+  // JSON Schema cannot say (a function) are left out rather than failing the document.
+  const json = z.toJSONSchema(schema, { target: "draft-2020-12", io: "input", unrepresentable: "any" }) as JsonSchema;
+  delete json.$schema;
+  return json;
+}
+
+function queryParameters(query: z.ZodObject) {
+  const json = jsonSchema(query) as { properties?: Record<string, JsonSchema>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, schema]) => ({
+    name,
+    in: "query",
+    required: json.required?.includes(name) ?? false,
+    ...(typeof schema.description === "string" ? { description: schema.description } : {}),
+    schema,
+  }));
+}
+
+function pathParameters(op: Operation) {
+  return [...op.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => {
+    const given = op.pathParams?.[name];
+    const { description, ...schema } = given ?? { type: "string", format: "uuid", description: "The id (a UUID)." };
+    return { name, in: "path", required: true, description, schema };
+  });
+}
+
+/** The scope an API key needs for an operation; null when no key may call it. */
+export function scopeOf(op: Operation): string | null {
+  return op.access === "api" && op.bucket ? KEY_SCOPE_OF_BUCKET[op.bucket] : null;
+}
+
+function security(op: Operation) {
+  if (op.access === "public" || op.access === "stripe") return [];
+  if (op.access === "browser") return [{ sessionCookie: [] }];
+  const scope = scopeOf(op);
+  return [{ sessionCookie: [] }, { accessToken: [] }, ...(scope ? [{ apiKey: [scope] }] : [])];
+}
+
+function accessText(op: Operation): string {
+  const scope = scopeOf(op);
+  if (op.access === "public") return "Public: no authentication.";
+  if (op.access === "stripe") return "Signed by Stripe (Stripe-Signature header); not for programs.";
+  if (op.access === "browser") return "A browser redirect with the session cookie; not for programs.";
+  if (scope) return `A signed-in session, or an API key with the \`${scope}\` scope.`;
+  return "Signed-in people only (session cookie or access token): API keys get 403 session_required.";
+}
+
+function operationObject(op: Operation) {
+  const parameters = [...pathParameters(op), ...(op.query ? queryParameters(op.query) : [])];
+  if (op.idempotent) {
+    parameters.push({
+      name: "Idempotency-Key",
+      in: "header",
+      required: false,
+      description: "Makes a retry safe: the same key and body within 24 hours returns the first reply (Idempotent-Replayed: true).",
+      schema: { type: "string", pattern: "^[\\x21-\\x7e]{1,255}$" },
+    });
+  }
+  const limit = op.bucket ? API_LIMITS[op.bucket] : null;
+  const responses: Record<string, unknown> = {
+    [String(op.reply.status)]: {
+      description: op.reply.description,
+      ...(op.reply.schema ? { content: { "application/json": { schema: jsonSchema(op.reply.schema) } } } : {}),
+    },
+  };
+  if (op.access === "api" || op.access === "session") {
+    for (const [status, description] of Object.entries(ERROR_REPLIES)) {
+      responses[status] = { description, content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } };
+    }
+  }
+  return {
+    operationId: `${op.method}${op.path.replace(/\{(\w+)\}/g, "By_$1").replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ""))}`,
+    tags: [op.tag],
+    summary: op.summary,
+    description: [
+      op.description,
+      accessText(op),
+      limit ? `Rate limit: ${limit.limit} requests per ${limit.windowSeconds} seconds (the \`${op.bucket}\` bucket), per person or per API key.` : null,
+    ]
+      .filter(Boolean)
+      .join("\n\n"),
+    "x-pacer-access": op.access,
+    "x-pacer-scope": scopeOf(op),
+    ...(op.bucket ? { "x-pacer-rate-limit": op.bucket } : {}),
+    security: security(op),
+    ...(parameters.length ? { parameters } : {}),
+    ...(op.body
+      ? { requestBody: { required: !op.bodyOptional, content: { "application/json": { schema: jsonSchema(op.body) } } } }
+      : {}),
+    responses,
+  };
+}
+
+let cached: Record<string, unknown> | undefined;
+
+/** The OpenAPI 3.1 document for every route under app/api. */
+export function openApiDocument(): Record<string, unknown> {
+  if (cached) return cached;
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const op of OPERATIONS) (paths[op.path] ??= {})[op.method] = operationObject(op);
+  cached = {
+    openapi: "3.1.0",
+    info: {
+      title: "Pacer API",
+      version: "1",
+      description:
+        "Pacer's HTTP API: the same routes the web app uses, under row level security per workspace. " +
+        "Authenticate with a session (cookie or `Authorization: Bearer <access token>`) or an API key " +
+        "(`Authorization: Bearer pk_…`, made on the API keys page). A key acts as the person who made it, " +
+        "only in its workspace and only within its scopes: " +
+        API_KEY_SCOPES.map((s) => `\`${s}\` — ${SCOPE_DESCRIPTIONS[s]}`).join(" ") +
+        " Errors are `{ error: { code, message, issues? } }`. See docs/api.md.",
+    },
+    servers: [{ url: "/" }],
+    tags: [...new Set(OPERATIONS.map((o) => o.tag))].map((name) => ({ name })),
+    paths,
+    components: {
+      schemas: { Error: errorSchema },
+      securitySchemes: {
+        sessionCookie: { type: "apiKey", in: "cookie", name: "sb-<project-ref>-auth-token", description: "The web app's Supabase session cookie (set by signing in)." },
+        accessToken: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "A Supabase Auth access token of a signed-in person." },
+        apiKey: {
+          type: "http",
+          scheme: "bearer",
+          bearerFormat: "pk_…",
+          description: "A workspace API key. The requirement's list names the scope the operation needs (read, write or process).",
+        },
+      },
+    },
+  };
+  return cached;
+}
