@@ -1,6 +1,6 @@
 // One attempt at one claimed item: publish it, or ask the platform whether an earlier attempt
 // landed. Returns what happened; it never writes to the database (the processor batches that).
-import type { Connector, ConnectorAccount, Lookup, PublishOutcome, SentAttempt } from "../connectors/types.ts";
+import type { Connector, ConnectorAccount, Lookup, PublishOutcome, PublishRequest, SentAttempt } from "../connectors/types.ts";
 import { decryptCredentials } from "../accounts/credentials.ts";
 import { nextRunAt, retryDelayMs, type RetryPolicy } from "./backoff.ts";
 import { budgetSpentUntil } from "./budget.ts";
@@ -71,6 +71,25 @@ export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promi
       message: `the ${item.platform} connector failed: ${messageOf(error)}`,
     }));
     if (found.kind === "found") {
+      // The post is live; a thread or first comment may not all be. A connector that posts them one
+      // by one finishes them now, sending only what is missing (completeParts), so the item is
+      // posted only once every part is there.
+      if (connector.postsInParts && (item.thread?.length || item.firstComment)) {
+        const rest = await completeParts(connector, publishRequest(item, account), found, signal, item.platform);
+        const budget = { rateLimit: rest.rateLimit, budgetUntil: budgetSpentUntil(rest.rateLimit) };
+        if (rest.kind !== "posted") {
+          // Asked again after the usual waits, but never before a rate limit's stated reset.
+          const wait = rest.kind === "rate_limited" ? (rest.retryAfterMs ?? 0) : 0;
+          return done({
+            ...budget,
+            outcome: "unavailable",
+            retryAt: null,
+            verifyRetryMs: opts.verifyRetryMs.map((ms) => Math.max(ms, wait)),
+            errorMessage: `The post is live (${found.externalId}) but not all of its thread or first comment is yet; the rest is sent at the next check (${rest.kind}: ${rest.message})`,
+          });
+        }
+        return done({ ...budget, outcome: "found", retryAt: null, externalId: found.externalId, externalUrl: found.url ?? null });
+      }
       return done({ outcome: "found", retryAt: null, externalId: found.externalId, externalUrl: found.url ?? null });
     }
     if (found.kind === "not_found") {
@@ -92,14 +111,7 @@ export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promi
     });
   }
 
-  const request = {
-    account,
-    idempotencyKey: item.idempotencyKey,
-    text: item.text,
-    mediaUrls: item.mediaUrls,
-    firstComment: item.firstComment,
-    destination: item.destination,
-  };
+  const request = publishRequest(item, account);
   // A connector that throws instead of returning an outcome is this item's outcome, and it is
   // unknown: the throw may come after the request left (a bug reading the answer), and nothing here
   // can tell "before" from "after" (a connector that knows nothing was sent returns "retryable").
@@ -129,6 +141,33 @@ export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promi
   });
 }
 
+function publishRequest(item: ClaimedItem, account: ConnectorAccount): PublishRequest {
+  return {
+    account,
+    idempotencyKey: item.idempotencyKey,
+    text: item.text,
+    mediaUrls: item.mediaUrls,
+    firstComment: item.firstComment,
+    ...(item.thread?.length ? { thread: item.thread } : {}),
+    ...(item.options && Object.keys(item.options).length ? { options: item.options } : {}),
+    destination: item.destination,
+  };
+}
+
+/**
+ * The rest of a post whose first part a lookup found: published again with `landed`, so the
+ * connector sends only the parts not there yet (never the post itself). Runs inside a verification,
+ * which comes after the publish's deadline and margin, so a part's absence is believed. Anything but
+ * "posted" leaves the item verifying (runAttempt): the post is live, so it is never failed and never
+ * sent again whole; after the lookup waits a human decides, with what failed in its history.
+ */
+function completeParts(connector: Connector, request: PublishRequest, found: { externalId: string }, signal: AbortSignal, platform: string): Promise<PublishOutcome> {
+  return settled(() => connector.publish({ ...request, landed: { externalId: found.externalId } }, { signal }), signal).catch((error) => ({
+    kind: "unknown",
+    message: `the ${platform} connector failed: ${messageOf(error)}`,
+  }));
+}
+
 /**
  * What the publish being verified sent, for platforms that recognise their post by it (Mastodon):
  * the item's text and media, and from the history its send time, any id an answer carried and the
@@ -143,6 +182,7 @@ function sentAttempt(item: ClaimedItem): SentAttempt | undefined {
     ...(item.sent.sentAt ? { sentAt: item.sent.sentAt } : {}),
     ...(item.sent.externalId ? { externalId: item.sent.externalId } : {}),
     ...(item.sent.otherExternalIds.length ? { excludeExternalIds: item.sent.otherExternalIds } : {}),
+    ...(item.options && Object.keys(item.options).length ? { options: item.options } : {}),
   };
 }
 
