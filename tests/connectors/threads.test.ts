@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBlueskyConnector } from "../../lib/connectors/bluesky/index.ts";
 import { createMastodonConnector } from "../../lib/connectors/mastodon/index.ts";
-import type { Connector, ConnectorAccount, PublishOutcome, PublishRequest } from "../../lib/connectors/types.ts";
+import type { Connector, ConnectorAccount, Lookup, PublishOutcome, PublishRequest } from "../../lib/connectors/types.ts";
 import { runAttempt } from "../../lib/engine/attempt.ts";
 import { DEFAULT_RETRY_POLICY } from "../../lib/engine/backoff.ts";
 import type { ClaimedItem } from "../../lib/engine/store.ts";
@@ -89,7 +89,7 @@ function verifyItem(connector: Connector, account: ConnectorAccount, req: Publis
   return runAttempt(item, { worker: "threads-test", connectorFor: () => withCredentials, retry: DEFAULT_RETRY_POLICY, callTimeoutMs: 10_000, verifyRetryMs: [1_000, 2_000] });
 }
 
-const rootOf = (o: PublishOutcome) => (o as { externalId: string }).externalId;
+const rootOf = (o: PublishOutcome | Lookup) => (o as { externalId: string }).externalId;
 
 describe("Mastodon threads: faults between parts", () => {
   let fake: MastodonFake;
@@ -114,8 +114,8 @@ describe("Mastodon threads: faults between parts", () => {
     const found = await connector.lookup(a, req.idempotencyKey, { signal: signal(), sent: { text: req.text, mediaCount: 0, sentAt: sentAt.toISOString() } });
     expect(found.kind).toBe("found");
     counting.at({});
-    const done = await connector.publish({ ...req, landed: { externalId: rootOf(found as PublishOutcome) } }, { signal: signal() });
-    expect(done).toMatchObject({ kind: "posted", externalId: rootOf(found as PublishOutcome) });
+    const done = await connector.publish({ ...req, landed: { externalId: rootOf(found) } }, { signal: signal() });
+    expect(done).toMatchObject({ kind: "posted", externalId: rootOf(found) });
     return rootOf(done);
   }
 
@@ -220,8 +220,8 @@ describe("Bluesky threads: faults between parts", () => {
     const found = await connector.lookup(a, req.idempotencyKey, { signal: signal() });
     expect(found.kind).toBe("found");
     counting.at({});
-    const done = await connector.publish({ ...req, landed: { externalId: rootOf(found as PublishOutcome) } }, { signal: signal() });
-    expect(done).toMatchObject({ kind: "posted", externalId: rootOf(found as PublishOutcome) });
+    const done = await connector.publish({ ...req, landed: { externalId: rootOf(found) } }, { signal: signal() });
+    expect(done).toMatchObject({ kind: "posted", externalId: rootOf(found) });
     return rootOf(done);
   }
 
