@@ -19,6 +19,8 @@ export interface AttemptOptions {
 
 /** Room left between a publish's deadline and its lease's end, for clocks and scheduling. */
 const LEASE_SAFETY_MS = 1_000;
+/** Checks that try to finish a live post's thread before a person decides (the lookup waits, the last repeated). */
+const FINISH_TRIES = 12;
 /** How long past the call's deadline a connector may take to report its own timeout, before we stop waiting. */
 const SETTLE_GRACE_MS = 500;
 
@@ -78,13 +80,16 @@ export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promi
         const rest = await completeParts(connector, publishRequest(item, account), found, signal, item.platform);
         const budget = { rateLimit: rest.rateLimit, budgetUntil: budgetSpentUntil(rest.rateLimit) };
         if (rest.kind !== "posted") {
-          // Asked again after the usual waits, but never before a rate limit's stated reset.
+          // Asked again after the usual waits (the last repeated: the platform answers, so finishing
+          // gets more tries than a lookup it cannot answer), never before a rate limit's stated reset.
           const wait = rest.kind === "rate_limited" ? (rest.retryAfterMs ?? 0) : 0;
+          const waits = [...opts.verifyRetryMs];
+          while (waits.length > 0 && waits.length < FINISH_TRIES) waits.push(waits[waits.length - 1]);
           return done({
             ...budget,
             outcome: "unavailable",
             retryAt: null,
-            verifyRetryMs: opts.verifyRetryMs.map((ms) => Math.max(ms, wait)),
+            verifyRetryMs: waits.map((ms) => Math.max(ms, wait)),
             errorMessage: `The post is live (${found.externalId}) but not all of its thread or first comment is yet; the rest is sent at the next check (${rest.kind}: ${rest.message})`,
           });
         }

@@ -176,6 +176,7 @@ describe("Mastodon threads: faults between parts", () => {
     const limited = await verifyItem(connector, a, req, sentAt);
     expect(limited.outcome).toBe("unavailable");
     expect(limited.errorMessage).toMatch(/not all of its thread/);
+    expect(limited.verifyRetryMs).toHaveLength(12);
     expect(Math.min(...limited.verifyRetryMs!)).toBeGreaterThanOrEqual(29_000);
     expect(held(a)).toHaveLength(2);
     counting.at({});
