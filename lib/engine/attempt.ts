@@ -90,7 +90,7 @@ export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promi
             outcome: "unavailable",
             retryAt: null,
             verifyRetryMs: waits.map((ms) => Math.max(ms, wait)),
-            errorMessage: `The post is live (${found.externalId}) but not all of its thread or first comment is yet; the rest is sent at the next check (${rest.kind}: ${rest.message})`,
+            errorMessage: `Not all of the thread or first comment is posted yet (${rest.kind}: ${rest.message}); the post itself is live as ${found.externalId}, and the rest is sent at the next check.`,
           });
         }
         return done({ ...budget, outcome: "found", retryAt: null, externalId: found.externalId, externalUrl: found.url ?? null });

@@ -175,7 +175,7 @@ describe("Mastodon threads: faults between parts", () => {
     counting.at({ 1: () => fake.nextFault(a.handle, { kind: "rate_limit", resetInMs: 30_000 }) });
     const limited = await verifyItem(connector, a, req, sentAt);
     expect(limited.outcome).toBe("unavailable");
-    expect(limited.errorMessage).toMatch(/not all of its thread/);
+    expect(limited.errorMessage).toMatch(/^Not all of the thread or first comment is posted yet \(rate_limited: part 3 of 4: /);
     expect(limited.verifyRetryMs).toHaveLength(12);
     expect(Math.min(...limited.verifyRetryMs!)).toBeGreaterThanOrEqual(29_000);
     expect(held(a)).toHaveLength(2);
