@@ -19,7 +19,7 @@ export interface AttemptOptions {
 
 /** Room left between a publish's deadline and its lease's end, for clocks and scheduling. */
 const LEASE_SAFETY_MS = 1_000;
-/** Checks that try to finish a live post's thread before a person decides (the lookup waits, the last repeated). */
+/** Checks of an item posted in parts before a person decides (the lookup waits, the last repeated). */
 const FINISH_TRIES = 12;
 /** How long past the call's deadline a connector may take to report its own timeout, before we stop waiting. */
 const SETTLE_GRACE_MS = 500;
@@ -66,6 +66,13 @@ export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promi
   const callDeadlineAt = new Date(Date.now() + opts.callTimeoutMs);
 
   if (item.mode === "verify") {
+    // An item whose thread or first comment the connector posts part by part may need several checks
+    // to finish (each part can meet a fault), and record_outcomes counts every check that settles
+    // nothing in a row, whether the lookup went unanswered or the rest was not sent yet: such an item
+    // gets the lookup waits with the last repeated, FINISH_TRIES checks in all, before a person decides.
+    const inParts = !!connector.postsInParts && !!(item.thread?.length || item.firstComment);
+    const waits = [...opts.verifyRetryMs];
+    while (inParts && waits.length > 0 && waits.length < FINISH_TRIES) waits.push(waits[waits.length - 1]);
     // A connector that throws (or never answers) could not ask the platform: that is this item's
     // outcome, not the run's.
     const found: Lookup = await settled(() => connector.lookup(account, item.idempotencyKey, { signal, sent: sentAttempt(item) }), signal).catch((error) => ({
@@ -76,15 +83,12 @@ export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promi
       // The post is live; a thread or first comment may not all be. A connector that posts them one
       // by one finishes them now, sending only what is missing (completeParts), so the item is
       // posted only once every part is there.
-      if (connector.postsInParts && (item.thread?.length || item.firstComment)) {
+      if (inParts) {
         const rest = await completeParts(connector, publishRequest(item, account), found, signal, item.platform);
         const budget = { rateLimit: rest.rateLimit, budgetUntil: budgetSpentUntil(rest.rateLimit) };
         if (rest.kind !== "posted") {
-          // Asked again after the usual waits (the last repeated: the platform answers, so finishing
-          // gets more tries than a lookup it cannot answer), never before a rate limit's stated reset.
+          // Asked again after the waits above, never before a rate limit's stated reset.
           const wait = rest.kind === "rate_limited" ? (rest.retryAfterMs ?? 0) : 0;
-          const waits = [...opts.verifyRetryMs];
-          while (waits.length > 0 && waits.length < FINISH_TRIES) waits.push(waits[waits.length - 1]);
           return done({
             ...budget,
             outcome: "unavailable",
@@ -111,7 +115,7 @@ export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promi
     return done({
       outcome: "unavailable",
       retryAt: null,
-      verifyRetryMs: opts.verifyRetryMs,
+      verifyRetryMs: waits,
       errorMessage: `Could not ask the platform whether the post exists: ${found.message}`,
     });
   }

@@ -226,26 +226,35 @@ describe("Bluesky threads: faults between parts", () => {
     return rootOf(done);
   }
 
-  it("an answer lost after part 2 committed: unknown; finishing reads part 2 back at its rkey and sends 3 and 4", async () => {
+  it("an answer lost after part 2 committed: part 2 is asked again at its rkey at once, read back, and the thread finished in the same call", async () => {
     const a = await account();
     const req = thread(a);
     counting.at({ 2: () => fake.afterCommitNext(a.credentials.did, "reset") });
-    expect((await connector.publish(req, { signal: signal() })).kind).toBe("unknown");
-    expect(held(a)).toHaveLength(2);
-    {
-      const root = await finish(a, req);
-      expectThreadOnce(held(a), req, root);
-    }
+    const outcome = await connector.publish(req, { signal: signal() });
+    expect(outcome.kind).toBe("posted");
+    expectThreadOnce(held(a), req, rootOf(outcome));
     // Every part again at its rkey: each answers "exists" and is read back, none duplicated.
     counting.at({});
     expect((await connector.publish(req, { signal: signal() })).kind).toBe("posted");
     expect(held(a)).toHaveLength(4);
   });
 
-  it("a 502 before part 3 committed: unknown; finishing sends parts 3 and 4", async () => {
+  it("part 3 lost twice (a reset after its commit, then a 502): unknown; finishing reads it back and sends part 4", async () => {
     const a = await account();
     const req = thread(a);
-    counting.at({ 3: () => fake.failNext(a.credentials.did, 502) });
+    counting.at({ 3: () => fake.afterCommitNext(a.credentials.did, "reset"), 4: () => fake.failNext(a.credentials.did, 502) });
+    expect((await connector.publish(req, { signal: signal() })).kind).toBe("unknown");
+    expect(held(a)).toHaveLength(3);
+    {
+      const root = await finish(a, req);
+      expectThreadOnce(held(a), req, root);
+    }
+  });
+
+  it("a 502 before part 3 committed, twice: unknown; finishing sends parts 3 and 4", async () => {
+    const a = await account();
+    const req = thread(a);
+    counting.at({ 3: () => fake.failNext(a.credentials.did, 502), 4: () => fake.failNext(a.credentials.did, 502) });
     expect((await connector.publish(req, { signal: signal() })).kind).toBe("unknown");
     expect(held(a)).toHaveLength(2);
     {
@@ -279,7 +288,7 @@ describe("Bluesky threads: faults between parts", () => {
 
     const b = await account();
     const withComment: PublishRequest = { account: b, idempotencyKey: randomUUID(), text: `Post ${randomUUID()}`, firstComment: "its comment", mediaUrls: [] };
-    counting.at({ 2: () => fake.failNext(b.credentials.did, 503) });
+    counting.at({ 2: () => fake.failNext(b.credentials.did, 503), 3: () => fake.failNext(b.credentials.did, 503) });
     expect((await connector.publish(withComment, { signal: signal() })).kind).toBe("unknown");
     const settled = await verifyItem(connector, b, withComment, new Date());
     expect(settled.outcome).toBe("found");

@@ -394,7 +394,14 @@ export function createBlueskyConnector(opts: BlueskyConnectorOptions = {}): Blue
       let parent = root;
       for (let i = 1; i < records.length; i++) {
         records[i].reply = { root, parent };
-        const part = await createPart(req.account, await rkeyFor(req.idempotencyKey, i), records[i], budget, signal, once.fetch);
+        const rkey = await rkeyFor(req.idempotencyKey, i);
+        let part = await createPart(req.account, rkey, records[i], budget, signal, once.fetch);
+        // A part whose fate is unknown (a lost answer, a 5xx) is tried once more at once: at the same
+        // rkey it either lands once or answers "exists" and is read back, so asking again is safe
+        // whenever, and it spares the item a verification.
+        if ("outcome" in part && (part.outcome.kind === "unknown" || part.outcome.kind === "retryable") && !signal.aborted) {
+          part = await createPart(req.account, rkey, records[i], budget, signal, once.fetch);
+        }
         if ("outcome" in part) {
           const what = thread.length > 0 ? `part ${i + 1} of ${records.length}` : "its first comment";
           // Finishing a found post: the part's own outcome (the engine asks again, never re-posts).
