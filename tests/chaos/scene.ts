@@ -257,8 +257,8 @@ export async function buildWorld(sql: Sql, config: ChaosConfig, random: () => nu
       // No "@" on the real platforms, where it would be a mention; no destination where they have none.
       text: `chaos post ${i} for ${onSandbox ? "@" : ""}${account.handle} (${randomUUID().slice(0, 8)})`,
       destination: withDestination && onSandbox ? `c/channel-${i % 7}` : null,
-      // A quarter of the posts to Mastodon and Bluesky are threads of three (by index, so the seeded choices stay as they were).
-      thread: !onSandbox && account.connector !== "upload-post" && i % 4 === 1 ? [`part 2 of chaos post ${i}`, `part 3 of chaos post ${i}`] : [],
+      // An eighth of the posts to Mastodon and Bluesky are threads of three (by index, so the seeded choices stay as they were).
+      thread: !onSandbox && account.connector !== "upload-post" && i % 8 === 1 ? [`part 2 of chaos post ${i}`, `part 3 of chaos post ${i}`] : [],
       // The window group's posts are urgent, so they are claimed as soon as a slot opens, however busy the queue.
       priority: account.group.name === "window" ? 10 : 1 + Math.floor(random() * 10),
       at: new Date(now + offsetMs).toISOString(),
