@@ -36,6 +36,26 @@ export function connectorKind(platform: string): "sandbox" | RealConnector | nul
   return (UPLOAD_POST_PLATFORMS as readonly string[]).includes(platform) ? "upload-post" : null;
 }
 
+/**
+ * What each connector can publish beyond a text with media: the one place enqueue asks (and the
+ * connectors themselves refuse what is not listed here, as `permanent`). `threads`: a post's further
+ * parts, each a reply to the one before — Mastodon (in_reply_to_id) and Bluesky (reply refs). Not
+ * the sandbox (its posts have no replies) nor Upload-Post (one request per post; its own splitting
+ * of long X/Threads/Bluesky texts is not a thread Pacer controls).
+ */
+const CAPABILITIES: Record<"sandbox" | RealConnector, { threads: boolean }> = {
+  sandbox: { threads: false },
+  mastodon: { threads: true },
+  bluesky: { threads: true },
+  "upload-post": { threads: false },
+};
+
+/** Whether Pacer can publish a thread (posts.thread) to accounts on this platform. */
+export function postsThreads(platform: string): boolean {
+  const kind = connectorKind(platform);
+  return kind !== null && CAPABILITIES[kind].threads;
+}
+
 /** The real connectors PACER_CONNECTORS enables; throws, naming the value, on one Pacer does not know. */
 export function enabledConnectors(env: ConnectorEnv): Set<RealConnector> {
   const names = (env.PACER_CONNECTORS ?? "").split(",").map((s) => s.trim().toLowerCase()).filter(Boolean);

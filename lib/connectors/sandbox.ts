@@ -100,6 +100,8 @@ export function createSandboxConnector(opts: SandboxConnectorOptions = {}): Conn
     platform: "sandbox",
 
     async publish(req, { signal }) {
+      // The sandbox's posts take no replies: no thread (lib/connectors/registry.ts CAPABILITIES).
+      if (req.thread?.length) return { kind: "permanent", message: "The sandbox cannot post a thread (nothing was sent): queue the parts as one text or as separate posts." };
       const body = {
         text: req.text,
         media_urls: req.mediaUrls,

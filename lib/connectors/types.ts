@@ -13,6 +13,23 @@ export interface ConnectorAccount {
   credentials: Record<string, string>;
 }
 
+/** Mastodon's visibility of a status (https://docs.joinmastodon.org/entities/Status/#visibility). */
+export const MASTODON_VISIBILITIES = ["public", "unlisted", "private", "direct"] as const;
+export type MastodonVisibility = (typeof MASTODON_VISIBILITIES)[number];
+
+/**
+ * What only one platform understands, keyed by platform (posts.platform_options); a connector reads
+ * its own key and nothing else, so a post to several platforms carries each one's options.
+ */
+export interface PlatformOptions {
+  mastodon?: {
+    /** Left out: the account's default visibility (its `source.privacy`). */
+    visibility?: MastodonVisibility;
+    /** Mastodon's spoiler_text: shown before the text, which is folded behind it; counts toward the length. */
+    contentWarning?: string;
+  };
+}
+
 /** One post to publish to one account. */
 export interface PublishRequest {
   account: ConnectorAccount;
@@ -20,8 +37,20 @@ export interface PublishRequest {
   idempotencyKey: string;
   text: string;
   mediaUrls: string[];
-  /** Posted as the first reply, where the platform supports it. */
+  /** Posted as the first reply, where the platform supports it. Never together with `thread`. */
   firstComment?: string | null;
+  /**
+   * The further posts of a thread, in order, each a reply to the one before (the first to the post).
+   * Only connectors that post threads are given one (`postsThreads` in registry.ts); any other
+   * refuses it as `permanent` rather than drop it.
+   */
+  thread?: string[];
+  options?: PlatformOptions;
+  /**
+   * Set by the engine when a lookup found the post itself (part 0) live with this id: send none of
+   * what is already there, only the parts still missing (connectors with `postsInParts`).
+   */
+  landed?: { externalId: string };
   /** A place the account posts into but does not own (subreddit, group, channel). */
   destination?: string | null;
 }
@@ -126,11 +155,19 @@ export interface SentAttempt {
    * lookup skips them (two items with the same text must not both claim one post).
    */
   excludeExternalIds?: string[];
+  /** The post's platform options: a Mastodon status carries its content warning (spoiler_text). */
+  options?: PlatformOptions;
 }
 
 export interface Connector {
   /** The platform key this connector serves. */
   readonly platform: string;
+  /**
+   * True when a first comment and each part of a thread are posts of their own, sent one by one
+   * after the post: a post found live may still lack some, and publishing it again with `landed`
+   * sends only those (Mastodon, Bluesky). Unset where the platform takes the whole post in one request.
+   */
+  readonly postsInParts?: boolean;
   /** Publish one post. Never throws for platform or network failures: it classifies them. */
   publish(req: PublishRequest, opts: { signal: AbortSignal }): Promise<PublishOutcome>;
   /** Find a post carrying our idempotency key (or marker), to settle an unknown outcome. Never throws. */

@@ -248,6 +248,9 @@ export function createUploadPostConnector(opts: UploadPostConnectorOptions = {})
     const creds = credentialsOf(req.account);
     if (!creds) return { kind: "auth_expired", message: `@${req.account.handle} has no Upload-Post key, profile and platform (reconnect the account).` };
     const { platform } = creds;
+    // One request per post: no thread (lib/connectors/registry.ts CAPABILITIES); enqueue refuses it
+    // first, this holds for rows written past the API.
+    if (req.thread?.length) return { kind: "permanent", message: "Pacer cannot post a thread through Upload-Post (nothing was sent): queue the parts as one text or as separate posts." };
     const refuse = checkPost(platform, req);
     if (refuse) return { kind: "permanent", message: refuse };
     // The key's window is spent: wait for its reset rather than earn a 429.

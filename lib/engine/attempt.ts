@@ -1,6 +1,6 @@
 // One attempt at one claimed item: publish it, or ask the platform whether an earlier attempt
 // landed. Returns what happened; it never writes to the database (the processor batches that).
-import type { Connector, ConnectorAccount, Lookup, PublishOutcome, SentAttempt } from "../connectors/types.ts";
+import type { Connector, ConnectorAccount, Lookup, PublishOutcome, PublishRequest, SentAttempt } from "../connectors/types.ts";
 import { decryptCredentials } from "../accounts/credentials.ts";
 import { nextRunAt, retryDelayMs, type RetryPolicy } from "./backoff.ts";
 import { budgetSpentUntil } from "./budget.ts";
@@ -19,6 +19,8 @@ export interface AttemptOptions {
 
 /** Room left between a publish's deadline and its lease's end, for clocks and scheduling. */
 const LEASE_SAFETY_MS = 1_000;
+/** Checks of an item posted in parts before a person decides (the lookup waits, the last repeated). */
+const FINISH_TRIES = 12;
 /** How long past the call's deadline a connector may take to report its own timeout, before we stop waiting. */
 const SETTLE_GRACE_MS = 500;
 
@@ -64,6 +66,13 @@ export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promi
   const callDeadlineAt = new Date(Date.now() + opts.callTimeoutMs);
 
   if (item.mode === "verify") {
+    // An item whose thread or first comment the connector posts part by part may need several checks
+    // to finish (each part can meet a fault), and record_outcomes counts every check that settles
+    // nothing in a row, whether the lookup went unanswered or the rest was not sent yet: such an item
+    // gets the lookup waits with the last repeated, FINISH_TRIES checks in all, before a person decides.
+    const inParts = !!connector.postsInParts && !!(item.thread?.length || item.firstComment);
+    const waits = [...opts.verifyRetryMs];
+    while (inParts && waits.length > 0 && waits.length < FINISH_TRIES) waits.push(waits[waits.length - 1]);
     // A connector that throws (or never answers) could not ask the platform: that is this item's
     // outcome, not the run's.
     const found: Lookup = await settled(() => connector.lookup(account, item.idempotencyKey, { signal, sent: sentAttempt(item) }), signal).catch((error) => ({
@@ -71,6 +80,25 @@ export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promi
       message: `the ${item.platform} connector failed: ${messageOf(error)}`,
     }));
     if (found.kind === "found") {
+      // The post is live; a thread or first comment may not all be. A connector that posts them one
+      // by one finishes them now, sending only what is missing (completeParts), so the item is
+      // posted only once every part is there.
+      if (inParts) {
+        const rest = await completeParts(connector, publishRequest(item, account), found, signal, item.platform);
+        const budget = { rateLimit: rest.rateLimit, budgetUntil: budgetSpentUntil(rest.rateLimit) };
+        if (rest.kind !== "posted") {
+          // Asked again after the waits above, never before a rate limit's stated reset.
+          const wait = rest.kind === "rate_limited" ? (rest.retryAfterMs ?? 0) : 0;
+          return done({
+            ...budget,
+            outcome: "unavailable",
+            retryAt: null,
+            verifyRetryMs: waits.map((ms) => Math.max(ms, wait)),
+            errorMessage: `Not all of the thread or first comment is posted yet (${rest.kind}: ${rest.message}); the post itself is live as ${found.externalId}, and the rest is sent at the next check.`,
+          });
+        }
+        return done({ ...budget, outcome: "found", retryAt: null, externalId: found.externalId, externalUrl: found.url ?? null });
+      }
       return done({ outcome: "found", retryAt: null, externalId: found.externalId, externalUrl: found.url ?? null });
     }
     if (found.kind === "not_found") {
@@ -87,19 +115,12 @@ export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promi
     return done({
       outcome: "unavailable",
       retryAt: null,
-      verifyRetryMs: opts.verifyRetryMs,
+      verifyRetryMs: waits,
       errorMessage: `Could not ask the platform whether the post exists: ${found.message}`,
     });
   }
 
-  const request = {
-    account,
-    idempotencyKey: item.idempotencyKey,
-    text: item.text,
-    mediaUrls: item.mediaUrls,
-    firstComment: item.firstComment,
-    destination: item.destination,
-  };
+  const request = publishRequest(item, account);
   // A connector that throws instead of returning an outcome is this item's outcome, and it is
   // unknown: the throw may come after the request left (a bug reading the answer), and nothing here
   // can tell "before" from "after" (a connector that knows nothing was sent returns "retryable").
@@ -129,6 +150,33 @@ export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promi
   });
 }
 
+function publishRequest(item: ClaimedItem, account: ConnectorAccount): PublishRequest {
+  return {
+    account,
+    idempotencyKey: item.idempotencyKey,
+    text: item.text,
+    mediaUrls: item.mediaUrls,
+    firstComment: item.firstComment,
+    ...(item.thread?.length ? { thread: item.thread } : {}),
+    ...(item.options && Object.keys(item.options).length ? { options: item.options } : {}),
+    destination: item.destination,
+  };
+}
+
+/**
+ * The rest of a post whose first part a lookup found: published again with `landed`, so the
+ * connector sends only the parts not there yet (never the post itself). Runs inside a verification,
+ * which comes after the publish's deadline and margin, so a part's absence is believed. Anything but
+ * "posted" leaves the item verifying (runAttempt): the post is live, so it is never failed and never
+ * sent again whole; after the lookup waits a human decides, with what failed in its history.
+ */
+function completeParts(connector: Connector, request: PublishRequest, found: { externalId: string }, signal: AbortSignal, platform: string): Promise<PublishOutcome> {
+  return settled(() => connector.publish({ ...request, landed: { externalId: found.externalId } }, { signal }), signal).catch((error) => ({
+    kind: "unknown",
+    message: `the ${platform} connector failed: ${messageOf(error)}`,
+  }));
+}
+
 /**
  * What the publish being verified sent, for platforms that recognise their post by it (Mastodon):
  * the item's text and media, and from the history its send time, any id an answer carried and the
@@ -143,6 +191,7 @@ function sentAttempt(item: ClaimedItem): SentAttempt | undefined {
     ...(item.sent.sentAt ? { sentAt: item.sent.sentAt } : {}),
     ...(item.sent.externalId ? { externalId: item.sent.externalId } : {}),
     ...(item.sent.otherExternalIds.length ? { excludeExternalIds: item.sent.otherExternalIds } : {}),
+    ...(item.options && Object.keys(item.options).length ? { options: item.options } : {}),
   };
 }
 

@@ -1,7 +1,7 @@
 // The engine's database calls: thin wrappers over the SQL functions in the queue migration, each
 // run as the least-privilege `pacer_worker` role. Runtime-agnostic (postgres.js runs in Node and Deno).
 import type postgres from "postgres";
-import type { RateLimitBudget } from "../connectors/types.ts";
+import type { PlatformOptions, RateLimitBudget } from "../connectors/types.ts";
 import { asWorker, integer, literal } from "../db/worker.ts";
 
 export type Sql = postgres.Sql;
@@ -28,6 +28,10 @@ export interface ClaimedItem {
   text: string;
   mediaUrls: string[];
   firstComment: string | null;
+  /** The post's further parts, each a reply to the one before ([] for a single post). */
+  thread?: string[];
+  /** The post's per-platform options (posts.platform_options). */
+  options?: PlatformOptions;
   destination: string | null;
   /**
    * Verifications only: what the history says of the publish being checked, for platforms whose posts
@@ -100,8 +104,27 @@ export async function claimDuePosts(
     firstComment: r.first_comment,
     destination: r.destination,
   }));
+  await attachPostParts(sql, items);
   await attachSentAttempts(sql, items);
   return items;
+}
+
+/**
+ * Each claimed item's thread and platform options (private.post_parts: only posts that have either
+ * come back). Unlike attachSentAttempts this must not fail quietly: an item published without its
+ * thread would be posted short. If the read fails, the claim fails; the leases expire and recovery
+ * verifies the items (nothing was sent).
+ */
+async function attachPostParts(sql: Sql, items: ClaimedItem[]): Promise<void> {
+  if (items.length === 0) return;
+  const rows = await asWorker(sql, `select * from private.post_parts(array[${items.map((i) => integer(i.id)).join(",")}]::bigint[])`);
+  const byId = new Map(rows.map((r) => [Number(r.queue_item_id), r]));
+  for (const item of items) {
+    const row = byId.get(item.id);
+    if (!row) continue;
+    item.thread = Array.isArray(row.thread) ? (row.thread as string[]) : [];
+    item.options = (row.platform_options ?? {}) as PlatformOptions;
+  }
 }
 
 /**

@@ -34,13 +34,19 @@ export interface TextMeasure {
 // https://docs.x.com/resources/fundamentals/counting-characters
 const X_URL = /https?:\/\/[^\s<>"]+/giu;
 
+/** What else counts toward a text's length on some platforms. */
+export interface MeasureOptions {
+  /** Mastodon's content warning (spoiler_text), counted with the text of every status it is on. */
+  contentWarning?: string;
+}
+
 /** How many characters `text` is on `rule.platform`, counted the platform's way. */
-export function measureText(rule: TextRule, text: string): TextMeasure {
+export function measureText(rule: TextRule, text: string, opts: MeasureOptions = {}): TextMeasure {
   const { limit } = rule;
   switch (rule.platform) {
     case "mastodon": {
-      // Links count 23 and @user@domain counts as @user (docs/platforms/mastodon.md §6).
-      const length = statusLength(text);
+      // Links count 23 and @user@domain counts as @user, plus the content warning (docs/platforms/mastodon.md §6).
+      const length = statusLength(text, opts.contentWarning ?? "");
       const over = limit !== null && length > limit;
       return {
         length,
@@ -75,8 +81,8 @@ export function measureText(rule: TextRule, text: string): TextMeasure {
  * Why `text` cannot be sent to `rule.platform` — what and how to fix — or null when it fits (or
  * when only a default that the account may exceed is passed: see TextMeasure.soft).
  */
-export function textProblem(rule: TextRule, text: string, what = "The text"): string | null {
-  const m = measureText(rule, text);
+export function textProblem(rule: TextRule, text: string, what = "The text", opts: MeasureOptions = {}): string | null {
+  const m = measureText(rule, text, opts);
   if (!m.over || m.soft) return null;
   if (m.note && m.length <= (m.limit ?? Infinity)) return `${what} is ${m.note} Shorten it.`;
   return `${what} is ${m.length.toLocaleString("en")} characters as ${rule.name} counts them; ${rule.name} allows ${m.limit!.toLocaleString("en")}. Shorten it, or leave the ${rule.name} accounts out.`;

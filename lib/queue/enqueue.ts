@@ -3,7 +3,8 @@
 import type postgres from "postgres";
 import type { Tx } from "@/lib/db";
 import { PacerError, fromDatabaseError, type FieldIssue } from "@/lib/api/errors";
-import { platformEnabled } from "@/lib/connectors/registry";
+import { platformEnabled, postsThreads } from "@/lib/connectors/registry";
+import type { PlatformOptions } from "@/lib/connectors/types";
 import { textProblem, type TextRule } from "@/lib/posts/length";
 
 /** One post to queue for one or more accounts; `path` names where it came from in the request. */
@@ -11,6 +12,9 @@ export interface PostToQueue {
   text: string;
   mediaUrls: string[];
   firstComment: string | null;
+  /** Further posts of a thread, each a reply to the one before; [] for a single post. */
+  thread: string[];
+  platformOptions: PlatformOptions;
   destination: string | null;
   accountIds: string[];
   priority: number;
@@ -50,10 +54,57 @@ export async function checkAccounts(tx: Tx, workspaceId: string, refs: AccountRe
   return issues;
 }
 
+/** A post's thread and first comment, with the accounts it goes to; `prefix` is the row's path in bulk ("items.3."). */
+export interface ThreadToCheck {
+  prefix: string;
+  threadParts: number;
+  hasFirstComment: boolean;
+  accountIds: string[];
+}
+
+/**
+ * Issues for threads Pacer cannot publish: a thread with a first comment (the comment would be a
+ * second reply to the post, beside the thread: put it in the thread), and a thread to an account
+ * whose connector posts no threads (`postsThreads`, lib/connectors/registry.ts), one issue per
+ * platform at `thread`. One query for every post's accounts.
+ */
+export async function checkThreads(tx: Tx, workspaceId: string, posts: ThreadToCheck[]): Promise<FieldIssue[]> {
+  const threaded = posts.filter((p) => p.threadParts > 0);
+  const issues: FieldIssue[] = [];
+  for (const p of threaded) {
+    if (p.hasFirstComment) {
+      issues.push({ path: `${p.prefix}thread`, message: "A post has a thread or a first comment, not both: put the comment in the thread as its first part, or leave the thread out." });
+    }
+  }
+  const ids = [...new Set(threaded.flatMap((p) => p.accountIds))];
+  if (ids.length === 0) return issues;
+  const rows = await tx`
+    select a.id, a.platform, p.name
+    from public.social_accounts a join public.platforms p on p.id = a.platform
+    where a.workspace_id = ${workspaceId} and a.id = any (${ids}::uuid[])`;
+  const platformOf = new Map(rows.map((r) => [r.id as string, { platform: r.platform as string, name: r.name as string }]));
+  for (const p of threaded) {
+    const refused = new Map<string, string>();
+    for (const id of p.accountIds) {
+      const account = platformOf.get(id);
+      if (account && !postsThreads(account.platform)) refused.set(account.platform, account.name);
+    }
+    for (const name of refused.values()) {
+      issues.push({
+        path: `${p.prefix}thread`,
+        message: `Pacer cannot post a thread to ${name}: only to Mastodon and Bluesky accounts. Queue the ${name} accounts as a separate post without the thread, or join the parts into one text.`,
+      });
+    }
+  }
+  return issues;
+}
+
 /** A post's texts and the accounts it goes to, with the paths that name them in the request. */
 export interface TextsToCheck {
   texts: Array<{ path: string; text: string | null; what: string }>;
   accountIds: string[];
+  /** Mastodon's content warning: counted with each text for Mastodon accounts (it is part of every status's length). */
+  contentWarning?: string;
 }
 
 /**
@@ -79,7 +130,7 @@ export async function checkTextLengths(tx: Tx, workspaceId: string, posts: Texts
     for (const { path, text, what } of post.texts) {
       if (!text) continue;
       for (const rule of rules.values()) {
-        const problem = textProblem(rule, text, what);
+        const problem = textProblem(rule, text, what, { contentWarning: post.contentWarning });
         if (problem) issues.push({ path, message: problem });
       }
     }
@@ -97,6 +148,8 @@ export async function insertPosts(tx: Tx, workspaceId: string, posts: PostToQueu
     text: p.text,
     media_urls: p.mediaUrls,
     first_comment: p.firstComment,
+    thread: p.thread,
+    platform_options: p.platformOptions,
     destination: p.destination,
     account_ids: p.accountIds,
     priority: p.priority,
@@ -108,12 +161,13 @@ export async function insertPosts(tx: Tx, workspaceId: string, posts: PostToQueu
       with input as materialized (
         select gen_random_uuid() as post_id, r.*
         from jsonb_to_recordset(${tx.json(rows as unknown as postgres.JSONValue)}) as r(
-          ord integer, text text, media_urls text[], first_comment text, destination text,
-          account_ids uuid[], priority smallint, scheduled_for timestamptz)
+          ord integer, text text, media_urls text[], first_comment text, thread text[], platform_options jsonb,
+          destination text, account_ids uuid[], priority smallint, scheduled_for timestamptz)
       ),
       new_posts as (
-        insert into public.posts (id, workspace_id, text, media_urls, first_comment, destination)
-        select i.post_id, ${workspaceId}, i.text, i.media_urls, i.first_comment, i.destination from input i order by i.ord
+        insert into public.posts (id, workspace_id, text, media_urls, first_comment, thread, platform_options, destination)
+        select i.post_id, ${workspaceId}, i.text, i.media_urls, i.first_comment, i.thread, i.platform_options, i.destination
+        from input i order by i.ord
         returning 1
       ),
       new_items as (

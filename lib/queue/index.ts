@@ -8,7 +8,7 @@ import { processQueue } from "@/lib/engine/process";
 import { engineSettingsFromEnv } from "@/lib/engine/settings";
 import { connectorFor } from "@/lib/connectors/registry";
 import { credentialStore } from "@/lib/accounts/refreshed-credentials";
-import { checkAccounts, checkTextLengths, insertPosts, type AccountReference, type PostToQueue, type TextsToCheck } from "./enqueue";
+import { checkAccounts, checkTextLengths, checkThreads, insertPosts, type AccountReference, type PostToQueue, type TextsToCheck, type ThreadToCheck } from "./enqueue";
 import {
   MAX_BULK_ITEMS,
   addInput,
@@ -46,6 +46,8 @@ function toQueueItem(r: Row): QueueItem {
     id: Number(r.id),
     postId: r.post_id,
     text: r.text,
+    thread: r.thread ?? [],
+    platformOptions: r.platform_options ?? {},
     accountId: r.account_id,
     handle: r.handle,
     platform: r.platform,
@@ -65,7 +67,7 @@ function toQueueItem(r: Row): QueueItem {
 }
 
 const ITEM_SELECT = `
-  select q.id, q.post_id, p.text, q.account_id, a.handle, a.platform, q.status, q.priority, q.scheduled_for,
+  select q.id, q.post_id, p.text, p.thread, p.platform_options, q.account_id, a.handle, a.platform, q.status, q.priority, q.scheduled_for,
          case when q.status in ('pending', 'rate_limited', 'verifying') and q.lease_id is null and isfinite(q.run_at)
               then q.run_at end as next_attempt_at,
          q.posted_at, q.attempts, q.last_error, q.error_class, q.external_url, q.cancel_requested,
@@ -123,11 +125,12 @@ export async function addToQueue(user: UserClaims, input: AddToQueueInput, withi
     const workspaceId = await workspaceFor(tx, a.workspaceId, "editor", "queue posts");
     const issues = await checkAccounts(tx, workspaceId, a.accountIds.map((id, i) => ({ path: `accountIds.${i}`, id })));
     issues.push(...(await checkTextLengths(tx, workspaceId, [textsOf(a, "", a.accountIds)])));
+    issues.push(...(await checkThreads(tx, workspaceId, [threadOf(a, "", a.accountIds)])));
     if (issues.length) throw invalid(issues, "The post");
 
     const { postIds } = await insertPosts(tx, workspaceId, [toPostToQueue(a, a.accountIds)]);
     const [post] = await tx`
-      select id, workspace_id, text, media_urls, first_comment, destination, created_at
+      select id, workspace_id, text, media_urls, first_comment, thread, platform_options, destination, created_at
       from public.posts where id = ${postIds[0]}`;
     const items = await tx.unsafe(`${ITEM_SELECT} where q.post_id = $1 order by q.id`, [postIds[0]]);
     return {
@@ -137,6 +140,8 @@ export async function addToQueue(user: UserClaims, input: AddToQueueInput, withi
         text: post.text,
         mediaUrls: post.media_urls,
         firstComment: post.first_comment,
+        thread: post.thread,
+        platformOptions: post.platform_options,
         destination: post.destination,
         createdAt: post.created_at.toISOString(),
       },
@@ -179,6 +184,7 @@ export async function bulkAddToQueue(user: UserClaims, input: BulkAddInput, with
     await requireBulkPosting(tx, workspaceId);
     issues.push(...(await checkAccounts(tx, workspaceId, refs)));
     issues.push(...(await checkTextLengths(tx, workspaceId, rows.flatMap((r, i) => (r ? [textsOf(r, `items.${i}.`, r.accountIds ?? [r.accountId!])] : [])))));
+    issues.push(...(await checkThreads(tx, workspaceId, rows.flatMap((r, i) => (r ? [threadOf(r, `items.${i}.`, r.accountIds ?? [r.accountId!])] : [])))));
     if (issues.length) throw invalid(sortByRow(issues), "The bulk request", raw.length);
 
     const posts = (rows as BulkRow[]).map((r) => toPostToQueue(r, r.accountIds ?? [r.accountId!]));
@@ -209,6 +215,8 @@ export function toPostToQueue(r: Omit<BulkRow, "accountId" | "accountIds">, acco
     text: r.text,
     mediaUrls: r.mediaUrls ?? [],
     firstComment: r.firstComment ?? null,
+    thread: r.thread ?? [],
+    platformOptions: r.platformOptions ?? {},
     destination: r.destination ?? null,
     accountIds,
     priority: r.priority ?? 5,
@@ -218,18 +226,29 @@ export function toPostToQueue(r: Omit<BulkRow, "accountId" | "accountIds">, acco
 
 const uuid = z.uuid();
 
-/** The well-formed account ids a raw row names, with their paths. */
-/** A post's text and first comment, named by their paths in the request (`prefix` is the row's, in bulk). */
-function textsOf(post: { text: string; firstComment?: string | null }, prefix: string, accountIds: string[]): TextsToCheck {
+type PostParts = Pick<BulkRow, "text" | "firstComment" | "thread" | "platformOptions">;
+
+/**
+ * A post's text, first comment and each part of its thread, named by their paths in the request
+ * (`prefix` is the row's, in bulk): every part is a post of its own on the platform, held to its limit.
+ */
+function textsOf(post: PostParts, prefix: string, accountIds: string[]): TextsToCheck {
   return {
     texts: [
       { path: `${prefix}text`, text: post.text, what: "The text" },
       { path: `${prefix}firstComment`, text: post.firstComment ?? null, what: "The first comment" },
+      ...(post.thread ?? []).map((part, i) => ({ path: `${prefix}thread.${i}`, text: part, what: `Part ${i + 2} of the thread` })),
     ],
     accountIds,
+    contentWarning: post.platformOptions?.mastodon?.contentWarning,
   };
 }
 
+function threadOf(post: PostParts, prefix: string, accountIds: string[]): ThreadToCheck {
+  return { prefix, threadParts: post.thread?.length ?? 0, hasFirstComment: post.firstComment != null, accountIds };
+}
+
+/** The well-formed account ids a raw row names, with their paths. */
 function accountReferences(row: unknown, i: number): AccountReference[] {
   if (typeof row !== "object" || row === null) return [];
   const { accountId, accountIds } = row as { accountId?: unknown; accountIds?: unknown };

@@ -1,5 +1,6 @@
 // What the queue's API accepts, as zod schemas: each message says what was wrong and what to send.
 import { z } from "zod";
+import { MASTODON_VISIBILITIES } from "@/lib/connectors/types";
 import { QUEUE_STATUSES } from "./types";
 
 export const MAX_ACCOUNTS_PER_POST = 100;
@@ -40,6 +41,39 @@ const firstComment = z
   .max(10_000, "A first comment has at most 10,000 characters.")
   .refine(storable, `The first comment ${STORABLE}`);
 
+/** Further posts of a thread, after the post itself (a thread of 25 at most). */
+export const MAX_THREAD_PARTS = 24;
+export const MAX_CONTENT_WARNING = 500;
+
+const threadPart = z
+  .string("Each part of the thread must be text.")
+  .max(10_000, "A part of a thread has at most 10,000 characters.")
+  .refine((t) => t.trim().length > 0, "Write this part's text, or leave the part out.")
+  .refine(storable, `A part of a thread ${STORABLE}`);
+
+const thread = z
+  .array(threadPart, "thread must be a list of texts: the posts that follow the first, each replying to the one before.")
+  .max(MAX_THREAD_PARTS, `A thread has at most ${MAX_THREAD_PARTS} parts after the post itself; split it into two posts.`);
+
+const platformOptions = z.strictObject(
+  {
+    mastodon: z
+      .strictObject(
+        {
+          visibility: z.enum(MASTODON_VISIBILITIES, `visibility is one of: ${MASTODON_VISIBILITIES.join(", ")} (leave it out for the account's default).`).optional(),
+          contentWarning: z
+            .string("contentWarning must be text.")
+            .max(MAX_CONTENT_WARNING, `A content warning has at most ${MAX_CONTENT_WARNING} characters.`)
+            .refine(storable, `The content warning ${STORABLE}`)
+            .optional(),
+        },
+        "mastodon options are { visibility?, contentWarning? }.",
+      )
+      .optional(),
+  },
+  "platformOptions is an object keyed by platform, e.g. { \"mastodon\": { \"visibility\": \"unlisted\" } }; only mastodon has options so far.",
+);
+
 const destination = z
   .string("destination must be text, e.g. a subreddit or group.")
   .trim()
@@ -77,6 +111,8 @@ const postFields = {
   text,
   mediaUrls: mediaUrls.optional(),
   firstComment: firstComment.nullish(),
+  thread: thread.optional(),
+  platformOptions: platformOptions.optional(),
   destination: destination.nullish(),
   priority: priority.optional(),
   scheduledFor: scheduledFor.optional(),

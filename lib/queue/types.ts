@@ -1,4 +1,5 @@
 // The queue's shapes as the API and the dashboard see them; no server imports, so client code can use them.
+import type { PlatformOptions } from "@/lib/connectors/types";
 
 /** Every state of a queue item, in the order a dashboard shows them. */
 export const QUEUE_STATUSES = [
@@ -19,6 +20,9 @@ export interface QueueItem {
   id: number;
   postId: string;
   text: string;
+  /** The post's further parts, each a reply to the one before; [] for a single post. */
+  thread: string[];
+  platformOptions: PlatformOptions;
   accountId: string;
   handle: string;
   platform: string;
@@ -45,6 +49,10 @@ export interface Post {
   text: string;
   mediaUrls: string[];
   firstComment: string | null;
+  /** Further posts of a thread, each a reply to the one before (the first to the post); [] for none. */
+  thread: string[];
+  /** What only one platform understands, keyed by platform: { mastodon: { visibility, contentWarning } }. */
+  platformOptions: PlatformOptions;
   destination: string | null;
   createdAt: string;
 }

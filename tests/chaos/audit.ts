@@ -19,6 +19,8 @@ export interface Item {
   key: string;
   /** The post's text: the real platforms keep no key on a post (Mastodon) or another one, so their records are matched by it. */
   text: string;
+  /** The post's further parts (a thread), each a reply to the one before on the platform. */
+  thread: string[];
   externalId: string | null;
   errorClass: string | null;
   parkedForever: boolean;
@@ -37,7 +39,7 @@ export interface AuditInput {
 
 export async function loadItems(sql: Sql, world: World): Promise<Item[]> {
   const rows = await sql`
-    select q.id, q.account_id, q.status, q.attempts, q.verify_attempts, q.idempotency_key, q.external_id, q.error_class, p.text,
+    select q.id, q.account_id, q.status, q.attempts, q.verify_attempts, q.idempotency_key, q.external_id, q.error_class, p.text, p.thread,
            q.run_at = 'infinity' as parked_forever, q.run_at > now() + interval '30 minutes' as waits_long
     from public.queue_items q join public.posts p on p.id = q.post_id
     where q.workspace_id = any(${world.workspaceIds}) order by q.id`;
@@ -49,6 +51,7 @@ export async function loadItems(sql: Sql, world: World): Promise<Item[]> {
     verifyAttempts: r.verify_attempts,
     key: r.idempotency_key,
     text: r.text,
+    thread: r.thread ?? [],
     externalId: r.external_id,
     errorClass: r.error_class,
     parkedForever: r.parked_forever,

@@ -171,6 +171,42 @@ function heldBy(fakes: Fakes, account: ChaosAccount): Held[] {
   return fakes.uploadPost.posts(r).map((p) => ({ text: p.text, externalId: p.platform_post_id }));
 }
 
+/** A reply a fake holds (a thread's later part), with the post it replies to. */
+interface HeldReply extends Held {
+  parent: string;
+}
+
+function repliesHeldBy(fakes: Fakes, account: ChaosAccount): HeldReply[] {
+  const r = account.record!;
+  if ("username" in r) {
+    return fakes.mastodon.statusesOf(r.username).filter((s) => s.in_reply_to_id !== null).map((s) => ({ text: s.text, externalId: s.id, parent: s.in_reply_to_id! }));
+  }
+  if ("did" in r) {
+    return fakes.bluesky.posts(r.did).flatMap((p) => {
+      const parent = (p.value as { reply?: { parent?: { uri?: string } } }).reply?.parent?.uri;
+      return parent ? [{ text: String(p.value.text), externalId: p.uri, parent }] : [];
+    });
+  }
+  return [];
+}
+
+/**
+ * An item's thread on the fake: every part held at most once, each replying to the part before it;
+ * a posted item's thread whole (an item is posted only once every part is there). Replies that are
+ * no item's part are reported too.
+ */
+function auditThread(item: Item, root: Held | undefined, replies: HeldReply[], where: string, violations: string[]) {
+  let parent = root?.externalId;
+  for (const [i, text] of item.thread.entries()) {
+    const copies = replies.filter((r) => r.text === text);
+    if (copies.length > 1) violations.push(`${where}'s part ${i + 2} is held ${copies.length} times: ${copies.map((c) => c.externalId).join(", ")}`);
+    const part = copies[0];
+    if (part && part.parent !== parent) violations.push(`${where}'s part ${i + 2} (${part.externalId}) replies to ${part.parent}, not to part ${i + 1} (${parent ?? "not held"})`);
+    if (!part && item.status === "posted") violations.push(`${where} is posted, but its part ${i + 2} is not on the platform`);
+    parent = part?.externalId;
+  }
+}
+
 /** Statuses in which an item may be while the platform holds its post: posted, or still being verified. */
 const LIVE_OK = new Set(["posted", "verifying", "needs_review"]);
 
@@ -195,6 +231,11 @@ export function auditFakes(fakes: Fakes, accounts: ChaosAccount[], items: Item[]
     for (const post of held) {
       if (!texts.has(post.text)) violations.push(`${account.connector} @${account.handle} holds ${post.externalId} ("${post.text.slice(0, 40)}"), which no queue item of the account sent`);
     }
+    const replies = repliesHeldBy(fakes, account);
+    const parts = new Set(mine.flatMap((i) => i.thread));
+    for (const reply of replies) {
+      if (!parts.has(reply.text)) violations.push(`${account.connector} @${account.handle} holds a reply ${reply.externalId} ("${reply.text.slice(0, 40)}"), which is no queue item's part`);
+    }
     for (const item of mine) {
       figures.items++;
       figures.byStatus[item.status] = (figures.byStatus[item.status] ?? 0) + 1;
@@ -202,6 +243,7 @@ export function auditFakes(fakes: Fakes, accounts: ChaosAccount[], items: Item[]
       const where = `item ${item.id} (${account.connector} @${account.handle})`;
       if (copies.length > 1) figures.duplicates++;
       if (copies.length > 1) violations.push(`${where} is held ${copies.length} times: ${copies.map((c) => c.externalId).join(", ")}`);
+      if (item.thread.length > 0) auditThread(item, copies[0], replies, where, violations);
       if (item.status === "posted") {
         if (copies.length === 0) violations.push(`${where} is posted, but the platform holds no post of it`);
         else if (copies.length === 1 && copies[0].externalId !== item.externalId) {

@@ -257,6 +257,8 @@ export async function buildWorld(sql: Sql, config: ChaosConfig, random: () => nu
       // No "@" on the real platforms, where it would be a mention; no destination where they have none.
       text: `chaos post ${i} for ${onSandbox ? "@" : ""}${account.handle} (${randomUUID().slice(0, 8)})`,
       destination: withDestination && onSandbox ? `c/channel-${i % 7}` : null,
+      // An eighth of the posts to Mastodon and Bluesky are threads of three (by index, so the seeded choices stay as they were).
+      thread: !onSandbox && account.connector !== "upload-post" && i % 8 === 1 ? [`part 2 of chaos post ${i}`, `part 3 of chaos post ${i}`] : [],
       // The window group's posts are urgent, so they are claimed as soon as a slot opens, however busy the queue.
       priority: account.group.name === "window" ? 10 : 1 + Math.floor(random() * 10),
       at: new Date(now + offsetMs).toISOString(),
@@ -265,11 +267,11 @@ export async function buildWorld(sql: Sql, config: ChaosConfig, random: () => nu
   await sql`
     with input as (
       select * from jsonb_to_recordset(${sql.json(rows)}) as x(workspace_id uuid, account_id uuid, text text,
-        destination text, priority smallint, at timestamptz)
+        destination text, thread text[], priority smallint, at timestamptz)
     ),
     made as (
-      insert into public.posts (id, workspace_id, text, destination)
-      select gen_random_uuid(), workspace_id, text, destination from input
+      insert into public.posts (id, workspace_id, text, destination, thread)
+      select gen_random_uuid(), workspace_id, text, destination, thread from input
       returning id, workspace_id, text
     )
     insert into public.queue_items (workspace_id, post_id, account_id, priority, scheduled_for, run_at)

@@ -2,13 +2,15 @@
 // compose them, against the platforms' local fakes: a Mastodon answer lost after the commit is
 // settled as posted by a lookup given what the attempt sent; a Bluesky session refreshed during a
 // publish is stored, sealed, and a later publish from a fresh connector uses it without logging in;
-// a budget the platform states as spent holds the account before the platform would say 429.
+// a budget the platform states as spent holds the account before the platform would say 429; a thread
+// whose answer was lost mid-way is finished by the verification (its parts read per claim) before it is posted.
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { randomUUID } from "node:crypto";
 import { processQueue } from "../../lib/engine/process.ts";
 import { claimDuePosts, recordOutcomes } from "../../lib/engine/store.ts";
 import { connectorFor } from "../../lib/connectors/registry.ts";
 import { createBlueskyConnector } from "../../lib/connectors/bluesky/index.ts";
+import { createMastodonConnector } from "../../lib/connectors/mastodon/index.ts";
 import { credentialStore } from "../../lib/accounts/refreshed-credentials.ts";
 import { decryptCredentials, encryptCredentials } from "../../lib/accounts/credentials.ts";
 import type { Connector } from "../../lib/connectors/types.ts";
@@ -112,6 +114,36 @@ describe("Mastodon through the engine", () => {
     expect(await steps(id)).toEqual(["publish:unknown", "verify:found"]);
     const item = await itemOf(id);
     expect(item).toMatchObject({ status: "posted", external_id: statuses[0].id });
+  }, 30_000);
+
+  it("a thread whose answer was lost after its second part committed: verifying, then posted only once the verification has sent parts 3 and 4, each once", async () => {
+    const acc = await mastodonAccount(mastodon);
+    const text = `thread ${randomUUID()}`;
+    const thread = [`${text} 2/4`, `${text} 3/4`, `${text} 4/4`];
+    const [p] = await sql`insert into public.posts (workspace_id, text, thread, platform_options)
+                          values (${acc.workspaceId}, ${text}, ${thread}, ${sql.json({ mastodon: { visibility: "unlisted", contentWarning: "a thread" } })}) returning id`;
+    const [q] = await sql`insert into public.queue_items (workspace_id, post_id, account_id) values (${acc.workspaceId}, ${p.id}, ${acc.accountId}) returning id`;
+    const id = Number(q.id);
+    // The post goes through; the second part is stored and its answer lost (a fault put on the second status creation).
+    let creates = 0;
+    const counting: typeof fetch = (input, init) => {
+      if (init?.method === "POST" && String(input).endsWith("/api/v1/statuses") && ++creates === 2) mastodon.nextFault(acc.username, { kind: "drop_after_commit" });
+      return fetch(input, init);
+    };
+    const connector = createMastodonConnector({ allowedHosts: "127.0.0.1", publishFetch: counting, appName: "Pacer" });
+    await run(() => connector);
+    expect(await steps(id)).toEqual(["publish:unknown"]);
+    expect(mastodon.statusesOf(acc.username).map((s) => s.text)).toEqual([text, thread[0]]);
+    const dueAt = (await itemOf(id)).run_at.getTime();
+    await new Promise((r) => setTimeout(r, Math.max(0, dueAt - Date.now()) + 50));
+    await run(() => connector);
+
+    const statuses = mastodon.statusesOf(acc.username);
+    expect(statuses.map((s) => s.text)).toEqual([text, ...thread]);
+    statuses.forEach((s, i) => expect(s.in_reply_to_id).toBe(i === 0 ? null : statuses[i - 1].id));
+    for (const s of statuses) expect([s.visibility, s.spoiler_text]).toEqual(["unlisted", "a thread"]);
+    expect(await steps(id)).toEqual(["publish:unknown", "verify:found"]);
+    expect(await itemOf(id)).toMatchObject({ status: "posted", external_id: statuses[0].id });
   }, 30_000);
 
   it("holds an account whose stated budget is down to its reserve until the reset, before the platform says 429", async () => {

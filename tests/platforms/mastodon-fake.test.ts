@@ -255,6 +255,35 @@ describe("statuses (https://docs.joinmastodon.org/methods/statuses/#create)", ()
     expect((await post(u.token, { status: "   " })).status).toBe(422);
   });
 
+  it("visibility, spoiler_text and in_reply_to_id are stored as sent; a visibility outside the four is 422 with nothing stored", async () => {
+    const { name, token } = await user();
+    const root = await (await post(token, { status: "root", visibility: "private", spoiler_text: "CW" })).json();
+    expect(root).toMatchObject({ visibility: "private", spoiler_text: "CW", sensitive: true, in_reply_to_id: null });
+    const reply = await (await post(token, { status: "reply", visibility: "private", spoiler_text: "CW", in_reply_to_id: root.id })).json();
+    expect(reply).toMatchObject({ visibility: "private", spoiler_text: "CW", in_reply_to_id: root.id });
+    const refused = await post(token, { status: "loud", visibility: "everyone" });
+    expect(refused.status).toBe(422);
+    expect(fake.statusesOf(name).map((s) => [s.text, s.visibility, s.spoiler_text, s.in_reply_to_id])).toEqual([
+      ["root", "private", "CW", null],
+      ["reply", "private", "CW", root.id],
+    ]);
+  });
+
+  it("context (methods/statuses#context): descendants depth first in thread order; a private thread only for its author", async () => {
+    const { token } = await user();
+    const root = await (await post(token, { status: "1", visibility: "private" })).json();
+    const two = await (await post(token, { status: "2", visibility: "private", in_reply_to_id: root.id })).json();
+    const three = await (await post(token, { status: "3", visibility: "private", in_reply_to_id: two.id })).json();
+    const aside = await (await post(token, { status: "aside", visibility: "private", in_reply_to_id: root.id })).json();
+    const context = await (await api("GET", `/api/v1/statuses/${root.id}/context`, { token })).json();
+    expect(context.ancestors).toEqual([]);
+    expect(context.descendants.map((s: { id: string }) => s.id)).toEqual([two.id, three.id, aside.id]);
+    const fromThree = await (await api("GET", `/api/v1/statuses/${three.id}/context`, { token })).json();
+    expect(fromThree.ancestors.map((s: { id: string }) => s.id)).toEqual([root.id, two.id]);
+    const stranger = await user();
+    expect((await api("GET", `/api/v1/statuses/${root.id}/context`, { token: stranger.token })).status).toBe(404);
+  });
+
   it("a reply to an unknown status is 404; a silenced account's public post is stored unlisted", async () => {
     const u = await user();
     expect((await post(u.token, { status: "re", in_reply_to_id: "999" })).status).toBe(404);

@@ -80,6 +80,8 @@ const APP_PASSWORD = /^[a-z0-9]{4}(-[a-z0-9]{4}){3}$/i;
 const PAGE_SIZE = 100;
 const RECENT_POSTS_MAX_PAGES = 20;
 const MAX_IMAGES = 4;
+/** Replies after the post in one thread (posts.thread's cap: a thread of 25). */
+const MAX_THREAD_REPLIES = 24;
 
 export function createBlueskyConnector(opts: BlueskyConnectorOptions = {}): BlueskyConnector {
   const allowed = opts.allowedHosts instanceof Set ? opts.allowedHosts : parseAllowedHosts(opts.allowedHosts as string | string[] | undefined);
@@ -338,11 +340,23 @@ export function createBlueskyConnector(opts: BlueskyConnectorOptions = {}): Blue
   return {
     platform: "bluesky",
 
+    postsInParts: true,
+
+    /**
+     * The post (part 0), then its thread's parts or its first comment (parts 1…), each a reply with
+     * `root` = the post and `parent` = the part before it, each at its own derived rkey, so any
+     * retry — of the whole or, with `landed`, of the rest — writes the same keys and a landed part is
+     * read back instead of duplicated. Once the post is live the outcome is never a refusal: a part
+     * that fails makes it `unknown`, and the engine's lookup finds the post and sends the rest.
+     */
     async publish(req, { signal }) {
-      const parts = [req.text, ...(req.firstComment ? [req.firstComment] : [])];
+      const thread = req.thread ?? [];
+      if (thread.length > 0 && req.firstComment) return { kind: "permanent", message: "a post has a thread or a first comment, not both (put the comment in the thread)" };
+      if (thread.length > MAX_THREAD_REPLIES) return { kind: "permanent", message: `a thread has at most ${MAX_THREAD_REPLIES + 1} posts, not ${thread.length + 1}` };
+      const parts = [req.text, ...(thread.length > 0 ? thread : req.firstComment ? [req.firstComment] : [])];
       for (const [i, text] of parts.entries()) {
         const problem = textProblem(text);
-        if (problem) return { kind: "permanent", message: `${i === 0 ? "The post" : "The first comment"}: ${problem}` };
+        if (problem) return { kind: "permanent", message: `${i === 0 ? "The post" : thread.length > 0 ? `Part ${i + 1} of the thread` : "The first comment"}: ${problem}` };
       }
       if (req.destination) return { kind: "permanent", message: `Bluesky has no destinations to post into (got "${clip(req.destination)}")` };
       if (req.mediaUrls.length > MAX_IMAGES) return { kind: "permanent", message: `a Bluesky post takes at most ${MAX_IMAGES} images, not ${req.mediaUrls.length}` };
@@ -354,7 +368,14 @@ export function createBlueskyConnector(opts: BlueskyConnectorOptions = {}): Blue
       // The budget the platform's answers reported, returned with whatever the outcome is.
       const budget: Budget = {};
       const withBudget = (outcome: PublishOutcome): PublishOutcome => (budget.latest ? { ...outcome, rateLimit: budget.latest } : outcome);
-      const media = await uploadImages(req.account, req.mediaUrls, budget, signal);
+      // The post is live already (a lookup found it): read its strong ref back, upload nothing again.
+      let root: Ref | null = null;
+      if (req.landed) {
+        const held = await readRecord(req.account, await rkeyFor(req.idempotencyKey, 0), signal);
+        if (held.kind !== "found") return { kind: "unknown", message: `the post was found, but reading it back failed (${held.kind === "not_found" ? "not there" : held.message})` };
+        root = { uri: held.uri, cid: held.cid };
+      }
+      const media = root ? {} : await uploadImages(req.account, req.mediaUrls, budget, signal);
       if ("outcome" in media) return withBudget(media.outcome);
       const records: Array<Record<string, unknown>> = [];
       for (const text of parts) {
@@ -364,20 +385,34 @@ export function createBlueskyConnector(opts: BlueskyConnectorOptions = {}): Blue
       }
       if (media.embed) records[0].embed = media.embed;
 
-      // Part 0 is the post; part 1 its first comment, a reply with root and parent strong refs (§3.5).
-      const root = await createPart(req.account, await rkeyFor(req.idempotencyKey, 0), records[0], budget, signal, once.fetch);
-      if ("outcome" in root) return withBudget(root.outcome);
-      if (records[1]) {
-        records[1].reply = { root: root.ref, parent: root.ref };
-        const comment = await createPart(req.account, await rkeyFor(req.idempotencyKey, 1), records[1], budget, signal, once.fetch);
-        if ("outcome" in comment) {
-          // The post is live, so the item is not failed; "unknown" sends it to lookup (which finds the
-          // post) and keeps this message in its history. Publishing the item again would add the
-          // comment without a second post (each part has its own derived key).
-          return withBudget({ kind: "unknown", message: `posted as ${root.ref.uri}, but its first comment was not (${comment.outcome.kind}: ${comment.outcome.message})` });
-        }
+      if (!root) {
+        const created = await createPart(req.account, await rkeyFor(req.idempotencyKey, 0), records[0], budget, signal, once.fetch);
+        if ("outcome" in created) return withBudget(created.outcome);
+        root = created.ref;
       }
-      return withBudget({ kind: "posted", externalId: root.ref.uri, url: postUrl(root.ref.uri) });
+      // Each later part replies to the one before it, in the post's thread (§3.5: root and parent strong refs).
+      let parent = root;
+      for (let i = 1; i < records.length; i++) {
+        records[i].reply = { root, parent };
+        const rkey = await rkeyFor(req.idempotencyKey, i);
+        let part = await createPart(req.account, rkey, records[i], budget, signal, once.fetch);
+        // A part whose fate is unknown (a lost answer, a 5xx) is tried once more at once: at the same
+        // rkey it either lands once or answers "exists" and is read back, so asking again is safe
+        // whenever, and it spares the item a verification.
+        if ("outcome" in part && (part.outcome.kind === "unknown" || part.outcome.kind === "retryable") && !signal.aborted) {
+          part = await createPart(req.account, rkey, records[i], budget, signal, once.fetch);
+        }
+        if ("outcome" in part) {
+          const what = thread.length > 0 ? `part ${i + 1} of ${records.length}` : "its first comment";
+          // Finishing a found post: the part's own outcome (the engine asks again, never re-posts).
+          if (req.landed) return withBudget({ ...part.outcome, message: `${what}: ${part.outcome.message}` } as PublishOutcome);
+          // The post is live, so the item is not failed; "unknown" sends it to lookup, which finds
+          // the post, and the engine publishes again with `landed` to send the rest at their keys.
+          return withBudget({ kind: "unknown", message: `posted as ${root.uri}, but ${what} was not (${part.outcome.kind}: ${part.outcome.message})` });
+        }
+        parent = part.ref;
+      }
+      return withBudget({ kind: "posted", externalId: root.uri, url: postUrl(root.uri) });
     },
 
     lookup,

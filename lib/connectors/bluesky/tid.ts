@@ -18,7 +18,8 @@ const PREFIX = "pacer:bsky:rkey:v1:";
 
 /**
  * The rkey of part `partIndex` of the post with this idempotency key (0 = the post, 1 = its first
- * comment). SHA-256 of the key picks a 10-bit clock id and a microsecond inside 2024.
+ * comment or its thread's second post, n = the thread's (n+1)-th). SHA-256 of the key picks a 10-bit
+ * clock id and a microsecond inside 2024.
  */
 export async function rkeyFor(idempotencyKey: string, partIndex = 0): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${PREFIX}${idempotencyKey}:${partIndex}`)));

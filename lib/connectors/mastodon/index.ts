@@ -16,10 +16,12 @@ import type {
   PlatformPost,
   PublishFailure,
   PublishOutcome,
+  PublishRequest,
   RateLimitBudget,
   RecentPosts,
   SentAttempt,
 } from "../types.ts";
+import { MASTODON_VISIBILITIES } from "../types.ts";
 import { instanceOrigin } from "./oauth.ts";
 import { DEFAULT_CHARACTERS_RESERVED_PER_URL, DEFAULT_MAX_CHARACTERS, statusLength } from "./text.ts";
 
@@ -100,6 +102,8 @@ const LOOKUP_DEFAULT_WINDOW_MS = 24 * 3_600_000;
 /** At most this many /source reads per lookup, for statuses whose HTML differs from what was sent (mentions, folded newlines); past it the lookup is unavailable. */
 const SOURCE_CHECKS = 10;
 const DEFAULT_POLL_MS = [500, 1_000, 2_000, 4_000];
+/** Replies after the post in one thread (posts.thread's cap: a thread of 25). */
+const MAX_THREAD_REPLIES = 24;
 
 const clip = (text: unknown) => String(text ?? "").slice(0, 300);
 
@@ -315,7 +319,8 @@ export function createMastodonConnector(opts: MastodonConnectorOptions = {}): Ma
     const read = await readStatuses(s, since, LOOKUP_MAX_PAGES, signal, async (status) => {
       if (status.in_reply_to_id || others.has(String(status.id))) return;
       if (sent.mediaCount !== undefined && (status.media_attachments?.length ?? 0) !== sent.mediaCount) return;
-      if (typeof status.spoiler_text === "string" && status.spoiler_text !== "") return;
+      // The post's own content warning, if it was given one (a status with another is not it).
+      if ((typeof status.spoiler_text === "string" ? status.spoiler_text : "") !== (sent.options?.mastodon?.contentWarning ?? "")) return;
       const shown = htmlToText(String(status.content ?? ""));
       if (htmlSettles && normalize(shown) === want) return void matches.push(status);
       if (!rewritten && loose(shown) !== wantLoose) return;
@@ -346,31 +351,117 @@ export function createMastodonConnector(opts: MastodonConnectorOptions = {}): Ma
     return { kind: "not_found" };
   }
 
+  /**
+   * The parts after a post found live (`landed`): each is looked for among the post's descendants
+   * (GET /api/v1/statuses/:id/context, docs: https://docs.joinmastodon.org/methods/statuses/#context)
+   * as a status of this account replying to the part before it with the part's text; only a part not
+   * there is sent, with its own Idempotency-Key (which also answers a re-send within its hour). The
+   * engine calls this from a verification, after the publish's deadline and margin, so an absent
+   * part is not still on its way. Whatever cannot be settled is `unknown`.
+   */
+  async function finishParts(
+    s: Session,
+    req: PublishRequest,
+    rootId: string,
+    replies: string[],
+    shared: Record<string, string>,
+    through: typeof fetch,
+    signal: AbortSignal,
+  ): Promise<PublishOutcome> {
+    if (replies.length === 0) return { kind: "posted", externalId: rootId };
+    const context = await call(s, "GET", `/api/v1/statuses/${encodeURIComponent(rootId)}/context`, signal);
+    if (context.outcome) return { kind: "unknown", message: `could not read the thread of ${rootId}: ${context.outcome.message}` };
+    if (context.status === 404) return { kind: "permanent", message: `the post ${rootId} no longer exists, so its thread cannot be finished` };
+    const descendants = (context.body as { descendants?: unknown } | undefined)?.descendants;
+    if (context.status !== 200 || !Array.isArray(descendants)) return { kind: "unknown", message: `could not read the thread of ${rootId}: HTTP ${context.status}: ${clip(errorText(context.body))}` };
+    const ours = (descendants as Array<StatusBody & { account?: { id?: unknown } }>).filter((d) => d?.account?.id === s.accountId && typeof d.id === "string");
+    let parent = rootId;
+    let rateLimit: RateLimitBudget | undefined;
+    let sent = false;
+    for (const [i, text] of replies.entries()) {
+      // Once a part had to be sent, none after it can exist (each would reply to it).
+      if (!sent) {
+        const candidates = ours.filter((d) => d.in_reply_to_id === parent);
+        const matches: StatusBody[] = [];
+        for (const candidate of candidates) {
+          const same = await partMatches(s, candidate, text, signal);
+          if (typeof same === "object") return { kind: "unknown", message: `could not tell whether part ${i + 2} is there: ${same.unsettled}` };
+          if (same) matches.push(candidate);
+        }
+        if (matches.length > 1) return { kind: "unknown", message: `${matches.length} replies to ${parent} have part ${i + 2}'s text; which is the thread's is unclear` };
+        if (matches.length === 1) {
+          parent = String(matches[0].id);
+          continue;
+        }
+      }
+      const reply = await createStatus(s, { status: text, in_reply_to_id: parent, ...shared }, await partKey(req.idempotencyKey, i + 1), through, signal);
+      rateLimit = reply.rateLimit ?? rateLimit;
+      if (reply.kind !== "posted") return { ...reply, message: `part ${i + 2} of ${replies.length + 1}: ${reply.message}` } as PublishOutcome;
+      sent = true;
+      parent = reply.externalId;
+    }
+    return { kind: "posted", externalId: rootId, ...(rateLimit ? { rateLimit } : {}) };
+  }
+
+  /** Whether a status is a part with this text: its HTML where that settles it, else its /source (as lookup does). */
+  async function partMatches(s: Session, status: StatusBody, text: string, signal: AbortSignal): Promise<boolean | { unsettled: string }> {
+    const want = normalize(text);
+    const rewritten = /[@#]|https?:\/\//.test(text);
+    const shown = htmlToText(String(status.content ?? ""));
+    if (!rewritten && !/\n\s*\n/.test(want) && normalize(shown) === want) return true;
+    if (!rewritten && loose(shown) !== loose(text)) return false;
+    const src = await call(s, "GET", `/api/v1/statuses/${encodeURIComponent(String(status.id))}/source`, signal);
+    if (src.status === 200) return normalize(String((src.body as { text?: unknown })?.text ?? "")) === want;
+    return { unsettled: `could not read a status's source: ${src.outcome?.message ?? `HTTP ${src.status}`}` };
+  }
+
   return {
     platform: "mastodon",
     instanceLimits,
     lookup,
 
+    postsInParts: true,
+
+    /**
+     * The post, then its thread (or first comment) as replies, each to the one before, each with its
+     * own Idempotency-Key (`<item key>:reply:<n>`), all with the post's visibility and content
+     * warning. Once the post is live the outcome is never a refusal: a part that fails makes it
+     * `unknown`, and the engine's lookup finds the post and publishes again with `landed`, which
+     * sends only the parts not there (finishParts).
+     */
     async publish(req, { signal }) {
       const s = session(req.account);
       if ("kind" in s) return s;
       if (req.destination) return { kind: "permanent", message: "Mastodon has no destinations: an account posts to its own profile" };
+      const parts = replyTexts(req);
+      if ("refused" in parts) return { kind: "permanent", message: parts.refused };
+      const options = req.options?.mastodon ?? {};
+      const contentWarning = options.contentWarning ?? "";
+      if (options.visibility !== undefined && !(MASTODON_VISIBILITIES as readonly string[]).includes(options.visibility)) {
+        return { kind: "permanent", message: `"${clip(options.visibility)}" is not a Mastodon visibility; use one of ${MASTODON_VISIBILITIES.join(", ")}` };
+      }
       const once = sendingOnce();
       if ("refused" in once) return { kind: "retryable", message: `not sent: ${once.refused}` };
       // The instance's own limit, so an over-long text is refused before anything is sent; if it
-      // cannot be read, the instance judges (422, permanent).
+      // cannot be read, the instance judges (422, permanent). The content warning counts in every part.
       const limits = await readLimits(s.instance, signal);
       if (limits) {
-        for (const [what, text] of [["text", req.text], ["first comment", req.firstComment ?? ""]] as const) {
-          const length = statusLength(text, "", limits.charactersReservedPerUrl);
+        const named: Array<[string, string]> = [["text", req.text], ...parts.replies.map((t, i): [string, string] => [req.thread?.length ? `thread's part ${i + 2}` : "first comment", t])];
+        for (const [what, text] of named) {
+          const length = statusLength(text, contentWarning, limits.charactersReservedPerUrl);
           if (length > limits.maxCharacters) {
-            return { kind: "permanent", message: `The ${what} is ${length} characters; ${s.instance.replace(/^https?:\/\//, "")} allows ${limits.maxCharacters} (nothing was sent).` };
+            return { kind: "permanent", message: `The ${what} is ${length} characters${contentWarning ? " with the content warning" : ""}; ${s.instance.replace(/^https?:\/\//, "")} allows ${limits.maxCharacters} (nothing was sent).` };
           }
         }
         if (req.mediaUrls.length > limits.maxMediaAttachments) {
           return { kind: "permanent", message: `${req.mediaUrls.length} media files; the instance allows ${limits.maxMediaAttachments} per post (nothing was sent).` };
         }
       }
+      // Every part carries the post's visibility and warning: a reply more public than the post
+      // would show the thread's later parts to people the first was hidden from.
+      const shared = { ...(options.visibility ? { visibility: options.visibility } : {}), ...(contentWarning ? { spoiler_text: contentWarning } : {}) };
+      if (req.landed) return finishParts(s, req, req.landed.externalId, parts.replies, shared, once.fetch, signal);
+
       const mediaIds: string[] = [];
       for (const url of req.mediaUrls) {
         const uploaded = await uploadMedia(s, url, limits ?? DEFAULT_LIMITS, once.fetch, signal);
@@ -378,12 +469,21 @@ export function createMastodonConnector(opts: MastodonConnectorOptions = {}): Ma
         mediaIds.push(uploaded.id);
       }
       const key = await idempotencyKeyFor(req.idempotencyKey);
-      const root = await createStatus(s, { status: req.text, ...(mediaIds.length ? { media_ids: mediaIds } : {}) }, key, once.fetch, signal);
-      if (root.kind !== "posted" || !req.firstComment) return root;
-      // The first comment is a reply to the root, with its own derived key. The post itself is live
-      // whatever happens to the reply, so the outcome stays "posted" (a lost reply is not re-sent here).
-      const reply = await createStatus(s, { status: req.firstComment, in_reply_to_id: root.externalId }, await idempotencyKeyFor(`${req.idempotencyKey}:reply:1`), once.fetch, signal);
-      return { ...root, rateLimit: reply.rateLimit ?? root.rateLimit };
+      const root = await createStatus(s, { status: req.text, ...(mediaIds.length ? { media_ids: mediaIds } : {}), ...shared }, key, once.fetch, signal);
+      if (root.kind !== "posted" || parts.replies.length === 0) return root;
+      let parent = root.externalId;
+      let rateLimit = root.rateLimit;
+      for (const [i, text] of parts.replies.entries()) {
+        const reply = await createStatus(s, { status: text, in_reply_to_id: parent, ...shared }, await partKey(req.idempotencyKey, i + 1), once.fetch, signal);
+        rateLimit = reply.rateLimit ?? rateLimit;
+        if (reply.kind !== "posted") {
+          // The post is live: never a refusal (the engine would fail or re-send it). Verification
+          // finds the post and finishes the rest.
+          return { kind: "unknown", message: `posted as ${root.externalId}, but part ${i + 2} of ${parts.replies.length + 1} was not (${reply.kind}: ${reply.message})`, ...(rateLimit ? { rateLimit } : {}) };
+        }
+        parent = reply.externalId;
+      }
+      return { ...root, ...(rateLimit ? { rateLimit } : {}) };
     },
 
     /**
@@ -459,6 +559,19 @@ export function createMastodonConnector(opts: MastodonConnectorOptions = {}): Ma
 export async function idempotencyKeyFor(itemKey: string): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(itemKey)));
   return `pacer-${[...digest.slice(0, 24)].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
+/** The Idempotency-Key of part `n` (1 = the first reply: the first comment, or the thread's second post). */
+function partKey(itemKey: string, n: number): Promise<string> {
+  return idempotencyKeyFor(`${itemKey}:reply:${n}`);
+}
+
+/** The replies a request asks for: its thread's parts, or its first comment; refused when it has both or too many. */
+function replyTexts(req: PublishRequest): { replies: string[] } | { refused: string } {
+  const thread = req.thread ?? [];
+  if (thread.length > 0 && req.firstComment) return { refused: "a post has a thread or a first comment, not both (put the comment in the thread)" };
+  if (thread.length > MAX_THREAD_REPLIES) return { refused: `a thread has at most ${MAX_THREAD_REPLIES + 1} posts, not ${thread.length + 1}` };
+  return { replies: thread.length > 0 ? thread : req.firstComment ? [req.firstComment] : [] };
 }
 
 /**

@@ -497,6 +497,11 @@ export function createMastodonHandler(state: MastodonState, { sleep }: HandlerOp
       const text = str(params.status) ?? "";
       const spoiler = str(params.spoiler_text) ?? "";
       const mediaIds = (Array.isArray(params.media_ids) ? params.media_ids : []).map(String);
+      // visibility, spoiler_text and in_reply_to_id as https://docs.joinmastodon.org/methods/statuses/#create
+      // documents them: visibility one of public, unlisted, private, direct (absent: the account's
+      // default, public here); spoiler_text shown before the text and counted with it; in_reply_to_id
+      // a status to reply to (unknown or deleted → 404). The docs give no text for a visibility outside
+      // the four; Mastodon refuses it as a validation failure (422), and the wording here is the fake's.
       const visibility = str(params.visibility) ?? "public";
       if (!["public", "unlisted", "private", "direct"].includes(visibility)) return apiError(422, "Validation failed: Visibility is reserved", headers);
       const inReplyTo = str(params.in_reply_to_id) ?? (typeof params.in_reply_to_id === "number" ? String(params.in_reply_to_id) : null);
@@ -572,6 +577,32 @@ export function createMastodonHandler(state: MastodonState, { sleep }: HandlerOp
     if (status === 503) return apiError(503, TEMPORARY_PROBLEM);
     if (status === 502 || status === 504) return html(status, `<center><h1>${status} ${status === 502 ? "Bad Gateway" : "Gateway Time-out"}</h1></center><hr><center>nginx</center>`);
     return html(status, "<h1>We're sorry, but something went wrong.</h1>");
+  }
+
+  /**
+   * GET /api/v1/statuses/:id/context (docs: https://docs.joinmastodon.org/methods/statuses/#context):
+   * `ancestors` (what it replies to, oldest first) and `descendants` (replies to it and to them, in
+   * thread order, depth first), each only if the viewer may see it; 404 for a status it may not.
+   */
+  function statusContext(id: string, viewer: string, headers: Record<string, string>): Response {
+    const visibleTo = (s: FakeStatus | undefined): s is FakeStatus =>
+      !!s && !s.deleted && (s.account_id === viewer || s.visibility === "public" || s.visibility === "unlisted");
+    const status = state.status(id);
+    if (!visibleTo(status)) return apiError(404, "Record not found", headers);
+    const ancestors: FakeStatus[] = [];
+    for (let up = status.in_reply_to_id ? state.status(status.in_reply_to_id) : undefined; up; up = up.in_reply_to_id ? state.status(up.in_reply_to_id) : undefined) {
+      if (visibleTo(up)) ancestors.unshift(up);
+    }
+    const descendants: FakeStatus[] = [];
+    const walk = (parentId: string) => {
+      for (const child of state.statuses.filter((s) => s.in_reply_to_id === parentId).sort((a, b) => (BigInt(a.id) > BigInt(b.id) ? 1 : -1))) {
+        if (!visibleTo(child)) continue;
+        descendants.push(child);
+        walk(child.id);
+      }
+    };
+    walk(status.id);
+    return json(200, { ancestors: ancestors.map((s) => presentStatus(s, viewer)), descendants: descendants.map((s) => presentStatus(s, viewer)) }, headers);
   }
 
   /** GET /api/v1/accounts/:id/statuses (docs: https://docs.joinmastodon.org/methods/accounts/#statuses), newest first, with a Link header. */
@@ -720,6 +751,12 @@ export function createMastodonHandler(state: MastodonState, { sleep }: HandlerOp
       const auth = need(["read:statuses"]);
       if (!auth.caller) return withHeaders(auth.response, headers);
       return accountStatuses(url, accountStatusesMatch[1], auth.caller.account.id, headers);
+    }
+    const contextMatch = path.match(/^\/api\/v1\/statuses\/(\d+)\/context$/);
+    if (contextMatch && method === "GET") {
+      const auth = need(["read:statuses"]);
+      if (!auth.caller) return withHeaders(auth.response, headers);
+      return statusContext(contextMatch[1], auth.caller.account.id, headers);
     }
     const statusMatch = path.match(/^\/api\/v1\/statuses\/(\d+)(\/source)?$/);
     if (statusMatch) {

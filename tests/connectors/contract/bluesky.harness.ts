@@ -50,6 +50,7 @@ export const blueskyHarness: PlatformHarness = {
         failNext: (account, status) => fake.failNext(did(account), status),
       },
       textLimit: 300,
+      threads: true,
       stop: () => fake.stop(),
     };
   },

@@ -150,6 +150,93 @@ for (const harness of HARNESSES) {
       expect((await h.posts(account)).map((p) => p.text)).toEqual([text]);
     });
 
+    /** A thread of `n` parts after the post, with texts that say their place. */
+    const threaded = (account: ConnectorAccount, n: number, extra: Partial<PublishRequest> = {}) => {
+      const tag = randomUUID().slice(0, 8);
+      return request(account, { text: `Thread ${tag}, 1/${n + 1}`, thread: Array.from({ length: n }, (_, i) => `Thread ${tag}, ${i + 2}/${n + 1}`), ...extra });
+    };
+    /** The platform's posts as one chain from the post: each part replying to the one before, texts in order. */
+    const chain = (held: Awaited<ReturnType<HarnessInstance["posts"]>>, rootId: string) => {
+      const out = [];
+      for (let at = held.find((p) => p.externalId === rootId); at; ) {
+        out.push(at);
+        const next = held.filter((p) => p.inReplyTo === at!.externalId);
+        if (next.length > 1) throw new Error(`${next.length} replies to ${at.externalId}: a part was posted twice`);
+        at = next[0];
+      }
+      return out;
+    };
+
+    it("publishes a thread: every part once, each replying to the one before (platforms that post threads)", async (ctx) => {
+      if (!h.threads) return ctx.skip();
+      const account = await h.account();
+      const req = threaded(account, 3);
+      const outcome = await h.connector.publish(req, { signal: signal() });
+      expect(outcome).toMatchObject({ kind: "posted", externalId: expect.any(String) });
+      const held = await h.posts(account);
+      expect(held).toHaveLength(4);
+      expect(chain(held, (outcome as { externalId: string }).externalId).map((p) => p.text)).toEqual([req.text, ...req.thread!]);
+      // The same request again (every part landed): the platform still holds each once.
+      const again = await h.connector.publish(req, { signal: signal() });
+      expect(again).toMatchObject({ kind: "posted", externalId: (outcome as { externalId: string }).externalId });
+      expect(await h.posts(account)).toHaveLength(4);
+    });
+
+    it("a thread whose post's answer is lost: unknown, lookup finds the post, and finishing it (landed) sends each part once", async (ctx) => {
+      if (!h.threads) return ctx.skip();
+      const account = await h.account();
+      const req = threaded(account, 2);
+      const sentAt = new Date();
+      h.faults.dropAnswerAfterCommit(account);
+      expect((await h.connector.publish(req, { signal: signal() })).kind).toBe("unknown");
+      expect(await h.posts(account)).toHaveLength(1);
+      const found = await lookup(req, sentAt);
+      expect(found).toMatchObject({ kind: "found" });
+      const rootId = (found as { externalId: string }).externalId;
+      const landed = { ...req, landed: { externalId: rootId } };
+      expect(await h.connector.publish(landed, { signal: signal() })).toMatchObject({ kind: "posted", externalId: rootId });
+      // Finishing again finds every part there and sends nothing.
+      expect(await h.connector.publish(landed, { signal: signal() })).toMatchObject({ kind: "posted", externalId: rootId });
+      const held = await h.posts(account);
+      expect(held).toHaveLength(3);
+      expect(chain(held, rootId).map((p) => p.text)).toEqual([req.text, ...req.thread!]);
+    });
+
+    it("a thread with a first comment, or a part over the limit, is permanent, and nothing is posted (platforms that post threads)", async (ctx) => {
+      if (!h.threads) return ctx.skip();
+      const account = await h.account();
+      expect((await h.connector.publish(threaded(account, 1, { firstComment: "and a comment" }), { signal: signal() })).kind).toBe("permanent");
+      const long = threaded(account, 2);
+      long.thread![1] = "a".repeat(h.textLimit + 1);
+      expect((await h.connector.publish(long, { signal: signal() })).kind).toBe("permanent");
+      expect(await h.posts(account)).toHaveLength(0);
+    });
+
+    it("a thread is refused as permanent, and nothing is posted (platforms that post no threads)", async (ctx) => {
+      if (h.threads) return ctx.skip();
+      const account = await h.account();
+      expect((await h.connector.publish(threaded(account, 2), { signal: signal() })).kind).toBe("permanent");
+      expect(await h.posts(account)).toHaveLength(0);
+    });
+
+    it("visibility and content warning are on the post and every part of its thread (platforms that have them)", async (ctx) => {
+      if (!h.statusOptions) return ctx.skip();
+      const account = await h.account();
+      const req = threaded(account, 2, { options: { mastodon: { visibility: "unlisted", contentWarning: "Spoilers for the finale" } } });
+      const outcome = await h.connector.publish(req, { signal: signal() });
+      expect(outcome.kind).toBe("posted");
+      const held = await h.posts(account);
+      expect(held).toHaveLength(3);
+      for (const p of held) expect(await h.statusOptions(account, p.externalId)).toEqual({ visibility: "unlisted", contentWarning: "Spoilers for the finale" });
+      // A lookup of a post with a warning is given it (SentAttempt.options) and finds it.
+      const found = await h.connector.lookup(account, req.idempotencyKey, { signal: signal(), sent: { ...sent(req, new Date(Date.now() - 60_000)), options: req.options } });
+      expect(found).toMatchObject({ kind: "found", externalId: (outcome as { externalId: string }).externalId });
+      // The warning counts toward the length: a text that fits alone does not fit with it.
+      const tight = request(account, { text: "a".repeat(h.textLimit - 3), options: { mastodon: { contentWarning: "four" } } });
+      expect((await h.connector.publish(tight, { signal: signal() })).kind).toBe("permanent");
+      expect(await h.posts(account)).toHaveLength(3);
+    });
+
     it("a destination that refuses the post is destination_rejected (platforms with destinations)", async (ctx) => {
       if (!h.faults.rejectDestination) return ctx.skip();
       const account = await h.account();

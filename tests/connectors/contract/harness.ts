@@ -39,6 +39,10 @@ export interface HarnessInstance {
   faults: HarnessFaults;
   /** The platform's text limit for one post (in the platform's unit: characters or graphemes). */
   textLimit: number;
+  /** The connector posts threads (PublishRequest.thread), each part a reply to the one before; others must refuse one. */
+  threads?: boolean;
+  /** Where the platform has them (Mastodon): the visibility and content warning it stored for a post. */
+  statusOptions?(account: ConnectorAccount, externalId: string): Promise<{ visibility: string; contentWarning: string }>;
   stop(): Promise<void>;
 }
 

@@ -24,6 +24,12 @@ export const mastodonHarness: PlatformHarness = {
     return {
       connector,
       textLimit: fake.state.config.maxCharacters,
+      threads: true,
+      async statusOptions(account, externalId) {
+        const status = fake.statusesOf(username(account)).find((s) => s.id === externalId);
+        if (!status) throw new Error(`the fake holds no status ${externalId}`);
+        return { visibility: status.visibility, contentWarning: status.spoiler_text };
+      },
       async account() {
         const name = `u${randomUUID().replace(/-/g, "").slice(0, 12)}`;
         fake.createUser(name);
