@@ -34,8 +34,8 @@ it("records a Bluesky post of an item with no posted record, found by its record
   const account = { id: a.id as string, platform: "bluesky", handle: made.handle, credentials: connection.credentials };
 
   /** An item whose one send Pacer recorded as needing review (its answer was lost), and whether the post landed. */
-  async function sentItem(text: string, landed: boolean) {
-    const [p] = await sql`insert into public.posts (workspace_id, text) values (${user.workspaceId}, ${text}) returning id`;
+  async function sentItem(text: string, landed: boolean, thread: string[] = []) {
+    const [p] = await sql`insert into public.posts (workspace_id, text, thread) values (${user.workspaceId}, ${text}, ${thread}) returning id`;
     const [q] = await sql`insert into public.queue_items (workspace_id, post_id, account_id, status, attempts, last_error)
                           values (${user.workspaceId}, ${p.id}, ${a.id}, 'needs_review', 1, 'the answer was lost') returning id, idempotency_key`;
     await sql`insert into public.posting_history (queue_item_id, workspace_id, account_id, platform, action, kind, attempt, started_at, finished_at, outcome)
@@ -49,9 +49,12 @@ it("records a Bluesky post of an item with no posted record, found by its record
   }
   const landed = await sentItem("landed, answer lost", true);
   const notLanded = await sentItem("never reached the server", false);
+  // The first post of a thread whose other part was never sent: verification finishes it, so
+  // reconciliation must not call the item posted on the strength of its first part.
+  const halfThread = await sentItem("a thread, first part", true, ["second part, never sent"]);
   // A post the account's owner made in the Bluesky app: at a record key of no item.
   await connector.publish({ account, idempotencyKey: randomUUID(), text: "written by hand", mediaUrls: [] }, { signal: AbortSignal.timeout(5_000) });
-  expect(fake.posts(made.did)).toHaveLength(2);
+  expect(fake.posts(made.did)).toHaveLength(3);
 
   const run = () =>
     reconcileAccounts({ sql, connectorFor: () => connector, workspaceId: user.workspaceId, minAgeMs: 0, budgetMs: 10_000 });
@@ -63,6 +66,7 @@ it("records a Bluesky post of an item with no posted record, found by its record
   expect(rows.map((r) => [Number(r.id), r.status, r.external_id])).toEqual([
     [landed.id, "posted", landed.externalId],
     [notLanded.id, "needs_review", null],
+    [halfThread.id, "needs_review", null],
   ]);
 
   // A second run changes nothing.
