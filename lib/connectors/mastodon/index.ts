@@ -320,7 +320,8 @@ export function createMastodonConnector(opts: MastodonConnectorOptions = {}): Ma
       if (status.in_reply_to_id || others.has(String(status.id))) return;
       if (sent.mediaCount !== undefined && (status.media_attachments?.length ?? 0) !== sent.mediaCount) return;
       // The post's own content warning, if it was given one (a status with another is not it).
-      if ((typeof status.spoiler_text === "string" ? status.spoiler_text : "") !== (sent.options?.mastodon?.contentWarning ?? "")) return;
+      // Compared as Mastodon keeps it (stripped), or a warning with spaces around it would never match.
+      if ((typeof status.spoiler_text === "string" ? status.spoiler_text : "").trim() !== (sent.options?.mastodon?.contentWarning ?? "").trim()) return;
       const shown = htmlToText(String(status.content ?? ""));
       if (htmlSettles && normalize(shown) === want) return void matches.push(status);
       if (!rewritten && loose(shown) !== wantLoose) return;
@@ -436,7 +437,8 @@ export function createMastodonConnector(opts: MastodonConnectorOptions = {}): Ma
       const parts = replyTexts(req);
       if ("refused" in parts) return { kind: "permanent", message: parts.refused };
       const options = req.options?.mastodon ?? {};
-      const contentWarning = options.contentWarning ?? "";
+      // Mastodon strips the warning before saving it (Status#prepare_contents): send it as it will be kept.
+      const contentWarning = (options.contentWarning ?? "").trim();
       if (options.visibility !== undefined && !(MASTODON_VISIBILITIES as readonly string[]).includes(options.visibility)) {
         return { kind: "permanent", message: `"${clip(options.visibility)}" is not a Mastodon visibility; use one of ${MASTODON_VISIBILITIES.join(", ")}` };
       }

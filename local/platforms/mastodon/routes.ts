@@ -495,7 +495,8 @@ export function createMastodonHandler(state: MastodonState, { sleep }: HandlerOp
       const params = await readParams(request);
       if (!params) return apiError(400, "Unable to parse the request body", headers);
       const text = str(params.status) ?? "";
-      const spoiler = str(params.spoiler_text) ?? "";
+      // Stripped before it is saved, as Mastodon's Status#prepare_contents does.
+      const spoiler = (str(params.spoiler_text) ?? "").trim();
       const mediaIds = (Array.isArray(params.media_ids) ? params.media_ids : []).map(String);
       // visibility, spoiler_text and in_reply_to_id as https://docs.joinmastodon.org/methods/statuses/#create
       // documents them: visibility one of public, unlisted, private, direct (absent: the account's

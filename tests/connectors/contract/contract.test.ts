@@ -237,6 +237,18 @@ for (const harness of HARNESSES) {
       expect(await h.posts(account)).toHaveLength(3);
     });
 
+    it("a content warning with spaces around it is kept stripped, as Mastodon keeps it, and the lookup still finds the post", async (ctx) => {
+      if (!h.statusOptions) return ctx.skip();
+      const account = await h.account();
+      const req = request(account, { options: { mastodon: { contentWarning: "  Spoilers  " } } });
+      const outcome = await h.connector.publish(req, { signal: signal() });
+      expect(outcome.kind).toBe("posted");
+      const externalId = (outcome as { externalId: string }).externalId;
+      expect((await h.statusOptions(account, externalId)).contentWarning).toBe("Spoilers");
+      const found = await h.connector.lookup(account, req.idempotencyKey, { signal: signal(), sent: { ...sent(req, new Date(Date.now() - 60_000)), options: req.options } });
+      expect(found).toMatchObject({ kind: "found", externalId });
+    });
+
     it("a destination that refuses the post is destination_rejected (platforms with destinations)", async (ctx) => {
       if (!h.faults.rejectDestination) return ctx.skip();
       const account = await h.account();
