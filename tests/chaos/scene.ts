@@ -42,6 +42,8 @@ export function chaosConfig(env: Record<string, string | undefined> = process.en
     lateCommitMs: 2300,
     /** The Edge Function is called this often (runs overlap, as pg_net's do), each run for this long. */
     edge: { everyMs: 1500, budgetMs: 2000 },
+    /** Owners of each workspace pressing "process now" in the web app in turn, each as often as the API allows. */
+    processNow: { pressersPerWorkspace: 3 },
     /** Accounts whose sandbox honours the Idempotency-Key Pacer sends; the others show any re-send as a duplicate. */
     honoursIdempotencyKey: (index: number) => index % 5 === 2,
     /** The sandbox's delay before answering every request, and how long a hung response hangs. */
