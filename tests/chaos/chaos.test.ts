@@ -185,8 +185,15 @@ it(
           steps.map((h) => `${h.kind}:${h.outcome}@${h.worker} ${h.started_at.toISOString().slice(14)}→${h.finished_at.toISOString().slice(14)}`).join(" | "));
       }
     }
-    // A fake holding what Pacer does not count as posted: each such item's history, to see how.
-    for (const id of [...new Set(report.violations.fakes.flatMap((v) => /^item (\d+)/.exec(v)?.[1] ?? []))].slice(0, 4)) {
+    // A fake holding what Pacer does not count as posted, or a post landing while its account was
+    // parked: each such item's history, to see how (and which runtime sent it).
+    const parkedPosts = report.violations.parks.flatMap((v) => {
+      const [, handle, postId] = /^@(\S+) published (\S+) at/.exec(v) ?? [];
+      const key = handle && sandbox.network.accounts.get(handle)?.posts.find((p) => p.id === postId)?.client_ref;
+      return key ? [key] : [];
+    });
+    const parkedItems = parkedPosts.length ? (await sql`select id from public.queue_items where idempotency_key = any(${parkedPosts})`).map((r) => String(r.id)) : [];
+    for (const id of [...new Set([...report.violations.fakes.flatMap((v) => /^item (\d+)/.exec(v)?.[1] ?? []), ...parkedItems])].slice(0, 6)) {
       const steps = await sql`select kind, attempt, outcome, applied, external_id, worker, started_at, finished_at, left(error_message, 100) as m
         from public.posting_history where queue_item_id = ${id} order by id`;
       console.log(`item ${id}: ` + steps.map((h) => `${h.kind}#${h.attempt}:${h.outcome}${h.applied ? "" : "(stale)"}${h.external_id ? `=${h.external_id}` : ""}@${h.worker} ` +
