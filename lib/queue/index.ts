@@ -384,6 +384,7 @@ export async function retryQueueItems(user: UserClaims, input: RetryQueueItemsIn
 
 /** How long a run started from the API may claim for; attempts in flight then finish (each ≤ the call timeout). */
 export const PROCESS_NOW_BUDGET_MS = 10_000;
+/** The longest a platform call of such a run may take (shorter where the operator's PACER_CALL_TIMEOUT_MS is). */
 const PROCESS_NOW_CALL_TIMEOUT_MS = 10_000;
 /** A run's lease outlives its budget and its last calls, so two runs of one workspace never overlap. */
 export const PROCESS_NOW_LEASE_SECONDS = (PROCESS_NOW_BUDGET_MS + PROCESS_NOW_CALL_TIMEOUT_MS) / 1000 + 10;
@@ -407,15 +408,20 @@ export async function processQueueNow(user: UserClaims, requestedWorkspaceId?: s
     );
   }
   try {
+    // The operator's engine settings (retries, lookup waits, leases), as the worker and the Edge Function read them.
+    const settings = engineSettingsFromEnv(process.env);
     await processQueue({
       sql: db(),
-      // The operator's engine settings (retries, lookup waits), as the worker and the Edge Function read them.
-      ...engineSettingsFromEnv(process.env),
-      worker: `api-${crypto.randomUUID().slice(0, 8)}`,
+      ...settings,
+      // "now-": the history's worker column tells a run of this web server's process now from the
+      // worker's (PACER_WORKER_ID, worker-<pid>) and the Edge Function's (edge-…).
+      worker: `now-${crypto.randomUUID().slice(0, 8)}`,
       connectorFor: (platform) => connectorFor(platform, process.env, { storeCredentials: credentialStore(db()) }),
       workspaceId,
       budgetMs: PROCESS_NOW_BUDGET_MS,
-      callTimeoutMs: PROCESS_NOW_CALL_TIMEOUT_MS,
+      // Never longer than the operator's: their item lease (PACER_LEASE_SECONDS) is sized to outlive
+      // their call timeout, and the engine refuses to run a call that could outlast its lease.
+      callTimeoutMs: Math.min(settings.callTimeoutMs ?? PROCESS_NOW_CALL_TIMEOUT_MS, PROCESS_NOW_CALL_TIMEOUT_MS),
       concurrency: 10,
       batchSize: 10,
     });

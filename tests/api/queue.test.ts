@@ -562,6 +562,27 @@ describe("processing now", () => {
     }
   }, 60_000);
 
+  it("publishes under the operator's short leases, and signs the history as process now's", async () => {
+    // An operator running short calls with short leases (the chaos run's settings): process now must
+    // keep its calls inside them rather than refuse to run.
+    const saved = { lease: process.env.PACER_LEASE_SECONDS, timeout: process.env.PACER_CALL_TIMEOUT_MS };
+    Object.assign(process.env, { PACER_LEASE_SECONDS: "4", PACER_CALL_TIMEOUT_MS: "1500" });
+    try {
+      const { user, accounts } = await tenant("q-process-short", 1);
+      const [item] = (await addPost(user, { text: `short lease ${randomUUID()}`, accountIds: [accounts[0].id], scheduledFor: new Date().toISOString() })).items;
+      const res = await post(processRoute.POST, user, {});
+      expect(res.status, await res.clone().text()).toBe(200);
+      expect(await statusOf([item.id])).toEqual({ [item.id]: "posted" });
+      const history = await sql`select worker from public.posting_history where queue_item_id = ${item.id}`;
+      expect(history.map((h) => h.worker)).toEqual([expect.stringMatching(/^now-[0-9a-f]{8}$/)]);
+    } finally {
+      for (const [name, value] of [["PACER_LEASE_SECONDS", saved.lease], ["PACER_CALL_TIMEOUT_MS", saved.timeout]] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  }, 60_000);
+
   it("publishes only the caller's workspace: another tenant's due items stay waiting", async () => {
     const a = await tenant("q-process-a", 1);
     const b = await tenant("q-process-b", 1);

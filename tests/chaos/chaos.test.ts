@@ -1,16 +1,20 @@
 // The chaos test: thousands of posts over many accounts (two fifths on the sandbox, a fifth each on the
 // local Mastodon, Bluesky and Upload-Post fakes, connected through their connectors), every platform fault injected at
-// ≥5% of publish requests (late commits past the client's timeout among them), Node worker processes
-// SIGKILLed at random and started again, the process-queue Edge Function (Deno, through the local
-// gateway) running beside them, and Postgres restarted once mid-run. When the queue settles, the sandbox's own record must show every
-// non-cancelled, not permanently failed post published exactly once, inside every limit, and
-// agree with Pacer's. Size: PACER_CHAOS_POSTS and PACER_CHAOS_ACCOUNTS (default 1,000 over 50).
+// ≥5% of publish requests (late commits past the client's timeout among them), and every runtime that
+// publishes doing so side by side: Node worker processes SIGKILLed at random and started again, the
+// process-queue Edge Function (Deno, through the local gateway), and "process now" inside a real
+// Next.js server (`next dev`; its patched fetch is what the connectors get there), pressed by the
+// workspaces' signed-in owners as often as the API allows. Postgres restarts once mid-run. When the
+// queue settles, each platform's own record must show every non-cancelled, not permanently failed
+// post published exactly once, inside every limit, and agree with Pacer's; the history must show each
+// runtime among the publishers. Size: PACER_CHAOS_POSTS and PACER_CHAOS_ACCOUNTS (default 1,000 over 50).
 import { afterAll, expect, it } from "vitest";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { startSandbox, type Sandbox } from "../../local/sandbox/index.ts";
 import { between, buildWorld, chaosConfig, countFaults, sandboxFaults, seeded, type Sql, type World } from "./scene.ts";
 import { WorkerFleet } from "./workers.ts";
-import { startEdgeRuns } from "./edge.ts";
+import { startChaosGateway, startEdgeRuns } from "./edge.ts";
+import { signUpPressers, startNextApp, startProcessNow } from "./next.ts";
 import { startPrivateDatabase } from "./database.ts";
 import { Operator } from "./operator.ts";
 import { audit } from "./audit.ts";
@@ -67,6 +71,19 @@ it(
       PACER_VERIFY_RETRY_MS: e.verifyRetryMs.join(","),
     };
 
+    // The gateway (Auth for the web app, the Edge Function) and the web app, up before the world is
+    // built: the world's clock (the window group's earlier hour) starts when it is.
+    const edgeLog: string[] = [];
+    const gateway = await startChaosGateway({
+      dbUrl: db.url,
+      functionEnv: { ...engineEnv, PACER_RUN_BUDGET_MS: String(config.edge.budgetMs) },
+      log: (line) => edgeLog.push(line) > 200 && edgeLog.shift(),
+    });
+    cleanup.push(() => gateway.stop());
+    const app = await startNextApp({ env: { ...engineEnv, ...gateway.appEnv } });
+    cleanup.push(() => app.stop());
+    const signedUp = await signUpPressers(gateway, config.processNow.pressersPerWorkspace * 3);
+
     // Accounts connected as the connect flows store them; verification on the run's short clock for
     // every platform (the rule, send + timeout + margin then a confirming lookup, must hold at these
     // settings, not only at the 30 s defaults).
@@ -79,18 +96,16 @@ it(
     const fleet = new WorkerFleet(config.workers, engineEnv);
     cleanup.push(() => fleet.stopAll(2000));
     const operator = new Operator(sql, world, config, random);
+    const pressers = await signedUp.join(sql, world.workspaceIds);
 
     const lag = monitorEventLoopDelay({ resolution: 20 });
     lag.enable();
     const started = Date.now();
     fleet.startAll();
-    const edgeLog: string[] = [];
-    const edge = await startEdgeRuns({
-      env: { ...engineEnv, PACER_RUN_BUDGET_MS: String(config.edge.budgetMs) },
-      everyMs: config.edge.everyMs,
-      log: (line) => edgeLog.push(line) > 200 && edgeLog.shift(),
-    });
+    const edge = startEdgeRuns({ gateway, everyMs: config.edge.everyMs });
     cleanup.push(() => edge.stop());
+    const processNow = startProcessNow({ app, pressers });
+    cleanup.push(() => processNow.stop());
     let restarts = 0;
     let restarting: Promise<void> | null = null;
     let nextKill = started + between(random, config.killEveryMs);
@@ -102,7 +117,9 @@ it(
 
     while (unsettled > 0 || restarts === 0) {
       if (Date.now() - started > config.timeoutMs) {
-        throw new Error(`The queue did not settle in ${config.timeoutMs} ms: ${await describeUnsettled(sql, world)}\n${fleet.output()}\n${edgeLog.join("\n")}`);
+        throw new Error(
+          `The queue did not settle in ${config.timeoutMs} ms: ${await describeUnsettled(sql, world)}\n${fleet.output()}\n${edgeLog.join("\n")}\n${app.output()}`,
+        );
       }
       await sleep(100);
       await operator.tick();
@@ -141,7 +158,9 @@ it(
     }
     await fleet.stopAll();
     await edge.stop();
+    await processNow.stop();
     const durationMs = Date.now() - started;
+    await app.stop();
 
     const report = await audit({
       sql,
@@ -155,9 +174,9 @@ it(
     const f = report.figures;
     if (process.env.PACER_CHAOS_DEBUG) {
       console.log(`event loop delay of the sandbox's process: p50 ${lag.percentile(50) / 1e6} ms, p99 ${lag.percentile(99) / 1e6} ms, max ${lag.max / 1e6} ms`);
-      const rows = await sql`select worker like 'edge-%' as edge, kind, outcome, left(error_message, 140) as m, count(*)::int as n
+      const rows = await sql`select ${runtimeOf(sql)} as runtime, kind, outcome, left(error_message, 140) as m, count(*)::int as n
         from public.posting_history where workspace_id = any(${world.workspaceIds}) group by 1, 2, 3, 4 order by 5 desc limit 40`;
-      console.log(rows.map((r) => `${r.edge ? "edge" : "node"} ${r.kind}:${r.outcome} ${r.n} ${r.m ?? ""}`).join("\n"));
+      console.log(rows.map((r) => `${r.runtime} ${r.kind}:${r.outcome} ${r.n} ${r.m ?? ""}`).join("\n"));
       for (const { client_ref } of sandbox.stats().duplicateClientRefs.slice(0, 4)) {
         const posts = sandbox.network.postsByClientRef(client_ref).map((p) => `${p.created_at.slice(14)}${p.response_fault ? `(${p.response_fault})` : ""}`);
         const steps = await sql`select h.kind, h.outcome, h.worker, h.started_at, h.finished_at from public.posting_history h
@@ -166,23 +185,42 @@ it(
           steps.map((h) => `${h.kind}:${h.outcome}@${h.worker} ${h.started_at.toISOString().slice(14)}→${h.finished_at.toISOString().slice(14)}`).join(" | "));
       }
     }
-    // A fake holding what Pacer does not count as posted: each such item's history, to see how.
-    for (const id of [...new Set(report.violations.fakes.flatMap((v) => /^item (\d+)/.exec(v)?.[1] ?? []))].slice(0, 4)) {
+    // A fake holding what Pacer does not count as posted, or a post landing while its account was
+    // parked: each such item's history, to see how (and which runtime sent it).
+    const parkedPosts = report.violations.parks.flatMap((v) => {
+      const [, handle, postId] = /^@(\S+) published (\S+) at/.exec(v) ?? [];
+      const key = handle && sandbox.network.accounts.get(handle)?.posts.find((p) => p.id === postId)?.client_ref;
+      return key ? [key] : [];
+    });
+    const parkedItems = parkedPosts.length ? (await sql`select id from public.queue_items where idempotency_key = any(${parkedPosts})`).map((r) => String(r.id)) : [];
+    for (const id of [...new Set([...report.violations.fakes.flatMap((v) => /^item (\d+)/.exec(v)?.[1] ?? []), ...parkedItems])].slice(0, 6)) {
       const steps = await sql`select kind, attempt, outcome, applied, external_id, worker, started_at, finished_at, left(error_message, 100) as m
         from public.posting_history where queue_item_id = ${id} order by id`;
       console.log(`item ${id}: ` + steps.map((h) => `${h.kind}#${h.attempt}:${h.outcome}${h.applied ? "" : "(stale)"}${h.external_id ? `=${h.external_id}` : ""}@${h.worker} ` +
         `${h.started_at.toISOString().slice(14)}→${h.finished_at.toISOString().slice(14)} ${h.m ?? ""}`).join(" | "));
     }
-    const [byEdge] = await sql`
-      select count(*) filter (where kind = 'publish' and outcome = 'posted')::int as posted,
-             count(*) filter (where kind = 'publish' and outcome = 'unknown')::int as unknown,
-             count(*) filter (where kind = 'verify')::int as verified
-      from public.posting_history where worker like 'edge-%' and workspace_id = any(${world.workspaceIds})`;
+    // Who published: each runtime signs the history's worker column its own way (runtimeOf).
+    const byRuntime = Object.fromEntries(
+      (
+        await sql`
+          select ${runtimeOf(sql)} as runtime,
+                 count(*) filter (where kind = 'publish' and outcome = 'posted')::int as posted,
+                 count(*) filter (where kind = 'publish' and outcome = 'unknown')::int as unknown,
+                 count(*) filter (where kind = 'verify')::int as verified
+          from public.posting_history where workspace_id = any(${world.workspaceIds}) group by 1`
+      ).map((r) => [r.runtime, { posted: r.posted as number, unknown: r.unknown as number, verified: r.verified as number }]),
+    );
+    const none = { posted: 0, unknown: 0, verified: 0 };
+    const byEdge = byRuntime.edge ?? none;
+    const byNext = byRuntime.next ?? none;
     console.log(
       `chaos: ${world.items} posts over ${world.accounts.length} accounts in ${(durationMs / 1000).toFixed(1)} s; ` +
         `${JSON.stringify(f.explained)}; sandbox accepted ${f.accepted} (${f.responsesLost} with the response lost); ` +
         `${faults.requests} publish requests, faults fired ${JSON.stringify(faults.fired)}; ` +
+        `Node workers: ${JSON.stringify(byRuntime.node ?? none)}; ` +
         `Edge Function: ${edge.ok} runs (${edge.failed} failed calls), ${byEdge.posted} posted, ${byEdge.unknown} unknown, ${byEdge.verified} lookups; ` +
+        `Next.js process now (ready in ${(app.readyInMs / 1000).toFixed(1)} s): calls answered ${JSON.stringify(processNow.byStatus)}, ` +
+        `${byNext.posted} posted, ${byNext.unknown} unknown, ${byNext.verified} lookups; ` +
         `${fleet.kills} SIGKILLs, ${fleet.starts} worker starts (${fleet.crashes.length} after a crash), ${restarts} Postgres restart; ` +
         `${f.parks} account parks (${f.stillParked} left parked), ${f.windowHeld} accounts held back by a full hourly window, cancels: ${operator.cancelled} at once, ${operator.cancelRequested} mid-publish, ${operator.cancelRefused} too late; ` +
         `longest lease overdue ${Math.round(operator.maxOverdueMs)} ms; closest posts of one account on the sandbox (ms) ${JSON.stringify(f.minSandboxGapMs)}`,
@@ -213,12 +251,23 @@ it(
     // The Edge Function (Deno) published beside the Node workers, and met faults that lose the response.
     expect(byEdge.posted).toBeGreaterThan(0);
     expect(byEdge.unknown).toBeGreaterThan(0);
+    // So did "process now" inside Next.js, through Next's patched fetch.
+    expect(byNext.posted).toBeGreaterThan(0);
+    expect(byNext.unknown).toBeGreaterThan(0);
     expect(f.stillParked).toBeGreaterThan(0);
     expect(f.explained["waiting: hourly cap reached"]).toBeGreaterThan(0);
     expect(f.windowHeld).toBeGreaterThan(0);
   },
   config.timeoutMs + 120_000,
 );
+
+/**
+ * Which runtime wrote a history row, from its worker column: the chaos workers' PACER_WORKER_ID
+ * (chaos-w…), the Edge Function's edge-…, and process now's now-… (lib/queue processQueueNow).
+ */
+function runtimeOf(sql: Sql) {
+  return sql`case when worker like 'edge-%' then 'edge' when worker like 'now-%' then 'next' when worker like 'chaos-w%' then 'node' else worker end`;
+}
 
 /** The scene's settled states: terminal, or parked for a reason the scene gave the item. */
 function settledWhere(sql: Sql, world: World) {

@@ -42,6 +42,12 @@ export function chaosConfig(env: Record<string, string | undefined> = process.en
     lateCommitMs: 2300,
     /** The Edge Function is called this often (runs overlap, as pg_net's do), each run for this long. */
     edge: { everyMs: 1500, budgetMs: 2000 },
+    /**
+     * Owners of each workspace pressing "process now" in the web app (in turn, when more than one), each
+     * as often as the API allows. One: more mostly meet 409 (a run already holds the workspace) and load
+     * the machine with `next dev`'s per-request work.
+     */
+    processNow: { pressersPerWorkspace: 1 },
     /** Accounts whose sandbox honours the Idempotency-Key Pacer sends; the others show any re-send as a duplicate. */
     honoursIdempotencyKey: (index: number) => index % 5 === 2,
     /** The sandbox's delay before answering every request, and how long a hung response hangs. */

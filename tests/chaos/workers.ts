@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 
 const ROOT = join(import.meta.dirname, "..", "..");
-const GUARD = pathToFileURL(join(import.meta.dirname, "exit-with-parent.ts")).href;
+const GUARD = pathToFileURL(join(import.meta.dirname, "exit-with-parent.mjs")).href;
 
 interface Slot {
   name: string;
