@@ -83,6 +83,19 @@ export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promi
       // The post is live; a thread or first comment may not all be. A connector that posts them one
       // by one finishes them now, sending only what is missing (completeParts), so the item is
       // posted only once every part is there.
+      if (inParts && item.finish && !item.finish.allowed) {
+        // The rest would be sent to an account that may not publish now, or for an item its owner
+        // cancelled: a cancelled item is settled as the post that is live; otherwise it waits.
+        if (item.finish.reason === "cancelled") {
+          return done({ outcome: "found", retryAt: null, externalId: found.externalId, externalUrl: found.url ?? null });
+        }
+        return done({
+          outcome: "unavailable",
+          retryAt: null,
+          verifyRetryMs: waits,
+          errorMessage: `The post is live as ${found.externalId}, but the rest of its thread or first comment is not sent while the ${item.finish.reason ?? "account cannot publish"}.`,
+        });
+      }
       if (inParts) {
         const rest = await completeParts(connector, publishRequest(item, account), found, signal, item.platform);
         const budget = { rateLimit: rest.rateLimit, budgetUntil: budgetSpentUntil(rest.rateLimit) };

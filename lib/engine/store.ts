@@ -32,6 +32,11 @@ export interface ClaimedItem {
   thread?: string[];
   /** The post's per-platform options (posts.platform_options). */
   options?: PlatformOptions;
+  /**
+   * Verifications of items with a thread or first comment: whether the rest may still be sent (the
+   * account publishable, the item not cancelled), and why not. Unset: not asked (nothing to finish).
+   */
+  finish?: { allowed: boolean; reason: string | null };
   destination: string | null;
   /**
    * Verifications only: what the history says of the publish being checked, for platforms whose posts
@@ -105,6 +110,7 @@ export async function claimDuePosts(
     destination: r.destination,
   }));
   await attachPostParts(sql, items);
+  await attachFinishGate(sql, items);
   await attachSentAttempts(sql, items);
   return items;
 }
@@ -124,6 +130,22 @@ async function attachPostParts(sql: Sql, items: ClaimedItem[]): Promise<void> {
     if (!row) continue;
     item.thread = Array.isArray(row.thread) ? (row.thread as string[]) : [];
     item.options = (row.platform_options ?? {}) as PlatformOptions;
+  }
+}
+
+/**
+ * For verifications that may finish a thread or first comment: whether the rest may be sent now
+ * (private.finish_parts_allowed). Like attachPostParts it fails the claim rather than guess: a
+ * verification that finished parts on a paused account would break what a pause promises.
+ */
+async function attachFinishGate(sql: Sql, items: ClaimedItem[]): Promise<void> {
+  const finishing = items.filter((i) => i.mode === "verify" && (i.thread?.length || i.firstComment));
+  if (finishing.length === 0) return;
+  const rows = await asWorker(sql, `select * from private.finish_parts_allowed(array[${finishing.map((i) => integer(i.id)).join(",")}]::bigint[])`);
+  const byId = new Map(rows.map((r) => [Number(r.queue_item_id), r]));
+  for (const item of finishing) {
+    const row = byId.get(item.id);
+    item.finish = { allowed: row?.allowed === true, reason: row?.reason ?? null };
   }
 }
 

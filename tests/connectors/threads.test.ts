@@ -72,7 +72,7 @@ function thread(account: ConnectorAccount, parts = 4): PublishRequest {
 }
 
 /** The engine's verification of a claimed item, with the connector given the account's credentials (no database here). */
-function verifyItem(connector: Connector, account: ConnectorAccount, req: PublishRequest, sentAt: Date) {
+function verifyItem(connector: Connector, account: ConnectorAccount, req: PublishRequest, sentAt: Date, finish?: ClaimedItem["finish"]) {
   const withCredentials: Connector = {
     ...connector,
     postsInParts: connector.postsInParts,
@@ -85,6 +85,7 @@ function verifyItem(connector: Connector, account: ConnectorAccount, req: Publis
     credentialsEncrypted: null, action: "post", text: req.text, mediaUrls: [], firstComment: req.firstComment ?? null, destination: null,
     thread: req.thread ?? [], options: req.options ?? {},
     sent: { sentAt: sentAt.toISOString(), externalId: null, otherExternalIds: [] },
+    ...(finish ? { finish } : {}),
   };
   return runAttempt(item, { worker: "threads-test", connectorFor: () => withCredentials, retry: DEFAULT_RETRY_POLICY, callTimeoutMs: 10_000, verifyRetryMs: [1_000, 2_000] });
 }
@@ -183,6 +184,24 @@ describe("Mastodon threads: faults between parts", () => {
     const found = await verifyItem(connector, a, req, sentAt);
     expect(found.outcome).toBe("found");
     expectThreadOnce(held(a), req, found.externalId!);
+  });
+
+  it("the engine sends no part while the account may not publish, and settles a cancelled item without the rest", async () => {
+    const a = account();
+    const req = thread(a, 3);
+    const sentAt = new Date();
+    counting.at({ 2: () => fake.nextFault(a.handle, { kind: "drop_after_commit" }) });
+    expect((await connector.publish(req, { signal: signal() })).kind).toBe("unknown");
+    expect(held(a)).toHaveLength(2);
+    // Paused meanwhile (private.finish_parts_allowed): the post is found, nothing is sent, the item waits.
+    const paused = await verifyItem(connector, a, req, sentAt, { allowed: false, reason: "account paused" });
+    expect(paused.outcome).toBe("unavailable");
+    expect(paused.errorMessage).toMatch(/the rest of its thread or first comment is not sent while the account paused/);
+    expect(held(a)).toHaveLength(2);
+    // Cancelled by its owner: the live post is the item's, and the rest never goes.
+    const cancelled = await verifyItem(connector, a, req, sentAt, { allowed: false, reason: "cancelled" });
+    expect(cancelled.outcome).toBe("found");
+    expect(held(a)).toHaveLength(2);
   });
 
   it("a first comment whose answer was lost is sent by the verification that finds the post", async () => {
