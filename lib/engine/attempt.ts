@@ -66,6 +66,9 @@ export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promi
   const callDeadlineAt = new Date(Date.now() + opts.callTimeoutMs);
 
   if (item.mode === "verify") {
+    // Finishing a thread sends, like a publish, so it too must end inside the lease (it shares the
+    // call's signal, so checking the call's whole length now is enough).
+    const finishInLease = Date.now() + opts.callTimeoutMs <= item.leaseEndsAt - LEASE_SAFETY_MS;
     // An item whose thread or first comment the connector posts part by part may need several checks
     // to finish (each part can meet a fault), and record_outcomes counts every check that settles
     // nothing in a row, whether the lookup went unanswered or the rest was not sent yet: such an item
@@ -83,6 +86,14 @@ export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promi
       // The post is live; a thread or first comment may not all be. A connector that posts them one
       // by one finishes them now, sending only what is missing (completeParts), so the item is
       // posted only once every part is there.
+      if (inParts && !finishInLease) {
+        return done({
+          outcome: "unavailable",
+          retryAt: null,
+          verifyRetryMs: waits,
+          errorMessage: `The post is live as ${found.externalId}; the rest of its thread or first comment was not sent: this worker fell behind and its lease would have ended during the call.`,
+        });
+      }
       if (inParts && item.finish && !item.finish.allowed) {
         // The rest would be sent to an account that may not publish now, or for an item its owner
         // cancelled: a cancelled item is settled as the post that is live; otherwise it waits.

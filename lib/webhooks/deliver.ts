@@ -144,7 +144,10 @@ async function attempt(d: Claimed, send: typeof fetch, timeoutMs: number): Promi
     return result(false, response.status, `HTTP ${response.status}: ${why}.`);
   } catch (error) {
     const e = error as Error;
-    if (error instanceof BlockedDestination) return result(false, null, `Refused: ${e.message}`);
+    if (error instanceof BlockedDestination) {
+      // Where a name resolved to is not said: admins read this log, and it would map internal names.
+      return result(false, null, error.resolved ? "Refused: the endpoint's name resolves to an address that is not on the public internet." : `Refused: ${e.message}`);
+    }
     if (e.name === "TimeoutError" || e.name === "AbortError") return result(false, null, `No answer within ${timeoutMs / 1000} s.`);
     return result(false, null, `Could not send: ${e.message}`.slice(0, 500));
   }

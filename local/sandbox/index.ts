@@ -71,7 +71,15 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     renameSync(`${opts.dataFile}.tmp`, opts.dataFile);
   };
   const saveSoon = () => {
-    if (opts.dataFile && !saveTimer && !stopping) saveTimer = setTimeout(save, SAVE_DELAY_MS);
+    if (!opts.dataFile || saveTimer || stopping) return;
+    saveTimer = setTimeout(() => {
+      // A failed write (a full disk) is said, not thrown: it must not take the whole stack down.
+      try {
+        save();
+      } catch (error) {
+        log(`sandbox: could not save to ${opts.dataFile}: ${(error as Error).message}`);
+      }
+    }, SAVE_DELAY_MS);
   };
 
   const server = createServer((req, res) => {
