@@ -122,6 +122,55 @@ test("a post queued for tomorrow is on the week view, is dragged to another day,
   });
 });
 
+test.describe("in the user's saved zone, not the browser's", () => {
+  // The browser runs in New York; the user's setting is Tokyo, 13 or 14 hours ahead.
+  test.use({ timezoneId: "America/New_York" });
+
+  test("a post is placed on its Tokyo day and hour, and labelled in Tokyo time", async ({ page, baseURL }) => {
+    if (process.env.PACER_NEXT_MODE === "dev") test.setTimeout(600_000);
+    const id = suffix();
+    const handle = `caltz_${id.replace(/\W/g, "_")}`;
+    const headers = { origin: baseURL!, "content-type": "application/json" };
+
+    // 09:00 in Tokyo the day after tomorrow (Tokyo's days), i.e. the evening before in New York.
+    const [y, m, d] = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Tokyo" }).format(new Date()).split("-").map(Number);
+    const at = new Date(Date.UTC(y, m - 1, d + 2, 0, 0)); // Tokyo is UTC+9 all year: 00:00 UTC is 09:00 there.
+    const tokyoDate = at.toISOString().slice(0, 10);
+    const newYorkDate = new Intl.DateTimeFormat("en-CA", { timeZone: "America/New_York" }).format(at);
+    expect(newYorkDate).not.toBe(tokyoDate);
+    // The week (Sunday to Saturday, Tokyo's) that holds it is next week when today in Tokyo is Friday or Saturday.
+    const nextWeek = new Date(Date.UTC(y, m - 1, d)).getUTCDay() >= 5;
+
+    await signUp(page, `calendar-tz-${id}@example.com`);
+    const saved = await page.request.put("/api/me/settings", { data: { timeZone: "Asia/Tokyo" }, headers });
+    expect(saved.status(), await saved.text()).toBe(200);
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Accounts" }).click();
+    await page.getByLabel("Handle").fill(handle);
+    await page.getByRole("button", { name: "Add account" }).click();
+    await expect(page.getByRole("table", { name: "Social accounts" })).toContainText(`@${handle}`);
+    const accounts = await (await page.request.get("/api/accounts")).json();
+    const accountId = accounts.accounts.find((a: { handle: string }) => a.handle === handle).id;
+    const queued = await page.request.post("/api/queue/add", { data: { text: `Tokyo morning ${id}`, accountIds: [accountId], scheduledFor: at.toISOString() }, headers });
+    expect(queued.status(), await queued.text()).toBe(201);
+    const itemId = (await queued.json()).items[0].id;
+
+    await page.goto("/dashboard/calendar");
+    await expect(page.getByTestId("time-zone-setting")).toContainText("Times are in Asia/Tokyo (your setting).");
+    if (nextWeek) await page.getByRole("button", { name: "Next ›" }).click();
+    const event = page.locator(`.fc-timegrid-col[data-date="${tokyoDate}"] .fc-event[data-item-id="${itemId}"]`);
+    await expect(event).toBeVisible();
+    await expect(event).toContainText(/^9:00\s?a/i);
+    await expect(page.locator(`.fc-timegrid-col[data-date="${newYorkDate}"] .fc-event[data-item-id="${itemId}"]`)).toHaveCount(0);
+    const list = page.getByRole("table", { name: "Posts in this view" });
+    await expect(list.getByRole("columnheader", { name: "When (Asia/Tokyo)" })).toBeVisible();
+    await expect(list).toContainText("9:00 AM GMT+9");
+
+    await event.click();
+    const dialog = page.getByRole("dialog", { name: `Post to @${handle}` });
+    await expect(dialog.getByLabel("Move to (Asia/Tokyo)")).toHaveValue(`${tokyoDate}T09:00`);
+  });
+});
+
 /** Drag an event with the mouse to the same time on another day's column of the week view. */
 async function dragToColumn(page: Page, event: ReturnType<Page["locator"]>, date: string) {
   await event.scrollIntoViewIfNeeded();

@@ -8,6 +8,7 @@ import { Badge, type badgeVariants } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Input } from "@/components/ui/input";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
+import { formatInZone, useTimeZone } from "@/components/time/time-zone";
 import type { VariantProps } from "class-variance-authority";
 import { platformName } from "./platforms";
 import { useRefreshAccounts } from "./queries";
@@ -22,7 +23,9 @@ const states: Record<Account["state"], { label: string; variant: VariantProps<ty
   needs_review: { label: "Needs review", variant: "destructive" },
 };
 
-const addedOn = new Intl.DateTimeFormat("en", { dateStyle: "medium" });
+/** The day an account was added, in the user's zone, e.g. "Dec 2, 2026". */
+const addedOn = (iso: string, timeZone: string) =>
+  formatInZone(iso, timeZone, { weekday: undefined, hour: undefined, minute: undefined, timeZoneName: undefined });
 
 const unexpected: ActionError = { code: "unexpected", message: "Pacer could not save that just now. Try again in a moment." };
 
@@ -59,6 +62,7 @@ export function AccountsTable({ accounts }: { accounts: Account[] }) {
 
 function AccountRow({ account }: { account: Account }) {
   const refresh = useRefreshAccounts();
+  const { timeZone } = useTimeZone();
   const [mode, setMode] = useState<"view" | "rename" | "confirm-remove">("view");
   const [error, setError] = useState<ActionError | null>(null);
   const handle = `@${account.handle}`;
@@ -143,7 +147,7 @@ function AccountRow({ account }: { account: Account }) {
         <span className="text-muted-foreground">/100</span>
       </TableCell>
       <TableCell>
-        <time dateTime={account.createdAt}>{addedOn.format(new Date(account.createdAt))}</time>
+        <time dateTime={account.createdAt}>{addedOn(account.createdAt, timeZone)}</time>
       </TableCell>
       <TableCell className="text-right">
         {mode === "confirm-remove" ? (

@@ -13,6 +13,7 @@ import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/com
 import { Checkbox } from "@/components/ui/checkbox";
 import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
+import { formatInZone, useTimeZone } from "@/components/time/time-zone";
 import { platformName } from "./platforms";
 import { useRefreshAccounts } from "./queries";
 
@@ -31,6 +32,7 @@ const OUTCOME_LABELS: Record<ImportResult["outcome"], string> = {
 const selectionId = (profile: string, platform: string) => `${profile}/${platform}`;
 
 export function ConnectUploadPost() {
+  const { timeZone } = useTimeZone();
   const queryClient = useQueryClient();
   const refreshAccounts = useRefreshAccounts();
   const overview = useQuery({
@@ -129,7 +131,7 @@ export function ConnectUploadPost() {
               <p className="text-sm">
                 <KeyRound aria-hidden className="mr-1 inline size-4" />
                 {data.key
-                  ? `API key ending in ${data.key.last4}, set ${new Date(data.key.setAt).toLocaleString()}.`
+                  ? `API key ending in ${data.key.last4}, set ${formatInZone(data.key.setAt, timeZone, { weekday: undefined })}.`
                   : data.canManageKey
                     ? "Paste the workspace's Upload-Post API key (Upload-Post dashboard → API Keys)."
                     : "An admin or owner of this workspace sets its Upload-Post API key first."}

@@ -7,6 +7,7 @@ import { Download } from "lucide-react";
 import { getJson } from "@/lib/api/client";
 import type { AuditChange, AuditEntry, AuditPage as AuditPageData } from "@/lib/audit";
 import { formatWhen } from "@/components/team/when";
+import { useTimeZone } from "@/components/time/time-zone";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent } from "@/components/ui/card";
 import { Input } from "@/components/ui/input";
@@ -143,9 +144,10 @@ function Filter({ label, name, options }: { label: string; name: string; options
 }
 
 function EntryRow({ entry }: { entry: AuditEntry }) {
+  const { timeZone } = useTimeZone();
   return (
     <TableRow className="align-top">
-      <TableCell className="whitespace-nowrap">{formatWhen(entry.at)}</TableCell>
+      <TableCell className="whitespace-nowrap">{formatWhen(entry.at, timeZone)}</TableCell>
       <TableCell>{entry.actor ? (entry.actor.email ?? entry.actor.id) : <span className="text-muted-foreground">Pacer</span>}</TableCell>
       <TableCell>{entry.action}</TableCell>
       <TableCell>

@@ -6,6 +6,7 @@ import { CircleAlert, FlaskConical, Info } from "lucide-react";
 import type { BillingOverview } from "@/lib/billing/overview";
 import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
 import { CurrentPlanCard } from "./current-plan-card";
+import { useTimeZone } from "@/components/time/time-zone";
 import { formatDay } from "./format";
 import { PausedAccountsCard } from "./paused-accounts-card";
 import { PlanList } from "./plan-list";
@@ -106,6 +107,7 @@ function ModeNotice({ overview }: { overview: BillingOverview }) {
 function PaymentFailedBanner({ overview }: { overview: BillingOverview }) {
   const s = overview.subscription!;
   const fallback = overview.plans.find((p) => p.isDefault)!;
+  const { timeZone } = useTimeZone();
   const fix = overview.portalAvailable
     ? "Update your payment method in the billing portal"
     : "Update the payment method";
@@ -116,7 +118,7 @@ function PaymentFailedBanner({ overview }: { overview: BillingOverview }) {
       <AlertDescription>
         <p>
           {s.status === "past_due" && s.graceEndsAt
-            ? `${fix} by ${formatDay(s.graceEndsAt)} to keep the ${overview.plan.name} plan. After that this workspace moves to the ${fallback.name} plan (${fallback.maxAccounts} accounts) and the accounts beyond it are paused.`
+            ? `${fix} by ${formatDay(s.graceEndsAt, timeZone)} to keep the ${overview.plan.name} plan. After that this workspace moves to the ${fallback.name} plan (${fallback.maxAccounts} accounts) and the accounts beyond it are paused.`
             : `${fix}: until the payment goes through, this workspace is on the ${overview.plan.name} plan.`}
         </p>
         {overview.canManage && overview.portalAvailable && <PortalButton label="Update payment method" />}

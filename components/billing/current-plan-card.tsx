@@ -6,11 +6,13 @@ import { platformName } from "@/components/accounts/platforms";
 import { Badge } from "@/components/ui/badge";
 import { Card, CardAction, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { Meter } from "@/components/ui/meter";
+import { useTimeZone } from "@/components/time/time-zone";
 import { formatPrice, statusLabel, subscriptionLine } from "./format";
 import { PortalButton } from "./portal-button";
 
 export function CurrentPlanCard({ overview, usage }: { overview: BillingOverview; usage: Usage }) {
   const { plan, subscription } = overview;
+  const { timeZone } = useTimeZone();
   const summary = `${usage.accountsUsed} of ${plan.maxAccounts} accounts used · ${plan.name} plan`;
   const platforms = Object.entries(usage.accountsByPlatform).sort(([a], [b]) => a.localeCompare(b));
   const over = usage.accountsUsed - plan.maxAccounts;
@@ -30,7 +32,7 @@ export function CurrentPlanCard({ overview, usage }: { overview: BillingOverview
         </CardTitle>
         <CardDescription>
           {formatPrice(plan.priceCents)} · up to {plan.maxAccounts} social accounts.{" "}
-          {subscriptionLine(subscription, plan.isDefault)}
+          {subscriptionLine(subscription, plan.isDefault, timeZone)}
         </CardDescription>
         {overview.portalAvailable && overview.canManage && (
           <CardAction>

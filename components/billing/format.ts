@@ -1,12 +1,14 @@
 // How billing amounts, dates, statuses and plan features read on screen.
+import { formatInZone } from "@/components/time/time-zone";
 import type { SubscriptionSummary } from "@/lib/billing/overview";
 
 const usd = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
-const day = new Intl.DateTimeFormat("en", { dateStyle: "medium" });
 
 export const formatPrice = (cents: number) => (cents === 0 ? "$0" : `${usd.format(cents / 100)}/month`);
 
-export const formatDay = (iso: string) => day.format(new Date(iso));
+/** The day an instant falls on in the user's zone (useTimeZone()), e.g. "Dec 2, 2026". */
+export const formatDay = (iso: string, timeZone: string) =>
+  formatInZone(iso, timeZone, { weekday: undefined, hour: undefined, minute: undefined, timeZoneName: undefined });
 
 const statuses: Record<string, string> = {
   active: "Active",
@@ -22,13 +24,13 @@ const statuses: Record<string, string> = {
 export const statusLabel = (status: string) => statuses[status] ?? status;
 
 /** The sentence under the plan name: when it renews, ends, or what happened to it. */
-export function subscriptionLine(s: SubscriptionSummary | null, planIsDefault: boolean): string {
+export function subscriptionLine(s: SubscriptionSummary | null, planIsDefault: boolean, timeZone: string): string {
   if (!s || (planIsDefault && !["active", "trialing", "past_due", "unpaid"].includes(s.status))) {
     return "No subscription: the default plan, free of charge.";
   }
-  if (s.status === "past_due" && s.graceEndsAt) return `Payment failed: the plan holds until ${formatDay(s.graceEndsAt)}.`;
-  if (s.cancelAtPeriodEnd && s.currentPeriodEnd) return `Cancels on ${formatDay(s.currentPeriodEnd)}.`;
-  if (s.currentPeriodEnd && (s.status === "active" || s.status === "trialing")) return `Renews on ${formatDay(s.currentPeriodEnd)}.`;
+  if (s.status === "past_due" && s.graceEndsAt) return `Payment failed: the plan holds until ${formatDay(s.graceEndsAt, timeZone)}.`;
+  if (s.cancelAtPeriodEnd && s.currentPeriodEnd) return `Cancels on ${formatDay(s.currentPeriodEnd, timeZone)}.`;
+  if (s.currentPeriodEnd && (s.status === "active" || s.status === "trialing")) return `Renews on ${formatDay(s.currentPeriodEnd, timeZone)}.`;
   return statusLabel(s.status);
 }
 

@@ -21,19 +21,25 @@ import { Label } from "@/components/ui/label";
 import { LoadState } from "@/components/ui/load-state";
 import { NativeSelect } from "@/components/ui/native-select";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
+import { formatInZone, useTimeZone } from "@/components/time/time-zone";
+import { TimeZoneSetting } from "@/components/time/time-zone-setting";
 import { failureMessage } from "@/lib/api/client";
 import type { CalendarItem } from "@/lib/calendar/types";
 import type { QueueStatus } from "@/lib/queue/types";
+import { instantOfWallClock, instantOfWallTime, wallClockAt } from "@/lib/time/wall-time";
 import { statusColours } from "./colours";
 import { ItemDialog } from "./item-dialog";
 import { calendarQuery, rescheduleItem, useRefreshCalendar } from "./queries";
-import { formatInZone, fromWallClock, toWallClock, userTimeZone } from "./time-zone";
 
 type Message = { kind: "error" | "done"; text: string };
 
 export function CalendarPage() {
   const accounts = useQuery(accountsQuery);
-  const [range, setRange] = useState<{ from: string; to: string } | null>(null);
+  const { timeZone, loading: zoneLoading } = useTimeZone();
+  // The view's edges as FullCalendar gives them (wall clock, see below); read as instants in the
+  // user's zone here, so a zone that arrives or changes later asks for the right range.
+  const [view, setView] = useState<{ start: Date; end: Date } | null>(null);
+  const range = view && { from: instantOfWallClock(view.start, timeZone).toISOString(), to: instantOfWallClock(view.end, timeZone).toISOString() };
   const [accountId, setAccountId] = useState("");
   const [platform, setPlatform] = useState("");
   const [opened, setOpened] = useState<CalendarItem | null>(null);
@@ -42,7 +48,7 @@ export function CalendarPage() {
 
   const calendar = useQuery({
     ...calendarQuery({ from: range?.from ?? "", to: range?.to ?? "", accountId: accountId || undefined, platform: platform || undefined }),
-    enabled: range !== null,
+    enabled: range !== null && !zoneLoading,
   });
   const items = useMemo(() => calendar.data?.items ?? [], [calendar.data]);
   // The latest copy of the open item; the one opened while a move takes it out of this view.
@@ -56,8 +62,8 @@ export function CalendarPage() {
         const colours = statusColours[item.status];
         return {
           id: String(item.id),
-          // FullCalendar runs in UTC and is given the wall clock in the user's zone (see time-zone.ts).
-          start: toWallClock(item.at),
+          // FullCalendar runs in UTC and is given the wall clock in the user's zone (lib/time/wall-time.ts).
+          start: wallClockAt(item.at, timeZone),
           title: `@${item.handle}: ${item.text}`,
           startEditable: item.reschedulable,
           backgroundColor: colours.background,
@@ -66,22 +72,26 @@ export function CalendarPage() {
           extendedProps: { item },
         };
       }),
-    [items],
+    [items, timeZone],
   );
 
   function onDatesSet(arg: DatesSetArg) {
-    const from = fromWallClock(arg.start).toISOString();
-    const to = fromWallClock(arg.end).toISOString();
-    if (range?.from !== from || range?.to !== to) setRange({ from, to });
+    if (view?.start.getTime() !== arg.start.getTime() || view?.end.getTime() !== arg.end.getTime()) setView({ start: arg.start, end: arg.end });
   }
 
   async function onEventDrop(info: EventDropArg) {
     const item = info.event.extendedProps.item as CalendarItem;
-    const at = fromWallClock(info.event.start!).toISOString();
+    // Read as the composer reads a typed time: a time the clocks skip is refused, not guessed at.
+    const at = instantOfWallTime(info.event.start!.toISOString().slice(0, 16), timeZone);
     setMessage(null);
+    if (!at.ok) {
+      info.revert();
+      setMessage({ kind: "error", text: `@${item.handle}'s post was not moved: ${at.message}` });
+      return;
+    }
     try {
-      const { items: moved } = await rescheduleItem(item.id, at);
-      setMessage({ kind: "done", text: `Moved @${item.handle}'s post to ${formatInZone(moved[0].scheduledFor)}.` });
+      const { items: moved } = await rescheduleItem(item.id, at.instant);
+      setMessage({ kind: "done", text: `Moved @${item.handle}'s post to ${formatInZone(moved[0].scheduledFor, timeZone)}.` });
     } catch (error) {
       info.revert();
       setMessage({ kind: "error", text: `@${item.handle}'s post was not moved: ${failureMessage(error)}` });
@@ -114,7 +124,7 @@ export function CalendarPage() {
             ))}
           </NativeSelect>
         </div>
-        <p className="text-sm text-muted-foreground">Times in {userTimeZone()}.</p>
+        <TimeZoneSetting />
       </div>
 
       <Legend />
@@ -136,39 +146,44 @@ export function CalendarPage() {
       </div>
 
       <div className="rounded-lg border bg-card p-3 text-sm [&_.fc-event]:cursor-pointer">
-        <FullCalendar
-          plugins={[dayGridPlugin, timeGridPlugin, interactionPlugin]}
-          initialView="timeGridWeek"
-          headerToolbar={{ left: "prev,next today", center: "title", right: "timeGridWeek,dayGridMonth" }}
-          // Words, not FullCalendar's icon font: the font is a data: URL, which the CSP's font-src does not allow.
-          buttonIcons={false}
-          buttonText={{ prev: "‹ Previous", next: "Next ›", today: "Today", week: "Week", month: "Month" }}
-          eventTimeFormat={{ hour: "numeric", minute: "2-digit", meridiem: "short" }}
-          timeZone="UTC"
-          now={() => toWallClock(new Date())}
-          height="auto"
-          allDaySlot={false}
-          nowIndicator
-          editable
-          eventDurationEditable={false}
-          eventDisplay="block"
-          displayEventEnd={false}
-          defaultTimedEventDuration="00:30"
-          scrollTime="08:00:00"
-          events={events}
-          datesSet={onDatesSet}
-          eventDrop={onEventDrop}
-          eventClick={(info: EventClickArg) => {
-            info.jsEvent.preventDefault();
-            open(Number(info.event.id));
-          }}
-          eventContent={(arg: EventContentArg) => <EventLabel arg={arg} />}
-          eventDidMount={(arg) => {
-            const item = arg.event.extendedProps.item as CalendarItem;
-            arg.el.setAttribute("aria-label", describe(item));
-            arg.el.dataset.itemId = String(item.id);
-          }}
-        />
+        {/* Not drawn until the user's saved zone is known, so "today" and every time start in it. */}
+        {zoneLoading ? (
+          <LoadState what="your time zone" error={null} />
+        ) : (
+          <FullCalendar
+            plugins={[dayGridPlugin, timeGridPlugin, interactionPlugin]}
+            initialView="timeGridWeek"
+            headerToolbar={{ left: "prev,next today", center: "title", right: "timeGridWeek,dayGridMonth" }}
+            // Words, not FullCalendar's icon font: the font is a data: URL, which the CSP's font-src does not allow.
+            buttonIcons={false}
+            buttonText={{ prev: "‹ Previous", next: "Next ›", today: "Today", week: "Week", month: "Month" }}
+            eventTimeFormat={{ hour: "numeric", minute: "2-digit", meridiem: "short" }}
+            timeZone="UTC"
+            now={() => wallClockAt(new Date(), timeZone)}
+            height="auto"
+            allDaySlot={false}
+            nowIndicator
+            editable
+            eventDurationEditable={false}
+            eventDisplay="block"
+            displayEventEnd={false}
+            defaultTimedEventDuration="00:30"
+            scrollTime="08:00:00"
+            events={events}
+            datesSet={onDatesSet}
+            eventDrop={onEventDrop}
+            eventClick={(info: EventClickArg) => {
+              info.jsEvent.preventDefault();
+              open(Number(info.event.id));
+            }}
+            eventContent={(arg: EventContentArg) => <EventLabel arg={arg} />}
+            eventDidMount={(arg) => {
+              const item = arg.event.extendedProps.item as CalendarItem;
+              arg.el.setAttribute("aria-label", describe(item, timeZone));
+              arg.el.dataset.itemId = String(item.id);
+            }}
+          />
+        )}
       </div>
 
       <Card>
@@ -179,17 +194,17 @@ export function CalendarPage() {
           <CardDescription>The same posts as a list, earliest first: open one to edit, move or cancel it.</CardDescription>
         </CardHeader>
         <CardContent>
-          {calendar.data ? <ItemList items={items} open={open} /> : <LoadState what="the posts in this view" error={calendar.error} />}
+          {calendar.data ? <ItemList items={items} open={open} timeZone={timeZone} /> : <LoadState what="the posts in this view" error={calendar.error} />}
         </CardContent>
       </Card>
 
-      <ItemDialog item={selected} onClose={() => setOpened(null)} />
+      <ItemDialog item={selected} timeZone={timeZone} onClose={() => setOpened(null)} />
     </div>
   );
 }
 
-const describe = (item: CalendarItem) =>
-  `${statusStyle(item.status).label}: @${item.handle} at ${formatInZone(item.at)}, ${item.text}${item.reschedulable ? " (can be moved)" : ""}`;
+const describe = (item: CalendarItem, timeZone: string) =>
+  `${statusStyle(item.status).label}: @${item.handle} at ${formatInZone(item.at, timeZone)}, ${item.text}${item.reschedulable ? " (can be moved)" : ""}`;
 
 function EventLabel({ arg }: { arg: EventContentArg }) {
   const item = arg.event.extendedProps.item as CalendarItem;
@@ -218,7 +233,7 @@ function Legend() {
   );
 }
 
-function ItemList({ items, open }: { items: CalendarItem[]; open: (id: number) => void }) {
+function ItemList({ items, open, timeZone }: { items: CalendarItem[]; open: (id: number) => void; timeZone: string }) {
   if (items.length === 0) {
     return <p className="text-sm text-muted-foreground">No posts in this view. Queue one on the Queue page, or look at another week or month.</p>;
   }
@@ -226,7 +241,7 @@ function ItemList({ items, open }: { items: CalendarItem[]; open: (id: number) =
     <Table aria-label="Posts in this view">
       <TableHeader>
         <TableRow>
-          <TableHead>When</TableHead>
+          <TableHead>When ({timeZone})</TableHead>
           <TableHead>Status</TableHead>
           <TableHead>Account</TableHead>
           <TableHead>Post</TableHead>
@@ -241,7 +256,7 @@ function ItemList({ items, open }: { items: CalendarItem[]; open: (id: number) =
           return (
             <TableRow key={item.id}>
               <TableCell>
-                <time dateTime={item.at}>{formatInZone(item.at)}</time>
+                <time dateTime={item.at}>{formatInZone(item.at, timeZone)}</time>
               </TableCell>
               <TableCell>
                 <Badge variant="outline" className={status.className}>

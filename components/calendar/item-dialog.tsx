@@ -13,12 +13,15 @@ import { Button } from "@/components/ui/button";
 import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
 import { Textarea } from "@/components/ui/textarea";
+import { formatInZone } from "@/components/time/time-zone";
 import { failureMessage } from "@/lib/api/client";
 import type { CalendarItem } from "@/lib/calendar/types";
+import { instantOfWallTime, wallTimeAt } from "@/lib/time/wall-time";
 import { cancelItem, editPostText, rescheduleItem, useRefreshCalendar } from "./queries";
-import { formatInZone, fromLocalInput, toLocalInput, userTimeZone } from "./time-zone";
 
-export function ItemDialog({ item, onClose }: { item: CalendarItem | null; onClose: () => void }) {
+const full: Intl.DateTimeFormatOptions = { weekday: "long", month: "long" };
+
+export function ItemDialog({ item, timeZone, onClose }: { item: CalendarItem | null; timeZone: string; onClose: () => void }) {
   const ref = useRef<HTMLDialogElement>(null);
   const opener = useRef<Element | null>(null);
 
@@ -45,12 +48,12 @@ export function ItemDialog({ item, onClose }: { item: CalendarItem | null; onClo
       aria-labelledby="calendar-item-title"
       className="m-auto w-[min(36rem,calc(100vw-2rem))] rounded-lg border bg-background p-0 text-foreground shadow-lg backdrop:bg-black/40"
     >
-      {item && <ItemDetails key={item.id} item={item} close={() => ref.current?.close()} />}
+      {item && <ItemDetails key={item.id} item={item} timeZone={timeZone} close={() => ref.current?.close()} />}
     </dialog>
   );
 }
 
-function ItemDetails({ item, close }: { item: CalendarItem; close: () => void }) {
+function ItemDetails({ item, timeZone, close }: { item: CalendarItem; timeZone: string; close: () => void }) {
   const refresh = useRefreshCalendar();
   const [error, setError] = useState<string | null>(null);
   const [note, setNote] = useState<string | null>(null);
@@ -68,7 +71,7 @@ function ItemDetails({ item, close }: { item: CalendarItem; close: () => void })
   });
   const move = useMutation({
     mutationFn: (at: string) => rescheduleItem(item.id, at),
-    onSuccess: (r) => done(`Moved to ${formatInZone(r.items[0].scheduledFor)}.`)(),
+    onSuccess: (r) => done(`Moved to ${formatInZone(r.items[0].scheduledFor, timeZone)}.`)(),
     onError: (e) => setError(failureMessage(e)),
   });
   const cancel = useMutation({
@@ -89,7 +92,9 @@ function ItemDetails({ item, close }: { item: CalendarItem; close: () => void })
     event.preventDefault();
     const value = String(new FormData(event.currentTarget).get("scheduledFor") ?? "");
     if (!value) return setError("Choose the new date and time.");
-    move.mutate(fromLocalInput(value).toISOString());
+    const at = instantOfWallTime(value, timeZone);
+    if (!at.ok) return setError(at.message);
+    move.mutate(at.instant);
   }
 
   return (
@@ -111,13 +116,13 @@ function ItemDetails({ item, close }: { item: CalendarItem; close: () => void })
       <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm">
         <dt className="text-muted-foreground">Scheduled</dt>
         <dd>
-          <time dateTime={item.scheduledFor}>{formatInZone(item.scheduledFor, { dateStyle: "full", timeStyle: "short" })}</time>
+          <time dateTime={item.scheduledFor}>{formatInZone(item.scheduledFor, timeZone, full)}</time>
         </dd>
         {item.nextAttemptAt && (
           <>
             <dt className="text-muted-foreground">Next try</dt>
             <dd>
-              <time dateTime={item.nextAttemptAt}>{formatInZone(item.nextAttemptAt)}</time> (a limit or a retry holds it until then)
+              <time dateTime={item.nextAttemptAt}>{formatInZone(item.nextAttemptAt, timeZone)}</time> (a limit or a retry holds it until then)
             </dd>
           </>
         )}
@@ -125,12 +130,12 @@ function ItemDetails({ item, close }: { item: CalendarItem; close: () => void })
           <>
             <dt className="text-muted-foreground">Posted</dt>
             <dd>
-              <time dateTime={item.postedAt}>{formatInZone(item.postedAt, { dateStyle: "full", timeStyle: "short" })}</time>
+              <time dateTime={item.postedAt}>{formatInZone(item.postedAt, timeZone, full)}</time>
             </dd>
           </>
         )}
         <dt className="text-muted-foreground">Time zone</dt>
-        <dd>{userTimeZone()}</dd>
+        <dd>{timeZone}</dd>
       </dl>
       {item.lastError && <p className="text-sm text-muted-foreground">{item.lastError}</p>}
       {item.externalUrl && (
@@ -160,9 +165,9 @@ function ItemDetails({ item, close }: { item: CalendarItem; close: () => void })
 
       {item.reschedulable && (
         <form onSubmit={onMove} className="grid gap-2">
-          <Label htmlFor="calendar-item-when">Move to ({userTimeZone()})</Label>
+          <Label htmlFor="calendar-item-when">Move to ({timeZone})</Label>
           <div className="flex flex-wrap gap-2">
-            <Input id="calendar-item-when" name="scheduledFor" type="datetime-local" className="w-auto" defaultValue={toLocalInput(item.scheduledFor)} required />
+            <Input id="calendar-item-when" name="scheduledFor" type="datetime-local" className="w-auto" defaultValue={wallTimeAt(item.scheduledFor, timeZone)} required />
             <Button type="submit" size="sm" variant="outline" disabled={busy}>
               {move.isPending ? "Moving…" : "Move"}
             </Button>

@@ -16,6 +16,7 @@ import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@
 import { PauseResumeButton, ReleaseDestinationButton, ViewerNote } from "./account-actions";
 import { AlertsTable } from "./alerts-table";
 import { ApiError } from "@/lib/api/client";
+import { useTimeZone } from "@/components/time/time-zone";
 import { ScoreBadge, SeverityBadge, StateBadge, When, formatNumber, shortTime, stateLabel } from "./labels";
 import { accountHealthQuery } from "./queries";
 import type { AccountHealth } from "./types";
@@ -113,6 +114,7 @@ type Metric = keyof typeof metrics;
 
 function MetricsCard({ data, days }: { data: AccountHealth; days: number }) {
   const points = data.snapshots.map((s) => ({ ...s, at: new Date(s.takenAt).getTime() }));
+  const { timeZone } = useTimeZone();
   return (
     <Card>
       <CardHeader>
@@ -122,7 +124,7 @@ function MetricsCard({ data, days }: { data: AccountHealth; days: number }) {
         <CardDescription>
           {points.length} {points.length === 1 ? "snapshot" : "snapshots"} in the last {days === 1 ? "day" : `${days} days`}. The
           dashed line is the baseline: the median of the previous 7 days
-          {data.baseline ? ` (${data.baseline.samples} samples)` : "; it starts with the account's first snapshot"}.
+          {data.baseline ? ` (${data.baseline.samples} samples)` : "; it starts with the account's first snapshot"}. Times in {timeZone}.
         </CardDescription>
       </CardHeader>
       <CardContent>
@@ -151,6 +153,7 @@ function MetricChart({
   points: Array<AccountHealth["snapshots"][number] & { at: number }>;
   baseline: number | null;
 }) {
+  const { timeZone } = useTimeZone();
   const name = metrics[metric].label;
   const latest = [...points].reverse().find((p) => p[metric] != null)?.[metric] ?? null;
   const summary = `${name}: latest ${formatNumber(latest)}, baseline ${formatNumber(baseline)}.`;
@@ -170,13 +173,13 @@ function MetricChart({
             type="number"
             scale="time"
             domain={["dataMin", "dataMax"]}
-            tickFormatter={(at: number) => shortTime(new Date(at).toISOString())}
+            tickFormatter={(at: number) => shortTime(new Date(at).toISOString(), timeZone)}
             tickLine={false}
             axisLine={false}
             minTickGap={40}
           />
           <YAxis tickLine={false} axisLine={false} width={44} tickFormatter={(v: number) => formatNumber(v)} />
-          <ChartTooltip content={<ChartTooltipContent labelFormatter={(_, payload) => (payload[0]?.payload?.takenAt ? shortTime(String(payload[0].payload.takenAt)) : null)} />} />
+          <ChartTooltip content={<ChartTooltipContent labelFormatter={(_, payload) => (payload[0]?.payload?.takenAt ? shortTime(String(payload[0].payload.takenAt), timeZone) : null)} />} />
           {baseline != null && (
             <ReferenceLine y={baseline} stroke="var(--muted-foreground)" strokeDasharray="4 4" ifOverflow="extendDomain" label={{ value: "baseline", position: "insideTopRight", fontSize: 10 }} />
           )}
@@ -190,6 +193,7 @@ function MetricChart({
 const scoreConfig = { score: { label: "Score", color: "var(--chart-4)" } } satisfies ChartConfig;
 
 function ScoreSeriesCard({ data, asOf }: { data: AccountHealth; asOf: number }) {
+  const { timeZone } = useTimeZone();
   const points = data.scores.map((s) => ({ ...s, at: new Date(s.scoredAt).getTime() }));
   // A step series: carry the current score to when it was read, so the line reaches the present.
   if (points.length && asOf > points[points.length - 1].at) points.push({ ...points[points.length - 1], at: asOf });
@@ -199,7 +203,7 @@ function ScoreSeriesCard({ data, asOf }: { data: AccountHealth; asOf: number }) 
         <CardTitle>
           <h2>Score over time</h2>
         </CardTitle>
-        <CardDescription>The score after each scan: 100 minus the points each firing rule takes.</CardDescription>
+        <CardDescription>The score after each scan: 100 minus the points each firing rule takes. Times in {timeZone}.</CardDescription>
       </CardHeader>
       <CardContent>
         {points.length === 0 ? (
@@ -208,9 +212,9 @@ function ScoreSeriesCard({ data, asOf }: { data: AccountHealth; asOf: number }) 
           <ChartContainer config={scoreConfig} className="aspect-auto h-48 w-full" role="img" aria-label={`Health score over time, now ${data.account.healthScore}.`} data-testid="score-chart">
             <LineChart data={points} margin={{ left: 4, right: 8, top: 8 }}>
               <CartesianGrid vertical={false} />
-              <XAxis dataKey="at" type="number" scale="time" domain={["dataMin", "dataMax"]} tickFormatter={(at: number) => shortTime(new Date(at).toISOString())} tickLine={false} axisLine={false} minTickGap={40} />
+              <XAxis dataKey="at" type="number" scale="time" domain={["dataMin", "dataMax"]} tickFormatter={(at: number) => shortTime(new Date(at).toISOString(), timeZone)} tickLine={false} axisLine={false} minTickGap={40} />
               <YAxis domain={[0, 100]} tickLine={false} axisLine={false} width={32} />
-              <ChartTooltip content={<ChartTooltipContent labelFormatter={(_, payload) => (payload[0]?.payload?.at ? shortTime(new Date(Number(payload[0].payload.at)).toISOString()) : null)} />} />
+              <ChartTooltip content={<ChartTooltipContent labelFormatter={(_, payload) => (payload[0]?.payload?.at ? shortTime(new Date(Number(payload[0].payload.at)).toISOString(), timeZone) : null)} />} />
               <Line dataKey="score" type="stepAfter" stroke="var(--color-score)" strokeWidth={2} dot={false} isAnimationActive={false} />
             </LineChart>
           </ChartContainer>

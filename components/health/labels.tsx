@@ -4,6 +4,7 @@ import { Badge, badgeVariants } from "@/components/ui/badge";
 import Link from "next/link";
 import { cn } from "@/components/ui/cn";
 import { platformName } from "@/components/accounts/platforms";
+import { formatInZone, useTimeZone } from "@/components/time/time-zone";
 import type { Severity } from "./types";
 
 type Variant = VariantProps<typeof badgeVariants>["variant"];
@@ -52,22 +53,24 @@ export function ScoreBadge({ score, className }: { score: number; className?: st
   );
 }
 
-const shortFormat = new Intl.DateTimeFormat("en", { month: "short", day: "numeric", hour: "numeric", minute: "2-digit" });
-const fullFormat = new Intl.DateTimeFormat("en", { dateStyle: "full", timeStyle: "long" });
+// Times in the user's zone (useTimeZone(): the saved setting, else the browser's), like every page.
+const short: Intl.DateTimeFormatOptions = { weekday: undefined, year: undefined, timeZoneName: undefined };
+const full: Intl.DateTimeFormatOptions = { weekday: "long", month: "long", second: "2-digit" };
 
-/** A short time with its full instant in the element and its title. */
+/** A short time with its zone ("Dec 2, 9:00 AM GMT+9"), and its full instant in the element and its title. */
 export function When({ at }: { at: string | null | undefined }) {
+  const { timeZone } = useTimeZone();
   if (!at) return <span className="text-muted-foreground">—</span>;
-  const date = new Date(at);
   return (
-    <time dateTime={at} title={fullFormat.format(date)}>
-      {shortFormat.format(date)}
+    <time dateTime={at} title={formatInZone(at, timeZone, full)}>
+      {formatInZone(at, timeZone, { weekday: undefined, year: undefined })}
     </time>
   );
 }
 
-export function shortTime(at: string): string {
-  return shortFormat.format(new Date(at));
+/** A chart axis or tooltip time in `timeZone`, without the zone's name (the chart's caption has it). */
+export function shortTime(at: string, timeZone: string): string {
+  return formatInZone(at, timeZone, short);
 }
 
 /** A metric as people read it: whole numbers with separators, rates as percentages. */

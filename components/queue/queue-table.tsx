@@ -22,6 +22,7 @@ const unexpected: ActionError = { code: "unexpected", message: "Pacer could not 
 export function QueueTable({ items }: { items: QueueItem[] }) {
   const limits = useQuery(platformLimitsQuery);
   const rules = textRules(limits.data?.platforms);
+  const { timeZone } = useTimeZone();
   if (items.length === 0) {
     return (
       <p className="rounded-lg border border-dashed p-8 text-center text-sm text-muted-foreground">
@@ -37,8 +38,8 @@ export function QueueTable({ items }: { items: QueueItem[] }) {
           <TableHead>Account</TableHead>
           <TableHead>Post</TableHead>
           <TableHead>Priority</TableHead>
-          <TableHead>Scheduled</TableHead>
-          <TableHead>Posted</TableHead>
+          <TableHead>Scheduled ({timeZone})</TableHead>
+          <TableHead>Posted ({timeZone})</TableHead>
           <TableHead>Attempts</TableHead>
           <TableHead>Error</TableHead>
           <TableHead>

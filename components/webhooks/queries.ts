@@ -1,5 +1,6 @@
 // The webhooks page's server data as TanStack Query queries, and the calls its buttons make.
 import { queryOptions } from "@tanstack/react-query";
+import { formatInZone } from "@/components/time/time-zone";
 import { ApiError, getJson, sendJson } from "@/lib/api/client";
 import type { WebhookDelivery, WebhookEndpoint } from "@/lib/webhooks";
 
@@ -39,12 +40,8 @@ export const rotateSecretCall = (id: string) => sendJson<{ endpoint: WebhookEndp
 export const testEventCall = (id: string) => sendJson<{ eventId: string }>("POST", `/api/webhooks/${encodeURIComponent(id)}/test`);
 export const retryDeliveryCall = (id: string) => sendJson<{ delivery: WebhookDelivery }>("POST", `/api/webhooks/deliveries/${encodeURIComponent(id)}/retry`);
 
-/** The zone times are shown in: one place, until the user's own setting lands. */
-export function displayTimeZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone;
-}
-
-export function formatTime(iso: string | null): string {
+/** A delivery-log time in the user's zone (useTimeZone()), to the second: attempts are seconds apart. */
+export function formatTime(iso: string | null, timeZone: string): string {
   if (!iso) return "—";
-  return new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium", timeZone: displayTimeZone() }).format(new Date(iso));
+  return formatInZone(iso, timeZone, { weekday: undefined, second: "2-digit" });
 }

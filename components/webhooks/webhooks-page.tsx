@@ -13,6 +13,7 @@ import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
 import { LoadState } from "@/components/ui/load-state";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
+import { useTimeZone } from "@/components/time/time-zone";
 import { ApiError, failureMessage } from "@/lib/api/client";
 import { WEBHOOK_EVENTS, WEBHOOK_EVENT_DESCRIPTIONS } from "@/lib/webhooks/events";
 import { createEndpointInput } from "@/lib/webhooks/input";
@@ -181,6 +182,7 @@ function AddEndpoint({ workspaceId, onCreated }: { workspaceId: string; onCreate
 
 function EndpointCard({ endpoint, onSecret }: { endpoint: WebhookEndpoint; onSecret: (secret: string) => void }) {
   const queryClient = useQueryClient();
+  const { timeZone } = useTimeZone();
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
   const refresh = () => queryClient.invalidateQueries({ queryKey: ["webhooks"] });
   const act = useMutation({
@@ -218,7 +220,7 @@ function EndpointCard({ endpoint, onSecret }: { endpoint: WebhookEndpoint; onSec
         </CardTitle>
         <CardDescription>
           {endpoint.description && <span>{endpoint.description} · </span>}
-          Secret {endpoint.secretHint} · since {formatTime(endpoint.secretRotatedAt ?? endpoint.createdAt)}
+          Secret {endpoint.secretHint} · since {formatTime(endpoint.secretRotatedAt ?? endpoint.createdAt, timeZone)}
         </CardDescription>
       </CardHeader>
       <CardContent className="grid gap-4">
@@ -279,6 +281,7 @@ const STATUS_LABEL = { pending: "Pending", delivered: "Delivered", failed: "Give
 function DeliveryLog({ endpoint }: { endpoint: WebhookEndpoint }) {
   const queryClient = useQueryClient();
   const log = useQuery(deliveriesQuery(endpoint.id));
+  const { timeZone } = useTimeZone();
   const [failure, setFailure] = useState<string | null>(null);
   const retry = useMutation({
     mutationFn: retryDeliveryCall,
@@ -303,8 +306,8 @@ function DeliveryLog({ endpoint }: { endpoint: WebhookEndpoint }) {
               <TableHead>Status</TableHead>
               <TableHead>Attempts</TableHead>
               <TableHead>Answer</TableHead>
-              <TableHead>Last attempt</TableHead>
-              <TableHead>Next attempt</TableHead>
+              <TableHead>Last attempt ({timeZone})</TableHead>
+              <TableHead>Next attempt ({timeZone})</TableHead>
               <TableHead>
                 <span className="sr-only">Actions</span>
               </TableHead>
@@ -328,8 +331,8 @@ function DeliveryLog({ endpoint }: { endpoint: WebhookEndpoint }) {
                   {d.responseMs != null && <span className="text-muted-foreground"> · {d.responseMs} ms</span>}
                   {d.lastError && <span className="block text-xs text-muted-foreground">{d.lastError}</span>}
                 </TableCell>
-                <TableCell>{formatTime(d.lastAttemptAt)}</TableCell>
-                <TableCell>{formatTime(d.nextAttemptAt)}</TableCell>
+                <TableCell>{formatTime(d.lastAttemptAt, timeZone)}</TableCell>
+                <TableCell>{formatTime(d.nextAttemptAt, timeZone)}</TableCell>
                 <TableCell>
                   <Button variant="outline" size="sm" onClick={() => retry.mutate(d.id)} disabled={retry.isPending}>
                     <RotateCw aria-hidden /> Retry now

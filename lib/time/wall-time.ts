@@ -34,6 +34,42 @@ function offsetMinutes(ms: number, zone: string): number {
   return Math.round((Date.UTC(y, mo - 1, d, h, mi) - Math.floor(ms / 60_000) * 60_000) / 60_000);
 }
 
+/**
+ * The instants (ms, earliest first) at which `zone`'s clock shows `wallMs`'s UTC fields: none in a DST
+ * gap, two in a repeated hour. The zone's offset a day either side covers both sides of any
+ * transition; keep the candidates that really show this wall time in the zone.
+ */
+function instantsShowing(wallMs: number, zone: string): number[] {
+  const offsets = new Set([wallMs - 86_400_000, wallMs, wallMs + 86_400_000].map((t) => offsetMinutes(t, zone)));
+  return [...offsets]
+    .map((off) => wallMs - off * 60_000)
+    .filter((t) => offsetMinutes(t, zone) * 60_000 === wallMs - t)
+    .sort((a, b) => a - b);
+}
+
+/**
+ * The wall clock at `instant` in `zone` as a Date whose UTC fields read it (seconds kept). This is how
+ * a calendar run in UTC (FullCalendar with timeZone="UTC") is handed times in any zone.
+ */
+export function wallClockAt(instant: Date | string, zone: string): Date {
+  const ms = new Date(instant).getTime();
+  return new Date(ms + offsetMinutes(ms, zone) * 60_000);
+}
+
+/**
+ * The inverse of wallClockAt, for a view's edges (midnight, a week's start), which must name an
+ * instant: a repeated time is its first; a time in a DST gap is read with the offset before the gap,
+ * i.e. as far past the gap's end as it is past its start (02:30 in a 02:00→03:00 gap is 03:30).
+ * Times a person chose go through instantOfWallTime instead, which refuses a skipped time.
+ */
+export function instantOfWallClock(wall: Date, zone: string): Date {
+  const wallMs = wall.getTime();
+  const matches = instantsShowing(wallMs, zone);
+  if (matches.length > 0) return new Date(matches[0]);
+  const before = offsetMinutes(wallMs - 86_400_000, zone);
+  return new Date(wallMs - before * 60_000);
+}
+
 export type WallTimeResult =
   | { ok: true; instant: string; /** The wall time happens twice (clocks go back): the first is meant. */ ambiguous: boolean }
   | { ok: false; reason: "invalid" | "nonexistent"; message: string };
@@ -51,13 +87,7 @@ export function instantOfWallTime(local: string, zone: string): WallTimeResult {
   if (new Date(asUtc).toISOString().slice(0, 16) !== wall) {
     return { ok: false, reason: "invalid", message: "This date does not exist; check the day and the month." };
   }
-  // The zone's offset a day either side covers both sides of any transition; keep the candidates
-  // that really show this wall time in the zone.
-  const offsets = new Set([asUtc - 86_400_000, asUtc, asUtc + 86_400_000].map((t) => offsetMinutes(t, zone)));
-  const matches = [...offsets]
-    .map((off) => asUtc - off * 60_000)
-    .filter((t) => wallTimeAt(new Date(t), zone) === wall)
-    .sort((a, b) => a - b);
+  const matches = instantsShowing(asUtc, zone);
   if (matches.length === 0) {
     return {
       ok: false,
