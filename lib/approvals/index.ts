@@ -3,6 +3,7 @@
 // replayed through addToQueue / bulkAddToQueue in the same transaction as the submission is marked
 // approved, so it is queued once or not at all — or rejects them with a note. The database holds the
 // rule too (supabase/migrations/20261204001000_approvals.sql): an editor cannot insert posts directly.
+import type postgres from "postgres";
 import { asUser, type Row, type Tx, type UserClaims } from "@/lib/db";
 import { PacerError, fromDatabaseError, notFound, validationFailed, type FieldIssue } from "@/lib/api/errors";
 import { resolveWorkspaceId } from "@/lib/workspaces";
@@ -106,12 +107,8 @@ export async function submitIfNeeded(user: UserClaims, tx: Tx, kind: SubmissionK
     posts = checked.posts;
   }
   try {
-    const [row] = await tx.unsafe(`select ${COLUMNS} from private.submit_posts($1, $2, $3::jsonb, $4)`, [
-      workspaceId,
-      kind,
-      JSON.stringify(request),
-      posts,
-    ]);
+    const [row] = await tx`
+      select ${tx.unsafe(COLUMNS)} from private.submit_posts(${workspaceId}, ${kind}, ${tx.json(request as postgres.JSONValue)}, ${posts})`;
     return toSubmission(row);
   } catch (error) {
     return fromDatabaseError(error);
@@ -170,7 +167,8 @@ export async function approveSubmission(user: UserClaims, id: string, edits: App
     const request = edited ? { ...stored.request, ...changes } : null;
     let row: Row;
     try {
-      [row] = await tx.unsafe(`select ${COLUMNS} from private.approve_submission($1, $2::jsonb)`, [id, request && JSON.stringify(request)]);
+      [row] = await tx`
+        select ${tx.unsafe(COLUMNS)} from private.approve_submission(${id}, ${request ? tx.json(request as postgres.JSONValue) : null})`;
     } catch (error) {
       return fromDatabaseError(error);
     }
@@ -191,7 +189,7 @@ export async function rejectSubmission(user: UserClaims, id: string, input: Reje
   if (!UUID.test(id)) throw notFound("The submission");
   return asUser(user, async (tx) => {
     try {
-      const [row] = await tx.unsafe(`select ${COLUMNS} from private.reject_submission($1, $2)`, [id, parsed.data.note]);
+      const [row] = await tx`select ${tx.unsafe(COLUMNS)} from private.reject_submission(${id}, ${parsed.data.note})`;
       return toSubmission(row);
     } catch (error) {
       return fromDatabaseError(error);
