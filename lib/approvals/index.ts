@@ -79,6 +79,20 @@ async function mustWait(tx: Tx, workspaceId: string): Promise<boolean> {
 }
 
 /**
+ * 409 when this user's posts must wait for approval, for paths that cannot wait as a submission yet
+ * (a CSV import's chunks): the database would refuse their insert anyway; this says what to do instead.
+ */
+export async function refuseWhileApprovalNeeded(tx: Tx, workspaceId: string, what: string): Promise<void> {
+  if (await mustWait(tx, workspaceId)) {
+    throw new PacerError(
+      409,
+      "approval_required",
+      `Editors' posts in this workspace need approval, and ${what} cannot wait for it. Send the rows with POST /api/queue/bulk-post (they wait as one submission), or ask an admin to import the file.`,
+    );
+  }
+}
+
+/**
  * When the user's posts need approval, check `input` as the queue would and store it as a
  * submission (answer it); otherwise null, and the caller queues as usual. A bulk dry run never waits.
  */

@@ -7,6 +7,7 @@ import { PacerError, validationFailed, type FieldIssue } from "@/lib/api/errors"
 import { resolveWorkspaceId } from "@/lib/workspaces";
 import { toPostToQueue } from "@/lib/queue";
 import { checkAccounts, insertPosts, type AccountReference } from "@/lib/queue/enqueue";
+import { refuseWhileApprovalNeeded } from "@/lib/approvals";
 import { MAX_BULK_ITEMS } from "@/lib/queue/input";
 import { importInput, importListInput, type ImportAccess, type ImportChunkResult, type ImportRecord } from "./input";
 import { accountDirectory, checkRow } from "./rows";
@@ -87,6 +88,7 @@ export async function importChunk(user: UserClaims, input: unknown): Promise<Imp
   return asUser(user, async (tx) => {
     const workspaceId = await resolveWorkspaceId(tx, c.workspaceId);
     await requireImportAccess(tx, workspaceId);
+    await refuseWhileApprovalNeeded(tx, workspaceId, "a CSV import");
     await openImport(tx, workspaceId, c);
 
     const done = await tx`

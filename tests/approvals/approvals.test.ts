@@ -12,6 +12,7 @@ import * as rejectRoute from "@/app/api/approvals/[id]/reject/route";
 import * as settingRoute from "@/app/api/workspace/approval-setting/route";
 import * as draftsRoute from "@/app/api/drafts/route";
 import * as draftQueueRoute from "@/app/api/drafts/[id]/queue/route";
+import * as importRoute from "@/app/api/queue/import/route";
 import { addAccounts, asUser, connect, errorOf, type Sql } from "../support/db";
 import { subscribe } from "../support/billing";
 import { signUp, type TestUser } from "../support/users";
@@ -257,6 +258,25 @@ describe("with the setting on", () => {
     expect((await res.json()).submission.status).toBe("submitted");
     expect(await counts()).toEqual(before);
     expect(await sql`select 1 from public.post_drafts where id = ${draft.id}`).toHaveLength(0);
+  });
+
+  it("an editor's CSV import is refused with what to do instead (409), nothing imported; an admin's goes in", async () => {
+    const [acct] = await sql`select handle from public.social_accounts where id = ${accounts[0]}`;
+    const chunk = () => ({
+      importId: crypto.randomUUID(),
+      chunkIndex: 0,
+      fileName: "posts.csv",
+      rowsInFile: 1,
+      workspaceId: ws,
+      rows: [{ rowNumber: 2, text: "imported", accounts: `sandbox:${acct.handle}`, scheduled_at: TOMORROW() }],
+    });
+    const before = await counts();
+    const res = await call(importRoute.POST, "/api/queue/import", { method: "POST", user: editor, body: chunk() });
+    expect(res.status, await res.clone().text()).toBe(409);
+    expect((await res.json()).error.code).toBe("approval_required");
+    expect(await counts()).toEqual(before);
+    const ok = await call(importRoute.POST, "/api/queue/import", { method: "POST", user: admin, body: chunk() });
+    expect(ok.status, await ok.clone().text()).toBe(201);
   });
 
   it("an editor cannot insert posts or queue items straight at the tables as authenticated", async () => {
