@@ -273,7 +273,7 @@ describe("with the setting on", () => {
     const before = await counts();
     const res = await call(importRoute.POST, "/api/queue/import", { method: "POST", user: editor, body: chunk() });
     expect(res.status, await res.clone().text()).toBe(409);
-    expect((await res.json()).error.code).toBe("approval_required");
+    expect((await res.json()).error).toMatchObject({ code: "approval_required", message: expect.stringMatching(/CSV import.*bulk-post/) });
     expect(await counts()).toEqual(before);
     const ok = await call(importRoute.POST, "/api/queue/import", { method: "POST", user: admin, body: chunk() });
     expect(ok.status, await ok.clone().text()).toBe(201);
