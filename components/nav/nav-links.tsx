@@ -14,6 +14,7 @@ const links = [
   { href: "/dashboard/accounts", label: "Accounts", icon: Users },
   { href: "/dashboard/health", label: "Health", icon: Activity },
   { href: "/dashboard/review", label: "Review", icon: ClipboardCheck },
+  { href: "/dashboard/approvals", label: "Approvals", icon: ClipboardCheck },
   { href: "/dashboard/billing", label: "Billing", icon: CreditCard },
   { href: "/dashboard/webhooks", label: "Webhooks", icon: Webhook },
   { href: "/dashboard/team", label: "Team", icon: UsersRound },
