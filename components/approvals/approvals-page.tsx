@@ -93,6 +93,8 @@ function SettingCard({ view }: { view: ApprovalsView }) {
     mutationFn: (enabled: boolean) => sendJson("PUT", "/api/workspace/approval-setting", { workspaceId: view.workspaceId, enabled }),
     onSettled: refresh,
   });
+  // Shown as asked at once, while the change is on its way.
+  const on = change.isPending ? change.variables : view.editorPostsNeedApproval;
   return (
     <Card>
       <CardHeader>
@@ -107,11 +109,11 @@ function SettingCard({ view }: { view: ApprovalsView }) {
         <div className="flex items-center gap-2">
           <Checkbox
             id="approval-setting"
-            checked={view.editorPostsNeedApproval}
+            checked={on}
             disabled={!view.canDecide || change.isPending}
             onChange={(e) => change.mutate(e.target.checked)}
           />
-          <Label htmlFor="approval-setting">{view.editorPostsNeedApproval ? "On" : "Off"}</Label>
+          <Label htmlFor="approval-setting">{on ? "On" : "Off"}</Label>
           {!view.canDecide && <span className="text-sm text-muted-foreground">(admins and the owner change this)</span>}
         </div>
         <Problem message={change.error ? failureMessage(change.error) : null} />
