@@ -2,7 +2,7 @@
 // The dashboard's navigation links; the current page is marked with aria-current. They wrap on a phone.
 import Link from "next/link";
 import { usePathname } from "next/navigation";
-import { Activity, CalendarDays, ClipboardCheck, Clock, CreditCard, FileUp, Gauge, KeyRound, LayoutDashboard, PenLine, ScrollText, Users, UsersRound, Webhook } from "lucide-react";
+import { Activity, CalendarDays, ClipboardCheck, Clock, CreditCard, FileUp, Gauge, KeyRound, LayoutDashboard, PenLine, ScrollText, Stamp, Users, UsersRound, Webhook } from "lucide-react";
 import { cn } from "@/components/ui/cn";
 
 const links = [
@@ -14,6 +14,7 @@ const links = [
   { href: "/dashboard/accounts", label: "Accounts", icon: Users },
   { href: "/dashboard/health", label: "Health", icon: Activity },
   { href: "/dashboard/review", label: "Review", icon: ClipboardCheck },
+  { href: "/dashboard/approvals", label: "Approvals", icon: Stamp },
   { href: "/dashboard/billing", label: "Billing", icon: CreditCard },
   { href: "/dashboard/webhooks", label: "Webhooks", icon: Webhook },
   { href: "/dashboard/team", label: "Team", icon: UsersRound },

@@ -7,6 +7,7 @@ import { asUser, type Row, type Tx, type UserClaims } from "@/lib/db";
 import { PacerError, notFound, validationFailed } from "@/lib/api/errors";
 import { resolveWorkspaceId } from "@/lib/workspaces";
 import { addToQueue, type AddToQueueInput } from "@/lib/queue";
+import { submitIfNeeded } from "@/lib/approvals";
 import { createDraftInput, updateDraftInput, type CreateDraftInput, type Draft, type DraftContent, type UpdateDraftInput } from "./input";
 
 export type { Draft, DraftContent, CreateDraftInput, UpdateDraftInput } from "./input";
@@ -97,7 +98,11 @@ export async function queueDraft(user: UserClaims, id: string, input: AddToQueue
         { path: "workspaceId", message: "A draft is queued in its own workspace; leave workspaceId out." },
       ]);
     }
-    return addToQueue(user, { ...input, workspaceId: draft.workspace_id }, tx);
+    const post = { ...input, workspaceId: draft.workspace_id };
+    // An editor's post waits for approval while the workspace asks for it; the draft goes either way.
+    const submission = await submitIfNeeded(user, tx, "add", post);
+    if (submission) return { submission };
+    return addToQueue(user, post, tx);
   };
   return within ? run(within) : asUser(user, run);
 }

@@ -9,6 +9,7 @@ import { PacerError, validationFailed, type FieldIssue } from "@/lib/api/errors"
 import { resolveWorkspaceId } from "@/lib/workspaces";
 import { toPostToQueue } from "@/lib/queue";
 import { checkAccounts, insertPosts, type AccountReference } from "@/lib/queue/enqueue";
+import { refuseWhileApprovalNeeded } from "@/lib/approvals";
 import { MAX_BULK_ITEMS } from "@/lib/queue/input";
 import { rowFingerprint } from "./fingerprint";
 import {
@@ -166,6 +167,7 @@ export async function importChunk(user: UserClaims, input: unknown): Promise<Imp
   return asUser(user, async (tx) => {
     const workspaceId = await resolveWorkspaceId(tx, c.workspaceId);
     await requireImportAccess(tx, workspaceId);
+    await refuseWhileApprovalNeeded(tx, workspaceId, "a CSV import");
     const fileName = await openImport(tx, workspaceId, c);
 
     const done = await tx`

@@ -1,0 +1,206 @@
+"use client";
+// The approvals page: the workspace's setting "editors' posts need approval" (admins and the owner
+// change it), and the submissions waiting or decided — admins approve, edit then approve, or reject
+// with a note; editors follow their own. The API decides who may do what; this page only offers it.
+import { useState } from "react";
+import { queryOptions, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { CircleAlert } from "lucide-react";
+import { failureMessage, getJson, sendJson } from "@/lib/api/client";
+import type { ApprovalsView, Submission } from "@/lib/approvals";
+import { SUBMISSION_STATUSES, rejectInput } from "@/lib/approvals/input";
+import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
+import { Badge } from "@/components/ui/badge";
+import { Button } from "@/components/ui/button";
+import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
+import { Checkbox } from "@/components/ui/checkbox";
+import { Label } from "@/components/ui/label";
+import { LoadState } from "@/components/ui/load-state";
+import { NativeSelect } from "@/components/ui/native-select";
+import { Textarea } from "@/components/ui/textarea";
+
+/** The zone times are shown in: one place, until the user's own setting is wired in. */
+export function timeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone;
+}
+const formatWhen = (iso: string) =>
+  new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short", timeZone: timeZone() }).format(new Date(iso));
+
+const approvalsQuery = (workspaceId: string | undefined, status: string) =>
+  queryOptions({
+    queryKey: ["approvals", workspaceId ?? "default", status],
+    queryFn: () => {
+      const params = new URLSearchParams();
+      if (workspaceId) params.set("workspaceId", workspaceId);
+      if (status) params.set("status", status);
+      return getJson<ApprovalsView>(`/api/approvals?${params}`);
+    },
+  });
+
+export function ApprovalsPage({ workspaceId }: { workspaceId?: string }) {
+  const [status, setStatus] = useState<string>("submitted");
+  const approvals = useQuery(approvalsQuery(workspaceId, status));
+  if (!approvals.data) return <LoadState what="approvals" error={approvals.error} />;
+  const view = approvals.data;
+  return (
+    <div className="grid grid-cols-1 gap-6">
+      <SettingCard view={view} />
+      <div className="grid max-w-xs gap-2">
+        <Label htmlFor="approvals-status">Show</Label>
+        <NativeSelect id="approvals-status" value={status} onChange={(e) => setStatus(e.target.value)}>
+          <option value="">All submissions</option>
+          {SUBMISSION_STATUSES.map((s) => (
+            <option key={s} value={s}>
+              {s[0].toUpperCase() + s.slice(1)}
+            </option>
+          ))}
+        </NativeSelect>
+      </div>
+      {view.submissions.length === 0 ? (
+        <p className="rounded-lg border border-dashed p-6 text-sm text-muted-foreground" data-testid="approvals-empty">
+          No {status || ""} submissions.
+        </p>
+      ) : (
+        <ul className="grid gap-4" data-testid="approvals-list">
+          {view.submissions.map((s) => (
+            <SubmissionCard key={s.id} submission={s} canDecide={view.canDecide} />
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+function useRefresh() {
+  const client = useQueryClient();
+  // The queue and the audit log change with every decision.
+  return () => Promise.all(["approvals", "queue", "audit"].map((key) => client.invalidateQueries({ queryKey: [key] })));
+}
+
+function Problem({ message }: { message: string | null }) {
+  if (!message) return null;
+  return (
+    <Alert variant="destructive">
+      <CircleAlert aria-hidden />
+      <AlertTitle>Not done</AlertTitle>
+      <AlertDescription>{message}</AlertDescription>
+    </Alert>
+  );
+}
+
+function SettingCard({ view }: { view: ApprovalsView }) {
+  const refresh = useRefresh();
+  const change = useMutation({
+    mutationFn: (enabled: boolean) => sendJson("PUT", "/api/workspace/approval-setting", { workspaceId: view.workspaceId, enabled }),
+    onSettled: refresh,
+  });
+  // Shown as asked at once, while the change is on its way.
+  const on = change.isPending ? change.variables : view.editorPostsNeedApproval;
+  return (
+    <Card>
+      <CardHeader>
+        <CardTitle>
+          <h2>Editors&apos; posts need approval</h2>
+        </CardTitle>
+        <CardDescription>
+          When on, posts queued by editors wait here until an admin or the owner approves them. Admins&apos; and owners&apos; own posts never wait.
+        </CardDescription>
+      </CardHeader>
+      <CardContent className="grid gap-3">
+        <div className="flex items-center gap-2">
+          <Checkbox
+            id="approval-setting"
+            checked={on}
+            disabled={!view.canDecide || change.isPending}
+            onChange={(e) => change.mutate(e.target.checked)}
+          />
+          <Label htmlFor="approval-setting">{on ? "On" : "Off"}</Label>
+          {!view.canDecide && <span className="text-sm text-muted-foreground">(admins and the owner change this)</span>}
+        </div>
+        <Problem message={change.error ? failureMessage(change.error) : null} />
+      </CardContent>
+    </Card>
+  );
+}
+
+const STATUS_VARIANT = { submitted: "secondary", approved: "default", rejected: "destructive" } as const;
+
+function SubmissionCard({ submission: s, canDecide }: { submission: Submission; canDecide: boolean }) {
+  const refresh = useRefresh();
+  const request = s.request as { text?: string; items?: Array<{ text?: string }>; scheduledFor?: string };
+  const [text, setText] = useState(request.text ?? "");
+  const [note, setNote] = useState("");
+  const [noteProblem, setNoteProblem] = useState<string | null>(null);
+  const decide = useMutation({
+    mutationFn: (d: { action: "approve"; edits?: { text: string } } | { action: "reject"; note: string }) =>
+      d.action === "approve"
+        ? sendJson("POST", `/api/approvals/${s.id}/approve`, d.edits ?? {})
+        : sendJson("POST", `/api/approvals/${s.id}/reject`, { note: d.note }),
+    onSettled: refresh,
+  });
+  const open = canDecide && s.status === "submitted";
+  const edited = s.kind === "add" && text !== (request.text ?? "");
+
+  const reject = () => {
+    const parsed = rejectInput.safeParse({ note });
+    if (!parsed.success) return setNoteProblem(parsed.error.issues[0].message);
+    setNoteProblem(null);
+    decide.mutate({ action: "reject", note: parsed.data.note });
+  };
+
+  return (
+    <li>
+      <Card data-testid="submission">
+        <CardHeader>
+          <CardTitle className="flex flex-wrap items-center gap-2 text-base">
+            <Badge variant={STATUS_VARIANT[s.status]}>{s.status}</Badge>
+            <span>{s.kind === "bulk" ? `${s.posts} posts (bulk)` : "1 post"}</span>
+          </CardTitle>
+          <CardDescription>
+            From {s.submittedByEmail ?? "a former member"}, {formatWhen(s.createdAt)}
+            {request.scheduledFor ? `; scheduled for ${formatWhen(request.scheduledFor)}` : ""}
+            {s.decidedAt ? `; ${s.status} ${formatWhen(s.decidedAt)}` : ""}
+          </CardDescription>
+        </CardHeader>
+        <CardContent className="grid gap-3">
+          {s.kind === "add" && open ? (
+            <div className="grid gap-2">
+              <Label htmlFor={`text-${s.id}`}>Text (edit before approving if needed)</Label>
+              <Textarea id={`text-${s.id}`} value={text} onChange={(e) => setText(e.target.value)} rows={4} />
+            </div>
+          ) : (
+            <p className="whitespace-pre-wrap text-sm">
+              {s.kind === "add" ? request.text : (request.items ?? []).slice(0, 3).map((i) => i.text).join("\n")}
+              {s.kind === "bulk" && s.posts > 3 ? `\n… and ${s.posts - 3} more` : ""}
+            </p>
+          )}
+          {s.note && (
+            <p className="text-sm" data-testid="submission-note">
+              <span className="font-medium">Note: </span>
+              {s.note}
+            </p>
+          )}
+          {open && (
+            <div className="grid gap-3">
+              <div className="flex flex-wrap gap-2">
+                <Button disabled={decide.isPending} onClick={() => decide.mutate({ action: "approve", edits: edited ? { text } : undefined })}>
+                  {edited ? "Save and approve" : "Approve"}
+                </Button>
+              </div>
+              <div className="grid gap-2">
+                <Label htmlFor={`note-${s.id}`}>Note for the editor</Label>
+                <Textarea id={`note-${s.id}`} value={note} onChange={(e) => setNote(e.target.value)} rows={2} aria-invalid={noteProblem ? true : undefined} />
+                {noteProblem && <p className="text-sm text-destructive">{noteProblem}</p>}
+                <div>
+                  <Button variant="outline" disabled={decide.isPending} onClick={reject}>
+                    Reject with note
+                  </Button>
+                </div>
+              </div>
+            </div>
+          )}
+          <Problem message={decide.error ? failureMessage(decide.error) : null} />
+        </CardContent>
+      </Card>
+    </li>
+  );
+}
