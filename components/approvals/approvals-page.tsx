@@ -17,13 +17,8 @@ import { Label } from "@/components/ui/label";
 import { LoadState } from "@/components/ui/load-state";
 import { NativeSelect } from "@/components/ui/native-select";
 import { Textarea } from "@/components/ui/textarea";
+import { formatInZone, useTimeZone } from "@/components/time/time-zone";
 
-/** The zone times are shown in: one place, until the user's own setting is wired in. */
-export function timeZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone;
-}
-const formatWhen = (iso: string) =>
-  new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short", timeZone: timeZone() }).format(new Date(iso));
 
 const approvalsQuery = (workspaceId: string | undefined, status: string) =>
   queryOptions({
@@ -125,6 +120,9 @@ function SettingCard({ view }: { view: ApprovalsView }) {
 const STATUS_VARIANT = { submitted: "secondary", approved: "default", rejected: "destructive" } as const;
 
 function SubmissionCard({ submission: s, canDecide }: { submission: Submission; canDecide: boolean }) {
+  // Times in the user's zone (their setting, else the browser's), as on every page.
+  const { timeZone } = useTimeZone();
+  const formatWhen = (iso: string) => formatInZone(iso, timeZone);
   const refresh = useRefresh();
   const request = s.request as { text?: string; items?: Array<{ text?: string }>; scheduledFor?: string };
   const [text, setText] = useState(request.text ?? "");
