@@ -1,8 +1,10 @@
-// Times on the import page, in the user's zone (the one lib/import/time.ts reads local times in).
-import { userTimeZone } from "@/lib/import/time";
+// Times on the import page, in the user's zone (their setting, else the browser's: components/time).
+import { formatInZone, useTimeZone } from "@/components/time/time-zone";
 
-export function formatTime(iso: string): string {
-  return new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: userTimeZone() }).format(new Date(iso));
+/** A formatter of instants in the user's zone, for a component of the import page. */
+export function useFormatTime(): (iso: string) => string {
+  const { timeZone } = useTimeZone();
+  return (iso) => formatInZone(iso, timeZone);
 }
 
 export const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString("en")} ${n === 1 ? one : many}`;

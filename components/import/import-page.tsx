@@ -20,11 +20,11 @@ import { rowFingerprint } from "@/lib/import/fingerprint";
 import type { ImportCheckResult } from "@/lib/import/input";
 import { badRowsCsv, readImportFile, type ImportPreview } from "@/lib/import/read";
 import { accountDirectory } from "@/lib/import/rows";
-import { userTimeZone } from "@/lib/import/time";
+import { useTimeZone } from "@/components/time/time-zone";
 import { BadRowsTable } from "./bad-rows-table";
 import { ColumnsCard } from "./columns-card";
 import { downloadText } from "./download";
-import { formatTime, plural } from "./format";
+import { plural, useFormatTime } from "./format";
 import { importOverviewQuery, useRefreshImports } from "./queries";
 import { RecentImports } from "./recent-imports";
 import { sendImport, type ImportProgress, type ImportSummary } from "./send";
@@ -44,13 +44,16 @@ const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
  * asked with each row's number and fingerprint; null when there is nothing to ask or Pacer could not
  * say (the import itself still skips them).
  */
-async function checkEarlier(preview: ImportPreview, workspaceId: string): Promise<ImportCheckResult | null> {
+async function checkEarlier(preview: ImportPreview, workspaceId: string, timeZone: string): Promise<ImportCheckResult | null> {
   if (preview.fileIssues.length || preview.good.length === 0) return null;
   const rows = await Promise.all(preview.good.map(async (g) => ({ rowNumber: g.row.rowNumber, fingerprint: await rowFingerprint(g.post) })));
-  return sendJson<ImportCheckResult>("POST", "/api/queue/import/check", { workspaceId, fileName: preview.fileName, timeZone: userTimeZone(), rows }).catch(() => null);
+  return sendJson<ImportCheckResult>("POST", "/api/queue/import/check", { workspaceId, fileName: preview.fileName, timeZone, rows }).catch(() => null);
 }
 
 export function ImportPage() {
+  // Local times in the file are read in the user's zone (their setting, else the browser's).
+  const { timeZone } = useTimeZone();
+  const formatTime = useFormatTime();
   const overview = useQuery(importOverviewQuery);
   const accounts = useQuery(accountsQuery);
   const refresh = useRefreshImports();
@@ -72,11 +75,11 @@ export function ImportPage() {
       const preview = await readImportFile(bytes, {
         fileName: file.name,
         accounts: accountDirectory(accounts.data.accounts),
-        timeZone: userTimeZone(),
+        timeZone,
         pause: nextTask,
         onProgress: (checked, total) => setStep({ name: "reading", checked, total }),
       });
-      const [importId, earlier] = await Promise.all([importIdFor(access.workspaceId, bytes), checkEarlier(preview, access.workspaceId)]);
+      const [importId, earlier] = await Promise.all([importIdFor(access.workspaceId, bytes), checkEarlier(preview, access.workspaceId, timeZone)]);
       setStep({ name: "previewed", preview, importId, earlier });
     } catch (error) {
       setStep({ name: "idle" });
@@ -88,7 +91,7 @@ export function ImportPage() {
     setStep({ name: "importing", preview, importId, progress: { done: 0, total: preview.good.length, waitingSeconds: null } });
     const summary = await sendImport(preview, {
       importId,
-      timeZone: userTimeZone(),
+      timeZone,
       onProgress: (progress) => setStep({ name: "importing", preview, importId, progress }),
     });
     setStep({ name: "done", preview, importId, summary });
@@ -217,7 +220,7 @@ export function ImportPage() {
 }
 
 function PreviewSection({ preview }: { preview: ImportPreview }) {
-  const zone = userTimeZone();
+  const zone = useTimeZone().timeZone;
   return (
     <section aria-label="Preview" className="grid gap-4">
       {preview.notices.map((notice) => (
@@ -266,6 +269,7 @@ function PreviewSection({ preview }: { preview: ImportPreview }) {
 const badRowsName = (fileName: string) => `${fileName.replace(/\.csv$/i, "")}-bad-rows.csv`;
 
 function FirstRows({ preview }: { preview: ImportPreview }) {
+  const formatTime = useFormatTime();
   const first = preview.good.slice(0, 5);
   return (
     <div className="grid gap-2">

@@ -2,9 +2,10 @@
 // The workspace's latest imports: which file, when, and how its rows went.
 import type { ImportRecord } from "@/lib/import/input";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
-import { formatTime } from "./format";
+import { useFormatTime } from "./format";
 
 export function RecentImports({ imports }: { imports: ImportRecord[] }) {
+  const formatTime = useFormatTime();
   if (imports.length === 0) return <p className="text-sm text-muted-foreground">No imports yet.</p>;
   return (
     <Table aria-label="Recent imports">

@@ -1,11 +1,6 @@
 // Reading scheduled_at: an ISO 8601 time with an offset, or a local wall-clock time in an IANA zone
 // (the row's timezone, else the user's), turned into a UTC instant without a time-zone library.
 
-/** The user's time zone. The one place the import reads it, so a user setting can replace it here. */
-export function userTimeZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
-}
-
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
 function formatterFor(zone: string): Intl.DateTimeFormat {
