@@ -74,11 +74,12 @@ export function Composer() {
   const pastRef = useRef<HTMLDivElement>(null);
   const noticeRef = useRef<HTMLDivElement>(null);
   const formRef = useRef<HTMLFormElement>(null);
-  // Bumped on an invalid submit: once the errors are on screen, the first marked field gets focus.
-  const [focusRequest, setFocusRequest] = useState(0);
-  useEffect(() => {
-    if (focusRequest) formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"], [data-invalid-focus]')?.focus();
-  }, [focusRequest]);
+  // Set on an invalid submit (or refused request); the first render that shows the errors then puts
+  // the keyboard on the first marked field in page order (see the effect below).
+  const focusPending = useRef(false);
+  const requestFocus = () => {
+    focusPending.current = true;
+  };
 
   const list = useMemo(() => accounts.data?.accounts ?? [], [accounts.data]);
   const rules = useMemo(() => textRules(limits.data?.platforms), [limits.data]);
@@ -103,6 +104,11 @@ export function Composer() {
   // Shown as soon as they are true, not only on submit: the same words the server uses.
   const threadRefusals = threadProblems({ thread, firstComment, accountIds }, ctx.ruleOf);
   const threadError = errors.thread?.root?.message ?? errors.thread?.message;
+  useEffect(() => {
+    if (!focusPending.current || Object.keys(errors).length === 0) return;
+    focusPending.current = false;
+    formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"], [data-invalid-focus]')?.focus();
+  });
   const threadMessages = threadError && !threadRefusals.includes(threadError) ? [...threadRefusals, threadError] : threadRefusals;
 
   const chosenRules = rulesOf(accountIds, ctx.ruleOf);
@@ -130,11 +136,12 @@ export function Composer() {
           elsewhere.push(`${issue.path}: ${issue.message}`);
           continue;
         }
+        if (!onFields) requestFocus();
         form.setError(name as FieldPath<ComposerValues>, { type: "server", message: issue.message });
         onFields = true;
       }
       setNotice({ kind: "error", title, message: elsewhere.length ? elsewhere.join(" ") : "See the fields marked in red." });
-      if (onFields) setFocusRequest((n) => n + 1);
+      if (!onFields) requestAnimationFrame(() => noticeRef.current?.focus());
       else requestAnimationFrame(() => noticeRef.current?.focus());
       return;
     }
@@ -176,8 +183,8 @@ export function Composer() {
     form.clearErrors();
     const { content, mediaRows, threadRows, issue } = toDraftContent(form.getValues(), tz.timeZone);
     if (issue) {
+      requestFocus();
       form.setError(issue.name as FieldPath<ComposerValues>, { type: "draft", message: issue.message });
-      setFocusRequest((n) => n + 1);
       return;
     }
     setSending(true);
@@ -247,7 +254,7 @@ export function Composer() {
           </CardDescription>
         </CardHeader>
         <CardContent>
-          <form ref={formRef} onSubmit={(e) => form.handleSubmit(onValid, () => setFocusRequest((n) => n + 1))(e)} noValidate aria-label="Compose a post" className="grid gap-6">
+          <form ref={formRef} onSubmit={(e) => form.handleSubmit(onValid, () => requestFocus())(e)} noValidate aria-label="Compose a post" className="grid gap-6">
             {notice && (
               <Alert variant={notice.kind === "error" ? "destructive" : "default"} ref={noticeRef} tabIndex={-1} data-testid="compose-notice">
                 <CircleAlert aria-hidden />
