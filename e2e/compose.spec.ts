@@ -1,6 +1,7 @@
 // The compose page end to end: a post for a sandbox and a Bluesky account (on the local fake), each
 // platform's preview and count going over Bluesky's limit and back, a schedule at 09:00 tomorrow in
-// the user's saved zone found in the queue at the right UTC instant, and a draft saved and reopened.
+// the user's saved zone found in the queue at the right UTC instant, a draft saved and reopened, and a
+// thread of two for Bluesky whose second part is over the limit, then fixed and queued with its thread.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect as baseExpect, test, type Page } from "@playwright/test";
@@ -145,5 +146,50 @@ test("compose a post for two platforms, see each count, schedule it in the saved
     await page.getByRole("button", { name: "Queue post" }).click();
     await expect(page.getByTestId("compose-notice")).toContainText("Queued for 1 account");
     await expect(page.getByText("No drafts.")).toBeVisible();
+  });
+
+  await test.step("a thread refuses the sandbox at once, counts each part for Bluesky, and is queued whole", async () => {
+    const first = `A thread, part one ${unique("th")}`;
+    const second = `And part two ${unique("th")}`;
+    await text.fill(first);
+    await page.getByRole("checkbox", { name: new RegExp(`^@${sandboxHandle}`) }).check();
+    await page.getByRole("checkbox", { name: new RegExp(`^@${skyHandle}`) }).check();
+    await page.getByRole("button", { name: "Make it a thread" }).click();
+    const part = page.getByLabel("Part 2 of the thread");
+    await expect(part).toBeFocused();
+    // A thread and a first comment are replies side by side: one or the other.
+    await expect(page.getByLabel(/^First comment/)).toBeDisabled();
+    const problems = page.getByTestId("compose-thread-problems");
+    await expect(problems).toHaveText(
+      "Pacer cannot post a thread to Sandbox: only to Mastodon and Bluesky accounts. Queue the Sandbox accounts as a separate post without the thread, or join the parts into one text.",
+    );
+    await page.getByRole("checkbox", { name: new RegExp(`^@${sandboxHandle}`) }).uncheck();
+    await expect(problems).toHaveText("");
+
+    await part.fill("y".repeat(301));
+    const counter = page.getByTestId("count-bluesky-thread-0");
+    await expect(counter).toHaveText("Part 2: 301 / 300 characters as you see them");
+    await expect(counter).toHaveClass(/text-destructive/);
+    const reason = "Part 2 of the thread is 301 characters as Bluesky counts them; Bluesky allows 300. Shorten it, or leave the Bluesky accounts out.";
+    await expect(blueskyCard).toContainText(reason);
+    await expect(blueskyCard).toContainText(first);
+    await page.getByRole("button", { name: "Queue post" }).click();
+    await expect(part).toBeFocused();
+    await expect(part).toHaveAccessibleDescription(reason);
+
+    await part.fill(second);
+    await expect(counter).toHaveText(`Part 2: ${second.length} / 300 characters as you see them`);
+    await expect(counter).not.toHaveClass(/text-destructive/);
+    await expect(blueskyCard).toContainText(second);
+    await page.getByRole("button", { name: "Queue post" }).click();
+    await expect(page.getByTestId("compose-notice")).toContainText("Queued for 1 account");
+    await expect(page.getByLabel("Part 2 of the thread")).toHaveCount(0);
+
+    const res = await page.request.get("/api/queue/items?limit=200");
+    expect(res.status()).toBe(200);
+    const { items } = (await res.json()) as { items: Array<{ text: string; thread: string[]; handle: string; platform: string }> };
+    const queued = items.filter((i) => i.text === first);
+    expect(queued).toHaveLength(1);
+    expect(queued[0]).toMatchObject({ platform: "bluesky", thread: [second] });
   });
 });

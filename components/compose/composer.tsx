@@ -1,15 +1,16 @@
 "use client";
 // The composer: write once, choose accounts, see each platform's version and count, add media, a
-// first comment, a destination, a priority and a time in the user's zone; queue it (POST
+// first comment or a thread, Mastodon's visibility and content warning, a destination, a priority and
+// a time in the user's zone; queue it (POST
 // /api/queue/add, or /api/drafts/:id/queue for an open draft) or keep it as a draft. The form checks
 // with the API's own schema (components/compose/form.ts), and the API's field issues land on the
 // same fields; on an invalid submit the first invalid field gets focus.
-import { useMemo, useRef, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import Link from "next/link";
 import { Controller, useFieldArray, useForm, useWatch, type FieldPath } from "react-hook-form";
 import { zodResolver } from "@hookform/resolvers/zod";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { CircleAlert, Clock, Plus, Save, Send, Trash2 } from "lucide-react";
+import { ArrowDown, ArrowUp, CircleAlert, Clock, Plus, Save, Send, Trash2 } from "lucide-react";
 import { accountsQuery } from "@/components/accounts/queries";
 import { formatInZone, useTimeZone } from "@/components/time/time-zone";
 import { TimeZoneSetting } from "@/components/time/time-zone-setting";
@@ -23,16 +24,38 @@ import { NativeSelect } from "@/components/ui/native-select";
 import { Textarea } from "@/components/ui/textarea";
 import { ApiError, failureMessage, sendJson } from "@/lib/api/client";
 import type { Draft } from "@/lib/drafts/input";
-import { MAX_MEDIA_URLS, type AddToQueueInput } from "@/lib/queue/input";
+import type { MastodonVisibility } from "@/lib/connectors/types";
+import { MAX_CONTENT_WARNING, MAX_MEDIA_URLS, MAX_THREAD_PARTS, type AddToQueueInput } from "@/lib/queue/input";
 import { instantOfWallTime } from "@/lib/time/wall-time";
 import { AccountPicker } from "./account-picker";
 import { DraftsList } from "./drafts-list";
-import { composerSchema, emptyComposer, fieldOf, fromDraftContent, rulesOf, toDraftContent, toPostInput, type ComposerContext, type ComposerValues } from "./form";
+import {
+  choosesMastodon,
+  composerSchema,
+  contentWarningOf,
+  emptyComposer,
+  fieldOf,
+  fromDraftContent,
+  rulesOf,
+  threadProblems,
+  toDraftContent,
+  toPostInput,
+  type ComposerContext,
+  type ComposerValues,
+} from "./form";
 import { PlatformPreviews } from "./previews";
 import { draftsQuery, platformLimitsQuery, textRules, useRefreshDrafts } from "./queries";
 
 const PRIORITIES = Array.from({ length: 10 }, (_, i) => 10 - i);
 const priorityLabel = (p: number) => (p === 10 ? "10 (first)" : p === 1 ? "1 (last)" : p === 5 ? "5 (normal)" : String(p));
+
+/** Mastodon's visibilities in its own words, with what each means for who sees the post. */
+const VISIBILITIES: Array<{ value: MastodonVisibility; label: string; explanation: string }> = [
+  { value: "public", label: "Public", explanation: "Anyone can see it, on the profile and in public timelines and search." },
+  { value: "unlisted", label: "Unlisted", explanation: "Anyone can see it on the profile, but it stays out of public timelines and trends." },
+  { value: "private", label: "Followers only", explanation: "Only the account's followers (and anyone mentioned) see it." },
+  { value: "direct", label: "Mentioned people only", explanation: "Only the accounts it @mentions see it, as a private mention." },
+];
 
 type Notice = { kind: "error" | "done"; title: string; message: string } | null;
 
@@ -50,6 +73,13 @@ export function Composer() {
   const [sending, setSending] = useState(false);
   const pastRef = useRef<HTMLDivElement>(null);
   const noticeRef = useRef<HTMLDivElement>(null);
+  const formRef = useRef<HTMLFormElement>(null);
+  // Set on an invalid submit (or refused request); the first render that shows the errors then puts
+  // the keyboard on the first marked field in page order (see the effect below).
+  const focusPending = useRef(false);
+  const requestFocus = () => {
+    focusPending.current = true;
+  };
 
   const list = useMemo(() => accounts.data?.accounts ?? [], [accounts.data]);
   const rules = useMemo(() => textRules(limits.data?.platforms), [limits.data]);
@@ -59,14 +89,27 @@ export function Composer() {
     [tz.timeZone, rules, platformOf],
   );
   const resolver = useMemo(() => zodResolver(composerSchema(ctx)), [ctx]);
-  const form = useForm<ComposerValues>({ defaultValues: emptyComposer, resolver, reValidateMode: "onChange" });
+  // Focus is ours (focusRequest above): in page order, including the thread's own notice, which
+  // react-hook-form cannot focus.
+  const form = useForm<ComposerValues>({ defaultValues: emptyComposer, resolver, reValidateMode: "onChange", shouldFocusError: false });
   const { register, control, formState } = form;
   const { errors } = formState;
   const media = useFieldArray({ control, name: "mediaUrls" });
-  const [text, firstComment, accountIds, mediaUrls, when, scheduledFor] = useWatch({
+  const parts = useFieldArray({ control, name: "thread" });
+  const [text, firstComment, accountIds, mediaUrls, when, scheduledFor, thread, visibility, contentWarning] = useWatch({
     control,
-    name: ["text", "firstComment", "accountIds", "mediaUrls", "when", "scheduledFor"],
+    name: ["text", "firstComment", "accountIds", "mediaUrls", "when", "scheduledFor", "thread", "visibility", "contentWarning"],
   });
+  const mastodon = choosesMastodon(accountIds, ctx.ruleOf);
+  // Shown as soon as they are true, not only on submit: the same words the server uses.
+  const threadRefusals = threadProblems({ thread, firstComment, accountIds }, ctx.ruleOf);
+  const threadError = errors.thread?.root?.message ?? errors.thread?.message;
+  useEffect(() => {
+    if (!focusPending.current || Object.keys(errors).length === 0) return;
+    focusPending.current = false;
+    formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"], [data-invalid-focus]')?.focus();
+  });
+  const threadMessages = threadError && !threadRefusals.includes(threadError) ? [...threadRefusals, threadError] : threadRefusals;
 
   const chosenRules = rulesOf(accountIds, ctx.ruleOf);
   const counts = new Map<string, number>();
@@ -85,7 +128,7 @@ export function Composer() {
   /** Put the API's field issues on their fields (focus on the first), the rest in the notice. */
   function showApiError(error: unknown, title: string, fieldFor: (path: string) => string = fieldOf) {
     if (error instanceof ApiError && error.issues?.length) {
-      let focused = false;
+      let onFields = false;
       const elsewhere: string[] = [];
       for (const issue of error.issues) {
         const name = fieldFor(issue.path);
@@ -93,11 +136,13 @@ export function Composer() {
           elsewhere.push(`${issue.path}: ${issue.message}`);
           continue;
         }
-        form.setError(name as FieldPath<ComposerValues>, { type: "server", message: issue.message }, { shouldFocus: !focused });
-        focused = true;
+        if (!onFields) requestFocus();
+        form.setError(name as FieldPath<ComposerValues>, { type: "server", message: issue.message });
+        onFields = true;
       }
       setNotice({ kind: "error", title, message: elsewhere.length ? elsewhere.join(" ") : "See the fields marked in red." });
-      if (!focused) requestAnimationFrame(() => noticeRef.current?.focus());
+      if (!onFields) requestAnimationFrame(() => noticeRef.current?.focus());
+      else requestAnimationFrame(() => noticeRef.current?.focus());
       return;
     }
     show({ kind: "error", title, message: failureMessage(error) });
@@ -136,9 +181,10 @@ export function Composer() {
   async function saveDraft() {
     setNotice(null);
     form.clearErrors();
-    const { content, mediaRows, issue } = toDraftContent(form.getValues(), tz.timeZone);
+    const { content, mediaRows, threadRows, issue } = toDraftContent(form.getValues(), tz.timeZone);
     if (issue) {
-      form.setError(issue.name as FieldPath<ComposerValues>, { type: "draft", message: issue.message }, { shouldFocus: true });
+      requestFocus();
+      form.setError(issue.name as FieldPath<ComposerValues>, { type: "draft", message: issue.message });
       return;
     }
     setSending(true);
@@ -150,11 +196,13 @@ export function Composer() {
       show({ kind: "done", title: "Draft saved", message: `Saved ${formatInZone(saved.draft.updatedAt, tz.timeZone)}. Your workspace's editors can open it too.` });
       await refreshDrafts();
     } catch (error) {
-      // Draft issues name content.<field>; media rows left empty were not sent.
+      // Draft issues name content.<field>; media rows and thread parts left empty were not sent.
       showApiError(error, "The draft was not saved", (path) => {
         const rest = path.replace(/^content\./, "");
         const m = /^mediaUrls\.(\d+)/.exec(rest);
-        return m ? `mediaUrls.${mediaRows[Number(m[1])] ?? 0}.url` : fieldOf(rest);
+        if (m) return `mediaUrls.${mediaRows[Number(m[1])] ?? 0}.url`;
+        const t = /^thread\.(\d+)/.exec(rest);
+        return t ? `thread.${threadRows[Number(t[1])] ?? 0}.text` : fieldOf(rest);
       });
     } finally {
       setSending(false);
@@ -206,7 +254,7 @@ export function Composer() {
           </CardDescription>
         </CardHeader>
         <CardContent>
-          <form onSubmit={(e) => form.handleSubmit(onValid)(e)} noValidate aria-label="Compose a post" className="grid gap-6">
+          <form ref={formRef} onSubmit={(e) => form.handleSubmit(onValid, () => requestFocus())(e)} noValidate aria-label="Compose a post" className="grid gap-6">
             {notice && (
               <Alert variant={notice.kind === "error" ? "destructive" : "default"} ref={noticeRef} tabIndex={-1} data-testid="compose-notice">
                 <CircleAlert aria-hidden />
@@ -258,6 +306,8 @@ export function Composer() {
                   counts={counts}
                   text={text}
                   firstComment={firstComment}
+                  thread={thread.map((p) => p.text)}
+                  contentWarning={contentWarningOf({ accountIds, contentWarning }, ctx.ruleOf)}
                   mediaUrls={mediaUrls.map((m) => m.url).filter(Boolean)}
                 />
               )}
@@ -305,11 +355,116 @@ export function Composer() {
               <Label htmlFor="compose-firstComment">
                 First comment <span className="font-normal text-muted-foreground">(optional; posted as a reply where the platform allows)</span>
               </Label>
-              <Textarea id="compose-firstComment" rows={2} {...register("firstComment")} {...invalidProps("firstComment", errors.firstComment?.message)} />
+              <Textarea
+                id="compose-firstComment"
+                rows={2}
+                // Not while there is a thread (unless a draft brought both: then it must stay clearable).
+                disabled={thread.length > 0 && !firstComment}
+                {...register("firstComment")}
+                {...invalidProps("firstComment", errors.firstComment?.message)}
+              />
               {fieldError("firstComment", errors.firstComment?.message)}
             </div>
 
-            {/* Threads and Mastodon's visibility and content warning (issue 11, another change) go here. */}
+            <fieldset className="grid gap-3" aria-describedby="compose-thread-hint">
+              <legend className="mb-1 text-sm font-medium">
+                Thread <span className="font-normal text-muted-foreground">(optional: up to {MAX_THREAD_PARTS} more posts, each a reply to the one before)</span>
+              </legend>
+              <p id="compose-thread-hint" className="text-sm text-muted-foreground">
+                A thread or a first comment, not both: both would be replies to the post, side by side.
+              </p>
+              {parts.fields.map((f, i) => {
+                const message = errors.thread?.[i]?.text?.message;
+                const label = `Part ${i + 2} of the thread`;
+                return (
+                  <div key={f.id} className="grid gap-1">
+                    <Label htmlFor={`compose-thread-${i}`}>{label}</Label>
+                    <div className="flex gap-2">
+                      <Textarea id={`compose-thread-${i}`} rows={3} {...register(`thread.${i}.text`)} {...invalidProps(`thread-${i}`, message)} />
+                      <div className="flex flex-col">
+                        <Button type="button" variant="ghost" size="icon" disabled={i === 0} onClick={() => parts.move(i, i - 1)}>
+                          <ArrowUp aria-hidden />
+                          <span className="sr-only">Move part {i + 2} up</span>
+                        </Button>
+                        <Button type="button" variant="ghost" size="icon" disabled={i === parts.fields.length - 1} onClick={() => parts.move(i, i + 1)}>
+                          <ArrowDown aria-hidden />
+                          <span className="sr-only">Move part {i + 2} down</span>
+                        </Button>
+                        <Button type="button" variant="ghost" size="icon" onClick={() => parts.remove(i)}>
+                          <Trash2 aria-hidden />
+                          <span className="sr-only">Remove part {i + 2}</span>
+                        </Button>
+                      </div>
+                    </div>
+                    {fieldError(`thread-${i}`, message)}
+                  </div>
+                );
+              })}
+              <div aria-live="polite" data-testid="compose-thread-problems">
+                {threadMessages.length > 0 && (
+                  <div tabIndex={-1} data-invalid-focus className="grid gap-1 text-sm text-destructive" id="compose-thread-error">
+                    {threadMessages.map((m) => (
+                      <p key={m}>{m}</p>
+                    ))}
+                  </div>
+                )}
+              </div>
+              <div>
+                <Button
+                  type="button"
+                  variant="outline"
+                  size="sm"
+                  disabled={parts.fields.length >= MAX_THREAD_PARTS || (parts.fields.length === 0 && firstComment.trim() !== "")}
+                  onClick={() => parts.append({ text: "" }, { shouldFocus: true })}
+                >
+                  <Plus aria-hidden />
+                  {parts.fields.length === 0 ? "Make it a thread" : "Add a part"}
+                </Button>
+              </div>
+            </fieldset>
+
+            {mastodon && (
+              <fieldset className="grid gap-4 sm:grid-cols-2" data-testid="compose-mastodon">
+                <legend className="mb-1 text-sm font-medium">Mastodon</legend>
+                <div className="grid content-start gap-2">
+                  <Label htmlFor="compose-visibility">Visibility</Label>
+                  <NativeSelect
+                    id="compose-visibility"
+                    {...register("visibility")}
+                    aria-invalid={errors.visibility ? true : undefined}
+                    aria-describedby={errors.visibility ? "compose-visibility-error" : "compose-visibility-hint"}
+                  >
+                    {VISIBILITIES.map((v) => (
+                      <option key={v.value} value={v.value}>
+                        {v.label}
+                      </option>
+                    ))}
+                  </NativeSelect>
+                  {fieldError("visibility", errors.visibility?.message) ?? (
+                    <p id="compose-visibility-hint" className="text-sm text-muted-foreground">
+                      {VISIBILITIES.find((v) => v.value === visibility)?.explanation} On every part of a thread.
+                    </p>
+                  )}
+                </div>
+                <div className="grid content-start gap-2">
+                  <Label htmlFor="compose-contentWarning">
+                    Content warning <span className="font-normal text-muted-foreground">(optional)</span>
+                  </Label>
+                  <Input
+                    id="compose-contentWarning"
+                    maxLength={MAX_CONTENT_WARNING}
+                    {...register("contentWarning")}
+                    aria-invalid={errors.contentWarning ? true : undefined}
+                    aria-describedby={errors.contentWarning ? "compose-contentWarning-error" : "compose-contentWarning-hint"}
+                  />
+                  {fieldError("contentWarning", errors.contentWarning?.message) ?? (
+                    <p id="compose-contentWarning-hint" className="text-sm text-muted-foreground">
+                      Shown in place of the text until the reader opens it; counts toward Mastodon&apos;s length.
+                    </p>
+                  )}
+                </div>
+              </fieldset>
+            )}
 
             <div className="grid gap-4 sm:grid-cols-2">
               <div className="grid content-start gap-2">

@@ -9,6 +9,7 @@ import * as queueDraftRoute from "@/app/api/drafts/[id]/queue/route";
 import { asUser, connect, errorOf, type Sql } from "../support/db";
 import { signUp, type TestUser } from "../support/users";
 import { call } from "./support";
+import { emptyComposer, fromDraftContent, toDraftContent } from "@/components/compose/form";
 
 let sql: Sql;
 let owner: TestUser;
@@ -170,5 +171,26 @@ describe("queueing a draft", () => {
     );
     expect(statuses.sort()).toEqual([201, 404]);
     expect(await postsWithText(text)).toBe(1);
+  });
+});
+
+describe("a draft with a thread and Mastodon options", () => {
+  it("keeps the parts and options through the API, and reopens with them", async () => {
+    const values = {
+      ...emptyComposer,
+      text: "1/3",
+      accountIds: [accountId],
+      thread: [{ text: "2/3" }, { text: "" }, { text: "3/3" }],
+      visibility: "unlisted" as const,
+      contentWarning: "spoilers",
+    };
+    const saved = await saveDraft(owner, toDraftContent(values, "UTC").content);
+    const listed = await call(draftsRoute.GET, editor, `/api/drafts?workspaceId=${ws}`);
+    const draft = (await listed.json()).drafts.find((d: { id: string }) => d.id === saved.id);
+    expect(fromDraftContent(draft.content, "UTC")).toMatchObject({
+      thread: [{ text: "2/3" }, { text: "3/3" }],
+      visibility: "unlisted",
+      contentWarning: "spoilers",
+    });
   });
 });
