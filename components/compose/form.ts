@@ -3,7 +3,7 @@
 // user's zone, and each chosen platform's text limit counted its way (lib/posts/length.ts) — so the
 // form refuses exactly what the server would, field by field.
 import { z } from "zod";
-import { postsThreads } from "@/lib/connectors/registry";
+import { postsThreads } from "@/lib/connectors/capabilities";
 import { MASTODON_VISIBILITIES, type MastodonVisibility } from "@/lib/connectors/types";
 import { addInput, type AddToQueueInput } from "@/lib/queue/input";
 import { textProblem, type TextRule } from "@/lib/posts/length";
@@ -80,7 +80,7 @@ export function contentWarningOf(v: Pick<ComposerValues, "accountIds" | "content
 /**
  * Why the thread cannot be sent as it stands, in the words enqueue uses (lib/queue/enqueue.ts
  * checkThreads): beside a first comment, or to platforms whose connector posts no threads
- * (postsThreads, lib/connectors/registry.ts), one message per platform. Empty without a thread.
+ * (postsThreads, lib/connectors/capabilities.ts), one message per platform. Empty without a thread.
  */
 export function threadProblems(v: Pick<ComposerValues, "thread" | "firstComment" | "accountIds">, ruleOf: ComposerContext["ruleOf"]): string[] {
   if (v.thread.length === 0) return [];

@@ -2,7 +2,7 @@
 // One card per platform among the chosen accounts: the post as it will be sent there, and its length
 // counted that platform's way (lib/posts/length.ts measureText) against the platform's limit: the
 // whole thread, part by part, and Mastodon's content warning, which counts toward each status there.
-import { postsThreads } from "@/lib/connectors/registry";
+import { postsThreads } from "@/lib/connectors/capabilities";
 import { measureText, textProblem, type MeasureOptions, type TextRule } from "@/lib/posts/length";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { cn } from "@/components/ui/cn";
