@@ -1,11 +1,11 @@
 // GET lists the workspace's webhook endpoints (?workspaceId=); POST creates one and returns its secret once. Admins and owners.
-import { withUser, readJson } from "@/lib/api/handler";
+import { withUser, readJson, withSession } from "@/lib/api/handler";
 import { createEndpoint, listEndpoints } from "@/lib/webhooks";
 
 export const GET = withUser("read", async (request, user) => {
   return Response.json(await listEndpoints(user, new URL(request.url).searchParams.get("workspaceId")));
 });
 
-export const POST = withUser("write", async (request, user) => {
+export const POST = withSession("write", async (request, user) => {
   return Response.json(await createEndpoint(user, await readJson(request)), { status: 201 });
 });

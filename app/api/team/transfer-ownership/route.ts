@@ -1,7 +1,7 @@
 // POST hands the workspace to another member (the owner only); the old owner becomes an admin.
-import { withUser, readJson } from "@/lib/api/handler";
+import { readJson, withSession } from "@/lib/api/handler";
 import { transferOwnership } from "@/lib/team";
 
-export const POST = withUser("write", async (request, user) => {
+export const POST = withSession("write", async (request, user) => {
   return Response.json(await transferOwnership(user, await readJson(request)));
 });

@@ -1,10 +1,10 @@
 // DELETE revokes an open invitation: its link stops working.
-import { withUser } from "@/lib/api/handler";
+import { withSession } from "@/lib/api/handler";
 import { revokeInvitation } from "@/lib/team";
 
 type Ctx = { params: Promise<{ id: string }> };
 
-export const DELETE = withUser<Ctx>("write", async (_request, user, { params }) => {
+export const DELETE = withSession<Ctx>("write", async (_request, user, { params }) => {
   await revokeInvitation(user, (await params).id);
   return new Response(null, { status: 204 });
 });
