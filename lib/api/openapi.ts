@@ -119,6 +119,8 @@ const post = z.object({
   text: z.string(),
   mediaUrls: z.array(z.string()),
   firstComment: z.string().nullable(),
+  thread: z.array(z.string()).describe("Further posts of a thread, each a reply to the one before; [] for none."),
+  platformOptions: z.record(z.string(), z.object({}).loose()).describe("What only one platform understands, e.g. { mastodon: { visibility, contentWarning } }."),
   destination: z.string().nullable(),
   createdAt: iso,
 });

@@ -162,7 +162,7 @@ export async function editPost(user: UserClaims, id: string, input: EditPostInpu
     try {
       const [post] = await tx`
         update public.posts set ${tx(changes)} where id = ${id} and workspace_id = ${workspaceId}
-        returning id, workspace_id, text, media_urls, first_comment, destination, created_at`;
+        returning id, workspace_id, text, media_urls, first_comment, thread, platform_options, destination, created_at`;
       if (!post) throw notFound("Post");
       return {
         post: {
@@ -171,6 +171,8 @@ export async function editPost(user: UserClaims, id: string, input: EditPostInpu
           text: post.text,
           mediaUrls: post.media_urls,
           firstComment: post.first_comment,
+          thread: post.thread ?? [],
+          platformOptions: post.platform_options ?? {},
           destination: post.destination,
           createdAt: post.created_at.toISOString(),
         },
