@@ -392,7 +392,7 @@ export const OPERATIONS: Operation[] = [
     reply: { status: 200, description: "The key's status (never the key).", schema: object("{ key: { last4, setAt } }") } },
   { method: "delete", path: "/api/upload-post/key", tag: "Upload-Post", access: "session", bucket: "write", body: workspaceOnlyInput, bodyOptional: true,
     summary: "Remove the workspace's Upload-Post API key; its accounts wait for a reconnect",
-    reply: { status: 200, description: "How many accounts were moved.", schema: object("{ moved }") } },
+    reply: { status: 200, description: "The accounts that now wait for a reconnect.", schema: object("{ accountsNeedingReconnect }") } },
   { method: "post", path: "/api/upload-post/import", tag: "Upload-Post", access: "api", bucket: "write", body: uploadPostImportInput,
     summary: "Import chosen Upload-Post profile platforms as Pacer accounts",
     reply: { status: 200, description: "Per selection, what happened.", schema: object("{ results: [...] }") } },

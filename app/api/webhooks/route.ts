@@ -1,4 +1,5 @@
 // GET lists the workspace's webhook endpoints (?workspaceId=); POST creates one and returns its secret once. Admins and owners.
+// Creating is for people only: a leaked API key must not point the workspace's events at a new URL.
 import { withUser, readJson, withSession } from "@/lib/api/handler";
 import { createEndpoint, listEndpoints } from "@/lib/webhooks";
 

@@ -1,4 +1,5 @@
 // GET the filtered audit log as a CSV file (cells a spreadsheet would run as formulas are escaped).
+// People only: the audit log is the record of what a (possibly leaked) API key did.
 import { withSession } from "@/lib/api/handler";
 import { exportAudit } from "@/lib/audit";
 import { auditQueryFrom } from "@/lib/audit/input";

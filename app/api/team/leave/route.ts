@@ -1,4 +1,5 @@
 // POST leaves a workspace (anyone but its owner, who transfers ownership first).
+// People only: membership changes outlive a leaked API key (docs/api.md, API keys).
 import { readJson, withSession } from "@/lib/api/handler";
 import { leaveWorkspace } from "@/lib/team";
 

@@ -1,4 +1,5 @@
 // POST hands the workspace to another member (the owner only); the old owner becomes an admin.
+// People only: membership changes outlive a leaked API key (docs/api.md, API keys).
 import { readJson, withSession } from "@/lib/api/handler";
 import { transferOwnership } from "@/lib/team";
 

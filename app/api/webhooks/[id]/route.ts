@@ -1,4 +1,5 @@
 // PATCH changes an endpoint (url, description, events, enabled: re-enabling resumes its deliveries); DELETE removes it.
+// People only: a leaked API key must not redirect or remove the workspace's webhook endpoints.
 import { readJson, withSession } from "@/lib/api/handler";
 import { deleteEndpoint, updateEndpoint } from "@/lib/webhooks";
 

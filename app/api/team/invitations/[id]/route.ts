@@ -1,4 +1,5 @@
 // DELETE revokes an open invitation: its link stops working.
+// People only: membership changes outlive a leaked API key (docs/api.md, API keys).
 import { withSession } from "@/lib/api/handler";
 import { revokeInvitation } from "@/lib/team";
 

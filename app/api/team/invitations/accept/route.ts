@@ -1,4 +1,5 @@
 // POST accepts an invitation, by its link's token, as the signed-in user it was sent to.
+// People only: membership changes outlive a leaked API key (docs/api.md, API keys).
 import { readJson, withSession } from "@/lib/api/handler";
 import { acceptInvitation } from "@/lib/team";
 

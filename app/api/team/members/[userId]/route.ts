@@ -1,4 +1,5 @@
 // PATCH changes a member's role; DELETE removes them from the workspace (yourself: leaving).
+// Changes are for people only: membership changes outlive a leaked API key (docs/api.md, API keys).
 import { readJson, withSession } from "@/lib/api/handler";
 import { changeMemberRole, removeMember } from "@/lib/team";
 

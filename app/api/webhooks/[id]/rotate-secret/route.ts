@@ -1,4 +1,5 @@
 // POST replaces the endpoint's signing secret at once and returns the new one (shown only here).
+// People only: the reply carries a signing secret, which a leaked API key must never see.
 import { withSession } from "@/lib/api/handler";
 import { rotateSecret } from "@/lib/webhooks";
 
