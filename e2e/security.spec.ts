@@ -92,6 +92,10 @@ test("pages carry the security headers, Next's scripts run under the CSP, and no
 });
 
 test("pages with forms build their zod schemas without eval: no CSP violation, no probe", async ({ page }) => {
+  // `next dev` compiles each page on first use: minutes on a busy machine.
+  const dev = process.env.PACER_NEXT_MODE === "dev";
+  test.setTimeout(dev ? 900_000 : 60_000);
+  const wait = { timeout: dev ? 180_000 : 10_000 };
   const violations = await recordViolations(page);
   const probes = await recordEvalProbes(page);
 
@@ -99,7 +103,7 @@ test("pages with forms build their zod schemas without eval: no CSP violation, n
   await page.getByLabel("Email").fill(uniqueEmail("jitless"));
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/dashboard$/);
+  await expect(page).toHaveURL(/\/dashboard$/, wait);
   // Loaded fresh, each page's own modules build its schemas (the composer's and the queue's forms
   // share lib/queue/input.ts; the API keys page has its own).
   for (const [path, ready] of [
@@ -107,8 +111,8 @@ test("pages with forms build their zod schemas without eval: no CSP violation, n
     ["/dashboard/queue", () => page.getByTestId("signed-in-email")],
     ["/dashboard/api-keys", () => page.getByTestId("signed-in-email")],
   ] as const) {
-    await page.goto(path);
-    await expect(ready()).toBeVisible();
+    await page.goto(path, wait);
+    await expect(ready()).toBeVisible(wait);
   }
 
   expect(probes).toEqual([]);
