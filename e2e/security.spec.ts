@@ -105,14 +105,16 @@ test("pages with forms build their zod schemas without eval: no CSP violation, n
   await page.getByRole("button", { name: "Create account" }).click();
   await expect(page).toHaveURL(/\/dashboard$/, wait);
   // Loaded fresh, each page's own modules build its schemas (the composer's and the queue's forms
-  // share lib/queue/input.ts; the API keys page has its own).
-  for (const [path, ready] of [
-    ["/dashboard/compose", () => page.getByLabel("Text", { exact: true })],
-    ["/dashboard/queue", () => page.getByTestId("signed-in-email")],
-    ["/dashboard/api-keys", () => page.getByTestId("signed-in-email")],
+  // share lib/queue/input.ts; the API keys page has its own). The page's own request for its data
+  // says its client code has run (the server-rendered markup shows before it does).
+  for (const [path, data] of [
+    ["/dashboard/compose", "/api/drafts"],
+    ["/dashboard/queue", "/api/queue/status"],
+    ["/dashboard/api-keys", "/api/keys"],
   ] as const) {
+    const fetched = page.waitForResponse((r) => new URL(r.url()).pathname === data, wait);
     await page.goto(path, wait);
-    await expect(ready()).toBeVisible(wait);
+    await fetched;
   }
 
   expect(probes).toEqual([]);
