@@ -1,5 +1,6 @@
 // What a browser gets from Pacer's security headers: a nonce-based CSP that Next's own scripts satisfy
-// (no violation while signing up and using the dashboard), no framing, no sniffing, a trimmed
+// (no violation while signing up and using the dashboard, nor from zod on pages with forms: its eval
+// probe is off app-wide, instrumentation-client.ts), no framing, no sniffing, a trimmed
 // referrer; and `?next=` after sign-in that cannot lead off the site.
 import { expect, test, type Page, type Response } from "@playwright/test";
 
@@ -21,6 +22,26 @@ async function recordViolations(page: Page): Promise<string[]> {
     if (m.type() === "error" && /Content Security Policy/i.test(m.text())) violations.push(m.text());
   });
   return violations;
+}
+
+/**
+ * Every `new Function("")` the page's scripts make: zod's probe for whether it may compile parsers.
+ * Under `next dev` the CSP allows eval (React needs it there), so the browser would report nothing;
+ * counting the probe itself makes the check hold in both modes.
+ */
+async function recordEvalProbes(page: Page): Promise<string[]> {
+  const probes: string[] = [];
+  await page.exposeFunction("pacerEvalProbe", (path: string) => probes.push(`new Function("") on ${path}`));
+  await page.addInitScript(() => {
+    const report = (window as unknown as { pacerEvalProbe: (p: string) => void }).pacerEvalProbe;
+    globalThis.Function = new Proxy(Function, {
+      construct(target, args, newTarget) {
+        if (args.every((a) => a === "")) void report(location.pathname);
+        return Reflect.construct(target, args, newTarget);
+      },
+    });
+  });
+  return probes;
 }
 
 function expectSecurityHeaders(response: Response | null) {
@@ -67,6 +88,36 @@ test("pages carry the security headers, Next's scripts run under the CSP, and no
   expect(api.headers()["x-content-type-options"]).toBe("nosniff");
   expect(api.headers()["content-security-policy"]).toContain("frame-ancestors 'none'");
 
+  expect(violations).toEqual([]);
+});
+
+test("pages with forms build their zod schemas without eval: no CSP violation, no probe", async ({ page }) => {
+  // `next dev` compiles each page on first use: minutes on a busy machine.
+  const dev = process.env.PACER_NEXT_MODE === "dev";
+  test.setTimeout(dev ? 900_000 : 60_000);
+  const wait = { timeout: dev ? 180_000 : 10_000 };
+  const violations = await recordViolations(page);
+  const probes = await recordEvalProbes(page);
+
+  await page.goto("/sign-up");
+  await page.getByLabel("Email").fill(uniqueEmail("jitless"));
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/dashboard$/, wait);
+  // Loaded fresh, each page's own modules build its schemas (the composer's and the queue's forms
+  // share lib/queue/input.ts; the API keys page has its own). The page's own request for its data
+  // says its client code has run (the server-rendered markup shows before it does).
+  for (const [path, data] of [
+    ["/dashboard/compose", "/api/drafts"],
+    ["/dashboard/queue", "/api/queue/status"],
+    ["/dashboard/api-keys", "/api/keys"],
+  ] as const) {
+    const fetched = page.waitForResponse((r) => new URL(r.url()).pathname === data, wait);
+    await page.goto(path, wait);
+    await fetched;
+  }
+
+  expect(probes).toEqual([]);
   expect(violations).toEqual([]);
 });
 

@@ -1,7 +1,6 @@
 "use client";
 // API keys: make one (its secret is shown once, here), see each key's scopes and last use, revoke one.
 // The form checks with the same zod schema the route parses (lib/api-keys/input.ts).
-import "./zod-jitless";
 import { useState, type FormEvent } from "react";
 import Link from "next/link";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";

@@ -73,7 +73,7 @@ export function authorizeApiKey(user: UserClaims, bucket: ApiBucket, peopleOnly:
     throw new PacerError(
       403,
       "session_required",
-      "API keys cannot use this route: billing, API key management and operators' views are for signed-in people. Sign in to the app, or send a session's access token.",
+      "API keys cannot use this route: it is for signed-in people (billing, API keys, team membership, webhook endpoints, the audit log, the Upload-Post key, operators' views). Sign in to the app, or send a session's access token.",
     );
   }
   if (!key.scopes.includes(scope)) {

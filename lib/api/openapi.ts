@@ -24,6 +24,13 @@ import { markPostedInput, reviewListInput } from "@/lib/review";
 import { historyInput } from "@/lib/history";
 import { metricsInput } from "@/lib/ops/metrics";
 import { planChoice, portalRequest } from "@/lib/billing/checkout";
+import { auditQuery } from "@/lib/audit/input";
+import { createDraftInput, updateDraftInput } from "@/lib/drafts/input";
+import { settingsInput } from "@/lib/settings/input";
+import { calendarInput, editPostInput, rescheduleInput } from "@/lib/calendar/input";
+import { importCheckInput, importInput as csvImportInput, importListInput } from "@/lib/import/input";
+import { acceptInput, changeRoleInput, inviteInput, leaveInput, transferInput } from "@/lib/team/input";
+import { createEndpointInput, deliveryId, updateEndpointInput } from "@/lib/webhooks/input";
 
 type JsonSchema = Record<string, unknown>;
 type Method = "get" | "post" | "put" | "patch" | "delete";
@@ -112,12 +119,36 @@ const post = z.object({
   text: z.string(),
   mediaUrls: z.array(z.string()),
   firstComment: z.string().nullable(),
+  thread: z.array(z.string()).describe("Further posts of a thread, each a reply to the one before; [] for none."),
+  platformOptions: z.record(z.string(), z.object({}).loose()).describe("What only one platform understands, e.g. { mastodon: { visibility, contentWarning } }."),
   destination: z.string().nullable(),
   createdAt: iso,
 });
 const accountChange = z.object({ accountId: z.uuid(), state: z.string() }).loose();
 /** A reply whose fields are documented in the summary and in docs/api.md rather than here. */
 const object = (description: string) => z.object({}).loose().describe(description);
+
+const calendarItem = queueItem
+  .pick({ id: true, postId: true, text: true, accountId: true, handle: true, platform: true, status: true, scheduledFor: true, postedAt: true, nextAttemptAt: true, lastError: true, externalUrl: true, cancelRequested: true })
+  .extend({ mediaUrls: z.array(z.string()), firstComment: z.string().nullable(), destination: z.string().nullable(), at: iso, reschedulable: z.boolean(), editable: z.boolean() });
+const importChange = z.object({ rowNumber: z.int(), importedAt: iso, message: z.string() });
+const importRecord = z.object({
+  id: z.uuid(), workspaceId: z.uuid(), fileName: z.string(), rowsInFile: z.int(), rowsImported: z.int(), rowsBad: z.int(),
+  rowsRepeated: z.int(), rowsChanged: z.int(), createdBy: z.uuid().nullable(), createdAt: iso, updatedAt: iso,
+});
+const userSettings = z.object({ timeZone: z.string().nullable(), updatedAt: iso.nullable() });
+const draft = z.object({ id: z.uuid(), workspaceId: z.uuid(), content: object("The composer's fields, each optional: text, accountIds, mediaUrls, firstComment, destination, priority, scheduledFor."), createdBy: z.uuid().nullable(), createdAt: iso, updatedAt: iso });
+const member = z.object({ userId: z.uuid(), email: z.string(), role: z.string(), joinedAt: iso, you: z.boolean() });
+const invitation = z.object({ id: z.uuid(), email: z.string(), role: z.string(), invitedBy: z.uuid().nullable(), createdAt: iso, expiresAt: iso, status: z.enum(["open", "expired"]) });
+const endpoint = z.object({
+  id: z.uuid(), workspaceId: z.uuid(), url: z.string(), description: z.string().nullable(), events: z.array(z.string()), secretHint: z.string(), enabled: z.boolean(),
+  disabledAt: iso.nullable(), disabledReason: z.string().nullable(), consecutiveFailures: z.int(), lastSuccessAt: iso.nullable(), secretRotatedAt: iso.nullable(), createdAt: iso,
+});
+const delivery = z.object({
+  id: z.string(), endpointId: z.uuid(), eventId: z.string(), eventType: z.string(), status: z.enum(["pending", "delivered", "failed"]), attempts: z.int(),
+  nextAttemptAt: iso.nullable(), giveUpAt: iso.nullable(), lastAttemptAt: iso.nullable(), responseStatus: z.int().nullable(), responseMs: z.int().nullable(),
+  lastError: z.string().nullable(), deliveredAt: iso.nullable(), createdAt: iso,
+});
 
 // ------------------------------------------------------------------------------------------------
 // The operations.
@@ -149,6 +180,124 @@ export const OPERATIONS: Operation[] = [
   { method: "post", path: "/api/queue/process", tag: "Queue", access: "api", bucket: "process", body: processInput, bodyOptional: true,
     summary: "Run the queue processor for the workspace now (admins and owners)",
     reply: { status: 200, description: "The workspace's status after the run.", schema: z.object({ ran: z.literal(true), status: queueStatusSummary }) } },
+
+  // Calendar
+  { method: "get", path: "/api/queue/calendar", tag: "Calendar", access: "api", bucket: "read", query: calendarInput,
+    summary: "The queue items placed in [from, to) (at most 62 days, 2,000 items), earliest first",
+    reply: { status: 200, description: "The items.", schema: z.object({ workspaceId: z.uuid(), from: iso, to: iso, items: z.array(calendarItem), truncated: z.boolean(), limit: z.int(), notice: z.string().nullable() }) } },
+  { method: "post", path: "/api/queue/reschedule", tag: "Calendar", access: "api", bucket: "write", body: rescheduleInput,
+    summary: "Move waiting queue items to a new time (editors and up; all or none)",
+    reply: { status: 200, description: "The moved items.", schema: z.object({ workspaceId: z.uuid(), items: z.array(z.object({ id: z.int(), status: queueStatus, scheduledFor: iso, nextAttemptAt: iso.nullable() })) }) } },
+  { method: "patch", path: "/api/queue/posts/{postId}", tag: "Calendar", access: "api", bucket: "write", body: editPostInput,
+    summary: "Change a post none of whose items has been sent yet (text, media, first comment, destination)",
+    pathParams: { postId: { type: "string", description: "The post's id (a UUID; another value answers 404)." } },
+    reply: { status: 200, description: "The post.", schema: z.object({ post }) } },
+
+  // Import
+  { method: "post", path: "/api/queue/import", tag: "Import", access: "api", bucket: "bulk", body: csvImportInput,
+    summary: "Import one chunk of a CSV file's rows (idempotent by importId and row number)",
+    description: "Bulk import is a plan feature (Starter and up). 201 when something was queued, 200 when nothing new was.",
+    reply: { status: 201, description: "What the chunk did.", schema: z.object({ importId: z.uuid(), chunkIndex: z.int(), imported: z.int(), alreadyImported: z.int(), changed: z.array(importChange), posts: z.int(), items: z.int(), import: importRecord }) } },
+  { method: "post", path: "/api/queue/import/check", tag: "Import", access: "api", bucket: "read", body: importCheckInput,
+    summary: "Which of a file's rows an import would skip as imported before, and which changed since (writes nothing)",
+    reply: { status: 200, description: "The file's earlier imports.", schema: z.object({ alreadyImported: z.int(), importedAt: iso.nullable(), changed: z.array(importChange) }) } },
+  { method: "get", path: "/api/queue/import", tag: "Import", access: "api", bucket: "read", query: importListInput,
+    summary: "Whether this workspace may import, and its latest 20 imports; or one import with ?importId=",
+    reply: { status: 200, description: "The overview, or { import }.", schema: z.union([
+      z.object({ workspaceId: z.uuid(), planName: z.string(), includedFrom: z.string(), planIncludesImport: z.boolean(), canImport: z.boolean(), imports: z.array(importRecord) }),
+      z.object({ import: importRecord }),
+    ]) } },
+
+  // Composer: settings, platform limits, drafts
+  { method: "get", path: "/api/me/settings", tag: "Composer", access: "api", bucket: "read",
+    summary: "The signed-in user's own settings (timeZone is null until one is saved)",
+    reply: { status: 200, description: "The settings.", schema: userSettings } },
+  { method: "put", path: "/api/me/settings", tag: "Composer", access: "api", bucket: "write", body: settingsInput,
+    summary: "Save the user's time zone (an IANA name)", reply: { status: 200, description: "The settings.", schema: userSettings } },
+  { method: "get", path: "/api/platforms/limits", tag: "Composer", access: "api", bucket: "read", query: workspaceIdQuery,
+    summary: "Each offered platform's text limit (and how it is counted) and posting limits",
+    reply: { status: 200, description: "The limits.", schema: z.object({ workspaceId: z.uuid(), platforms: z.array(z.object({
+      platform: z.string(), name: z.string(), textLimit: z.int().nullable(), textUnit: z.enum(["graphemes", "characters"]),
+      perHour: z.int().nullable(), perDay: z.int().nullable(), minGapMs: z.int().nullable() })) }) } },
+  { method: "get", path: "/api/drafts", tag: "Composer", access: "api", bucket: "read", query: workspaceIdQuery,
+    summary: "The workspace's drafts, the 100 most recently changed (editors and up)",
+    reply: { status: 200, description: "The drafts.", schema: z.object({ workspaceId: z.uuid(), drafts: z.array(draft) }) } },
+  { method: "post", path: "/api/drafts", tag: "Composer", access: "api", bucket: "write", body: createDraftInput,
+    summary: "Save a new draft", reply: { status: 201, description: "The draft.", schema: z.object({ draft }) } },
+  { method: "patch", path: "/api/drafts/{id}", tag: "Composer", access: "api", bucket: "write", body: updateDraftInput,
+    summary: "Replace a draft's content", reply: { status: 200, description: "The draft.", schema: z.object({ draft }) } },
+  { method: "delete", path: "/api/drafts/{id}", tag: "Composer", access: "api", bucket: "write",
+    summary: "Discard a draft", reply: { status: 204, description: "Discarded." } },
+  { method: "post", path: "/api/drafts/{id}/queue", tag: "Composer", access: "api", bucket: "write", idempotent: true, body: addInput,
+    summary: "Queue a draft (the body is POST /api/queue/add's; workspaceId defaults to the draft's); the draft is deleted in the same transaction",
+    reply: { status: 201, description: "The post and its queue items.", schema: z.object({ post, items: z.array(queueItem) }) } },
+
+  // Team
+  { method: "get", path: "/api/team/members", tag: "Team", access: "api", bucket: "read", query: workspaceIdQuery,
+    summary: "The workspace's members and their roles, and the roles you may manage there",
+    reply: { status: 200, description: "The team.", schema: z.object({ workspaceId: z.uuid(), workspaceName: z.string(), yourRole: z.string(), manageableRoles: z.array(z.string()),
+      members: z.array(member), workspaces: z.array(z.object({ id: z.uuid(), name: z.string(), role: z.string() })) }) } },
+  { method: "patch", path: "/api/team/members/{userId}", tag: "Team", access: "session", bucket: "write", body: changeRoleInput,
+    summary: "Change a member's role (admins and the owner, within their rules)",
+    pathParams: { userId: { type: "string", format: "uuid", description: "The member's user id, from GET /api/team/members." } },
+    reply: { status: 200, description: "The member.", schema: z.object({ member }) } },
+  { method: "delete", path: "/api/team/members/{userId}", tag: "Team", access: "session", bucket: "write", query: workspaceIdQuery,
+    summary: "Remove a member from the workspace (your own id: leaving)",
+    pathParams: { userId: { type: "string", format: "uuid", description: "The member's user id, from GET /api/team/members." } },
+    reply: { status: 204, description: "Removed." } },
+  { method: "get", path: "/api/team/invitations", tag: "Team", access: "api", bucket: "read", query: workspaceIdQuery,
+    summary: "The workspace's open invitations, newest first (admins and the owner)",
+    reply: { status: 200, description: "The invitations.", schema: z.object({ invitations: z.array(invitation) }) } },
+  { method: "post", path: "/api/team/invitations", tag: "Team", access: "session", bucket: "write", body: inviteInput,
+    summary: "Invite an email address at a role (by email, or a link shown once in local mode)",
+    reply: { status: 201, description: "The invitation and how it was delivered.", schema: z.object({ invitation, delivery: z.enum(["email", "link"]), link: z.string().optional() }) } },
+  { method: "delete", path: "/api/team/invitations/{id}", tag: "Team", access: "session", bucket: "write",
+    summary: "Revoke an open invitation: its link stops working", reply: { status: 204, description: "Revoked." } },
+  { method: "post", path: "/api/team/invitations/accept", tag: "Team", access: "session", bucket: "write", body: acceptInput,
+    summary: "Accept an invitation by its link's token, as the signed-in person it was sent to",
+    reply: { status: 200, description: "The workspace joined.", schema: z.object({ workspaceId: z.uuid(), role: z.string() }) } },
+  { method: "post", path: "/api/team/leave", tag: "Team", access: "session", bucket: "write", body: leaveInput,
+    summary: "Leave a workspace (not its owner, who transfers ownership first)",
+    reply: { status: 200, description: "The workspace left.", schema: z.object({ workspaceId: z.uuid() }) } },
+  { method: "post", path: "/api/team/transfer-ownership", tag: "Team", access: "session", bucket: "write", body: transferInput,
+    summary: "Hand the workspace to another member (the owner only); the old owner becomes an admin",
+    reply: { status: 200, description: "The new owner.", schema: z.object({ workspaceId: z.uuid(), ownerId: z.uuid() }) } },
+
+  // Audit log
+  { method: "get", path: "/api/audit", tag: "Audit log", access: "session", bucket: "read", query: auditQuery,
+    summary: "One page of the audit log, newest first, filtered by actor, action, entity and time (admins and the owner)",
+    reply: { status: 200, description: "A page of entries.", schema: z.object({ workspaceId: z.uuid(), entries: z.array(object("AuditEntry: { id, at, actor, action, entity, entityId, subject, changes, oldValues, newValues }")),
+      nextCursor: z.string().nullable(), facets: object("{ actions, entities, actors } (first page only)").optional() }) } },
+  { method: "get", path: "/api/audit/export", tag: "Audit log", access: "session", bucket: "read", query: auditQuery,
+    summary: "The filtered audit log as a CSV file, at most 50,000 rows (X-Pacer-Truncated: true when more matched)",
+    reply: { status: 200, description: "A text/csv attachment." } },
+
+  // Webhooks
+  { method: "get", path: "/api/webhooks", tag: "Webhooks", access: "api", bucket: "read", query: workspaceIdQuery,
+    summary: "The workspace's webhook endpoints (admins and owners; never their secrets)",
+    reply: { status: 200, description: "The endpoints.", schema: z.object({ workspaceId: z.uuid(), endpoints: z.array(endpoint) }) } },
+  { method: "post", path: "/api/webhooks", tag: "Webhooks", access: "session", bucket: "write", body: createEndpointInput,
+    summary: "Add a webhook endpoint; the reply carries its signing secret, the only time it is shown",
+    reply: { status: 201, description: "The endpoint and its secret.", schema: z.object({ endpoint, secret: z.string() }) } },
+  { method: "patch", path: "/api/webhooks/{id}", tag: "Webhooks", access: "session", bucket: "write", body: updateEndpointInput,
+    summary: "Change an endpoint (url, description, events, enabled: re-enabling resumes its deliveries)",
+    reply: { status: 200, description: "The endpoint.", schema: z.object({ endpoint }) } },
+  { method: "delete", path: "/api/webhooks/{id}", tag: "Webhooks", access: "session", bucket: "write",
+    summary: "Remove an endpoint and its delivery log", reply: { status: 200, description: "Removed.", schema: z.object({ deleted: z.literal(true) }) } },
+  { method: "post", path: "/api/webhooks/{id}/rotate-secret", tag: "Webhooks", access: "session", bucket: "write",
+    summary: "Replace the endpoint's signing secret at once; the reply carries the new one, the only time it is shown",
+    reply: { status: 200, description: "The endpoint and its new secret.", schema: z.object({ endpoint, secret: z.string() }) } },
+  { method: "post", path: "/api/webhooks/{id}/test", tag: "Webhooks", access: "api", bucket: "write",
+    summary: "Queue a ping event for this endpoint only (the worker delivers it)",
+    reply: { status: 202, description: "Queued, not yet sent.", schema: z.object({ eventId: z.string() }) } },
+  { method: "get", path: "/api/webhooks/{id}/deliveries", tag: "Webhooks", access: "api", bucket: "read",
+    query: z.object({ before: deliveryId.optional().describe("A delivery id from the page before: pages back.") }),
+    summary: "The endpoint's delivery log, newest first, 50 per page",
+    reply: { status: 200, description: "The deliveries.", schema: z.object({ deliveries: z.array(delivery) }) } },
+  { method: "post", path: "/api/webhooks/deliveries/{id}/retry", tag: "Webhooks", access: "api", bucket: "write",
+    summary: "Send a delivery again now (a given-up one gets a fresh 24 hours)",
+    pathParams: { id: { type: "string", pattern: "^[1-9][0-9]{0,17}$", description: "The delivery's id." } },
+    reply: { status: 202, description: "The delivery, due at once.", schema: z.object({ delivery }) } },
 
   // Accounts
   { method: "get", path: "/api/accounts", tag: "Accounts", access: "api", bucket: "read", query: workspaceIdQuery,
@@ -238,12 +387,12 @@ export const OPERATIONS: Operation[] = [
   { method: "get", path: "/api/upload-post", tag: "Upload-Post", access: "api", bucket: "read", query: workspaceIdQuery,
     summary: "The workspace's Upload-Post key status (last 4 characters) and its profiles",
     reply: { status: 200, description: "Key status and profiles.", schema: object("{ key, profiles }") } },
-  { method: "put", path: "/api/upload-post/key", tag: "Upload-Post", access: "api", bucket: "write", body: uploadPostKeyInput,
+  { method: "put", path: "/api/upload-post/key", tag: "Upload-Post", access: "session", bucket: "write", body: uploadPostKeyInput,
     summary: "Set or replace the workspace's Upload-Post API key (admins and owners; checked with Upload-Post first)",
     reply: { status: 200, description: "The key's status (never the key).", schema: object("{ key: { last4, setAt } }") } },
-  { method: "delete", path: "/api/upload-post/key", tag: "Upload-Post", access: "api", bucket: "write", body: workspaceOnlyInput, bodyOptional: true,
+  { method: "delete", path: "/api/upload-post/key", tag: "Upload-Post", access: "session", bucket: "write", body: workspaceOnlyInput, bodyOptional: true,
     summary: "Remove the workspace's Upload-Post API key; its accounts wait for a reconnect",
-    reply: { status: 200, description: "How many accounts were moved.", schema: object("{ moved }") } },
+    reply: { status: 200, description: "The accounts that now wait for a reconnect.", schema: object("{ accountsNeedingReconnect }") } },
   { method: "post", path: "/api/upload-post/import", tag: "Upload-Post", access: "api", bucket: "write", body: uploadPostImportInput,
     summary: "Import chosen Upload-Post profile platforms as Pacer accounts",
     reply: { status: 200, description: "Per selection, what happened.", schema: object("{ results: [...] }") } },

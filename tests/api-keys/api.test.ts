@@ -8,6 +8,7 @@ import * as keyRoute from "@/app/api/keys/[id]/route";
 import * as accountsRoute from "@/app/api/accounts/route";
 import * as bulkRoute from "@/app/api/queue/bulk-post/route";
 import * as addRoute from "@/app/api/queue/add/route";
+import * as uploadPostKeyRoute from "@/app/api/upload-post/key/route";
 import { API_LIMITS } from "@/lib/api/limits";
 import { asUser } from "@/lib/db";
 import { authenticateApiKey } from "@/lib/api-keys";
@@ -182,6 +183,26 @@ describe("a key on the API", () => {
       expect(res.status).toBe(401);
       expect((await res.json()).error.code).toBe("invalid_api_key");
     }
+  });
+
+  it("cannot swap or remove the workspace's Upload-Post key, however scoped (people only)", async () => {
+    // A leaked key that could replace the Upload-Post key would route the workspace's posts through
+    // an account of the attacker's; removing it would stop its Upload-Post accounts.
+    await sql`insert into public.upload_post_keys (workspace_id, key_sealed, key_last4) values (${aliceWs}, 'v1:AAAA:AAAA', 'AAAA')
+              on conflict (workspace_id) do update set key_sealed = excluded.key_sealed, key_last4 = excluded.key_last4`;
+    const { secret } = await makeKey(alice, { scopes: ["read", "write", "process"] });
+    const swapped = await call(uploadPostKeyRoute.PUT, "/api/upload-post/key", { method: "PUT", token: secret, body: { apiKey: "attacker-upload-post-key-0123456789" } });
+    expect(swapped.status).toBe(403);
+    expect((await swapped.json()).error.code).toBe("session_required");
+    const removed = await call(uploadPostKeyRoute.DELETE, "/api/upload-post/key", { method: "DELETE", token: secret, body: {} });
+    expect(removed.status).toBe(403);
+    expect((await removed.json()).error.code).toBe("session_required");
+    expect(await sql`select key_sealed, key_last4 from public.upload_post_keys where workspace_id = ${aliceWs}`).toEqual([{ key_sealed: "v1:AAAA:AAAA", key_last4: "AAAA" }]);
+
+    // The control: Alice's own session removes it (the refusals above are the key's).
+    const mine = await call(uploadPostKeyRoute.DELETE, "/api/upload-post/key", { method: "DELETE", token: alice.accessToken, body: {} });
+    expect(mine.status, await mine.clone().text()).toBe(200);
+    expect(await sql`select 1 from public.upload_post_keys where workspace_id = ${aliceWs}`).toHaveLength(0);
   });
 
   it("runs a read request READ ONLY in the database, whatever the code does", async () => {

@@ -38,7 +38,7 @@ beforeAll(async () => {
 afterAll(() => sql.end());
 
 /** Values for path parameters that pass no route's check for an existing thing. */
-const PARAM_VALUES: Record<string, string> = { id: randomUUID(), ruleId: "no_such_rule" };
+const PARAM_VALUES: Record<string, string> = { id: randomUUID(), postId: randomUUID(), userId: randomUUID(), ruleId: "no_such_rule" };
 
 async function callWith(route: RouteMethod, token: string) {
   const routeModule = (await import(/* @vite-ignore */ join(process.cwd(), route.file))) as Record<string, Handler>;

@@ -1,9 +1,10 @@
 // GET the filtered audit log as a CSV file (cells a spreadsheet would run as formulas are escaped).
-import { withUser } from "@/lib/api/handler";
+// People only: the audit log is the record of what a (possibly leaked) API key did.
+import { withSession } from "@/lib/api/handler";
 import { exportAudit } from "@/lib/audit";
 import { auditQueryFrom } from "@/lib/audit/input";
 
-export const GET = withUser("read", async (request, user) => {
+export const GET = withSession("read", async (request, user) => {
   const { workspaceId, csv, truncated } = await exportAudit(user, auditQueryFrom(new URL(request.url).searchParams));
   const day = new Date().toISOString().slice(0, 10);
   return new Response(csv, {

@@ -1,13 +1,14 @@
 // PATCH changes an endpoint (url, description, events, enabled: re-enabling resumes its deliveries); DELETE removes it.
-import { withUser, readJson } from "@/lib/api/handler";
+// People only: a leaked API key must not redirect or remove the workspace's webhook endpoints.
+import { readJson, withSession } from "@/lib/api/handler";
 import { deleteEndpoint, updateEndpoint } from "@/lib/webhooks";
 
 type Ctx = { params: Promise<{ id: string }> };
 
-export const PATCH = withUser<Ctx>("write", async (request, user, { params }) => {
+export const PATCH = withSession<Ctx>("write", async (request, user, { params }) => {
   return Response.json({ endpoint: await updateEndpoint(user, (await params).id, await readJson(request)) });
 });
 
-export const DELETE = withUser<Ctx>("write", async (_request, user, { params }) => {
+export const DELETE = withSession<Ctx>("write", async (_request, user, { params }) => {
   return Response.json(await deleteEndpoint(user, (await params).id));
 });

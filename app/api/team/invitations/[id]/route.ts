@@ -1,10 +1,11 @@
 // DELETE revokes an open invitation: its link stops working.
-import { withUser } from "@/lib/api/handler";
+// People only: membership changes outlive a leaked API key (docs/api.md, API keys).
+import { withSession } from "@/lib/api/handler";
 import { revokeInvitation } from "@/lib/team";
 
 type Ctx = { params: Promise<{ id: string }> };
 
-export const DELETE = withUser<Ctx>("write", async (_request, user, { params }) => {
+export const DELETE = withSession<Ctx>("write", async (_request, user, { params }) => {
   await revokeInvitation(user, (await params).id);
   return new Response(null, { status: 204 });
 });

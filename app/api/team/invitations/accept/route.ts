@@ -1,7 +1,8 @@
 // POST accepts an invitation, by its link's token, as the signed-in user it was sent to.
-import { withUser, readJson } from "@/lib/api/handler";
+// People only: membership changes outlive a leaked API key (docs/api.md, API keys).
+import { readJson, withSession } from "@/lib/api/handler";
 import { acceptInvitation } from "@/lib/team";
 
-export const POST = withUser("write", async (request, user) => {
+export const POST = withSession("write", async (request, user) => {
   return Response.json(await acceptInvitation(user, await readJson(request)));
 });
