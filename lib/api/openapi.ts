@@ -31,6 +31,7 @@ import { calendarInput, editPostInput, rescheduleInput } from "@/lib/calendar/in
 import { importCheckInput, importInput as csvImportInput, importListInput } from "@/lib/import/input";
 import { acceptInput, changeRoleInput, inviteInput, leaveInput, transferInput } from "@/lib/team/input";
 import { createEndpointInput, deliveryId, updateEndpointInput } from "@/lib/webhooks/input";
+import { SUBMISSION_STATUSES, approvalSettingInput, approveInput, listSubmissionsInput, rejectInput } from "@/lib/approvals/input";
 
 type JsonSchema = Record<string, unknown>;
 type Method = "get" | "post" | "put" | "patch" | "delete";
@@ -150,6 +151,13 @@ const delivery = z.object({
   lastError: z.string().nullable(), deliveredAt: iso.nullable(), createdAt: iso,
 });
 
+const submission = z.object({
+  id: z.uuid(), workspaceId: z.uuid(), kind: z.enum(["add", "bulk"]), status: z.enum(SUBMISSION_STATUSES), posts: z.int(),
+  request: z.record(z.string(), z.unknown()).describe("The request as POST /api/queue/add (kind add) or /api/queue/bulk-post (kind bulk) takes it."),
+  note: z.string().nullable(), submittedBy: z.uuid().nullable(), submittedByEmail: z.string().nullable(),
+  decidedBy: z.uuid().nullable(), decidedAt: iso.nullable(), createdAt: iso,
+});
+
 // ------------------------------------------------------------------------------------------------
 // The operations.
 // ------------------------------------------------------------------------------------------------
@@ -231,6 +239,23 @@ export const OPERATIONS: Operation[] = [
   { method: "post", path: "/api/drafts/{id}/queue", tag: "Composer", access: "api", bucket: "write", idempotent: true, body: addInput,
     summary: "Queue a draft (the body is POST /api/queue/add's; workspaceId defaults to the draft's); the draft is deleted in the same transaction",
     reply: { status: 201, description: "The post and its queue items.", schema: z.object({ post, items: z.array(queueItem) }) } },
+
+  // Approvals
+  { method: "get", path: "/api/approvals", tag: "Approvals", access: "api", bucket: "read", query: listSubmissionsInput,
+    summary: "Submissions waiting for approval or decided: all of the workspace's for admins and the owner, an editor's own for editors",
+    reply: { status: 200, description: "The workspace's setting and its submissions, newest first (200 at most).", schema: z.object({
+      workspaceId: z.uuid(), editorPostsNeedApproval: z.boolean(), canDecide: z.boolean(), submissions: z.array(submission) }) } },
+  { method: "post", path: "/api/approvals/{id}/approve", tag: "Approvals", access: "api", bucket: "write", body: approveInput,
+    summary: "Approve a submission (admins and the owner), optionally editing POST /api/queue/add's fields first: its posts enter the queue, created by the editor",
+    pathParams: { id: { type: "string", format: "uuid", description: "The submission's id, from GET /api/approvals." } },
+    reply: { status: 201, description: "The submission, approved, and what it queued.", schema: z.object({ submission, queued: z.object({ posts: z.int(), items: z.int() }) }) } },
+  { method: "post", path: "/api/approvals/{id}/reject", tag: "Approvals", access: "api", bucket: "write", body: rejectInput,
+    summary: "Reject a submission with a note the editor sees (admins and the owner); nothing is queued",
+    pathParams: { id: { type: "string", format: "uuid", description: "The submission's id, from GET /api/approvals." } },
+    reply: { status: 200, description: "The submission, rejected.", schema: z.object({ submission }) } },
+  { method: "put", path: "/api/workspace/approval-setting", tag: "Approvals", access: "session", bucket: "write", body: approvalSettingInput,
+    summary: "Turn \"editors' posts need approval\" on or off (admins and the owner; people only: a key must not switch the control off)",
+    reply: { status: 200, description: "The setting.", schema: z.object({ workspaceId: z.uuid(), editorPostsNeedApproval: z.boolean() }) } },
 
   // Team
   { method: "get", path: "/api/team/members", tag: "Team", access: "api", bucket: "read", query: workspaceIdQuery,

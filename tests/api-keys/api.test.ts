@@ -133,7 +133,7 @@ describe("a key on the API", () => {
     const added = await call(addRoute.POST, "/api/queue/add", {
       method: "POST",
       token: writer,
-      body: { text: "from a key", accountIds: [(await sql`select id from public.social_accounts where handle = 'alice_main'`)[0].id] },
+      body: { text: "from a key", accountIds: [(await sql`select id from public.social_accounts where handle = 'alice_main' and workspace_id = ${aliceWs}`)[0].id] },
     });
     expect(added.status, await added.clone().text()).toBe(201);
     const [post] = await sql`select workspace_id, created_by from public.posts where text = 'from a key'`;
@@ -162,7 +162,7 @@ describe("a key on the API", () => {
     expect((await res.json()).error.code).toBe("api_key_expired");
   });
 
-  it("is refused when its maker leaves the workspace, and narrowed when they lose the role", async () => {
+  it("is refused when its maker leaves the workspace (for good), and narrowed when they lose the role", async () => {
     const { secret } = await makeKey(alice, { scopes: ["read", "write"], workspaceId: bobWs });
     expect((await accountsWith(secret)).status).toBe(200);
     await sql`update public.workspace_members set role = 'viewer' where workspace_id = ${bobWs} and user_id = ${alice.id}`;
@@ -173,8 +173,10 @@ describe("a key on the API", () => {
     await sql`delete from public.workspace_members where workspace_id = ${bobWs} and user_id = ${alice.id}`;
     const res = await accountsWith(secret);
     expect(res.status).toBe(401);
-    expect((await res.json()).error.code).toBe("api_key_maker_left");
+    // Removal revokes the maker's keys there (20261204001100), so re-inviting them later revives none.
+    expect((await res.json()).error.code).toBe("api_key_revoked");
     await sql`insert into public.workspace_members (workspace_id, user_id, role) values (${bobWs}, ${alice.id}, 'editor')`;
+    expect((await accountsWith(secret)).status).toBe(401);
   });
 
   it("is refused when unknown or malformed (401), never tried as a session token", async () => {

@@ -261,7 +261,11 @@ describe("authentication (as pacer_worker)", () => {
     await sql`insert into public.workspace_members (workspace_id, user_id, role) values (${owner.workspaceId}, ${maker.id}, 'editor')`;
     const k = await makeKey(maker.id, owner.workspaceId, ["read"]);
     expect((await authenticate(k.hash))[0].refused).toBeNull();
+    // Removal revokes the maker's keys in that workspace (20261204001100); "maker_left" is what a key
+    // whose revocation was skipped would still get.
     await sql`delete from public.workspace_members where workspace_id = ${owner.workspaceId} and user_id = ${maker.id}`;
+    expect((await authenticate(k.hash))[0].refused).toBe("revoked");
+    await sql`update public.api_keys set revoked_at = null where id = ${k.id}`;
     expect((await authenticate(k.hash))[0].refused).toBe("maker_left");
   });
 });

@@ -133,11 +133,11 @@ export async function signUpPressers(gateway: ChaosGateway, count: number) {
     }),
   );
   return {
-    /** Each person becomes an owner of one workspace, in turn. */
+    /** Each person becomes an admin (process now's role; a workspace has one owner) of one workspace, in turn. */
     async join(sql: Sql, workspaceIds: string[]): Promise<Presser[]> {
       const pressers = people.map((p, k) => ({ ...p, workspaceId: workspaceIds[k % workspaceIds.length] }));
       await sql`insert into public.workspace_members (workspace_id, user_id, role)
-                select w, u, 'owner' from unnest(${pressers.map((p) => p.workspaceId)}::uuid[], ${pressers.map((p) => p.userId)}::uuid[]) as x(w, u)`;
+                select w, u, 'admin' from unnest(${pressers.map((p) => p.workspaceId)}::uuid[], ${pressers.map((p) => p.userId)}::uuid[]) as x(w, u)`;
       return pressers;
     },
   };
