@@ -41,6 +41,8 @@ test("a key made in the app calls the API until it is revoked; the API reference
   await test.step("a subscriber with an account makes a read-only key; it is shown once", async () => {
     await signUp(page, `keys-${id}@example.com`);
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Accounts" }).click();
+    // The page's data has loaded (so its form is live) before typing: a click before that was lost once.
+    await expect(page.getByText("No social accounts yet.")).toBeVisible();
     await page.getByLabel("Handle").fill(handle);
     await page.getByRole("button", { name: "Add account" }).click();
     await expect(page.getByRole("table", { name: "Social accounts" })).toContainText(`@${handle}`);
