@@ -74,6 +74,9 @@ function ipv4Reason(a: number): string | null {
   if (inRange("100.64.0.0", 10)) return "a carrier-grade NAT address";
   if (inRange("169.254.0.0", 16)) return "a link-local address";
   if (inRange("192.0.0.0", 24) || inRange("198.18.0.0", 15)) return "a reserved address";
+  // Documentation (RFC 5737) and the deprecated 6to4 relay anycast (RFC 7526): no platform lives there.
+  if (inRange("192.0.2.0", 24) || inRange("198.51.100.0", 24) || inRange("203.0.113.0", 24)) return "a documentation address";
+  if (inRange("192.88.99.0", 24)) return "a reserved address";
   if (inRange("224.0.0.0", 4)) return "a multicast address";
   if (inRange("240.0.0.0", 4)) return "a reserved address";
   return null;
@@ -84,15 +87,28 @@ function ipv6Reason(g: number[]): string | null {
   const embedded = () => ((g[6] << 16) | g[7]) >>> 0;
   if (zeros(8)) return "an unspecified address";
   if (zeros(7) && g[7] === 1) return "a loopback address";
-  // IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d) and NAT64 (64:ff9b::a.b.c.d) reach an IPv4 address.
+  // IPv4-mapped (::ffff:a.b.c.d), IPv4-translated (::ffff:0:a.b.c.d, RFC 2765), IPv4-compatible
+  // (::a.b.c.d) and the well-known NAT64 prefix (64:ff9b::a.b.c.d, RFC 6052) reach an IPv4 address.
   const nat64 = g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0);
-  if ((zeros(5) && g[5] === 0xffff) || zeros(6) || nat64) {
+  const translated = zeros(4) && g[4] === 0xffff && g[5] === 0;
+  if ((zeros(5) && g[5] === 0xffff) || translated || zeros(6) || nat64) {
     return ipv4Reason(embedded());
   }
+  // A network's own NAT64 prefix (64:ff9b:1::/48, RFC 8215) puts the IPv4 address where that
+  // network's prefix length says, so no embedded address can be read as public: refuse all of it.
+  if (g[0] === 0x64 && g[1] === 0xff9b && g[2] === 1) return "a local-use NAT64 address";
   if (g[0] === 0xfd00 && g[1] === 0x0ec2 && g.slice(2, 7).every((x) => x === 0) && g[7] === 0x254) return "the cloud metadata address";
   if ((g[0] & 0xfe00) === 0xfc00) return "a private (unique local) address";
   if ((g[0] & 0xffc0) === 0xfe80 || (g[0] & 0xffc0) === 0xfec0) return "a link-local address";
   if ((g[0] & 0xff00) === 0xff00) return "a multicast address";
+  // Only 2000::/3 is global unicast; everything else (discard-only 100::/64, the dummy prefix
+  // 100:0:0:1::/64, SRv6 SIDs 5f00::/16, the unassigned rest) is reserved by the IETF.
+  if ((g[0] & 0xe000) !== 0x2000) return "a reserved address";
+  // IETF protocol assignments (Teredo, which hides an IPv4 client address, benchmarking, ORCHID):
+  // not where any platform is served from.
+  if (g[0] === 0x2001 && g[1] < 0x0200) return "a reserved address";
+  // Documentation: 2001:db8::/32 (RFC 3849) and 3fff::/20 (RFC 9637).
+  if ((g[0] === 0x2001 && g[1] === 0x0db8) || (g[0] === 0x3fff && g[1] < 0x1000)) return "a documentation address";
   if (g[0] === 0x2002) return ipv4Reason(((g[1] << 16) | g[2]) >>> 0); // 6to4 carries an IPv4 address
   return null;
 }
