@@ -87,8 +87,12 @@ export type PublishOutcome = (
   | { kind: "destination_rejected"; message: string }
   /** Will never succeed as is (validation, content rules). */
   | { kind: "permanent"; message: string }
-  /** May or may not have been published (timeout, reset after send, 5xx): verify with `lookup` before any retry. */
-  | { kind: "unknown"; message: string }
+  /**
+   * May or may not have been published (timeout, reset after send, 5xx): verify with `lookup` before any retry.
+   * `externalId` (and `url`): the post itself is live with this id and only a later part (of a thread, a
+   * first comment) is in doubt. Recorded at once, so no later step can take the post for unsent.
+   */
+  | { kind: "unknown"; message: string; externalId?: string; url?: string }
 ) & { rateLimit?: RateLimitBudget };
 
 export type PublishOutcomeKind = PublishOutcome["kind"];

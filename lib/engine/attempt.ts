@@ -86,8 +86,13 @@ export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promi
       // The post is live; a thread or first comment may not all be. A connector that posts them one
       // by one finishes them now, sending only what is missing (completeParts), so the item is
       // posted only once every part is there.
+      // Whatever happens to the rest, the post is live: its id is recorded with every outcome below,
+      // so a person's retry (private.retry_queue_items) verifies and finishes it, never re-posts it
+      // (Mastodon's Idempotency-Key is kept only an hour).
+      const live = { externalId: found.externalId, externalUrl: found.url ?? null };
       if (inParts && !finishInLease) {
         return done({
+          ...live,
           outcome: "unavailable",
           retryAt: null,
           verifyRetryMs: waits,
@@ -101,6 +106,7 @@ export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promi
           return done({ outcome: "found", retryAt: null, externalId: found.externalId, externalUrl: found.url ?? null });
         }
         return done({
+          ...live,
           outcome: "unavailable",
           retryAt: null,
           verifyRetryMs: waits,
@@ -115,6 +121,7 @@ export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promi
           const wait = rest.kind === "rate_limited" ? (rest.retryAfterMs ?? 0) : 0;
           return done({
             ...budget,
+            ...live,
             outcome: "unavailable",
             retryAt: null,
             verifyRetryMs: waits.map((ms) => Math.max(ms, wait)),
@@ -163,7 +170,9 @@ export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promi
   }
   if (outcome.kind === "unknown") {
     // Never re-send before asking: verification, timed by record_outcomes from the call's deadline.
-    return done({ ...budget, outcome: "unknown", retryAt: null, errorMessage: outcome.message, callDeadlineAt });
+    // A post that is live with only later parts in doubt keeps its id on record (see types.ts).
+    const live = outcome.externalId ? { externalId: outcome.externalId, externalUrl: outcome.url ?? null } : {};
+    return done({ ...budget, ...live, outcome: "unknown", retryAt: null, errorMessage: outcome.message, callDeadlineAt });
   }
   return done({
     ...budget,

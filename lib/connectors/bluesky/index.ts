@@ -408,7 +408,7 @@ export function createBlueskyConnector(opts: BlueskyConnectorOptions = {}): Blue
           if (req.landed) return withBudget({ ...part.outcome, message: `${what}: ${part.outcome.message}` } as PublishOutcome);
           // The post is live, so the item is not failed; "unknown" sends it to lookup, which finds
           // the post, and the engine publishes again with `landed` to send the rest at their keys.
-          return withBudget({ kind: "unknown", message: `posted as ${root.uri}, but ${what} was not (${part.outcome.kind}: ${part.outcome.message})` });
+          return withBudget({ kind: "unknown", message: `posted as ${root.uri}, but ${what} was not (${part.outcome.kind}: ${part.outcome.message})`, externalId: root.uri, url: postUrl(root.uri) });
         }
         parent = part.ref;
       }

@@ -481,7 +481,13 @@ export function createMastodonConnector(opts: MastodonConnectorOptions = {}): Ma
         if (reply.kind !== "posted") {
           // The post is live: never a refusal (the engine would fail or re-send it). Verification
           // finds the post and finishes the rest.
-          return { kind: "unknown", message: `posted as ${root.externalId}, but part ${i + 2} of ${parts.replies.length + 1} was not (${reply.kind}: ${reply.message})`, ...(rateLimit ? { rateLimit } : {}) };
+          return {
+            kind: "unknown",
+            message: `posted as ${root.externalId}, but part ${i + 2} of ${parts.replies.length + 1} was not (${reply.kind}: ${reply.message})`,
+            externalId: root.externalId,
+            ...(root.url ? { url: root.url } : {}),
+            ...(rateLimit ? { rateLimit } : {}),
+          };
         }
         parent = reply.externalId;
       }
