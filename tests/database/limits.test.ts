@@ -84,3 +84,26 @@ describe("when an account may next publish", () => {
     expect(await nextAllowed(account, at(0), { perHour: 1, perDay: 1, gapMs: 60_000 })).toEqual(at(0));
   });
 });
+
+describe("when an account has room for a thread (each of its posts counts)", () => {
+  /** The form that takes what the next item needs (private.next_allowed_at with p_need). */
+  async function roomFor(account: string, now: Date, perHour: number, need: number, granted = 0) {
+    const [u] = await sql`
+      select count(*) filter (where at > ${now}::timestamptz - interval '1 hour')::int as hour, count(*)::int as day, max(at) as last
+      from private.rate_limit_ledger where account_id = ${account} and action = 'post' and at <= ${now}`;
+    const [r] = await sql`
+      select private.next_allowed_at(${account}, 'post', 'active'::public.account_state, null, ${perHour}, 1000, 0,
+        ${u.hour}, ${u.day}, ${u.last}, ${granted}, ${need}, ${now}) as n`;
+    return r.n as Date;
+  }
+
+  it("waits until as many entries have aged out as the thread has posts beyond what is left", async () => {
+    const account = await ledger([0, 10, 20]);
+    // 5 an hour, 3 used: a 2-part thread fits now; a 3-part one once minute 0 ages out; a 4-part one once minute 10 does.
+    expect(await roomFor(account, at(30), 5, 2)).toEqual(at(30));
+    expect(await roomFor(account, at(30), 5, 3)).toEqual(at(60));
+    expect(await roomFor(account, at(30), 5, 4)).toEqual(at(70));
+    // With 2 more granted by this claim (at minute 30), a 2-part thread needs minutes 0 and 10 gone.
+    expect(await roomFor(account, at(30), 5, 2, 2)).toEqual(at(70));
+  });
+});
