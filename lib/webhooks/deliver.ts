@@ -21,6 +21,8 @@ export interface DeliverOptions {
   timeoutMs?: number;
   /** Deliveries claimed per round, and sent at once. */
   batchSize?: number;
+  /** How long a claimed delivery is this worker's (default LEASE_SECONDS); then another may send it. */
+  leaseSeconds?: number;
   log?: (line: string) => void;
   signal?: AbortSignal;
 }
@@ -38,6 +40,12 @@ export interface DeliverSummary {
 export const WEBHOOK_TIMEOUT_MS = 10_000;
 /** A lease outlives any attempt in flight (timeout plus signing and recording). */
 const LEASE_SECONDS = 60;
+/**
+ * Room kept between an attempt's deadline and its lease's end. Once a lease ends another worker may
+ * send the delivery again, and then the post's next event: a request of this worker leaving after
+ * that would reach the receiver out of order, so none leaves later than this before the lease ends.
+ */
+const LEASE_SAFETY_MS = 1_000;
 /** Outbox events turned into deliveries per round at most. */
 const FAN_OUT_BATCH = 1000;
 /** Events older than 30 days removed per run at most. */
@@ -76,7 +84,10 @@ export function webhookBody(event: { id: string; type: string; createdAt: Date; 
 export async function deliverWebhooks(opts: DeliverOptions): Promise<DeliverSummary> {
   const started = Date.now();
   const allowed = typeof opts.allowedHosts === "string" || opts.allowedHosts === undefined ? parseAllowedHosts(opts.allowedHosts) : opts.allowedHosts;
-  const send = guardedFetch(opts.fetch ?? fetch, allowed);
+  const runtimeFetch = opts.fetch ?? fetch;
+  // Per attempt: the outbound guard (which may wait on DNS), then a last look at the wall clock.
+  const sendBefore = (sendBy: number) =>
+    guardedFetch(((input, init) => (Date.now() >= sendBy ? Promise.reject(new LeaseSpent()) : runtimeFetch(input, init))) as typeof fetch, allowed);
   const timeoutMs = opts.timeoutMs ?? WEBHOOK_TIMEOUT_MS;
   const batchSize = opts.batchSize ?? 20;
   const summary: DeliverSummary = { claimed: 0, delivered: 0, retrying: 0, gaveUp: 0, ms: 0 };
@@ -84,13 +95,22 @@ export async function deliverWebhooks(opts: DeliverOptions): Promise<DeliverSumm
   while (Date.now() - started < opts.budgetMs && !opts.signal?.aborted) {
     // The outbox's new events become deliveries first (the engine's transactions only write the events).
     await asWorker(opts.sql, `select private.fan_out_webhook_events(${integer(FAN_OUT_BATCH)})`);
+    // Measured before asking: the database starts the lease later than this, never earlier.
+    const leaseEndsAt = Date.now() + (opts.leaseSeconds ?? LEASE_SECONDS) * 1000;
     const claimed = (await asWorker(
       opts.sql,
-      `select * from private.claim_webhook_deliveries(${integer(batchSize)}, ${integer(LEASE_SECONDS)})`,
+      `select * from private.claim_webhook_deliveries(${integer(batchSize)}, ${integer(opts.leaseSeconds ?? LEASE_SECONDS)})`,
     )) as unknown as Claimed[];
     if (claimed.length === 0) break;
     summary.claimed += claimed.length;
-    const results = await Promise.all(claimed.map((d) => attempt(d, send, timeoutMs)));
+    const sendBy = leaseEndsAt - LEASE_SAFETY_MS;
+    const attempts = await Promise.all(claimed.map((d) => attempt(d, sendBefore(sendBy), timeoutMs, sendBy)));
+    // A delivery not sent because its lease ran out is not recorded: nothing reached the receiver, so
+    // it is no failure of the endpoint's; its lease lapses and it is sent in its turn.
+    const results = attempts.filter((r): r is AttemptResult => r !== null);
+    const lapsed = attempts.length - results.length;
+    if (lapsed > 0) opts.log?.(`${lapsed} webhook deliveries not sent: this worker fell behind and their leases ran out first`);
+    if (results.length === 0) continue;
     const recorded = await asWorker(opts.sql, `select * from private.record_webhook_attempts(${literal(JSON.stringify(results))}::jsonb)`);
     for (const row of recorded) {
       if (row.status === "delivered") summary.delivered++;
@@ -105,8 +125,16 @@ export async function deliverWebhooks(opts: DeliverOptions): Promise<DeliverSumm
   return summary;
 }
 
-/** One attempt: sign, send, and say what happened. Never throws: every failure is a result. */
-async function attempt(d: Claimed, send: typeof fetch, timeoutMs: number): Promise<AttemptResult> {
+/** Thrown instead of sending once the attempt's time inside its lease has run out: nothing left. */
+class LeaseSpent extends Error {}
+
+/**
+ * One attempt: sign, send, and say what happened. Never throws: every failure is a result. Null when
+ * nothing was sent because the attempt's lease ran out first (`sendBy`, epoch ms): the request must
+ * be over by then, so it starts only with its time left, and is checked on the wall clock again just
+ * before it leaves (a stalled process's timers fire late, the clock does not).
+ */
+async function attempt(d: Claimed, send: typeof fetch, timeoutMs: number, sendBy: number): Promise<AttemptResult | null> {
   const begun = Date.now();
   const result = (ok: boolean, responseStatus: number | null, error: string | null): AttemptResult => ({
     id: String(d.id),
@@ -124,6 +152,8 @@ async function attempt(d: Claimed, send: typeof fetch, timeoutMs: number): Promi
   }
   const body = webhookBody({ id: d.event_id, type: d.event_type, createdAt: new Date(d.event_created_at), workspaceId: d.workspace_id, data: d.data });
   const timestamp = Math.floor(Date.now() / 1000);
+  const callMs = Math.min(timeoutMs, sendBy - Date.now());
+  if (callMs <= 0) return null;
   try {
     const response = await send(d.url, {
       method: "POST",
@@ -136,7 +166,7 @@ async function attempt(d: Claimed, send: typeof fetch, timeoutMs: number): Promi
         [SIGNATURE_HEADER]: await signatureHeader(secret, timestamp, body),
       },
       body,
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: AbortSignal.timeout(callMs),
     });
     await drain(response);
     if (response.status >= 200 && response.status < 300) return result(true, response.status, null);
@@ -144,11 +174,12 @@ async function attempt(d: Claimed, send: typeof fetch, timeoutMs: number): Promi
     return result(false, response.status, `HTTP ${response.status}: ${why}.`);
   } catch (error) {
     const e = error as Error;
+    if (error instanceof LeaseSpent) return null;
     if (error instanceof BlockedDestination) {
       // Where a name resolved to is not said: admins read this log, and it would map internal names.
       return result(false, null, error.resolved ? "Refused: the endpoint's name resolves to an address that is not on the public internet." : `Refused: ${e.message}`);
     }
-    if (e.name === "TimeoutError" || e.name === "AbortError") return result(false, null, `No answer within ${timeoutMs / 1000} s.`);
+    if (e.name === "TimeoutError" || e.name === "AbortError") return result(false, null, `No answer within ${Math.round(callMs) / 1000} s.`);
     return result(false, null, `Could not send: ${e.message}`.slice(0, 500));
   }
 }

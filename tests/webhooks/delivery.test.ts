@@ -217,6 +217,83 @@ describe("order", () => {
   });
 });
 
+describe("a stalled sender", () => {
+  it("holds a post's later event while the earlier one's stalled sender may still send it: past its lease it sends nothing", async () => {
+    const e = await endpoint(["post.published", "post.needs_review"]);
+    const post = randomUUID();
+    const first = await event(e.workspaceId, "post.needs_review", post);
+    const second = await event(e.workspaceId, "post.published", post);
+    // Worker A claims the first delivery and stalls before its request leaves, past its 2 s lease.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const stalling = (async (input: string | URL | Request, init?: RequestInit) => {
+      await released;
+      return fetch(input, init);
+    }) as typeof fetch;
+    const a = deliver({ fetch: stalling, leaseSeconds: 2, budgetMs: 100 });
+    while ((await sql`select attempts from public.webhook_deliveries where event_id = ${first}`)[0].attempts === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    // Claimed by now, so its lease ends within 2 s.
+    await new Promise((resolve) => setTimeout(resolve, 2_200));
+    // Worker B finds A's lease ended: it sends the first event again, then the second.
+    await deliver({ leaseSeconds: 2 });
+    expect(receiver.received.map((r) => r.eventId)).toEqual([first, second]);
+    // A wakes up: its request must not reach the receiver after the second event.
+    release();
+    await a;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(receiver.received.map((r) => r.eventId)).toEqual([first, second]);
+    const rows = await sql`select event_id, status, attempts from public.webhook_deliveries where endpoint_id = ${e.id} order by id`;
+    expect(rows.map((r) => [r.event_id, r.status])).toEqual([[first, "delivered"], [second, "delivered"]]);
+  });
+
+  it("sends nothing once a claim's lease is spent before the request could leave, and records no attempt for it", async () => {
+    const e = await endpoint(["post.published"]);
+    const id = await event(e.workspaceId, "post.published", randomUUID());
+    // A lease of 1 s leaves no time for a call once the safety margin is taken: nothing leaves, the
+    // lease lapses and the delivery is due again as it was (no failure counted against the receiver).
+    const summary = await deliver({ leaseSeconds: 1, budgetMs: 100 });
+    expect(summary.claimed).toBe(1);
+    expect(receiver.received).toHaveLength(0);
+    const [d] = await sql`select status, last_error, response_status, last_attempt_at from public.webhook_deliveries where event_id = ${id}`;
+    expect(d).toMatchObject({ status: "pending", last_error: null, response_status: null, last_attempt_at: null });
+    const [ep] = await sql`select consecutive_failures from public.webhook_endpoints where id = ${e.id}`;
+    expect(ep.consecutive_failures).toBe(0);
+  });
+});
+
+describe("fan-out", () => {
+  it("queues an event for an endpoint that was enabled when it happened, though disabled before the fan-out; it waits and goes once re-enabled", async () => {
+    const e = await endpoint(["post.published"]);
+    const [ev] = await sql`insert into public.webhook_events (workspace_id, type, order_key, data)
+                           values (${e.workspaceId}, 'post.published', ${randomUUID()}, '{}') returning id`;
+    await updateEndpoint(e.claims, e.id, { enabled: false });
+    await fanOut();
+    const d = await delivery(e.id);
+    expect(d).toMatchObject({ event_id: ev.id, status: "pending", attempts: 0 });
+    await deliver();
+    expect(receiver.received).toHaveLength(0);
+    await updateEndpoint(e.claims, e.id, { enabled: true });
+    await deliver();
+    expect(receiver.received.map((r) => r.eventId)).toEqual([ev.id]);
+  });
+
+  it("queues nothing for an endpoint that was disabled when the event happened, nor for one made after it", async () => {
+    const e = await endpoint(["post.published"]);
+    const off = await createEndpoint(e.claims, { workspaceId: e.workspaceId, url: receiver.url, events: ["post.published"] });
+    await updateEndpoint(e.claims, off.endpoint.id, { enabled: false });
+    const [ev] = await sql`insert into public.webhook_events (workspace_id, type, order_key, data, created_at)
+                           values (${e.workspaceId}, 'post.published', ${randomUUID()}, '{}', now() - interval '1 second') returning id`;
+    const later = await createEndpoint(e.claims, { workspaceId: e.workspaceId, url: receiver.url, events: ["post.published"] });
+    await updateEndpoint(e.claims, off.endpoint.id, { enabled: true });
+    await fanOut();
+    const rows = await sql`select endpoint_id from public.webhook_deliveries where event_id = ${ev.id}`;
+    expect(rows.map((r) => r.endpoint_id)).toEqual([e.id]);
+    expect(later.endpoint.id).not.toBe(e.id);
+  });
+});
+
 describe("persistent failure", () => {
   it("disables an endpoint after 20 failed attempts in a row over 24 hours, with a notice and an audit row; re-enabling resumes", async () => {
     const e = await endpoint(["post.published", "account.paused"]);
