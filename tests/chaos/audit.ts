@@ -110,6 +110,8 @@ export async function audit(input: AuditInput) {
       else settled.push(`item ${item.id} is cancelled though nobody asked`);
     } else if (item.status === "failed") {
       if (item.errorClass === "destination_rejected") note("failed: destination rejected");
+      // A thread counts each of its posts against the cap: one longer than the cap can never go.
+      else if (item.errorClass === "permanent" && 1 + item.thread.length > account.group.perHour) note("failed: thread longer than the hourly cap");
       else if (item.attempts > config.engine.retryMax) note("failed: retries spent");
       else settled.push(`item ${item.id} failed (${item.errorClass}) after ${item.attempts} attempt(s), with retries left`);
     } else if (item.status === "needs_review" && account.connector === "mastodon") {
@@ -118,7 +120,7 @@ export async function audit(input: AuditInput) {
       note("needs review: mastodon lookup could not tell");
     } else if (waiting && item.parkedForever && account.abandoned && (state === "needs_reconnect" || state === "restricted")) {
       note(`parked: account ${state.replace("_", " ")}`);
-    } else if (item.status === "rate_limited" && item.waitsLong && account.group.name === "capped" && hourUsed(ledger.get(account.id) ?? [], Date.now()) >= account.group.perHour) {
+    } else if (item.status === "rate_limited" && item.waitsLong && account.group.name === "capped" && hourUsed(ledger.get(account.id) ?? [], Date.now()) + 1 + item.thread.length > account.group.perHour) {
       note("waiting: hourly cap reached");
     } else {
       settled.push(`item ${item.id} of @${account.handle} (${state}) is ${item.status}${item.parkedForever ? " until resumed" : ""}`);
@@ -155,7 +157,8 @@ export async function audit(input: AuditInput) {
     else if (wanted && h.settled[0] !== item.externalId) records.push(`item ${item.id}'s applied row says ${h.settled[0]}, the item ${item.externalId}`);
   }
 
-  // 5. Limits. Pacer's ledger (one row per claim to publish) holds the gap and the hourly cap exactly;
+  // 5. Limits. Pacer's ledger (one row per post a claim sends: a thread's rows share its claim's time)
+  //    holds the gap between claims and the hourly cap on posts exactly;
   //    the sandbox's own clock holds the hourly cap exactly, and shows each post sent under its own
   //    earlier claim. The sandbox's gaps are only reported: a send lags its claim by a variable
   //    amount (the claim's commit, the worker's first request, the network), so two posts of one
@@ -173,8 +176,9 @@ export async function audit(input: AuditInput) {
     const { perHour, minGapMs } = account.group;
     const claims = ledger.get(account.id) ?? [];
     const fromRun = runClaims.get(account.id)!;
-    for (let k = 1; k < fromRun.length; k++) {
-      if (fromRun[k] - fromRun[k - 1] < minGapMs) limits.push(`@${account.handle}: claims ${fromRun[k] - fromRun[k - 1]} ms apart (minimum ${minGapMs})`);
+    const claimTimes = [...new Set(fromRun)];
+    for (let k = 1; k < claimTimes.length; k++) {
+      if (claimTimes[k] - claimTimes[k - 1] < minGapMs) limits.push(`@${account.handle}: claims ${claimTimes[k] - claimTimes[k - 1]} ms apart (minimum ${minGapMs})`);
     }
     const overLedger = peakInHour(claims);
     if (account.group.name === "window") {
