@@ -126,7 +126,7 @@ async function main() {
   say(`webhooks     ${stack.sandboxUrl}/v1/webhook-inbox/demo  (a local endpoint: add it on Webhooks, GET it to read what arrived)`);
   if (stack.demo) {
     const d = stack.demo;
-    say(`demo         ${DEMO_LOGIN.email}'s workspace: ${d.accounts} sandbox accounts, ${d.published} posts published, ${d.scheduled} scheduled, ${d.failed} refused by the platform`);
+    say(`demo         ${DEMO_LOGIN.email}'s workspace: ${d.accounts} sandbox accounts, ${d.published} posts published, ${d.scheduled} scheduled, ${d.failed} refused by the platform (${d.ms} ms)`);
   }
 
   if (config.nextMode === "none") {
