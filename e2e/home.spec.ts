@@ -5,7 +5,9 @@
 import { expect as baseExpect, test, type Page } from "@playwright/test";
 
 // `next dev` compiles each page on first use, which can take longer than the default 5 s.
-const expect = baseExpect.configure({ timeout: process.env.PACER_NEXT_MODE === "dev" ? 60_000 : 5_000 });
+const dev = process.env.PACER_NEXT_MODE === "dev";
+const expect = baseExpect.configure({ timeout: dev ? 60_000 : 5_000 });
+test.setTimeout(dev ? 600_000 : 120_000);
 
 const password = "pacer-e2e-password";
 const suffix = () => `${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
@@ -32,7 +34,7 @@ for (const viewport of [
       await page.getByLabel("Email").fill(`home-${id}@example.com`);
       await page.getByLabel("Password").fill(password);
       await page.getByRole("button", { name: "Create account" }).click();
-      await baseExpect(page).toHaveURL(/\/dashboard$/, { timeout: 30_000 });
+      await baseExpect(page).toHaveURL(/\/dashboard$/, { timeout: dev ? 120_000 : 30_000 });
       await expect(page.getByRole("heading", { name: "Getting started" })).toBeVisible();
       await expect(checklist).toContainText("0 of 3 steps done.");
       await expect(steps).toHaveCount(3);
