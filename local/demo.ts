@@ -34,7 +34,7 @@ const POSTS: Array<{ at: number; text: string; to: AccountKey[]; destination?: s
   // The sandbox refuses this destination for @pacer_studio (set below): a permanent failure, as a
   // community that bans an account would answer.
   { at: -3 * HOUR, text: "Our weekend playlist, shared with the community.", to: ["studio"], destination: "r/pacer_demo" },
-  { at: 5 * HOUR, text: "Live later today: questions and answers with the team.", to: ["news"] },
+  { at: 5 * HOUR, text: "Going live soon: questions and answers with the team.", to: ["news"] },
   { at: DAY + 2 * HOUR, text: "Tip: pause an account and its posts wait; nothing is lost.", to: ["tips"] },
   { at: 2 * DAY, text: "New in the studio: a first look at next month's series.", to: ["studio", "news"] },
   { at: 3 * DAY + 3 * HOUR, text: "Weekly roundup: the five posts you liked most.", to: ["news"] },
