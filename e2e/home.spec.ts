@@ -1,7 +1,8 @@
 // The dashboard home end to end, at phone and desktop width: a new user's getting-started checklist
 // with nothing ticked; its steps tick from what the workspace really did (an account added through
 // the checklist's own link, a post queued and published); the upcoming post is listed; a paused
-// account puts a banner on every page until it is resumed; and nothing scrolls sideways.
+// account and a failed payment put a banner on other pages until the cause is gone; and nothing
+// scrolls sideways.
 import { expect as baseExpect, test, type Page } from "@playwright/test";
 
 // `next dev` compiles each page on first use, which can take longer than the default 5 s.
@@ -98,6 +99,30 @@ for (const viewport of [
       expect((await page.request.post(`/api/accounts/${accountId}/resume`, { headers: sameOrigin(page), data: {} })).status()).toBe(200);
       await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Dashboard" }).click();
       await expect(page.getByTestId("getting-started-done")).toBeVisible();
+      await expect(banner).toHaveCount(0);
+    });
+
+    await test.step("a failed payment shows a banner on other pages, for an owner with the way to Billing; paid, it is gone", async () => {
+      // Local billing mode: the plan change applies at once, and the billing page can simulate a renewal failing.
+      expect((await page.request.post("/api/billing/checkout", { headers: sameOrigin(page), data: { planId: "pro" } })).status()).toBe(200);
+      await page.goto("/dashboard/billing");
+      await page.getByRole("button", { name: "Simulate a failed payment" }).click();
+      await expect(page.getByTestId("payment-failed")).toBeVisible();
+      // The billing page says it itself, with its own buttons: no second banner there.
+      const banner = page.getByTestId("banner-payment");
+      await expect(banner).toHaveCount(0);
+
+      await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Dashboard" }).click();
+      await expect(banner).toContainText("failed.");
+      await expect(banner).toContainText("The Pro plan holds until");
+      await expect(banner.getByRole("link", { name: "Update the payment on Billing" })).toHaveAttribute("href", "/dashboard/billing");
+      await noSidewaysScroll(page);
+
+      await banner.getByRole("link", { name: "Update the payment on Billing" }).click();
+      await page.getByTestId("payment-failed").getByRole("button", { name: "Simulate a successful payment" }).click();
+      await expect(page.getByTestId("payment-failed")).toBeHidden();
+      await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Queue" }).click();
+      await expect(page.getByRole("heading", { name: "Queue", level: 1 })).toBeVisible();
       await expect(banner).toHaveCount(0);
     });
   });
