@@ -23,7 +23,7 @@ for (const viewport of [
   { name: "phone", width: 390, height: 844 },
   { name: "desktop", width: 1440, height: 900 },
 ]) {
-  test(`home (${viewport.name}): the checklist ticks from real data, upcoming posts are listed, a paused account shows a banner on other pages`, async ({ page }) => {
+  test(`home (${viewport.name}): the checklist ticks from real data, upcoming posts are listed, a paused account and a failed payment show banners on other pages`, async ({ page }) => {
     await page.setViewportSize(viewport);
     const id = suffix();
     const handle = `home_${id.replace(/\W/g, "_")}`;

@@ -3,7 +3,7 @@
 // for a grace period, then drops) and paused accounts. Each says what to do, or, for a role that
 // cannot do it, whom to ask. They disappear when the cause does: the home read is refreshed on every
 // page change, on focus and every half minute.
-import { useEffect, type ReactNode } from "react";
+import { useEffect, useRef, type ReactNode } from "react";
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { useQuery } from "@tanstack/react-query";
@@ -18,7 +18,11 @@ const linkClass = "font-medium underline underline-offset-4";
 export function Banners() {
   const pathname = usePathname();
   const { data, refetch } = useQuery({ ...homeQuery, refetchInterval: REFRESH_MS });
+  // On a page change, not on the first render (the query is fetching then anyway).
+  const shownOn = useRef(pathname);
   useEffect(() => {
+    if (shownOn.current === pathname) return;
+    shownOn.current = pathname;
     void refetch();
   }, [pathname, refetch]);
   if (!data) return null;
