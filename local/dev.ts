@@ -105,6 +105,7 @@ async function main() {
     appUrl: process.env.PACER_APP_URL || appUrl,
     scheduler: true,
     seed: true,
+    demo: true,
     log: logFrom,
   });
   say(`database     ${stack.dbUrl.replace(/:[^:@/]+@/, ":****@")}`);
@@ -123,6 +124,10 @@ async function main() {
   // browser tests read it here. (Not sandbox.json: that file is the sandbox's own data.)
   writeFileSync(join(config.dataDir, "sandbox-address.json"), JSON.stringify({ url: stack.sandboxUrl, webhookInbox: `${stack.sandboxUrl}/v1/webhook-inbox/demo` }));
   say(`webhooks     ${stack.sandboxUrl}/v1/webhook-inbox/demo  (a local endpoint: add it on Webhooks, GET it to read what arrived)`);
+  if (stack.demo) {
+    const d = stack.demo;
+    say(`demo         ${DEMO_LOGIN.email}'s workspace: ${d.accounts} sandbox accounts, ${d.published} posts published, ${d.scheduled} scheduled, ${d.failed} refused by the platform (${d.ms} ms)`);
+  }
 
   if (config.nextMode === "none") {
     // Secrets, like keys.json beside it: readable by this user only.

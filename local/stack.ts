@@ -7,6 +7,7 @@ import { loadOrCreateKeys, type LocalKeys } from "./keys.ts";
 import { startGateway } from "./gateway/server.ts";
 import { startSandbox } from "./sandbox/index.ts";
 import { startLocalPlatforms, type LocalPlatformPorts } from "./platform-fakes.ts";
+import { seedDemoWorkspace, type DemoSummary } from "./demo.ts";
 
 export const ROOT = join(import.meta.dirname, "..");
 
@@ -29,6 +30,8 @@ export interface StackOptions {
   appUrl: string;
   /** Apply local/seed.sql when the database is new. */
   seed: boolean;
+  /** With seed: give the demo workspace accounts and posts (local/demo.ts), published through the engine. */
+  demo?: boolean;
   log: (source: string, line: string) => void;
 }
 
@@ -41,6 +44,8 @@ export interface LocalStack {
   keys: LocalKeys;
   /** Whether local/seed.sql ran on this start (the database was new). */
   seeded: boolean;
+  /** What the demo workspace was given on this start (null: nothing, the database was not new). */
+  demo: DemoSummary | null;
   /** The environment a Next.js app (or a test) needs: the same names a Supabase project uses. */
   env: Record<string, string>;
   stop(): Promise<void>;
@@ -114,6 +119,9 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
     });
     stops.push(gateway.stop);
 
+    // After the sandbox and the fakes: the demo's accounts are made there, and its posts published.
+    const demo = seeded && opts.demo ? await seedDemoWorkspace({ dbUrl, sandboxUrl: sandbox.url, env, log: (l) => opts.log("demo", l) }) : null;
+
     return {
       dbUrl,
       gatewayUrl,
@@ -121,6 +129,7 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
       platforms: platforms.urls,
       keys,
       seeded,
+      demo,
       env,
       stop: () => stopAll(stops),
     };

@@ -4,6 +4,7 @@ import type { ReactNode } from "react";
 import { LogOut } from "lucide-react";
 import { signOut } from "@/app/auth/actions";
 import { Button } from "@/components/ui/button";
+import { Banners } from "./banners";
 import { NavLinks } from "./nav-links";
 
 export function DashboardShell({ email, children }: { email?: string; children: ReactNode }) {
@@ -32,7 +33,7 @@ export function DashboardShell({ email, children }: { email?: string; children: 
           </form>
         </header>
         <main className="flex-1 px-6 py-8">
-          <div className="mx-auto max-w-5xl">{children}</div>
+          <div className="mx-auto max-w-5xl"><Banners />{children}</div>
         </main>
       </div>
     </div>

@@ -22,6 +22,7 @@ import { pauseAllBody, releaseBody, ruleBody, settingsBody, workspaceBody } from
 import { detailInput, workspaceQuery } from "@/lib/health/overview";
 import { markPostedInput, reviewListInput } from "@/lib/review";
 import { historyInput } from "@/lib/history";
+import { homeInput } from "@/lib/home";
 import { metricsInput } from "@/lib/ops/metrics";
 import { planChoice, portalRequest } from "@/lib/billing/checkout";
 import { auditQuery } from "@/lib/audit/input";
@@ -432,6 +433,10 @@ export const OPERATIONS: Operation[] = [
   { method: "get", path: "/api/workspace/usage", tag: "Workspace", access: "api", bucket: "read", query: workspaceIdQuery,
     summary: "The workspace's plan, its account limit, and accounts in use per platform",
     reply: { status: 200, description: "Usage.", schema: object("{ workspaceId, workspaceName, plan, accountsUsed, accountsByPlatform, remaining }") } },
+  { method: "get", path: "/api/home", tag: "Workspace", access: "api", bucket: "read", query: homeInput,
+    summary: "The dashboard home: getting-started steps, upcoming posts, recent failures, review, usage, and banners (failed payment, paused accounts)",
+    description: "One read for the home page and the app-wide banners. `attention.payment` is always null for an API key: billing is a person's concern.",
+    reply: { status: 200, description: "The home.", schema: object("{ workspaceId, workspaceName, role, canAct, canManage, gettingStarted, upcoming, failures, review, usage, attention }") } },
   { method: "get", path: "/api/billing", tag: "Billing", access: "session", bucket: "read", query: workspaceIdQuery,
     summary: "The workspace's plan, subscription, plans it can move to, and accounts its plan paused",
     reply: { status: 200, description: "The billing overview.", schema: object("The billing overview.") } },
