@@ -144,7 +144,8 @@ export function listAccounts(user: UserClaims, requestedWorkspaceId?: string | n
   return asUser(user, async (tx) => {
     const workspaceId = await resolveWorkspaceId(tx, f.workspaceId);
     const rows = await tx`
-      select ${tx.unsafe(COLUMNS)}, count(*) over ()::int as total
+      select ${tx.unsafe(COLUMNS)}, count(*) over ()::int as total,
+             (extract(epoch from a.created_at) * 1000000)::bigint::text as created_us
       from public.social_accounts a
       where a.workspace_id = ${workspaceId}
         ${f.state === "removed" ? tx`and a.archived_at is not null` : tx`and a.archived_at is null`}
@@ -153,7 +154,7 @@ export function listAccounts(user: UserClaims, requestedWorkspaceId?: string | n
         ${band ? tx`and a.health_score between ${band.min} and ${band.max}` : tx``}
         ${needle ? tx`and (a.handle ilike ${"%" + likeEscape(needle) + "%"} or a.display_name ilike ${"%" + likeEscape(needle) + "%"})` : tx``}
         ${f.groupId ? tx`and a.id in (select m.account_id from public.account_group_members m where m.group_id = ${f.groupId})` : tx``}
-        ${after ? tx`and (a.created_at, a.id) > (${after.createdAt}::timestamptz, ${after.id}::uuid)` : tx``}
+        ${after ? tx`and (a.created_at, a.id) > ('epoch'::timestamptz + ${after.createdUs}::bigint * interval '1 microsecond', ${after.id}::uuid)` : tx``}
       order by a.created_at, a.id
       ${f.limit ? tx`limit ${f.limit + 1}` : tx``}`;
     const page = f.limit ? rows.slice(0, f.limit) : rows;
@@ -185,14 +186,15 @@ async function countMatching(tx: Tx, workspaceId: string, f: ReturnType<typeof a
 /** A search string taken literally: % and _ are not wildcards. */
 const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
+/** The last row's place: its created_at in microseconds (a JS Date keeps only milliseconds) and its id. */
 function encodeAccountCursor(r: Row): string {
-  return Buffer.from(JSON.stringify([r.created_at.toISOString(), r.id])).toString("base64url");
+  return Buffer.from(JSON.stringify([r.created_us, r.id])).toString("base64url");
 }
 
-function decodeAccountCursor(cursor: string): { createdAt: string; id: string } {
+function decodeAccountCursor(cursor: string): { createdUs: string; id: string } {
   try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (typeof createdAt === "string" && !Number.isNaN(Date.parse(createdAt)) && z.uuid().safeParse(id).success) return { createdAt, id };
+    const [createdUs, id] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+    if (typeof createdUs === "string" && /^-?\d{1,18}$/.test(createdUs) && z.uuid().safeParse(id).success) return { createdUs, id };
   } catch {
     // answered below
   }
