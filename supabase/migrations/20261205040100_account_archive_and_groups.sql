@@ -66,7 +66,9 @@ $$;
 create trigger keep_removed_accounts_removed before update on public.social_accounts
   for each row execute function private.keep_removed_accounts_removed();
 
--- Nothing is queued for a removed account, nor set waiting again (a retry, a restore).
+-- Nothing is queued for a removed account, nor set waiting again (a retry, a restore). Inserts are
+-- checked once per statement (a bulk import of 10,000 rows is one join), status changes per row only
+-- when an item starts waiting again.
 create function private.refuse_items_of_removed_accounts()
 returns trigger
 language plpgsql security definer set search_path = ''
@@ -74,21 +76,29 @@ as $$
 declare
   v_account public.social_accounts;
 begin
-  if tg_op = 'UPDATE' and (new.status not in ('pending', 'rate_limited') or old.status in ('pending', 'rate_limited')) then
-    return new;
+  if tg_level = 'STATEMENT' then
+    select a.* into v_account
+    from public.social_accounts a
+    where a.archived_at is not null and a.id in (select n.account_id from new_rows n)
+    limit 1;
+  else
+    select a.* into v_account from public.social_accounts a where a.id = new.account_id and a.archived_at is not null;
   end if;
-  select a.* into v_account from public.social_accounts a where a.id = new.account_id;
-  if v_account.archived_at is not null then
+  if v_account.id is not null then
     raise exception '@% on % was removed from this workspace; nothing can be queued for it.', v_account.handle, v_account.platform
       using errcode = 'P0001',
             hint = 'Queue the post for another account, or connect the handle again as a new account.',
             detail = json_build_object('code', 'account_removed', 'account_id', v_account.id)::text;
   end if;
-  return new;
+  return case when tg_level = 'STATEMENT' then null else new end;
 end
 $$;
-create trigger refuse_items_of_removed_accounts before insert or update of status on public.queue_items
-  for each row execute function private.refuse_items_of_removed_accounts();
+create trigger refuse_items_of_removed_accounts after insert on public.queue_items
+  referencing new table as new_rows
+  for each statement execute function private.refuse_items_of_removed_accounts();
+create trigger refuse_waiting_items_of_removed_accounts before update of status on public.queue_items
+  for each row when (new.status in ('pending', 'rate_limited') and old.status not in ('pending', 'rate_limited'))
+  execute function private.refuse_items_of_removed_accounts();
 
 ---------------------------------------------------------------------------------------------------
 -- The plan covers the first N live accounts: every count and ranking skips removed ones.
