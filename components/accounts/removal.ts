@@ -18,7 +18,7 @@ export function removalConsequences(p: RemovalPreview): string {
   const parts = [
     p.waiting > 0 ? `${posts(p.waiting)} waiting will be cancelled` : "No posts are waiting",
     ...(p.inFlight > 0 ? [`${posts(p.inFlight)} being published now will be cancelled unless already posted`] : []),
-    p.posted > 0 ? `${p.posted.toLocaleString("en")} posted stay in your history` : "nothing was posted yet",
+    p.posted > 0 ? `${p.posted.toLocaleString("en")} posted ${p.posted === 1 ? "stays" : "stay"} in your history` : "nothing was posted yet",
   ];
   return `${parts.join("; ")}. The plan slot is freed; the handle can be added again later.`;
 }
