@@ -6,7 +6,10 @@ import { expect as baseExpect, test, type Page } from "@playwright/test";
 import postgres from "postgres";
 
 // `next dev` compiles each page and action on first use, which can take longer than the default 5 s.
-const expect = baseExpect.configure({ timeout: process.env.PACER_NEXT_MODE === "dev" ? 60_000 : 10_000 });
+const dev = process.env.PACER_NEXT_MODE === "dev";
+const expect = baseExpect.configure({ timeout: dev ? 60_000 : 10_000 });
+// Seeding and pausing 1,000 accounts, and `next dev` compiling each page on first use, outlast the default 30 s.
+test.setTimeout(dev ? 600_000 : 120_000);
 
 /** The test stack's database (playwright.config.ts picks its port): 1,000 accounts are seeded there in one statement. */
 function database() {
