@@ -100,7 +100,7 @@ export function AddAccountForm({ limitReached }: { limitReached: boolean }) {
             <AlertDescription>{error.message}</AlertDescription>
           </Alert>
         )}
-        <form onSubmit={onSubmit} className="grid items-start gap-4 sm:grid-cols-[10rem_1fr_1fr_auto]" noValidate>
+        <form onSubmit={onSubmit} aria-label="Add an account" className="grid items-start gap-4 sm:grid-cols-[10rem_1fr_1fr_auto]" noValidate>
           <div className="grid gap-2">
             <Label htmlFor="platform">Platform</Label>
             <select
