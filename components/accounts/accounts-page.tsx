@@ -1,22 +1,22 @@
 "use client";
-// The accounts page's live content: plan usage, the add-account form and the accounts table, kept fresh by TanStack Query.
+// The accounts page's live content: plan usage, the add-account form and the accounts list (search,
+// filters, pages, bulk actions, groups), kept fresh by TanStack Query.
 import { Suspense } from "react";
 import { useQuery } from "@tanstack/react-query";
 import type { ConnectionKind } from "@/lib/accounts/offered";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
-import { AccountsTable } from "./accounts-table";
+import { AccountsList } from "./accounts-list";
 import { AddAccountForm } from "./add-account-form";
 import { ConnectBluesky } from "./connect-bluesky";
 import { ConnectMastodon } from "./connect-mastodon";
 import { ConnectNotice } from "./connect-notice";
 import { ConnectUploadPost } from "./connect-upload-post";
-import { accountsQuery, usageQuery } from "./queries";
+import { usageQuery } from "./queries";
 import { UsageCard } from "./usage-card";
 import { LoadState } from "@/components/ui/load-state";
 
 /** `offered`: the ways to connect this installation offers (lib/accounts/offered.ts), read on the server. */
 export function AccountsPage({ offered }: { offered: ConnectionKind[] }) {
-  const accounts = useQuery(accountsQuery);
   const usage = useQuery(usageQuery);
   const limitReached = usage.data?.remaining === 0;
 
@@ -45,12 +45,8 @@ export function AccountsPage({ offered }: { offered: ConnectionKind[] }) {
           </CardTitle>
           <CardDescription>Every account Pacer can publish to in this workspace, with its state and health.</CardDescription>
         </CardHeader>
-        <CardContent>
-          {accounts.data ? (
-            <AccountsTable accounts={accounts.data.accounts} />
-          ) : (
-            <LoadState what="accounts" error={accounts.error} />
-          )}
+        <CardContent className="min-w-0">
+          <AccountsList />
         </CardContent>
       </Card>
     </div>

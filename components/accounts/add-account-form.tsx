@@ -11,6 +11,7 @@ import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
 import { connectablePlatforms, platformName } from "./platforms";
 import { useRefreshAccounts } from "./queries";
+import { useAnnounce } from "@/components/app/announcer";
 
 const FIELDS = ["platform", "handle", "displayName", "accessToken"] as const;
 type Field = (typeof FIELDS)[number];
@@ -36,6 +37,7 @@ function splitIssues(error: ActionError | null) {
 
 export function AddAccountForm({ limitReached }: { limitReached: boolean }) {
   const refresh = useRefreshAccounts();
+  const announce = useAnnounce();
   const [error, setError] = useState<ActionError | null>(null);
   const add = useMutation({
     mutationFn: (input: unknown) => addAccountAction(input),
@@ -43,6 +45,7 @@ export function AddAccountForm({ limitReached }: { limitReached: boolean }) {
       setError(result.ok ? null : result.error);
       // At the limit, the usage on screen was stale (e.g. a teammate added the last account): show the real one.
       if (result.ok || result.error.code === "plan_limit_reached") await refresh();
+      if (result.ok && result.account) announce(`Added @${result.account.handle} on ${platformName(result.account.platform)}.`);
     },
     onError: () =>
       setError({ code: "unexpected", message: "Pacer could not add the account just now. Try again in a moment." }),
@@ -97,7 +100,7 @@ export function AddAccountForm({ limitReached }: { limitReached: boolean }) {
             <AlertDescription>{error.message}</AlertDescription>
           </Alert>
         )}
-        <form onSubmit={onSubmit} className="grid items-start gap-4 sm:grid-cols-[10rem_1fr_1fr_auto]" noValidate>
+        <form onSubmit={onSubmit} aria-label="Add an account" className="grid items-start gap-4 sm:grid-cols-[10rem_1fr_1fr_auto]" noValidate>
           <div className="grid gap-2">
             <Label htmlFor="platform">Platform</Label>
             <select

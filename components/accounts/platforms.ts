@@ -15,6 +15,9 @@ const names: Record<string, string> = {
   "upload-post": "Upload-Post",
 };
 
+/** Every platform a filter can name (Upload-Post is a way to connect, not a platform of its own). */
+export const PLATFORM_IDS = Object.keys(names).filter((id) => id !== "upload-post");
+
 export function platformName(id: string): string {
   return names[id] ?? id;
 }

@@ -1,11 +1,15 @@
 "use client";
 // Choosing the accounts a post goes to, usable with a thousand: grouped by platform (a group can be
 // folded, and large groups start folded), a filter by handle or name, select all shown or a whole
-// platform, and at most SHOWN rows rendered per group until asked for more.
+// platform, and at most SHOWN rows rendered per group until asked for more. An account group (made on
+// the accounts page) adds its accounts in one step.
 import { useId, useMemo, useState, type Ref } from "react";
+import { useQuery } from "@tanstack/react-query";
 import { ChevronDown, ChevronRight } from "lucide-react";
 import type { Account } from "@/lib/accounts";
 import { platformName } from "@/components/accounts/platforms";
+import { groupsQuery } from "@/components/accounts/queries";
+import { NativeSelect } from "@/components/ui/native-select";
 import { Button } from "@/components/ui/button";
 import { Checkbox } from "@/components/ui/checkbox";
 import { Input } from "@/components/ui/input";
@@ -32,6 +36,11 @@ export function AccountPicker({ accounts, value, onChange, inputRef, error }: Pr
   const [open, setOpen] = useState<Record<string, boolean>>({});
   const [shown, setShown] = useState<Record<string, number>>({});
   const selected = useMemo(() => new Set(value), [value]);
+  const groupList = useQuery(groupsQuery).data?.groups ?? [];
+  const [groupId, setGroupId] = useState("");
+  // A group's accounts among those this picker offers (live ones; a removed account left its groups).
+  const offered = useMemo(() => new Set(accounts.map((a) => a.id)), [accounts]);
+  const groupMembers = (gid: string) => (groupList.find((g) => g.id === gid)?.accountIds ?? []).filter((a) => offered.has(a));
 
   const groups = useMemo(() => {
     const needle = filter.trim().toLowerCase().replace(/^@/, "");
@@ -83,6 +92,29 @@ export function AccountPicker({ accounts, value, onChange, inputRef, error }: Pr
           Clear
         </Button>
       </div>
+      {groupList.length > 0 && (
+        <div className="flex flex-wrap items-end gap-2">
+          <div className="grid min-w-0 flex-1 gap-1">
+            <Label htmlFor={`${id}-group`} className="font-normal text-muted-foreground">
+              Account group
+            </Label>
+            <NativeSelect id={`${id}-group`} value={groupId} onChange={(e) => setGroupId(e.target.value)}>
+              <option value="">Choose a group</option>
+              {groupList.map((g) => (
+                <option key={g.id} value={g.id}>
+                  {g.name} ({groupMembers(g.id).length.toLocaleString("en")})
+                </option>
+              ))}
+            </NativeSelect>
+          </div>
+          <Button type="button" variant="outline" size="sm" disabled={!groupId || groupMembers(groupId).length === 0} onClick={() => set(groupMembers(groupId), true)}>
+            Select the group&apos;s accounts
+          </Button>
+          <Button type="button" variant="outline" size="sm" disabled={!groupId || groupMembers(groupId).length === 0} onClick={() => set(groupMembers(groupId), false)}>
+            Unselect them
+          </Button>
+        </div>
+      )}
       <p id={`${id}-count`} className="text-sm text-muted-foreground" aria-live="polite">
         {value.length.toLocaleString("en")} of {accounts.length.toLocaleString("en")} accounts selected
         {value.length > MAX_ACCOUNTS_PER_POST &&

@@ -101,6 +101,8 @@ function QueueRow({ item, rule }: { item: QueueItem; rule: TextRule | undefined 
         <div className="grid">
           <span className="font-medium">{handle}</span>
           <span className="text-muted-foreground">{platformName(item.platform)}</span>
+          {/* Its posted items stay after an account is removed; say whose they were. */}
+          {item.accountRemoved && <span className="text-xs text-muted-foreground">Removed account</span>}
         </div>
       </TableCell>
       <TableCell className="max-w-64 min-w-40 whitespace-normal">

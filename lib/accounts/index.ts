@@ -10,6 +10,7 @@ import { blueskyCredentials } from "./bluesky";
 import { decryptCredentials, encryptCredentials } from "./credentials";
 import { platformIdentity } from "./identity";
 import { endPlatformSession } from "./sessions";
+import { HEALTH_BANDS, accountListQuery, bulkAccountsInput, removalPreviewInput, type AccountListQuery } from "./input";
 
 export const ACCOUNT_STATES = ["connected", "active", "paused", "restricted", "needs_reconnect", "needs_review"] as const;
 
@@ -24,13 +25,17 @@ export interface Account {
   requiresReview: boolean;
   lastError: string | null;
   healthScore: number;
+  /** Why a paused account is paused: the plan's limit, its health, a person, or its removal. */
+  pausedReason: "plan_limit" | "health" | "manual" | "removed" | null;
+  /** When the account was removed (archived): it publishes nothing, and its posted items stay. */
+  archivedAt: string | null;
   createdAt: string;
   updatedAt: string;
 }
 
 // The columns an API caller may see: never credentials_encrypted.
 const COLUMNS = `id, workspace_id, platform, handle, display_name, state, cooldown_until, requires_review,
-                 last_error, health_score, created_at, updated_at`;
+                 last_error, health_score, paused_reason, archived_at, created_at, updated_at`;
 
 function toAccount(r: Row): Account {
   return {
@@ -44,6 +49,8 @@ function toAccount(r: Row): Account {
     requiresReview: r.requires_review,
     lastError: r.last_error,
     healthScore: r.health_score,
+    pausedReason: r.paused_reason ?? null,
+    archivedAt: r.archived_at?.toISOString() ?? null,
     createdAt: r.created_at.toISOString(),
     updatedAt: r.updated_at.toISOString(),
   };
@@ -113,15 +120,87 @@ export const accountChanges = z
 
 const accountId = z.uuid();
 
-export function listAccounts(user: UserClaims, requestedWorkspaceId?: string | null) {
+export interface AccountPage {
+  workspaceId: string;
+  accounts: Account[];
+  /** How many accounts match the query, over every page. */
+  total: number;
+  /** Pass as `cursor` for the next page; null on the last one. */
+  nextCursor: string | null;
+}
+
+/**
+ * The workspace's accounts, oldest first: live ones unless `state` is "removed". Search (handle or
+ * name), filters (platform, state, health band, group) and keyset pages (`limit`, `cursor`); without
+ * a limit, every matching account (the plan caps live accounts at 1,000).
+ */
+export function listAccounts(user: UserClaims, requestedWorkspaceId?: string | null, query: AccountListQuery = {}): Promise<AccountPage> {
+  const parsed = accountListQuery.safeParse({ ...query, workspaceId: requestedWorkspaceId ?? query.workspaceId });
+  if (!parsed.success) throw validationFailed(parsed.error, "The account query");
+  const f = parsed.data;
+  const after = f.cursor ? decodeAccountCursor(f.cursor) : null;
+  const band = f.health ? HEALTH_BANDS[f.health] : null;
+  const needle = f.q?.replace(/^@/, "");
   return asUser(user, async (tx) => {
-    const workspaceId = await resolveWorkspaceId(tx, requestedWorkspaceId);
-    const rows = await tx.unsafe(
-      `select ${COLUMNS} from public.social_accounts where workspace_id = $1 order by created_at, id`,
-      [workspaceId],
-    );
-    return { workspaceId, accounts: rows.map(toAccount) };
+    const workspaceId = await resolveWorkspaceId(tx, f.workspaceId);
+    const rows = await tx`
+      select ${tx.unsafe(COLUMNS)}, count(*) over ()::int as total,
+             (extract(epoch from a.created_at) * 1000000)::bigint::text as created_us
+      from public.social_accounts a
+      where a.workspace_id = ${workspaceId}
+        ${f.state === "removed" ? tx`and a.archived_at is not null` : tx`and a.archived_at is null`}
+        ${f.state && f.state !== "removed" ? tx`and a.state = ${f.state}` : tx``}
+        ${f.platform ? tx`and a.platform = ${f.platform}` : tx``}
+        ${band ? tx`and a.health_score between ${band.min} and ${band.max}` : tx``}
+        ${needle ? tx`and (a.handle ilike ${"%" + likeEscape(needle) + "%"} or a.display_name ilike ${"%" + likeEscape(needle) + "%"})` : tx``}
+        ${f.groupId ? tx`and a.id in (select m.account_id from public.account_group_members m where m.group_id = ${f.groupId})` : tx``}
+        ${after ? tx`and (a.created_at, a.id) > ('epoch'::timestamptz + ${after.createdUs}::bigint * interval '1 microsecond', ${after.id}::uuid)` : tx``}
+      order by a.created_at, a.id
+      ${f.limit ? tx`limit ${f.limit + 1}` : tx``}`;
+    const page = f.limit ? rows.slice(0, f.limit) : rows;
+    const last = page.at(-1);
+    // A keyset page's total counts what is after the cursor: add the rows before it once, on the first page only.
+    const total = after ? await countMatching(tx, workspaceId, f, band, needle) : (rows[0]?.total ?? 0);
+    return {
+      workspaceId,
+      accounts: page.map(toAccount),
+      total,
+      nextCursor: f.limit && rows.length > f.limit && last ? encodeAccountCursor(last) : null,
+    };
   });
+}
+
+async function countMatching(tx: Tx, workspaceId: string, f: ReturnType<typeof accountListQuery.parse>, band: { min: number; max: number } | null, needle?: string) {
+  const [row] = await tx`
+    select count(*)::int as n from public.social_accounts a
+    where a.workspace_id = ${workspaceId}
+      ${f.state === "removed" ? tx`and a.archived_at is not null` : tx`and a.archived_at is null`}
+      ${f.state && f.state !== "removed" ? tx`and a.state = ${f.state}` : tx``}
+      ${f.platform ? tx`and a.platform = ${f.platform}` : tx``}
+      ${band ? tx`and a.health_score between ${band.min} and ${band.max}` : tx``}
+      ${needle ? tx`and (a.handle ilike ${"%" + likeEscape(needle) + "%"} or a.display_name ilike ${"%" + likeEscape(needle) + "%"})` : tx``}
+      ${f.groupId ? tx`and a.id in (select m.account_id from public.account_group_members m where m.group_id = ${f.groupId})` : tx``}`;
+  return row.n as number;
+}
+
+/** A search string taken literally: % and _ are not wildcards. */
+const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** The last row's place: its created_at in microseconds (a JS Date keeps only milliseconds) and its id. */
+function encodeAccountCursor(r: Row): string {
+  return Buffer.from(JSON.stringify([r.created_us, r.id])).toString("base64url");
+}
+
+function decodeAccountCursor(cursor: string): { createdUs: string; id: string } {
+  try {
+    const [createdUs, id] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+    if (typeof createdUs === "string" && /^-?\d{1,18}$/.test(createdUs) && z.uuid().safeParse(id).success) return { createdUs, id };
+  } catch {
+    // answered below
+  }
+  throw new PacerError(400, "validation_failed", "The cursor is not one this list handed out.", [
+    { path: "cursor", message: "Pass the nextCursor of the page before, unchanged." },
+  ]);
 }
 
 export async function addAccount(user: UserClaims, input: unknown): Promise<Account> {
@@ -297,9 +376,10 @@ export async function accountToReconnect(
   if (!accountId.safeParse(id).success) throw notFound("Account");
   return asUser(user, async (tx) => {
     const [row] = await tx`
-      select id, workspace_id, platform, handle, platform_identity, private.has_role_on_workspace(workspace_id, 'editor') as may
+      select id, workspace_id, platform, handle, platform_identity, archived_at, private.has_role_on_workspace(workspace_id, 'editor') as may
       from public.social_accounts where id = ${id}`;
     if (!row) throw notFound("Account");
+    if (row.archived_at) throw accountRemoved(row.handle);
     if (!row.may) throw new PacerError(403, "forbidden", "Your role in this workspace does not allow you to reconnect accounts.");
     return { id: row.id, workspaceId: row.workspace_id, platform: row.platform, handle: row.handle, identity: row.platform_identity };
   });
@@ -452,21 +532,128 @@ export async function renameAccount(user: UserClaims, id: string, input: unknown
   });
 }
 
-export async function removeAccount(user: UserClaims, id: string): Promise<void> {
+/**
+ * Removes (archives) one account: its waiting posts are cancelled, its posted items and history stay.
+ * 404 when the user cannot see it or it was removed already, 403 below admin.
+ */
+export async function removeAccount(user: UserClaims, id: string): Promise<RemovalOutcome> {
   if (!accountId.safeParse(id).success) throw notFound("Account");
-  // Read before the row goes (nothing reaches the user): what is needed to end its session on the platform.
-  const old = await sealedCredentials(id).catch(() => null);
-  await asUser(user, async (tx) => {
-    const rows = await tx`delete from public.social_accounts where id = ${id} returning id`;
-    if (rows.length === 0) await explainNoRowChanged(tx, id, "remove");
-  });
-  // Disconnected: revoke the token or end the session, best effort (Pacer's copy is gone either way).
-  if (old?.credentials) await endPlatformSession(old.platform, old.handle, old.credentials, { id, shared: old.shared });
+  const [outcome] = await removeAccounts(user, [id]);
+  if (outcome.outcome === "forbidden") throw new PacerError(403, "forbidden", "Your role in this workspace does not allow you to remove accounts; admins and owners can.");
+  if (outcome.outcome !== "removed") throw notFound("Account");
+  return outcome;
 }
 
 /** RLS hides what a user may not touch: 404 if they cannot see the account, 403 if their role is too weak. */
 async function explainNoRowChanged(tx: Tx, id: string, verb: string): Promise<never> {
-  const [visible] = await tx`select 1 from public.social_accounts where id = ${id}`;
+  const [visible] = await tx`select handle, archived_at from public.social_accounts where id = ${id}`;
   if (!visible) throw notFound("Account");
+  if (visible.archived_at) throw accountRemoved(visible.handle);
   throw new PacerError(403, "forbidden", `Your role in this workspace does not allow you to ${verb} accounts.`);
+}
+
+function accountRemoved(handle: string) {
+  return new PacerError(409, "account_removed", `@${handle} was removed from this workspace; a removed account cannot be changed or reconnected. Add the handle again as a new account.`);
+}
+
+// --- Many accounts at once: removal (archive), pause, resume ---------------------------------------
+
+export type RemovalResult = "removed" | "already_removed" | "forbidden" | "not_found";
+
+export interface RemovalOutcome {
+  accountId: string;
+  handle: string | null;
+  outcome: RemovalResult;
+  /** Waiting posts cancelled ("account removed"). */
+  cancelled: number;
+  /** Posts mid-publish: they end cancelled unless the attempt in flight posted. */
+  cancelRequested: number;
+  /** Posted items of the account: they stay in the queue and the history. */
+  posted: number;
+}
+
+/** What removing these accounts would do, for an honest confirmation (counted as the user: RLS). */
+export async function removalPreview(user: UserClaims, input: unknown) {
+  const parsed = removalPreviewInput.safeParse(input);
+  if (!parsed.success) throw validationFailed(parsed.error, "The removal");
+  return asUser(user, async (tx) => {
+    const [r] = await tx`select * from public.account_removal_preview(${parsed.data.accountIds}::uuid[])`;
+    return { accounts: r.accounts as number, waiting: r.waiting as number, inFlight: r.in_flight as number, posted: r.posted as number };
+  });
+}
+
+/**
+ * Removes (archives) accounts, set-based in the database (public.remove_accounts), with each
+ * account's outcome; then ends the removed ones' platform sessions, best effort.
+ */
+export async function removeAccounts(user: UserClaims, ids: string[]): Promise<RemovalOutcome[]> {
+  // Read before the credentials are dropped (nothing reaches the user): what ends each session on its platform.
+  const sessions = new Map<string, Awaited<ReturnType<typeof sealedCredentials>>>();
+  for (const id of ids.slice(0, SESSIONS_ENDED_INLINE)) sessions.set(id, await sealedCredentials(id).catch(() => null));
+  const rows = await asUser(user, (tx) => tx`select * from public.remove_accounts(${ids}::uuid[])`.catch(fromDatabaseError));
+  const outcomes = rows.map((r) => ({
+    accountId: r.account_id as string,
+    handle: r.handle as string | null,
+    outcome: r.outcome as RemovalResult,
+    cancelled: r.cancelled as number,
+    cancelRequested: r.cancel_requested as number,
+    posted: r.posted as number,
+  }));
+  // Disconnected: revoke the token or end the session, best effort (Pacer's copy is gone either way).
+  for (const o of outcomes) {
+    const old = sessions.get(o.accountId);
+    if (o.outcome === "removed" && old?.credentials) {
+      await endPlatformSession(old.platform, old.handle, old.credentials, { id: o.accountId, shared: old.shared }).catch(() => {});
+    }
+  }
+  return outcomes;
+}
+
+/**
+ * Sessions ended on the platform within the request. A bulk removal of hundreds would wait on as
+ * many platform calls: past this many, the credentials are still dropped (Pacer can no longer post)
+ * and the platform's session simply lapses.
+ */
+const SESSIONS_ENDED_INLINE = 50;
+
+export interface BulkOutcome {
+  accountId: string;
+  outcome: string;
+  state: Account["state"] | null;
+  message: string | null;
+}
+
+/** Pauses accounts (editors and up), each with its outcome: paused, unchanged, removed, forbidden, not_found. */
+export function pauseAccounts(user: UserClaims, ids: string[]): Promise<BulkOutcome[]> {
+  return asUser(user, async (tx) => {
+    const rows = await tx`select * from public.pause_accounts(${ids}::uuid[])`.catch(fromDatabaseError);
+    return rows.map((r) => ({ accountId: r.account_id, outcome: r.outcome, state: r.state, message: null }));
+  });
+}
+
+/**
+ * Resumes accounts (editors and up), each checked on its own: resumed, still_paused (the plan does not
+ * cover it), unchanged, account_removed, needs_reconnect, plan_limit, forbidden, not_found.
+ */
+export function resumeAccounts(user: UserClaims, ids: string[]): Promise<BulkOutcome[]> {
+  return asUser(user, async (tx) => {
+    const rows = await tx`select * from public.resume_accounts(${ids}::uuid[])`.catch(fromDatabaseError);
+    return rows.map((r) => ({ accountId: r.account_id, outcome: r.outcome, state: r.state, message: r.message }));
+  });
+}
+
+/** One bulk action over many accounts: the outcomes, and a count per outcome for the reply's summary. */
+export async function bulkAccountAction(user: UserClaims, input: unknown) {
+  const parsed = bulkAccountsInput.safeParse(input);
+  if (!parsed.success) throw validationFailed(parsed.error, "The bulk action");
+  const { action, accountIds } = parsed.data;
+  const results =
+    action === "remove"
+      ? (await removeAccounts(user, accountIds)).map((o) => ({ accountId: o.accountId, outcome: o.outcome, state: null, message: null, cancelled: o.cancelled, posted: o.posted }))
+      : action === "pause"
+        ? await pauseAccounts(user, accountIds)
+        : await resumeAccounts(user, accountIds);
+  const summary: Record<string, number> = {};
+  for (const r of results) summary[r.outcome] = (summary[r.outcome] ?? 0) + 1;
+  return { action, results, summary };
 }

@@ -11,6 +11,7 @@ import { addInput, bulkInput, cancelInput, listInput, processInput, retryInput }
 import { QUEUE_STATUSES } from "@/lib/queue/types";
 import { ACCOUNT_STATES, accountChanges, newAccountInput, reconnectInput as accountReconnectInput } from "@/lib/accounts";
 import { startInput as mastodonStartInput } from "@/lib/accounts/mastodon";
+import { BULK_ACTIONS, accountListQuery, bulkAccountsInput, groupChanges, newGroupInput, removalPreviewInput } from "@/lib/accounts/input";
 import {
   connectLinkInput,
   importInput as uploadPostImportInput,
@@ -83,8 +84,17 @@ const account = z.object({
   requiresReview: z.boolean(),
   lastError: z.string().nullable(),
   healthScore: z.int().min(0).max(100),
+  pausedReason: z.enum(["plan_limit", "health", "manual", "removed"]).nullable(),
+  archivedAt: iso.nullable().describe("When the account was removed; null for a live account."),
   createdAt: iso,
   updatedAt: iso,
+});
+const accountGroup = z.object({ id: z.uuid(), workspaceId: z.uuid(), name: z.string(), accountIds: z.array(z.uuid()), createdAt: iso, updatedAt: iso });
+const bulkAccountResult = z.object({
+  accountId: z.uuid(),
+  outcome: z.string().describe("paused, resumed, still_paused, unchanged, removed, already_removed, account_removed, plan_limit, needs_reconnect, forbidden or not_found"),
+  state: z.enum(ACCOUNT_STATES).nullable(),
+  message: z.string().nullable(),
 });
 const queueItem = z.object({
   id: z.int(),
@@ -326,9 +336,25 @@ export const OPERATIONS: Operation[] = [
     reply: { status: 202, description: "The delivery, due at once.", schema: z.object({ delivery }) } },
 
   // Accounts
-  { method: "get", path: "/api/accounts", tag: "Accounts", access: "api", bucket: "read", query: workspaceIdQuery,
-    summary: "The workspace's social accounts",
-    reply: { status: 200, description: "The accounts.", schema: z.object({ workspaceId: z.uuid(), accounts: z.array(account) }) } },
+  { method: "get", path: "/api/accounts", tag: "Accounts", access: "api", bucket: "read", query: accountListQuery,
+    summary: "The workspace's social accounts, oldest first: search (q), filters, and pages (limit, cursor); without limit, all",
+    description: "Live accounts unless state=removed. health: good (80–100), fair (50–79), poor (below 50).",
+    reply: { status: 200, description: "The accounts.", schema: z.object({ workspaceId: z.uuid(), accounts: z.array(account), total: z.int(), nextCursor: z.string().nullable() }) } },
+  { method: "post", path: "/api/accounts/bulk", tag: "Accounts", access: "api", bucket: "write", body: bulkAccountsInput,
+    summary: "Pause, resume or remove up to 1,000 accounts at once; each account's outcome (never all-or-nothing)",
+    reply: { status: 200, description: "Each account's outcome, and a count per outcome.",
+             schema: z.object({ action: z.enum(BULK_ACTIONS), results: z.array(bulkAccountResult), summary: z.record(z.string(), z.int()) }) } },
+  { method: "post", path: "/api/accounts/removal-preview", tag: "Accounts", access: "api", bucket: "read", body: removalPreviewInput,
+    summary: "What removing these accounts would do: posts waiting (cancelled), in flight, and posted (kept); changes nothing",
+    reply: { status: 200, description: "The counts.", schema: z.object({ accounts: z.int(), waiting: z.int(), inFlight: z.int(), posted: z.int() }) } },
+  { method: "get", path: "/api/account-groups", tag: "Accounts", access: "api", bucket: "read", query: workspaceIdQuery,
+    summary: "The workspace's account groups", reply: { status: 200, description: "The groups.", schema: z.object({ workspaceId: z.uuid(), groups: z.array(accountGroup) }) } },
+  { method: "post", path: "/api/account-groups", tag: "Accounts", access: "api", bucket: "write", body: newGroupInput,
+    summary: "Add an account group (editors and up)", reply: { status: 201, description: "The group.", schema: z.object({ group: accountGroup }) } },
+  { method: "patch", path: "/api/account-groups/{id}", tag: "Accounts", access: "api", bucket: "write", body: groupChanges,
+    summary: "Rename a group and/or set its accounts (the whole list)", reply: { status: 200, description: "The group.", schema: z.object({ group: accountGroup }) } },
+  { method: "delete", path: "/api/account-groups/{id}", tag: "Accounts", access: "api", bucket: "write",
+    summary: "Delete a group (its accounts stay)", reply: { status: 204, description: "Deleted." } },
   { method: "post", path: "/api/accounts", tag: "Accounts", access: "api", bucket: "write", body: newAccountInput,
     summary: "Add (connect) an account; capped by the plan",
     reply: { status: 201, description: "The account.", schema: z.object({ account }) } },
@@ -336,7 +362,8 @@ export const OPERATIONS: Operation[] = [
     summary: "Rename an account (handle, display name)",
     reply: { status: 200, description: "The account.", schema: z.object({ account }) } },
   { method: "delete", path: "/api/accounts/{id}", tag: "Accounts", access: "api", bucket: "write",
-    summary: "Remove an account (admins and owners)", reply: { status: 204, description: "Removed." } },
+    summary: "Remove an account (admins and owners): it is archived, its waiting posts cancelled, its posted items and history kept",
+    reply: { status: 204, description: "Removed." } },
   { method: "post", path: "/api/accounts/{id}/reconnect", tag: "Accounts", access: "api", bucket: "write", body: accountReconnectInput,
     summary: "Reconnect an account with new credentials; it keeps its queue and history",
     reply: { status: 200, description: "The account.", schema: z.object({ account }) } },

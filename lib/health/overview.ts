@@ -154,7 +154,7 @@ export function getHealthOverview(user: UserClaims, requestedWorkspaceId?: strin
     // Buckets of 20 points (SCORE_BUCKETS); 100 joins the top one.
     const buckets = await tx`
       select least(health_score / 20, 4) as bucket, count(*)::int as n
-      from public.social_accounts where workspace_id = ${workspaceId} group by 1`;
+      from public.social_accounts where workspace_id = ${workspaceId} and archived_at is null group by 1`;
     const inBucket = (i: number) => buckets.find((b) => b.bucket === i)?.n ?? 0;
     const severities = await tx`
       select severity, count(*)::int as n from public.health_alerts
@@ -170,7 +170,7 @@ export function getHealthOverview(user: UserClaims, requestedWorkspaceId?: strin
              count(*) over ()::int as total,
              (count(*) filter (where a.state in ('connected', 'active')) over ())::int as total_may_publish
       from public.social_accounts a
-      where a.workspace_id = ${workspaceId}
+      where a.workspace_id = ${workspaceId} and a.archived_at is null
         and (a.health_score < ${settings.pauseBelowScore}
              or exists (select 1 from public.health_alerts al where al.account_id = a.id and al.resolved_at is null
                         and al.severity in ('warning', 'critical')))

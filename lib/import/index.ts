@@ -177,7 +177,7 @@ export async function importChunk(user: UserClaims, input: unknown): Promise<Imp
     const fresh = c.rows.map((row, index) => ({ row, index })).filter(({ row }) => !imported.has(row.rowNumber));
 
     // The same checks as the preview, against the workspace's accounts as they are now.
-    const accounts = await tx`select id, platform, handle from public.social_accounts where workspace_id = ${workspaceId}`;
+    const accounts = await tx`select id, platform, handle from public.social_accounts where workspace_id = ${workspaceId} and archived_at is null`;
     const ctx = { accounts: accountDirectory(accounts.map((a) => ({ id: a.id, platform: a.platform, handle: a.handle }))), timeZone: c.timeZone };
     const issues: FieldIssue[] = [];
     const good: Array<{ index: number; rowNumber: number; fingerprint: string; post: Parameters<typeof toPostToQueue>[0] & { accountIds: string[] } }> = [];

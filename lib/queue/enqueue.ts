@@ -37,7 +37,7 @@ export async function checkAccounts(tx: Tx, workspaceId: string, refs: AccountRe
   if (refs.length === 0) return [];
   const ids = [...new Set(refs.map((r) => r.id))];
   const rows = await tx`
-    select a.id, a.platform, p.name as platform_name, p.enabled
+    select a.id, a.platform, a.handle, a.archived_at, p.name as platform_name, p.enabled
     from public.social_accounts a join public.platforms p on p.id = a.platform
     where a.workspace_id = ${workspaceId} and a.id = any (${ids}::uuid[])`;
   const known = new Map(rows.map((r) => [r.id as string, r]));
@@ -46,6 +46,9 @@ export async function checkAccounts(tx: Tx, workspaceId: string, refs: AccountRe
     const account = known.get(ref.id);
     if (!account) {
       issues.push({ path: ref.path, message: "There is no account with this id in this workspace." });
+    } else if (account.archived_at) {
+      // The database refuses it too (refuse_items_of_removed_accounts); this names the field.
+      issues.push({ path: ref.path, message: `@${account.handle} was removed from this workspace; queue the post for another account.` });
     } else if (!account.enabled || !platformEnabled(account.platform, process.env)) {
       // Offered by this installation: PACER_CONNECTORS decides (platforms.enabled only says Pacer has a connector).
       issues.push({ path: ref.path, message: `Pacer cannot publish to ${account.platform_name} yet.` });

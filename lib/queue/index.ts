@@ -51,6 +51,7 @@ function toQueueItem(r: Row): QueueItem {
     accountId: r.account_id,
     handle: r.handle,
     platform: r.platform,
+    accountRemoved: r.account_removed ?? false,
     status: r.status,
     priority: r.priority,
     scheduledFor: r.scheduled_for.toISOString(),
@@ -67,7 +68,8 @@ function toQueueItem(r: Row): QueueItem {
 }
 
 const ITEM_SELECT = `
-  select q.id, q.post_id, p.text, p.thread, p.platform_options, q.account_id, a.handle, a.platform, q.status, q.priority, q.scheduled_for,
+  select q.id, q.post_id, p.text, p.thread, p.platform_options, q.account_id, a.handle, a.platform,
+         a.archived_at is not null as account_removed, q.status, q.priority, q.scheduled_for,
          case when q.status in ('pending', 'rate_limited', 'verifying') and q.lease_id is null and isfinite(q.run_at)
               then q.run_at end as next_attempt_at,
          q.posted_at, q.attempts, q.last_error, q.error_class, q.external_url, q.cancel_requested,

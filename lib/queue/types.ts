@@ -26,6 +26,8 @@ export interface QueueItem {
   accountId: string;
   handle: string;
   platform: string;
+  /** The account was removed (archived): its posted items stay, its waiting ones were cancelled. */
+  accountRemoved: boolean;
   status: QueueStatus;
   priority: number;
   scheduledFor: string;

@@ -170,7 +170,8 @@ describe("connecting against the Bluesky fake", () => {
     const { account } = await (await add(alice, { platform: "bluesky", handle, credentials: { appPassword } })).json();
     const credentials = await decryptCredentials((await rowsOf(handle))[0].credentials_encrypted);
     expect((await remove(alice, account.id)).status).toBe(204);
-    expect(await rowsOf(handle)).toHaveLength(0);
+    // Removal archives the account (its record stays) and drops Pacer's copy of the credentials.
+    expect(await rowsOf(handle)).toEqual([expect.objectContaining({ id: account.id, state: "paused", credentials_encrypted: null })]);
     expect(await sessionAlive(credentials)).toBe(false);
   });
 });

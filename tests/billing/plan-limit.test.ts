@@ -172,7 +172,8 @@ describe("removing accounts", () => {
     const s = await proSubscriber();
     const ids = await addAccountsInOrder(sql, s.workspaceId, 12);
     await s.moveTo("starter");
-    await asMember(s.id, (tx) => tx`delete from public.social_accounts where id = ${ids[0]}`);
+    // Removal archives the account (public.remove_accounts); the plan counts live accounts only.
+    await asMember(s.id, (tx) => tx`select * from public.remove_accounts(${[ids[0]]}::uuid[])`);
     const states = await accountStates(sql, ids.slice(1));
     expect(states.filter((a) => a.paused_reason).map((a) => a.id)).toEqual([ids[11]]);
     expect(states[9]).toMatchObject({ id: ids[10], state: "connected", last_error: null });

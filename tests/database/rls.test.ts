@@ -142,7 +142,9 @@ describe("tenant isolation in SQL, acting as another signed-in user", () => {
       expect((await tx`update public.workspaces set name = 'pwned' where id = ${a.workspaceId} returning id`).length).toBe(0);
       expect((await tx`update public.social_accounts set display_name = 'pwned' where id = ${aAccountId} returning id`).length).toBe(0);
       expect((await tx`update public.workspace_members set role = 'viewer' where workspace_id = ${a.workspaceId} returning 1`).length).toBe(0);
-      expect((await tx`delete from public.social_accounts where id = ${aAccountId} returning id`).length).toBe(0);
+      // No one deletes an account row (removal archives it through public.remove_accounts).
+      expect((await errorOf(tx, (sp) => sp`delete from public.social_accounts where id = ${aAccountId}`))?.message).toMatch(/permission denied/);
+      expect(await tx`select outcome from public.remove_accounts(${[aAccountId]}::uuid[])`).toEqual([{ outcome: "not_found" }]);
       expect((await tx`delete from public.workspace_members where workspace_id = ${a.workspaceId} returning 1`).length).toBe(0);
       expect((await tx`delete from public.workspaces where id = ${a.workspaceId} returning id`).length).toBe(0);
       expect((await tx`update public.workspace_rate_limits set per_hour = 1 where workspace_id = ${a.workspaceId} returning 1`).length).toBe(0);
@@ -200,7 +202,8 @@ describe("roles inside a workspace", () => {
            values (${owner.workspaceId}, 'sandbox', 'nope', 'Nope')`);
       expect(insert?.message).toMatch(/row-level security/);
       expect((await tx`update public.social_accounts set display_name = 'x' where id = ${rows[0].id} returning id`).length).toBe(0);
-      expect((await tx`delete from public.social_accounts where id = ${rows[0].id} returning id`).length).toBe(0);
+      expect((await errorOf(tx, (sp) => sp`delete from public.social_accounts where id = ${rows[0].id}`))?.message).toMatch(/permission denied/);
+      expect(await tx`select outcome from public.remove_accounts(${[rows[0].id]}::uuid[])`).toEqual([{ outcome: "forbidden" }]);
     });
   });
 });

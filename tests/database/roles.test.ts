@@ -194,7 +194,8 @@ describe("social accounts", () => {
       const forged = await errorOf(tx, (sp) => sp`insert into public.social_accounts (workspace_id, platform, handle, display_name, state, health_score)
                                                   values (${ws}, 'sandbox', 'forged', 'Forged', 'active', 100)`);
       expect(forged?.message).toMatch(DENIED);
-      expect(await tx`delete from public.social_accounts where id = ${accountId} returning id`).toHaveLength(0);
+      expect((await errorOf(tx, (sp) => sp`delete from public.social_accounts where id = ${accountId}`))?.message).toMatch(DENIED);
+      expect(await tx`select outcome from public.remove_accounts(${[accountId]}::uuid[])`).toEqual([{ outcome: "forbidden" }]);
     });
   });
 
@@ -202,10 +203,12 @@ describe("social accounts", () => {
     for (const member of [admin, owner]) {
       await asUser(sql, member.id, async (tx) => {
         expect(await writableColumns(tx)).toEqual([]);
-        expect(await tx`delete from public.social_accounts where id = ${accountId} returning id`).toEqual([{ id: accountId }]);
+        // Removal archives (public.remove_accounts); nobody deletes the row.
+        expect((await errorOf(tx, (sp) => sp`delete from public.social_accounts where id = ${accountId}`))?.message).toMatch(DENIED);
+        expect(await tx`select outcome from public.remove_accounts(${[accountId]}::uuid[])`).toEqual([{ outcome: "removed" }]);
       });
     }
-    expect(await sql`select 1 from public.social_accounts where id = ${accountId}`).toHaveLength(1); // rolled back
+    expect(await sql`select archived_at from public.social_accounts where id = ${accountId}`).toEqual([{ archived_at: null }]); // rolled back
   });
 });
 

@@ -100,14 +100,15 @@ describe("the audit log", () => {
       await tx`select private.store_account_credentials(${id}, 'v1:secret:secret')`;
       await tx`select set_config('role', 'authenticated', true)`;
       await tx`update public.social_accounts set display_name = 'Renamed' where id = ${id}`;
-      await tx`delete from public.social_accounts where id = ${id}`;
+      await tx`select * from public.remove_accounts(${[id]}::uuid[])`;
     });
     const log = await sql`select action, actor_id, entity, old_values, new_values from public.audit_log
                           where workspace_id = ${u.workspaceId} and entity = 'social_accounts' order by id`;
     expect(log.map((l) => [l.action, l.actor_id])).toEqual([
       ["insert", u.id],
       ["update", u.id],
-      ["delete", u.id],
+      ["update", u.id], // archived: paused with the reason "removed", its credentials dropped
+      ["remove", u.id],
     ]);
     expect(log[1].old_values.display_name).toBe("Audited");
     expect(log[1].new_values.display_name).toBe("Renamed");

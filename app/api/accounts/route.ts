@@ -1,10 +1,10 @@
-// GET lists the workspace's social accounts; POST adds one (capped by the plan).
+// GET lists the workspace's social accounts (search, filters, pages: lib/accounts/input.ts); POST adds one (capped by the plan).
 import { withUser, readJson } from "@/lib/api/handler";
 import { addAccount, listAccounts } from "@/lib/accounts";
 
 export const GET = withUser("read", async (request, user) => {
-  const workspaceId = new URL(request.url).searchParams.get("workspaceId");
-  return Response.json(await listAccounts(user, workspaceId));
+  const params = Object.fromEntries(new URL(request.url).searchParams);
+  return Response.json(await listAccounts(user, params.workspaceId, params));
 });
 
 export const POST = withUser("write", async (request, user) => {

@@ -36,5 +36,7 @@ export async function renameAccountAction(id: string, input: unknown): Promise<A
 
 export async function removeAccountAction(id: string): Promise<AccountActionResult> {
   const user = await requireUser();
-  return outcome(user, () => removeAccount(user, id));
+  return outcome(user, async () => {
+    await removeAccount(user, id);
+  });
 }
