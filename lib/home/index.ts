@@ -101,7 +101,7 @@ export async function getHome(user: UserClaims, input: z.input<typeof homeInput>
     const counts = await tx`select status, sum(n)::int as n from private.queue_counts(${ws}) group by status`;
     const count = (status: string) => counts.find((c) => c.status === status)?.n ?? 0;
     const [started] = await tx`
-      select exists (select from public.social_accounts where workspace_id = ${ws}) as account_connected,
+      select exists (select from public.social_accounts where workspace_id = ${ws} and archived_at is null) as account_connected,
              exists (select from public.posts where workspace_id = ${ws}) as post_composed`;
     // The ids come from the queue's own functions: under RLS a status filter cannot use the indexes.
     const latestOf = (status: string) =>
@@ -124,11 +124,12 @@ export async function getHome(user: UserClaims, input: z.input<typeof homeInput>
     );
     const [review] = await tx`
       select count(*)::int as accounts from public.social_accounts
-      where workspace_id = ${ws} and (state in ('needs_review', 'restricted') or requires_review)`;
+      where workspace_id = ${ws} and archived_at is null and (state in ('needs_review', 'restricted') or requires_review)`;
     const paused = await tx`
       select paused_reason, count(*)::int as n from public.social_accounts
-      where workspace_id = ${ws} and state = 'paused'
+      where workspace_id = ${ws} and state = 'paused' and archived_at is null
       group by paused_reason`;
+    // (A removed account is paused too, for good: it is no longer the workspace's to resume.)
     // The subscription in force, as the billing page picks it.
     const [subscription] = user.api_key
       ? []

@@ -149,6 +149,21 @@ describe("GET /api/home", () => {
     expect(h.attention.pausedAccounts.total).toBe(1);
   });
 
+  it("a removed account neither ticks the first step nor counts as a paused account", async () => {
+    const carol = await signUp(`home-removed-${tag}`);
+    const ws = await workspaceOf(carol);
+    const id = await addAccount(ws, `gone_${tag}`);
+    expect((await home(carol.accessToken)).gettingStarted.accountConnected).toBe(true);
+    await sql.begin(async (tx) => {
+      await tx`select set_config('request.jwt.claims', ${JSON.stringify({ sub: carol.id, role: "authenticated" })}, true),
+                      set_config('role', 'authenticated', true)`;
+      await tx`select * from public.remove_accounts(${[id]}::uuid[])`;
+    });
+    const after = await home(carol.accessToken);
+    expect(after.gettingStarted.accountConnected).toBe(false);
+    expect(after.attention.pausedAccounts.total).toBe(0);
+  });
+
   it("rejects a malformed workspace id with a 400 naming the field", async () => {
     const res = await call(homeRoute.GET, "/api/home?workspaceId=nope", { token: alice.accessToken });
     expect(res.status).toBe(400);
