@@ -335,6 +335,8 @@ describe("status", () => {
       nextDueAt: null,
       oldestPendingAt: null,
       byPlatform: {},
+      // The processing schedule (every minute); its next run is known once a scheduler has run it.
+      schedule: { everySeconds: 60, lastRunAt: expect.toSatisfy((v) => v === null || typeof v === "string"), nextRunAt: expect.toSatisfy((v) => v === null || typeof v === "string") },
     });
 
     const early = new Date(Date.now() + 3600_000).toISOString();
