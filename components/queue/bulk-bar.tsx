@@ -13,44 +13,20 @@ import { Label } from "@/components/ui/label";
 import { failureMessage, sendJson } from "@/lib/api/client";
 import { instantOfWallTime, wallTimeAt } from "@/lib/time/wall-time";
 import { exactTime } from "@/lib/time/relative";
-import type { BulkAction, BulkOutcome, SkipReason } from "@/lib/queue/types";
+import type { BulkAction, BulkOutcome } from "@/lib/queue/types";
+import { describeOutcome, posts } from "./describe";
 import { useRefreshQueue } from "./queries";
 
 /** The selection: ids picked one by one, or every item matching the filters. */
 export type Selection = { kind: "ids"; ids: number[] } | { kind: "all"; count: number; filter: Record<string, string> };
 
 const count = (s: Selection) => (s.kind === "ids" ? s.ids.length : s.count);
-const posts = (n: number) => `${n.toLocaleString("en")} post${n === 1 ? "" : "s"}`;
 
 const VERB: Record<BulkAction, { button: string; done: string }> = {
   cancel: { button: "Cancel", done: "Cancelled" },
   retry: { button: "Retry", done: "Retried" },
   reschedule: { button: "Reschedule", done: "Rescheduled" },
 };
-
-const SKIPPED_AS: Record<SkipReason, string> = {
-  not_found: "no longer in this workspace",
-  already_posted: "already posted",
-  already_failed: "already failed",
-  already_cancelled: "already cancelled",
-  cancel_already_requested: "cancel already requested",
-  not_failed: "not failed",
-  not_waiting: "no longer waiting",
-  in_flight: "being published",
-  account_not_publishable: "platform not available",
-  plan_limit: "account outside the plan",
-  not_cancelled: "not cancelled",
-  time_passed: "time has passed",
-  was_tried: "tried before it was cancelled",
-};
-
-/** "Cancelled 3 posts. Skipped 2: 1 already posted, 1 already failed." */
-export function describeOutcome(verb: string, o: BulkOutcome): string {
-  const done = `${verb} ${posts(o.done)}.`;
-  if (!o.skipped) return done;
-  const why = Object.entries(o.skippedBy).map(([reason, n]) => `${n} ${SKIPPED_AS[reason as SkipReason] ?? reason}`);
-  return `${done} Skipped ${o.skipped}: ${why.join(", ")}.`;
-}
 
 function whatHappens(action: BulkAction, n: number): string {
   switch (action) {

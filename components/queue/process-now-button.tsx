@@ -9,35 +9,9 @@ import { Play } from "lucide-react";
 import { useAnnounce } from "@/components/app/announcer";
 import { Button } from "@/components/ui/button";
 import { failureMessage, sendJson } from "@/lib/api/client";
-import { relativeTime } from "@/lib/time/relative";
-import type { QueueSchedule, QueueStatusSummary, RunReport } from "@/lib/queue/types";
+import type { QueueStatusSummary, RunReport } from "@/lib/queue/types";
+import { describeRun } from "./describe";
 import { queueStatusQuery, useRefreshQueue } from "./queries";
-
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
-
-/** "Published 2, failed 1." or "Nothing was due. The next scheduled run is in 40 s." */
-export function describeRun(run: RunReport, schedule: QueueSchedule, now = Date.now()): string {
-  if (run.claimed === 0) return `Nothing was due. ${nextRunSentence(schedule, now)}`;
-  const parts = [`published ${run.published}`, `failed ${run.failed}`];
-  if (run.retrying) parts.push(`${plural(run.retrying, "post")} will be tried again`);
-  if (run.needsReview) parts.push(`${run.needsReview} need${run.needsReview === 1 ? "s" : ""} review`);
-  const sentence = parts.join(", ");
-  return `${sentence[0].toUpperCase()}${sentence.slice(1)}.`;
-}
-
-/** When the queue is next processed by itself. */
-export function nextRunSentence(schedule: QueueSchedule, now = Date.now()): string {
-  if (schedule.nextRunAt) {
-    return Date.parse(schedule.nextRunAt) <= now + 1000
-      ? "The next scheduled run is due now."
-      : `The next scheduled run is ${relativeTime(schedule.nextRunAt, now)}.`;
-  }
-  if (schedule.everySeconds) {
-    const every = schedule.everySeconds === 60 ? "every minute" : `every ${plural(Math.round(schedule.everySeconds / 60), "minute")}`;
-    return `Scheduled runs come ${every}, but none has run recently: is the scheduler running?`;
-  }
-  return "No scheduled run is set up; use Process now.";
-}
 
 export function ProcessNowButton() {
   const queryClient = useQueryClient();

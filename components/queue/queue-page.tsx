@@ -10,7 +10,8 @@ import { Card, CardAction, CardContent, CardDescription, CardHeader, CardTitle }
 import { LoadState } from "@/components/ui/load-state";
 import { useNow } from "@/components/time/when";
 import { HowItWorks } from "./how-it-works";
-import { ProcessNowButton, nextRunSentence } from "./process-now-button";
+import { nextRunSentence } from "./describe";
+import { ProcessNowButton } from "./process-now-button";
 import { isBusy, queueStatusQuery } from "./queries";
 import { QueueList } from "./queue-list";
 import { StatCards } from "./stat-cards";
