@@ -110,13 +110,14 @@ test("compose a post for two platforms, see each count, schedule it in the saved
     }
     const skyRow = rows.filter({ hasText: `@${skyHandle}` });
     await expect(skyRow).toContainText(`${postText.length} / 300`);
-    await skyRow.getByText(postText).first().click();
-    await expect(skyRow.locator("details p")).toBeVisible();
+    // The full text is in the row's detail, opened by its Details button.
+    await skyRow.getByRole("button", { name: /^Details/ }).click();
+    await expect(page.getByRole("region", { name: "The post" })).toContainText(postText);
   });
 
   await test.step("a time already past is a choice, not a silent publish", async () => {
     await nav(page, "Compose");
-    // The queue page has a "Text" field of its own: wait until the composer has replaced it.
+    // Wait until the composer has replaced the queue page.
     await expect(page.getByRole("heading", { name: "Compose", level: 1 })).toBeVisible();
     await text.fill(`Too late ${unique("p")}`);
     await page.getByRole("checkbox", { name: new RegExp(`^@${sandboxHandle}`) }).check();

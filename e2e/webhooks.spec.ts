@@ -24,7 +24,7 @@ async function signUp(page: Page, email: string) {
   await baseExpect(page).toHaveURL(/\/dashboard$/, { timeout: 30_000 });
 }
 
-test("an endpoint on the webhooks page receives post.published for a post published with Process now", async ({ page }) => {
+test("an endpoint on the webhooks page receives post.published for a post published with Process now", async ({ page, baseURL }) => {
   // The delivery goes out with the next scheduled queue run (every minute), not from Process now's request.
   test.setTimeout(240_000);
   const id = suffix();
@@ -67,12 +67,16 @@ test("an endpoint on the webhooks page receives post.published for a post publis
   });
 
   await test.step("a post is published with Process now", async () => {
+    // Queued through the API (composing is the composer's scene), then published from the queue page.
+    const headers = { origin: baseURL!, "content-type": "application/json" };
+    const { accounts } = await (await page.request.get("/api/accounts")).json();
+    const accountId = accounts.find((a: { handle: string }) => a.handle === handle).id;
+    expect((await page.request.post("/api/queue/add", { data: { text, accountIds: [accountId] }, headers })).status()).toBe(201);
     await nav.getByRole("link", { name: "Queue" }).click();
-    await page.getByLabel("Text").fill(text);
-    await page.getByLabel(`@${handle}`).check();
-    await page.getByRole("button", { name: "Add to queue" }).click();
     await page.getByRole("button", { name: "Process now" }).click();
-    await expect(page.getByRole("status").filter({ hasText: "Processing ran." })).toContainText("Now 1 posted");
+    // The minute's scheduled run may have published it first; either way it is posted.
+    await expect(page.getByTestId("announcer")).toContainText(/Published 1, failed 0\.|Nothing was due\./);
+    await expect(page.getByRole("table", { name: "Queue" }).getByRole("row").filter({ hasText: text })).toContainText("Posted");
   });
 
   await test.step("the delivery log shows post.published delivered", async () => {

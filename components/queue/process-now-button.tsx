@@ -1,48 +1,48 @@
 "use client";
-// "Process now": runs the publishing engine at once instead of at the next minute's run; owners and admins only.
-import { useState } from "react";
+// "Process now": runs the publishing engine for this workspace at once instead of at the next
+// scheduled run (owners and admins). What the run did is announced (and goes away by itself); a
+// refusal stays beside the button. When nothing was due, the announcement says when the next
+// scheduled run is.
+import { useRef, useState } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { Play } from "lucide-react";
-import { processQueueNowAction } from "@/app/dashboard/queue/actions";
+import { useAnnounce } from "@/components/app/announcer";
 import { Button } from "@/components/ui/button";
-import type { QueueStatusSummary } from "@/lib/queue/types";
+import { failureMessage, sendJson } from "@/lib/api/client";
+import type { QueueStatusSummary, RunReport } from "@/lib/queue/types";
+import { describeRun } from "./describe";
 import { queueStatusQuery, useRefreshQueue } from "./queries";
-import { ISSUES, WAITING, sum } from "./statuses";
-
-/** Where the workspace stands after the run (the run itself spans every workspace, so its own figures are not ours to show). */
-function describe(status: QueueStatusSummary): string {
-  const { counts } = status;
-  return `Processing ran. Now ${counts.posted} posted, ${sum(counts, WAITING)} waiting or in progress, ${sum(counts, ISSUES)} with issues.`;
-}
 
 export function ProcessNowButton() {
   const queryClient = useQueryClient();
   const refresh = useRefreshQueue();
-  const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
+  const announce = useAnnounce();
+  const button = useRef<HTMLButtonElement>(null);
+  const [error, setError] = useState<string | null>(null);
   const run = useMutation({
-    mutationFn: processQueueNowAction,
-    onMutate: () => setMessage(null),
+    mutationFn: () => sendJson<{ ran: true; run: RunReport; status: QueueStatusSummary }>("POST", "/api/queue/process", {}),
+    onMutate: () => setError(null),
     onSuccess: async (result) => {
-      setMessage(result.ok ? { text: describe(result.value), error: false } : { text: result.error.message, error: true });
-      if (result.ok) queryClient.setQueryData(queueStatusQuery.queryKey, result.value);
+      queryClient.setQueryData(queueStatusQuery.queryKey, result.status);
+      announce(describeRun(result.run, result.status.schedule));
       await refresh();
+      button.current?.focus();
     },
-    onError: () => setMessage({ text: "Pacer could not process the queue just now. Try again in a moment.", error: true }),
+    onError: (e) => {
+      setError(failureMessage(e));
+      button.current?.focus();
+    },
   });
 
   return (
     <div className="grid justify-items-end gap-1">
-      <Button onClick={() => run.mutate()} disabled={run.isPending} aria-describedby={message ? "process-now-result" : undefined}>
+      <Button ref={button} onClick={() => run.mutate()} disabled={run.isPending} aria-describedby={error ? "process-now-error" : undefined}>
         <Play aria-hidden />
         {run.isPending ? "Processing…" : "Process now"}
       </Button>
-      {message && (
-        <p
-          id="process-now-result"
-          role={message.error ? "alert" : "status"}
-          className={message.error ? "max-w-sm text-right text-sm text-destructive" : "max-w-sm text-right text-sm text-muted-foreground"}
-        >
-          {message.text}
+      {error && (
+        <p id="process-now-error" role="alert" className="max-w-sm text-right text-sm text-destructive">
+          {error}
         </p>
       )}
     </div>

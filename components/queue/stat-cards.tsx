@@ -1,4 +1,5 @@
-// The queue at a glance: total, waiting or under way, posted with the success rate, and what needs attention.
+// The queue at a glance: total, waiting or under way, posted with the success rate, and what needs
+// attention. Each status counts in one card only (a rate-limited item is waiting, not an issue).
 import type { ReactNode } from "react";
 import { CircleCheck, Clock, ListOrdered, TriangleAlert } from "lucide-react";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
@@ -42,7 +43,6 @@ export function StatCards({ status }: { status: QueueStatusSummary }) {
         value={sum(counts, ISSUES)}
         detail={breakdown([
           [counts.failed, "failed"],
-          [counts.rate_limited, "rate limited"],
           [counts.needs_review, "need review"],
         ])}
       />

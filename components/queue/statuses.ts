@@ -1,10 +1,14 @@
 // Queue statuses and error classes as subscribers read them, and which statuses each card and action covers.
-import type { QueueStatus } from "@/lib/queue/types";
+import type { QueueItem, QueueStatus } from "@/lib/queue/types";
 
 /** Waiting or under way: the "Pending + processing" card. */
 export const WAITING: readonly QueueStatus[] = ["pending", "rate_limited", "processing", "verifying"];
-/** What needs attention: the "Issues" card. */
-export const ISSUES: readonly QueueStatus[] = ["failed", "rate_limited", "needs_review"];
+/**
+ * What needs attention: the "Issues" card. Not rate_limited: a rate-limited item is waiting (it is in
+ * the "Pending + processing" card) and goes out by itself once the limit allows; counting it here too
+ * made the cards add up to more than the total.
+ */
+export const ISSUES: readonly QueueStatus[] = ["failed", "needs_review"];
 /** What Cancel applies to: anything waiting or under way, and an item a person decided to leave unpublished. */
 export const CANCELLABLE: readonly QueueStatus[] = [...WAITING, "needs_review"];
 /** A worker holds these: cancelling only asks it to stop, so nothing is torn mid-publish. */
@@ -54,6 +58,32 @@ export const statusStyles: Record<QueueStatus, { label: string; className: strin
     description: "Pacer could not tell whether it was published; check the account, then retry it or cancel it.",
   },
 };
+
+const waitingStyle = {
+  className: "border-amber-300 bg-amber-50 text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-100",
+};
+
+const ACCOUNT_WAITS: Record<string, { label: string; description: string }> = {
+  paused: { label: "Waiting: account paused", description: "Its account is paused; it goes out when the account is resumed (Accounts)." },
+  needs_reconnect: { label: "Waiting: account needs reconnecting", description: "Its account must be reconnected (Accounts); then it goes out." },
+  restricted: { label: "Waiting: account restricted", description: "The platform restricted its account; it waits until the account can post again." },
+  needs_review: { label: "Waiting: account needs review", description: "Its account needs a look (Health); it waits until the account is cleared." },
+};
+
+/**
+ * How an item's status reads on the page: a waiting item held by its account or destination says
+ * so ("Waiting: account paused") instead of a plain "Pending" with the reason under an error.
+ */
+export function itemStatus(item: Pick<QueueItem, "status" | "waitingFor" | "accountState" | "lastError">) {
+  if (item.waitingFor === "account") {
+    const wait = ACCOUNT_WAITS[item.accountState] ?? { label: "Waiting: account unavailable", description: "Its account cannot post right now; it waits until it can." };
+    return { ...waitingStyle, ...wait };
+  }
+  if (item.waitingFor === "destination") {
+    return { ...waitingStyle, label: "Waiting: destination held", description: item.lastError ?? "Its destination is held for this account; it waits until the hold is released." };
+  }
+  return statusStyle(item.status);
+}
 
 export function statusStyle(status: string) {
   return statusStyles[status as QueueStatus] ?? { label: status, className: "", description: "" };

@@ -7,11 +7,12 @@ import { z } from "zod";
 import { KEY_SCOPE_OF_BUCKET } from "@/lib/api-keys";
 import { API_KEY_SCOPES, SCOPE_DESCRIPTIONS, apiKeyListSchema, apiKeySchema, createApiKeyInput, createdApiKeySchema, listApiKeysQuery } from "@/lib/api-keys/input";
 import { API_LIMITS, type ApiBucket } from "./limits";
-import { addInput, bulkInput, cancelInput, listInput, processInput, retryInput } from "@/lib/queue/input";
-import { QUEUE_STATUSES } from "@/lib/queue/types";
+import { addInput, bulkInput, cancelInput, processInput, retryInput } from "@/lib/queue/input";
+import { bulkActionInput, duplicateInput, pageInput, restoreInput } from "@/lib/queue/manage-input";
+import { BULK_ACTIONS, QUEUE_STATUSES } from "@/lib/queue/types";
 import { ACCOUNT_STATES, accountChanges, newAccountInput, reconnectInput as accountReconnectInput } from "@/lib/accounts";
 import { startInput as mastodonStartInput } from "@/lib/accounts/mastodon";
-import { BULK_ACTIONS, accountListQuery, bulkAccountsInput, groupChanges, newGroupInput, removalPreviewInput } from "@/lib/accounts/input";
+import { BULK_ACTIONS as ACCOUNT_BULK_ACTIONS, accountListQuery, bulkAccountsInput, groupChanges, newGroupInput, removalPreviewInput } from "@/lib/accounts/input";
 import {
   connectLinkInput,
   importInput as uploadPostImportInput,
@@ -103,7 +104,9 @@ const queueItem = z.object({
   accountId: z.uuid(),
   handle: z.string(),
   platform: z.string(),
+  accountState: z.string(),
   status: queueStatus,
+  waitingFor: z.enum(["account", "destination"]).nullable().describe("What a waiting item waits for besides its time: its account (paused, or otherwise unable to publish) or a held destination."),
   priority: z.int(),
   scheduledFor: iso,
   nextAttemptAt: iso.nullable(),
@@ -124,6 +127,25 @@ const queueStatusSummary = z.object({
   nextDueAt: iso.nullable(),
   oldestPendingAt: iso.nullable(),
   byPlatform: z.record(z.string(), counts),
+  schedule: z.object({ everySeconds: z.int().nullable(), lastRunAt: iso.nullable(), nextRunAt: iso.nullable() })
+    .describe("The processing schedule: its interval, its last recorded run, and the next one (null when no recent run is recorded)."),
+});
+const itemOutcome = z.object({
+  id: z.int(),
+  done: z.boolean(),
+  outcome: z.enum(["cancelled", "cancel_requested", "retried", "rescheduled", "restored", "skipped"]),
+  status: queueStatus.nullable(),
+  reason: z.string().nullable().describe("Why it was skipped: not_found, already_posted, already_failed, already_cancelled, cancel_already_requested, not_failed, not_waiting, in_flight, account_not_publishable, plan_limit, not_cancelled, time_passed, was_tried."),
+  message: z.string().nullable(),
+});
+const bulkOutcome = z.object({
+  workspaceId: z.uuid(),
+  action: z.enum([...BULK_ACTIONS, "restore"]),
+  matched: z.int(),
+  done: z.int(),
+  skipped: z.int(),
+  skippedBy: z.record(z.string(), z.int()),
+  items: z.array(itemOutcome),
 });
 const post = z.object({
   id: z.uuid(),
@@ -188,8 +210,28 @@ export const OPERATIONS: Operation[] = [
     summary: "The queue's counts by status and platform, success rate, next due and oldest waiting times", query: workspaceIdQuery,
     reply: { status: 200, description: "The workspace's queue at a glance.", schema: queueStatusSummary } },
   { method: "get", path: "/api/queue/items", tag: "Queue", access: "api", bucket: "read",
-    summary: "The latest queue items, newest first", query: listInput,
-    reply: { status: 200, description: "The items.", schema: z.object({ items: z.array(queueItem) }) } },
+    summary: "One page of queue items, latest scheduled first: filters, text search and a cursor for the next page", query: pageInput,
+    description: "Ordered by scheduled time, then id (newest first, or oldest with order=oldest). Pass nextCursor as cursor for the next page; null on the last. The first page says how many items match (up to 10,000).",
+    reply: { status: 200, description: "The page.", schema: z.object({ workspaceId: z.uuid(), items: z.array(queueItem), nextCursor: z.string().nullable(), matching: z.int().nullable(), matchingCapped: z.boolean() }) } },
+  { method: "get", path: "/api/queue/items/{id}", tag: "Queue", access: "api", bucket: "read", query: workspaceIdQuery,
+    summary: "One queue item in detail: its post in full, every attempt from the posting history, whether it may be edited or restored",
+    pathParams: { id: { type: "string", pattern: "^[0-9]+$", description: "The queue item's id (another value answers 404)." } },
+    reply: { status: 200, description: "The item.", schema: z.object({
+      item: queueItem, post, editable: z.boolean(), restorable: z.boolean(),
+      attempts: z.array(z.object({ id: z.int(), kind: z.string(), attempt: z.int(), startedAt: iso, finishedAt: iso, outcome: z.string(), errorMessage: z.string().nullable(), latencyMs: z.int().nullable(), externalId: z.string().nullable() })),
+    }) } },
+  { method: "post", path: "/api/queue/bulk", tag: "Queue", access: "api", bucket: "write", body: bulkActionInput,
+    summary: "Cancel, retry or reschedule the items named by ids, or every item matching a filter (editors and up), with an outcome per item",
+    description: "Items the action applies to are changed by one statement; the others are skipped, each with a reason (already posted, not in this workspace, …). A filter matching more than 10,000 items is refused (400 too_many_items).",
+    reply: { status: 200, description: "What was done to each item.", schema: bulkOutcome } },
+  { method: "post", path: "/api/queue/restore", tag: "Queue", access: "api", bucket: "write", body: restoreInput,
+    summary: "Put cancelled items back in the queue (Undo), where their time has not passed and they were never tried",
+    reply: { status: 200, description: "What was done to each item.", schema: bulkOutcome } },
+  { method: "post", path: "/api/queue/posts/{postId}/duplicate", tag: "Queue", access: "api", bucket: "write", idempotent: true, body: duplicateInput, bodyOptional: true,
+    summary: "Queue a copy of a post, to its accounts (or the ones given), at the given time (or the original's while it is ahead)",
+    description: "Queued as POST /api/queue/add queues a post: while the workspace's editors' posts need approval, an editor's copy waits as a submission (202).",
+    pathParams: { postId: { type: "string", description: "The post's id (a UUID; another value answers 404)." } },
+    reply: { status: 201, description: "The copy and its queue items.", schema: z.object({ post, items: z.array(queueItem) }) } },
   { method: "post", path: "/api/queue/cancel", tag: "Queue", access: "api", bucket: "write",
     summary: "Cancel queue items by ids or by filter; items mid-publish end cancelled unless they posted", body: cancelInput,
     reply: { status: 200, description: "How many were cancelled.", schema: z.object({ cancelled: z.int(), cancelRequested: z.int() }) } },
@@ -198,7 +240,11 @@ export const OPERATIONS: Operation[] = [
     reply: { status: 200, description: "How many were retried.", schema: z.object({ retried: z.int() }) } },
   { method: "post", path: "/api/queue/process", tag: "Queue", access: "api", bucket: "process", body: processInput, bodyOptional: true,
     summary: "Run the queue processor for the workspace now (admins and owners)",
-    reply: { status: 200, description: "The workspace's status after the run.", schema: z.object({ ran: z.literal(true), status: queueStatusSummary }) } },
+    reply: { status: 200, description: "What the run did in the workspace, and its status after it.", schema: z.object({
+      ran: z.literal(true),
+      run: z.object({ claimed: z.int(), published: z.int(), failed: z.int(), retrying: z.int(), needsReview: z.int() }),
+      status: queueStatusSummary,
+    }) } },
 
   // Calendar
   { method: "get", path: "/api/queue/calendar", tag: "Calendar", access: "api", bucket: "read", query: calendarInput,
@@ -208,7 +254,7 @@ export const OPERATIONS: Operation[] = [
     summary: "Move waiting queue items to a new time (editors and up; all or none)",
     reply: { status: 200, description: "The moved items.", schema: z.object({ workspaceId: z.uuid(), items: z.array(z.object({ id: z.int(), status: queueStatus, scheduledFor: iso, nextAttemptAt: iso.nullable() })) }) } },
   { method: "patch", path: "/api/queue/posts/{postId}", tag: "Calendar", access: "api", bucket: "write", body: editPostInput,
-    summary: "Change a post none of whose items has been sent yet (text, media, first comment, destination)",
+    summary: "Change a post none of whose items has been sent yet (text, media, first comment, destination, thread, platform options)",
     pathParams: { postId: { type: "string", description: "The post's id (a UUID; another value answers 404)." } },
     reply: { status: 200, description: "The post.", schema: z.object({ post }) } },
 
@@ -343,7 +389,7 @@ export const OPERATIONS: Operation[] = [
   { method: "post", path: "/api/accounts/bulk", tag: "Accounts", access: "api", bucket: "write", body: bulkAccountsInput,
     summary: "Pause, resume or remove up to 1,000 accounts at once; each account's outcome (never all-or-nothing)",
     reply: { status: 200, description: "Each account's outcome, and a count per outcome.",
-             schema: z.object({ action: z.enum(BULK_ACTIONS), results: z.array(bulkAccountResult), summary: z.record(z.string(), z.int()) }) } },
+             schema: z.object({ action: z.enum(ACCOUNT_BULK_ACTIONS), results: z.array(bulkAccountResult), summary: z.record(z.string(), z.int()) }) } },
   { method: "post", path: "/api/accounts/removal-preview", tag: "Accounts", access: "api", bucket: "read", body: removalPreviewInput,
     summary: "What removing these accounts would do: posts waiting (cancelled), in flight, and posted (kept); changes nothing",
     reply: { status: 200, description: "The counts.", schema: z.object({ accounts: z.int(), waiting: z.int(), inFlight: z.int(), posted: z.int() }) } },

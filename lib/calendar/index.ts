@@ -5,7 +5,8 @@ import { z } from "zod";
 import { asUser, type Row, type Tx, type UserClaims } from "@/lib/db";
 import { PacerError, fromDatabaseError, notFound, validationFailed, type FieldIssue } from "@/lib/api/errors";
 import { resolveWorkspaceId } from "@/lib/workspaces";
-import { checkAccounts } from "@/lib/queue/enqueue";
+import { checkAccounts, checkTextLengths, checkThreads } from "@/lib/queue/enqueue";
+import { POST_COLUMNS, toPost } from "@/lib/queue/rows";
 import type { Post } from "@/lib/queue/types";
 import {
   MAX_CALENDAR_ITEMS,
@@ -136,7 +137,14 @@ export async function rescheduleQueueItems(
 }
 
 const postId = z.uuid();
-const POST_COLUMNS = { text: "text", mediaUrls: "media_urls", firstComment: "first_comment", destination: "destination" } as const;
+const EDITABLE_COLUMNS = {
+  text: "text",
+  mediaUrls: "media_urls",
+  firstComment: "first_comment",
+  destination: "destination",
+  thread: "thread",
+  platformOptions: "platform_options",
+} as const;
 
 /**
  * Change a post's text, media, first comment or destination while none of its items has been claimed
@@ -150,37 +158,53 @@ export async function editPost(user: UserClaims, id: string, input: EditPostInpu
 
   return asUser(user, async (tx) => {
     const workspaceId = await resolveWorkspaceId(tx, requested);
-    const [existing] = await tx`select id from public.posts where id = ${id} and workspace_id = ${workspaceId}`;
+    const [existing] = await tx.unsafe(`select ${POST_COLUMNS} from public.posts where id = $1 and workspace_id = $2`, [id, workspaceId]);
     if (!existing) throw notFound("Post");
     await requireEditor(tx, workspaceId);
 
     const changes: Record<string, unknown> = {};
-    for (const [field, column] of Object.entries(POST_COLUMNS)) {
-      const value = fields[field as keyof typeof POST_COLUMNS];
+    for (const [field, column] of Object.entries(EDITABLE_COLUMNS)) {
+      const value = fields[field as keyof typeof EDITABLE_COLUMNS];
       if (value !== undefined) changes[column] = value;
     }
+    // The post as it would be, held to the rules of the platforms it goes to (as add holds a new one).
+    const after = { ...toPost(existing), ...Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) };
+    await checkEditedPost(tx, workspaceId, id, after);
     try {
       const [post] = await tx`
         update public.posts set ${tx(changes)} where id = ${id} and workspace_id = ${workspaceId}
         returning id, workspace_id, text, media_urls, first_comment, thread, platform_options, destination, created_at`;
       if (!post) throw notFound("Post");
-      return {
-        post: {
-          id: post.id,
-          workspaceId: post.workspace_id,
-          text: post.text,
-          mediaUrls: post.media_urls,
-          firstComment: post.first_comment,
-          thread: post.thread,
-          platformOptions: post.platform_options,
-          destination: post.destination,
-          createdAt: post.created_at.toISOString(),
-        },
-      };
+      return { post: toPost(post) };
     } catch (error) {
       return fromCalendarError(error);
     }
   });
+}
+
+/** Text lengths and thread rules for the accounts the post's waiting items go to; 400 naming the field. */
+async function checkEditedPost(tx: Tx, workspaceId: string, postId: string, post: Post) {
+  const rows = await tx`
+    select distinct q.account_id from public.queue_items q
+    where q.post_id = ${postId} and q.status in ('pending', 'rate_limited')`;
+  const accountIds = rows.map((r) => r.account_id as string);
+  const issues = [
+    ...(await checkTextLengths(tx, workspaceId, [
+      {
+        texts: [
+          { path: "text", text: post.text, what: "The text" },
+          { path: "firstComment", text: post.firstComment, what: "The first comment" },
+          ...post.thread.map((part, i) => ({ path: `thread.${i}`, text: part, what: `Part ${i + 2} of the thread` })),
+        ],
+        accountIds,
+        contentWarning: post.platformOptions?.mastodon?.contentWarning,
+      },
+    ])),
+    ...(await checkThreads(tx, workspaceId, [{ prefix: "", threadParts: post.thread.length, hasFirstComment: post.firstComment != null, accountIds }])),
+  ];
+  if (issues.length) {
+    throw new PacerError(400, "validation_failed", `The post is not valid: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, issues);
+  }
 }
 
 async function requireEditor(tx: Tx, workspaceId: string) {
@@ -195,7 +219,14 @@ const scheduledInPast = (at: string) =>
     { path: "scheduledFor", message: "This time is in the past; choose a time from now on." },
   ]);
 
-const FIELD_OF_COLUMN: Record<string, string> = { text: "text", media_urls: "mediaUrls", first_comment: "firstComment", destination: "destination" };
+const FIELD_OF_COLUMN: Record<string, string> = {
+  text: "text",
+  media_urls: "mediaUrls",
+  first_comment: "firstComment",
+  destination: "destination",
+  thread: "thread",
+  platform_options: "platformOptions",
+};
 
 /** The calendar functions' refusals as replies that name the field or item at fault. */
 function fromCalendarError(error: unknown, ids: number[] = [], at?: string): never {

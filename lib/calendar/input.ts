@@ -45,17 +45,19 @@ export const rescheduleInput = z.strictObject({
   workspaceId: workspaceId.nullish(),
 });
 
-/** A post's content, any of it; null clears a first comment or a destination. */
+/** A post's content, any of it (the same pieces as POST /api/queue/add); null clears a first comment or a destination, [] a thread. */
 export const editPostInput = z
   .strictObject({
     text: addInput.shape.text.optional(),
     mediaUrls: addInput.shape.mediaUrls,
     firstComment: addInput.shape.firstComment,
     destination: addInput.shape.destination,
+    thread: addInput.shape.thread,
+    platformOptions: addInput.shape.platformOptions,
     workspaceId: workspaceId.nullish(),
   })
-  .refine((e) => e.text !== undefined || e.mediaUrls !== undefined || e.firstComment !== undefined || e.destination !== undefined, {
-    message: "Send at least one of text, mediaUrls, firstComment or destination.",
+  .refine((e) => Object.entries(e).some(([field, value]) => field !== "workspaceId" && value !== undefined), {
+    message: "Send at least one of text, mediaUrls, firstComment, destination, thread or platformOptions.",
     path: ["text"],
   });
 

@@ -8,6 +8,7 @@ import { processQueue } from "@/lib/engine/process";
 import { engineSettingsFromEnv } from "@/lib/engine/settings";
 import { connectorFor } from "@/lib/connectors/registry";
 import { credentialStore } from "@/lib/accounts/refreshed-credentials";
+import { ITEM_SELECT, POST_COLUMNS, toPost, toQueueItem } from "./rows";
 import { checkAccounts, checkTextLengths, checkThreads, insertPosts, type AccountReference, type PostToQueue, type TextsToCheck, type ThreadToCheck } from "./enqueue";
 import {
   MAX_BULK_ITEMS,
@@ -15,14 +16,12 @@ import {
   bulkInput,
   bulkRow,
   cancelInput,
-  listInput,
   processInput,
   retryInput,
   type BulkAddInput,
   type AddToQueueInput,
   type BulkRow,
   type CancelQueueItemsInput,
-  type ListQueueItemsInput,
   type RetryQueueItemsInput,
 } from "./input";
 import {
@@ -32,51 +31,17 @@ import {
   type CancelResult,
   type Post,
   type QueueItem,
+  type QueueSchedule,
   type QueueStatus,
   type QueueStatusSummary,
+  type RunReport,
 } from "./types";
 
 export * from "./types";
+export * from "./manage";
 export type { AddToQueueInput, BulkAddInput, BulkRowInput, CancelQueueItemsInput, ListQueueItemsInput, RetryQueueItemsInput } from "./input";
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
-
-function toQueueItem(r: Row): QueueItem {
-  return {
-    id: Number(r.id),
-    postId: r.post_id,
-    text: r.text,
-    thread: r.thread ?? [],
-    platformOptions: r.platform_options ?? {},
-    accountId: r.account_id,
-    handle: r.handle,
-    platform: r.platform,
-    accountRemoved: r.account_removed ?? false,
-    status: r.status,
-    priority: r.priority,
-    scheduledFor: r.scheduled_for.toISOString(),
-    nextAttemptAt: r.next_attempt_at ? r.next_attempt_at.toISOString() : null,
-    postedAt: iso(r.posted_at),
-    attempts: r.attempts,
-    lastError: r.last_error,
-    errorClass: r.error_class,
-    externalUrl: r.external_url,
-    cancelRequested: r.cancel_requested,
-    createdAt: r.created_at.toISOString(),
-    updatedAt: r.updated_at.toISOString(),
-  };
-}
-
-const ITEM_SELECT = `
-  select q.id, q.post_id, p.text, p.thread, p.platform_options, q.account_id, a.handle, a.platform,
-         a.archived_at is not null as account_removed, q.status, q.priority, q.scheduled_for,
-         case when q.status in ('pending', 'rate_limited', 'verifying') and q.lease_id is null and isfinite(q.run_at)
-              then q.run_at end as next_attempt_at,
-         q.posted_at, q.attempts, q.last_error, q.error_class, q.external_url, q.cancel_requested,
-         q.created_at, q.updated_at
-  from public.queue_items q
-  join public.posts p on p.id = q.post_id
-  join public.social_accounts a on a.id = q.account_id`;
 
 /** The workspace a call acts on, and a 403 unless the user's role there is at least `minRole`. */
 async function workspaceFor(tx: Tx, requested: string | null | undefined, minRole: "viewer" | "editor" | "admin", verb: string) {
@@ -131,24 +96,9 @@ export async function addToQueue(user: UserClaims, input: AddToQueueInput, withi
     if (issues.length) throw invalid(issues, "The post");
 
     const { postIds } = await insertPosts(tx, workspaceId, [toPostToQueue(a, a.accountIds)]);
-    const [post] = await tx`
-      select id, workspace_id, text, media_urls, first_comment, thread, platform_options, destination, created_at
-      from public.posts where id = ${postIds[0]}`;
+    const [post] = await tx.unsafe(`select ${POST_COLUMNS} from public.posts where id = $1`, [postIds[0]]);
     const items = await tx.unsafe(`${ITEM_SELECT} where q.post_id = $1 order by q.id`, [postIds[0]]);
-    return {
-      post: {
-        id: post.id,
-        workspaceId: post.workspace_id,
-        text: post.text,
-        mediaUrls: post.media_urls,
-        firstComment: post.first_comment,
-        thread: post.thread,
-        platformOptions: post.platform_options,
-        destination: post.destination,
-        createdAt: post.created_at.toISOString(),
-      },
-      items: items.map(toQueueItem),
-    };
+    return { post: toPost(post), items: items.map(toQueueItem) };
   });
 }
 
@@ -306,6 +256,7 @@ export function getQueueStatus(user: UserClaims, requestedWorkspaceId?: string |
     }
     const total = QUEUE_STATUSES.reduce((sum, s) => sum + counts[s], 0);
     const settled = counts.posted + counts.failed;
+    const [schedule] = await tx`select every_seconds, enabled, last_call_at from private.queue_schedule()`;
     return {
       workspaceId,
       total,
@@ -314,25 +265,26 @@ export function getQueueStatus(user: UserClaims, requestedWorkspaceId?: string |
       nextDueAt: iso(times.next_due_at),
       oldestPendingAt: iso(times.oldest_pending_at),
       byPlatform,
+      schedule: scheduleOf(schedule),
     };
   });
 }
 
-/** The latest items, newest first (optionally of one status). */
-export async function listQueueItems(user: UserClaims, input: ListQueueItemsInput = {}): Promise<QueueItem[]> {
-  const parsed = listInput.safeParse(input);
-  if (!parsed.success) throw validationFailed(parsed.error, "The query");
-  const { workspaceId: requested, limit, status } = parsed.data;
-  return asUser(user, async (tx) => {
-    const workspaceId = await resolveWorkspaceId(tx, requested);
-    const rows = await tx.unsafe(
-      `${ITEM_SELECT}
-       where q.id = any (array(select private.latest_queue_item_ids($1, $2, $3)))
-       order by q.id desc`,
-      [workspaceId, status ?? null, limit],
-    );
-    return rows.map(toQueueItem);
-  });
+/**
+ * When the queue is next processed: the last recorded run plus the interval. A last run older than
+ * two intervals means no scheduler is running (e.g. locally without the gateway): then only the
+ * interval is known, and nextRunAt is null rather than a time that will not come.
+ */
+function scheduleOf(row: Row | undefined): QueueSchedule {
+  if (!row || !row.enabled) return { everySeconds: null, lastRunAt: null, nextRunAt: null };
+  const last = (row.last_call_at as Date | null)?.getTime() ?? null;
+  const everyMs = row.every_seconds * 1000;
+  const fresh = last !== null && Date.now() - last < 2 * everyMs;
+  return {
+    everySeconds: row.every_seconds,
+    lastRunAt: iso(row.last_call_at),
+    nextRunAt: fresh ? new Date(last + everyMs).toISOString() : null,
+  };
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -396,7 +348,10 @@ export const PROCESS_NOW_LEASE_SECONDS = (PROCESS_NOW_BUDGET_MS + PROCESS_NOW_CA
  * its status. Only that workspace's items are claimed, one run per workspace at a time (a lease row:
  * a second call gets 409), few at once, so the web server's pool stays free for requests.
  */
-export async function processQueueNow(user: UserClaims, requestedWorkspaceId?: string | null): Promise<{ ran: true; status: QueueStatusSummary }> {
+export async function processQueueNow(
+  user: UserClaims,
+  requestedWorkspaceId?: string | null,
+): Promise<{ ran: true; run: RunReport; status: QueueStatusSummary }> {
   const { workspaceId, lease } = await asUser(user, async (tx) => {
     const workspaceId = await workspaceFor(tx, requestedWorkspaceId, "admin", "run the queue now");
     const [run] = await tx`select private.start_process_now(${workspaceId}, ${PROCESS_NOW_LEASE_SECONDS}) as lease`;
@@ -409,15 +364,19 @@ export async function processQueueNow(user: UserClaims, requestedWorkspaceId?: s
       `This workspace's queue is already being processed by an earlier request; wait for it to finish (at most ${PROCESS_NOW_LEASE_SECONDS} seconds) and try again.`,
     );
   }
+  // This run's name in the posting history, so its report counts only what it did.
+  const worker = `now-${crypto.randomUUID().slice(0, 8)}`;
+  const startedAt = new Date();
+  let claimed = 0;
   try {
     // The operator's engine settings (retries, lookup waits, leases), as the worker and the Edge Function read them.
     const settings = engineSettingsFromEnv(process.env);
-    await processQueue({
+    const summary = await processQueue({
       sql: db(),
       ...settings,
       // "now-": the history's worker column tells a run of this web server's process now from the
       // worker's (PACER_WORKER_ID, worker-<pid>) and the Edge Function's (edge-…).
-      worker: `now-${crypto.randomUUID().slice(0, 8)}`,
+      worker,
       connectorFor: (platform) => connectorFor(platform, process.env, { storeCredentials: credentialStore(db()) }),
       workspaceId,
       budgetMs: PROCESS_NOW_BUDGET_MS,
@@ -427,10 +386,28 @@ export async function processQueueNow(user: UserClaims, requestedWorkspaceId?: s
       concurrency: 10,
       batchSize: 10,
     });
+    claimed = summary.claimed;
   } finally {
     await asUser(user, (tx) => tx`select private.finish_process_now(${workspaceId}, ${lease})`);
   }
-  return { ran: true, status: await getQueueStatus(user, workspaceId) };
+  return { ran: true, run: await runReport(user, workspaceId, worker, startedAt, claimed), status: await getQueueStatus(user, workspaceId) };
+}
+
+/** Where the items this run attempted stand now: published, failed, waiting to try again, or needing review. */
+async function runReport(user: UserClaims, workspaceId: string, worker: string, startedAt: Date, claimed: number): Promise<RunReport> {
+  const rows = await asUser(user, (tx) => tx`
+    select q.status, count(*)::integer as n from public.queue_items q
+    where q.id in (select h.queue_item_id from public.posting_history h
+                   where h.workspace_id = ${workspaceId} and h.finished_at >= ${startedAt} and h.worker = ${worker})
+    group by q.status`);
+  const n = (statuses: string[]) => rows.filter((r) => statuses.includes(r.status)).reduce((sum, r) => sum + r.n, 0);
+  return {
+    claimed,
+    published: n(["posted"]),
+    failed: n(["failed"]),
+    retrying: n(["pending", "rate_limited", "verifying", "processing"]),
+    needsReview: n(["needs_review"]),
+  };
 }
 
 /** The process route's body (optional): `{ workspaceId? }`; 400 for anything else. */

@@ -15,6 +15,8 @@ export const QUEUE_STATUSES = [
 
 export type QueueStatus = (typeof QUEUE_STATUSES)[number];
 
+export type WaitingFor = "account" | "destination";
+
 /** One post × account in the queue. */
 export interface QueueItem {
   id: number;
@@ -28,7 +30,12 @@ export interface QueueItem {
   platform: string;
   /** The account was removed (archived): its posted items stay, its waiting ones were cancelled. */
   accountRemoved: boolean;
+  /** The account's state (connected, active, paused, restricted, needs_reconnect, needs_review). */
+  accountState: string;
   status: QueueStatus;
+  /** What a waiting item waits for besides its time: its account (paused or otherwise unable to
+   *  publish) or a held destination; null when nothing holds it. */
+  waitingFor: WaitingFor | null;
   priority: number;
   scheduledFor: string;
   /** When a waiting item is next tried (a backoff, a rate-limit wait); null when it is not waiting on
@@ -72,6 +79,17 @@ export interface QueueStatusSummary {
   /** The earliest scheduled time among items not yet published: how far behind the queue is. */
   oldestPendingAt: string | null;
   byPlatform: Record<string, StatusCounts>;
+  /** The processing schedule: every how many seconds it runs, and when it next should (null when unknown). */
+  schedule: QueueSchedule;
+}
+
+export interface QueueSchedule {
+  /** Seconds between scheduled runs; null when no schedule is set up. */
+  everySeconds: number | null;
+  /** The last scheduled run's start, as recorded (null: none recorded yet, e.g. no scheduler running locally). */
+  lastRunAt: string | null;
+  /** lastRunAt + everySeconds, or null when there is no recent run to count from. */
+  nextRunAt: string | null;
 }
 
 export interface BulkResult {
@@ -91,3 +109,92 @@ export interface CancelResult {
 
 export const emptyCounts = (): StatusCounts =>
   Object.fromEntries(QUEUE_STATUSES.map((s) => [s, 0])) as StatusCounts;
+
+/** One page of the queue, in scheduled order; `nextCursor` fetches the page after it (null: the last). */
+export interface QueuePage {
+  workspaceId: string;
+  items: QueueItem[];
+  nextCursor: string | null;
+  /** How many items match the filters (first page only; capped: `matchingCapped` says there are more). */
+  matching: number | null;
+  matchingCapped: boolean;
+}
+
+export const BULK_ACTIONS = ["cancel", "retry", "reschedule"] as const;
+export type BulkAction = (typeof BULK_ACTIONS)[number];
+
+/** Why an item was skipped: its status (already posted, failed, …) or a reason of its own. */
+export type SkipReason =
+  | "not_found"
+  | "already_posted"
+  | "already_failed"
+  | "already_cancelled"
+  | "cancel_already_requested"
+  | "not_failed"
+  | "not_waiting"
+  | "in_flight"
+  | "account_not_publishable"
+  | "plan_limit"
+  | "not_cancelled"
+  | "time_passed"
+  | "was_tried";
+
+export interface ItemOutcome {
+  id: number;
+  /** Changed by this request. */
+  done: boolean;
+  /** What was done: cancelled, cancel_requested, retried, rescheduled, restored; or skipped. */
+  outcome: "cancelled" | "cancel_requested" | "retried" | "rescheduled" | "restored" | "skipped";
+  /** The item's status now (null: not in this workspace). */
+  status: QueueStatus | null;
+  reason: SkipReason | null;
+  /** Why it was skipped, in words; null when done. */
+  message: string | null;
+}
+
+export interface BulkOutcome {
+  workspaceId: string;
+  action: BulkAction | "restore";
+  /** Items asked for (ids given, or items matching the filter). */
+  matched: number;
+  done: number;
+  skipped: number;
+  /** Skips by reason, for a one-line summary. */
+  skippedBy: Partial<Record<SkipReason, number>>;
+  items: ItemOutcome[];
+}
+
+/** One attempt from the posting history. */
+export interface Attempt {
+  id: number;
+  kind: string;
+  attempt: number;
+  startedAt: string;
+  finishedAt: string;
+  outcome: string;
+  errorMessage: string | null;
+  latencyMs: number | null;
+  externalId: string | null;
+}
+
+export interface QueueItemDetail {
+  item: QueueItem;
+  post: Post;
+  /** Every attempt, oldest first. */
+  attempts: Attempt[];
+  /** The post's text, thread, media, comment and destination may still change (nothing of it was sent). */
+  editable: boolean;
+  /** A cancelled item that can go back to waiting (its time has not passed, it was never tried). */
+  restorable: boolean;
+}
+
+/** What one "Process now" run did in the workspace. */
+export interface RunReport {
+  /** Items this run took up (0: nothing was due). */
+  claimed: number;
+  published: number;
+  failed: number;
+  /** Back to waiting for a later attempt (a temporary error, a rate limit, a check still to make). */
+  retrying: number;
+  needsReview: number;
+}

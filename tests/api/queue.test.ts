@@ -335,6 +335,8 @@ describe("status", () => {
       nextDueAt: null,
       oldestPendingAt: null,
       byPlatform: {},
+      // The processing schedule (every minute); its next run is known once a scheduler has run it.
+      schedule: { everySeconds: 60, lastRunAt: expect.toSatisfy((v) => v === null || typeof v === "string"), nextRunAt: expect.toSatisfy((v) => v === null || typeof v === "string") },
     });
 
     const early = new Date(Date.now() + 3600_000).toISOString();
@@ -385,7 +387,7 @@ describe("the latest items", () => {
     expect(items.map((i: QueueItem) => i.text)).toEqual(["third", "second"]);
     expect(items[0]).toMatchObject({ handle: accounts[0].handle, platform: "sandbox", status: "pending", accountId: accounts[0].id, cancelRequested: false });
     expect(Object.keys(items[0]).sort()).toEqual(
-      ["id", "postId", "text", "thread", "platformOptions", "accountId", "handle", "platform", "status", "priority", "scheduledFor", "nextAttemptAt", "postedAt", "attempts",
+      ["id", "postId", "text", "thread", "platformOptions", "accountId", "handle", "platform", "accountState", "status", "waitingFor", "priority", "scheduledFor", "nextAttemptAt", "postedAt", "attempts",
        "lastError", "errorClass", "externalUrl", "cancelRequested", "createdAt", "updatedAt"].sort(),
     );
 
@@ -552,6 +554,10 @@ describe("processing now", () => {
     const body = await res.json();
     expect(body.ran).toBe(true);
     expect(body.status).toMatchObject({ workspaceId, total: 2, counts: { posted: 2, pending: 0 }, successRate: 1 });
+    // What this run did, for the page to say; a second run finds nothing due.
+    expect(body.run).toEqual({ claimed: 2, published: 2, failed: 0, retrying: 0, needsReview: 0 });
+    const again = await (await post(processRoute.POST, user, {})).json();
+    expect(again.run).toEqual({ claimed: 0, published: 0, failed: 0, retrying: 0, needsReview: 0 });
 
     const rows = await sql`select account_id, status, external_id from public.queue_items where id = any(${items.map((i) => i.id)}::bigint[])`;
     expect(rows.map((r) => r.status)).toEqual(["posted", "posted"]);

@@ -1,4 +1,4 @@
-// Queue page: compose posts, watch the queue drain live, cancel or retry items, and run processing now.
+// Queue page: watch the queue drain live; filter, search and page through it; cancel, retry, reschedule or restore many items at once; open an item to see its attempts, edit or duplicate it; run processing now.
 import type { Metadata } from "next";
 import { QueuePage } from "@/components/queue/queue-page";
 import { requireUser } from "@/lib/auth";

@@ -1,4 +1,4 @@
-// PATCH changes a post not yet sent: { text?, mediaUrls?, firstComment?, destination? } (editors and up; audited).
+// PATCH changes a post not yet sent: { text?, mediaUrls?, firstComment?, destination?, thread?, platformOptions? } (editors and up; audited).
 import { editPost, type EditPostInput } from "@/lib/calendar";
 import { readJson, withUser } from "@/lib/api/handler";
 
