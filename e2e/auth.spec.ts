@@ -4,7 +4,9 @@
 import { expect as baseExpect, test, type Page } from "@playwright/test";
 
 // `next dev` compiles each page on first use, which can take longer than the default 5 s.
-const expect = baseExpect.configure({ timeout: process.env.PACER_NEXT_MODE === "dev" ? 60_000 : 5_000 });
+const dev = process.env.PACER_NEXT_MODE === "dev";
+const expect = baseExpect.configure({ timeout: dev ? 60_000 : 5_000 });
+test.setTimeout(dev ? 600_000 : 60_000);
 
 const password = "pacer-e2e-password";
 const newPassword = "a-brand-new-secret-7";
@@ -117,6 +119,7 @@ test("forgot password: the link from the local mailbox leads to a new password, 
     await page.getByLabel("New password").fill(newPassword);
     await page.getByRole("button", { name: "Save new password" }).click();
     await expect(page.getByTestId("password-changed")).toContainText("Your password is changed");
+    await expect(page.getByRole("heading", { name: "Your password is changed" })).toBeFocused();
     await noSidewaysScroll(page);
   });
 

@@ -1,7 +1,7 @@
 "use client";
 // Asks Supabase Auth to email a password-reset link. The answer is the same whether or not the
 // address has an account (Auth answers alike), so the page cannot be used to find out who uses Pacer.
-import { useRef, useState, type FormEvent } from "react";
+import { useEffect, useRef, useState, type FormEvent } from "react";
 import Link from "next/link";
 import { CircleAlert, MailCheck } from "lucide-react";
 import { createClient } from "@/lib/supabase/client";
@@ -19,6 +19,10 @@ export function ForgotPasswordForm({ mailboxUrl, linkInvalid }: { mailboxUrl: st
   const [problem, setProblem] = useState<AuthProblem | null>(null);
   const emailRef = useRef<HTMLInputElement>(null);
   const doneRef = useRef<HTMLHeadingElement>(null);
+  // Once the confirmation is on screen, focus moves to it, so it is what a screen reader reads next.
+  useEffect(() => {
+    if (sentTo) doneRef.current?.focus();
+  }, [sentTo]);
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -36,7 +40,6 @@ export function ForgotPasswordForm({ mailboxUrl, linkInvalid }: { mailboxUrl: st
       return;
     }
     setSentTo(email);
-    requestAnimationFrame(() => doneRef.current?.focus());
   }
 
   return (

@@ -1,7 +1,7 @@
 "use client";
 // The new-password form a reset link leads to: the rules shown before submit, the same check as the
 // auth server, then updateUser. Auth signs out every other session when the password changes.
-import { useRef, useState, type FormEvent } from "react";
+import { useEffect, useRef, useState, type FormEvent } from "react";
 import Link from "next/link";
 import { CircleCheck } from "lucide-react";
 import { createClient } from "@/lib/supabase/client";
@@ -20,6 +20,10 @@ export function ResetPasswordForm({ email }: { email: string | null }) {
   const [passwordError, setPasswordError] = useState<string | null>(null);
   const passwordRef = useRef<HTMLInputElement>(null);
   const doneRef = useRef<HTMLHeadingElement>(null);
+  // Once the confirmation is on screen, focus moves to it, so it is what a screen reader reads next.
+  useEffect(() => {
+    if (done) doneRef.current?.focus();
+  }, [done]);
 
   if (email === null) {
     return (
@@ -60,7 +64,6 @@ export function ResetPasswordForm({ email }: { email: string | null }) {
       return;
     }
     setDone(true);
-    requestAnimationFrame(() => doneRef.current?.focus());
   }
 
   return (
