@@ -157,12 +157,15 @@ test("when the plan's last account slot is taken elsewhere, adding says so and A
     "This workspace is on the Free plan, which allows 10 social accounts, and all 10 are in use.",
   );
   await expect(page.getByTestId("usage-summary")).toHaveText("10 of 10 accounts used · Free plan");
+  await expect(page.getByTestId("usage-detail")).toHaveText(
+    "All 10 accounts the Free plan allows are in use. Remove an account or upgrade the plan to add another.",
+  );
   await expect(page.getByRole("meter", { name: "Social accounts used" })).toHaveAttribute("aria-valuenow", "10");
   await expect(page.getByRole("button", { name: "Add account" })).toBeDisabled();
   await expect(page.getByRole("table", { name: "Social accounts" }).getByRole("row")).toHaveCount(11);
 });
 
-test("signing in with a wrong password shows 'Invalid login credentials' and stays signed out", async ({
+test("signing in with a wrong password says so in Pacer's words, offers a reset, and stays signed out", async ({
   page,
   browser,
 }) => {
@@ -176,9 +179,9 @@ test("signing in with a wrong password shows 'Invalid login credentials' and sta
   await page.getByLabel("Password").fill("not-the-password");
   await page.getByRole("button", { name: "Sign in" }).click();
 
-  await expect(page.getByRole("alert").filter({ hasText: "Could not sign in" })).toContainText(
-    "Invalid login credentials",
-  );
+  const alert = page.getByRole("alert").filter({ hasText: "Could not sign in" });
+  await expect(alert).toContainText("Wrong email or password.");
+  await expect(alert.getByRole("link", { name: "Forgot password?" })).toHaveAttribute("href", "/forgot-password");
   await expect(page).toHaveURL(/\/sign-in$/);
   await page.goto("/dashboard");
   await expect(page).toHaveURL(/\/sign-in\?next=%2Fdashboard$/);

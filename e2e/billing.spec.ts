@@ -37,6 +37,12 @@ test("a subscriber moves from Free to Pro and back in local mode; accounts over 
     await expect(usage).toHaveText("0 of 10 accounts used · Free plan");
     const freeCard = page.getByRole("listitem").filter({ has: page.getByRole("heading", { name: "Free", exact: true }) });
     await expect(freeCard.getByRole("button", { name: "Current plan" })).toBeDisabled();
+    // Free and Starter differ in what each includes, said in product words on both cards.
+    const starterCard = page.getByRole("listitem").filter({ has: page.getByRole("heading", { name: "Starter", exact: true }) });
+    await expect(freeCard.getByRole("list", { name: "What Free includes" })).toContainText("Not included: Import posts from a CSV file");
+    await expect(starterCard.getByRole("list", { name: "What Starter includes" })).toContainText("Import posts from a CSV file");
+    await expect(starterCard.getByRole("list", { name: "What Starter includes" })).not.toContainText("Not included: Import posts");
+    await expect(page.getByTestId("local-mode-notice")).toContainText("every plan is free to try");
   });
 
   await test.step("upgrading to Pro applies at once and raises the limit to 150", async () => {
@@ -79,6 +85,11 @@ test("a subscriber moves from Free to Pro and back in local mode; accounts over 
     await page.getByRole("button", { name: "Yes, move to Free" }).click();
     await expect(currentPlan).toHaveText("Free plan");
     await expect(usage).toHaveText("12 of 10 accounts used · Free plan");
+    // Over the limit, the count and the sentence under it agree: which accounts are paused, and why.
+    await expect(page.getByTestId("billing-usage-detail")).toContainText(
+      "2 accounts are over the Free plan's limit of 10, so the 2 most recently added are paused",
+    );
+    await expect(page.getByTestId("billing-usage-detail")).not.toContainText("in use");
     await expect(paused.getByRole("row")).toHaveCount(3);
     await expect(paused.getByRole("row").filter({ hasText: brand(11) })).toContainText(reason);
     await expect(paused.getByRole("row").filter({ hasText: brand(12) })).toContainText(reason);

@@ -100,6 +100,8 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
       ...platforms.env,
       // Where the Mastodon sign-in and Upload-Post's page send the user back: the app this stack serves.
       PACER_APP_URL: opts.appUrl,
+      // No email leaves a local stack: Auth's emails (password reset) are caught here for the user to open.
+      ...(process.env.PACER_SMTP_URL ? {} : { PACER_LOCAL_MAILBOX_URL: `${gatewayUrl}/mailbox` }),
       // What the scheduler (pg_cron on Supabase) presents to scheduled functions: its own secret.
       PACER_CRON_SECRET: keys.cronSecret,
       // Billing without a Stripe account (docs/billing.md): plan changes are simulated and sent, signed
@@ -116,6 +118,7 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
       functionEnv: env,
       scheduler: opts.scheduler,
       log: (l) => opts.log("gateway", l),
+      siteUrl: opts.appUrl,
     });
     stops.push(gateway.stop);
 

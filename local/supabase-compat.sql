@@ -60,6 +60,10 @@ create table if not exists auth.users (
   is_anonymous boolean not null default false
 );
 create unique index if not exists users_email_partial_key on auth.users (email) where is_sso_user = false;
+-- Added after the table above first shipped, hence separately: the password-reset link's token
+-- (local/gateway/auth.ts, POST /recover and /verify), as Supabase's auth.users has them.
+alter table auth.users add column if not exists recovery_token varchar(255);
+alter table auth.users add column if not exists recovery_sent_at timestamptz;
 
 do $$
 begin

@@ -1,13 +1,17 @@
 // How many social accounts the workspace uses out of its plan's limit, overall and per platform.
 import type { ReactNode } from "react";
+import Link from "next/link";
 import type { Usage } from "@/lib/workspaces";
+import { usageWords } from "@/lib/billing/usage-words";
+import { StateLegend } from "@/components/health/state-legend";
 import { Card, CardAction, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { Meter } from "@/components/ui/meter";
 import { platformName } from "./platforms";
 
 export function UsageCard({ usage, action }: { usage: Usage; action?: ReactNode }) {
-  const { accountsUsed, plan, remaining } = usage;
-  const summary = `${accountsUsed} of ${plan.maxAccounts} accounts used · ${plan.name} plan`;
+  const { accountsUsed, plan } = usage;
+  const words = usageWords({ used: accountsUsed, max: plan.maxAccounts, planName: plan.name });
+  const summary = words.summary;
   const platforms = Object.entries(usage.accountsByPlatform).sort(([a], [b]) => a.localeCompare(b));
 
   return (
@@ -24,16 +28,17 @@ export function UsageCard({ usage, action }: { usage: Usage; action?: ReactNode 
           {summary}
         </p>
         <Meter value={accountsUsed} max={plan.maxAccounts} aria-label="Social accounts used" aria-valuetext={summary} />
-        {remaining === 0 ? (
-          <p className="text-sm text-destructive">
-            All {plan.maxAccounts} accounts on the {plan.name} plan are in use. Remove an account or upgrade the plan to
-            add more.
-          </p>
-        ) : (
-          <p className="text-sm text-muted-foreground">
-            {remaining} more {remaining === 1 ? "account" : "accounts"} can be added on this plan.
-          </p>
-        )}
+        <p className={words.state === "room" ? "text-sm text-muted-foreground" : "text-sm text-destructive"} data-testid="usage-detail">
+          {words.detail}
+          {words.state === "over" && (
+            <>
+              {" "}
+              <Link href="/dashboard/billing" className="font-medium underline underline-offset-4">
+                See which accounts are paused
+              </Link>
+            </>
+          )}
+        </p>
         {platforms.length > 0 && (
           <ul aria-label="Accounts per platform" className="flex flex-wrap gap-x-4 gap-y-1 text-sm text-muted-foreground">
             {platforms.map(([platform, count]) => (
@@ -43,6 +48,7 @@ export function UsageCard({ usage, action }: { usage: Usage; action?: ReactNode 
             ))}
           </ul>
         )}
+        <StateLegend />
       </CardContent>
     </Card>
   );

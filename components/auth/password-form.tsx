@@ -1,11 +1,15 @@
 "use client";
 // The email-and-password form behind both sign-in and sign-up, talking to Supabase Auth from the browser.
-import { useState, type FormEvent } from "react";
+import { useRef, useState, type FormEvent } from "react";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { CircleAlert, MailCheck } from "lucide-react";
+import { MailCheck } from "lucide-react";
 import { createClient } from "@/lib/supabase/client";
 import { safeNextPath } from "@/lib/auth/redirect";
+import { authProblem, type AuthProblem } from "@/lib/auth/messages";
+import { passwordProblem } from "@/lib/auth/password-rules";
+import { AuthProblemAlert } from "@/components/auth/auth-problem";
+import { PasswordField } from "@/components/auth/password-field";
 import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardDescription, CardFooter, CardHeader, CardTitle } from "@/components/ui/card";
@@ -43,15 +47,25 @@ export function PasswordForm({ mode, next }: { mode: Mode; next?: string }) {
   const router = useRouter();
   const text = copy[mode];
   const [pending, setPending] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const [problem, setProblem] = useState<AuthProblem | null>(null);
+  const [passwordError, setPasswordError] = useState<string | null>(null);
   const [confirmEmail, setConfirmEmail] = useState(false);
+  const emailRef = useRef<HTMLInputElement>(null);
+  const passwordRef = useRef<HTMLInputElement>(null);
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
     const credentials = { email: String(form.get("email")), password: String(form.get("password")) };
+    setProblem(null);
+    // A new password is checked here first, against the rules the form shows (the server checks them again).
+    const tooWeak = mode === "sign-up" ? passwordProblem(credentials.password) : null;
+    setPasswordError(tooWeak);
+    if (tooWeak) {
+      passwordRef.current?.focus();
+      return;
+    }
     setPending(true);
-    setError(null);
 
     const supabase = createClient();
     const { data, error } =
@@ -60,8 +74,11 @@ export function PasswordForm({ mode, next }: { mode: Mode; next?: string }) {
         : await supabase.auth.signUp(credentials);
 
     if (error) {
-      setError(error.message);
+      const said = authProblem(mode, error);
+      setProblem(said);
       setPending(false);
+      // Focus goes to the field the problem is about, so keyboard and screen-reader users land on it.
+      (said.field === "email" ? emailRef : passwordRef).current?.focus();
       return;
     }
     if (!data.session) {
@@ -95,21 +112,32 @@ export function PasswordForm({ mode, next }: { mode: Mode; next?: string }) {
           </Alert>
         ) : (
           <form onSubmit={onSubmit} className="grid gap-4">
-            {error && (
-              <Alert variant="destructive">
-                <CircleAlert aria-hidden />
-                <AlertTitle>{text.failed}</AlertTitle>
-                <AlertDescription>{error}</AlertDescription>
-              </Alert>
-            )}
+            {problem && <AuthProblemAlert title={text.failed} problem={problem} next={next} />}
             <div className="grid gap-2">
               <Label htmlFor="email">Email</Label>
-              <Input id="email" name="email" type="email" autoComplete="email" required placeholder="you@example.com" />
+              <Input
+                ref={emailRef}
+                id="email"
+                name="email"
+                type="email"
+                autoComplete="email"
+                required
+                placeholder="you@example.com"
+              />
             </div>
-            <div className="grid gap-2">
-              <Label htmlFor="password">Password</Label>
-              <Input id="password" name="password" type="password" autoComplete={text.passwordAutocomplete} required />
-            </div>
+            <PasswordField
+              inputRef={passwordRef}
+              autoComplete={text.passwordAutocomplete}
+              showRules={mode === "sign-up"}
+              error={passwordError}
+              extra={
+                mode === "sign-in" && (
+                  <Link href="/forgot-password" className="text-sm underline underline-offset-4">
+                    Forgot password?
+                  </Link>
+                )
+              }
+            />
             <Button type="submit" disabled={pending}>
               {pending ? text.pending : text.submit}
             </Button>

@@ -79,8 +79,9 @@ function ModeNotice({ overview }: { overview: BillingOverview }) {
         <AlertTitle>Local mode: no payment is taken</AlertTitle>
         <AlertDescription>
           <p>
-            Stripe is not connected. Choosing a plan simulates the subscription and sends a signed Stripe event through
-            Pacer&apos;s webhook, so everything after the payment works as it will with Stripe.
+            This copy of Pacer takes no payments, so every plan is free to try. Choosing a plan moves this workspace to
+            it at once, with its account limit and features, exactly as paying would. No card is asked for and nothing is
+            charged. The buttons that simulate a payment show what happens when a real one fails or goes through.
           </p>
           {overview.canManage && !overview.plan.isDefault && !overview.paymentFailed && (
             <SimulatePaymentButton outcome="failed" />
@@ -95,8 +96,8 @@ function ModeNotice({ overview }: { overview: BillingOverview }) {
         <Info aria-hidden />
         <AlertTitle>Billing is not set up on this server</AlertTitle>
         <AlertDescription>
-          The plan cannot be changed until an operator connects Stripe (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET),
-          or turns on local mode (PACER_BILLING_MODE=local).
+          The plan cannot be changed on this server yet: ask the person who runs it to set up billing. (For them:
+          connect Stripe with STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, or set PACER_BILLING_MODE=local.)
         </AlertDescription>
       </Alert>
     );

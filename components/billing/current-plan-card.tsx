@@ -7,15 +7,16 @@ import { Badge } from "@/components/ui/badge";
 import { Card, CardAction, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { Meter } from "@/components/ui/meter";
 import { useTimeZone } from "@/components/time/time-zone";
-import { formatPrice, statusLabel, subscriptionLine } from "./format";
+import { usageWords } from "@/lib/billing/usage-words";
+import { formatPrice, statusLabel, statusMeaning, subscriptionLine } from "./format";
 import { PortalButton } from "./portal-button";
 
 export function CurrentPlanCard({ overview, usage }: { overview: BillingOverview; usage: Usage }) {
   const { plan, subscription } = overview;
   const { timeZone } = useTimeZone();
-  const summary = `${usage.accountsUsed} of ${plan.maxAccounts} accounts used · ${plan.name} plan`;
+  const words = usageWords({ used: usage.accountsUsed, max: plan.maxAccounts, planName: plan.name });
+  const summary = words.summary;
   const platforms = Object.entries(usage.accountsByPlatform).sort(([a], [b]) => a.localeCompare(b));
-  const over = usage.accountsUsed - plan.maxAccounts;
 
   return (
     <Card>
@@ -33,6 +34,7 @@ export function CurrentPlanCard({ overview, usage }: { overview: BillingOverview
         <CardDescription>
           {formatPrice(plan.priceCents)} · up to {plan.maxAccounts} social accounts.{" "}
           {subscriptionLine(subscription, plan.isDefault, timeZone)}
+          {subscription && !plan.isDefault && <> {statusMeaning(subscription.status)}</>}
         </CardDescription>
         {overview.portalAvailable && overview.canManage && (
           <CardAction>
@@ -45,13 +47,10 @@ export function CurrentPlanCard({ overview, usage }: { overview: BillingOverview
           {summary}
         </p>
         <Meter value={usage.accountsUsed} max={plan.maxAccounts} aria-label="Social accounts used" aria-valuetext={summary} />
-        {over > 0 && (
-          <p className="text-sm text-destructive">
-            {over} {over === 1 ? "account is" : "accounts are"} over the {plan.name} plan&apos;s limit and{" "}
-            {over === 1 ? "publishes" : "publish"} nothing. Upgrade, or remove accounts, to resume{" "}
-            {over === 1 ? "it" : "them"}; new accounts can be added once the workspace is under the limit.
-          </p>
-        )}
+        <p className={words.state === "room" ? "text-sm text-muted-foreground" : "text-sm text-destructive"} data-testid="billing-usage-detail">
+          {words.detail}
+          {words.state === "over" && overview.pausedAccounts.length > 0 && " They are listed under Paused by the plan, below."}
+        </p>
         {platforms.length > 0 && (
           <ul aria-label="Accounts per platform" className="grid gap-3 sm:grid-cols-2">
             {platforms.map(([platform, count]) => {

@@ -34,10 +34,25 @@ export function subscriptionLine(s: SubscriptionSummary | null, planIsDefault: b
   return statusLabel(s.status);
 }
 
-const features: Record<string, string> = {
-  bulk_import: "Bulk import (CSV)",
-  api_access: "HTTP API",
-  health_auto_pause: "Automatic pause of at-risk accounts",
+/** What a subscription's status means for the workspace, said after the status badge. */
+const meanings: Record<string, string> = {
+  active: "Active means the subscription is paid up and the plan's limits and features apply.",
+  trialing: "Trial means the plan applies now and the first payment is taken when the trial ends.",
+  past_due: "Payment failed means the plan still applies for a few days while the payment is retried.",
+  unpaid: "Unpaid means the payment could not be taken; the plan's extras stop until it is.",
+  canceled: "Canceled means the subscription ended.",
+  incomplete: "Awaiting payment means Checkout has not finished yet.",
+  incomplete_expired: "Checkout expired before it was paid; nothing was charged.",
+  paused: "Paused means the subscription is on hold.",
+};
+
+export const statusMeaning = (status: string) => meanings[status] ?? "";
+
+/** Plan features in product words, in the order the plan list shows them. */
+export const features: Record<string, string> = {
+  bulk_import: "Import posts from a CSV file, and queue many posts in one go",
+  api_access: "HTTP API and API keys, for your own tools",
+  health_auto_pause: "Health checks that pause an account at risk before the platform does",
   priority_support: "Priority support",
 };
 

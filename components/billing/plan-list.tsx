@@ -4,7 +4,7 @@
 // the portal; in local mode it is simulated and applied at once.
 import { useState } from "react";
 import { useMutation } from "@tanstack/react-query";
-import { Check, CircleAlert } from "lucide-react";
+import { Check, CircleAlert, Minus } from "lucide-react";
 import { choosePlanAction, type BillingActionError } from "@/app/dashboard/billing/actions";
 import type { BillingOverview } from "@/lib/billing/overview";
 import type { Plan } from "@/lib/billing/plans";
@@ -13,7 +13,7 @@ import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardDescription, CardFooter, CardHeader, CardTitle } from "@/components/ui/card";
 import { cn } from "@/components/ui/cn";
-import { featureLabel, formatPrice } from "./format";
+import { featureLabel, features, formatPrice } from "./format";
 import { useRefreshBilling } from "./queries";
 
 const unexpected: BillingActionError = { code: "unexpected", message: "Pacer could not change the plan just now. Try again in a moment." };
@@ -97,15 +97,27 @@ export function PlanList({ overview, usage }: { overview: BillingOverview; usage
                   </CardDescription>
                 </CardHeader>
                 <CardContent className="flex-1">
-                  <ul className="grid gap-1 text-sm text-muted-foreground">
-                    {Object.entries(plan.features)
-                      .filter(([, on]) => on)
-                      .map(([key]) => (
-                        <li key={key} className="flex items-center gap-2">
-                          <Check className="size-4 text-primary" aria-hidden />
+                  {/* Every feature on every card, included or not, so two plans' differences read side by side. */}
+                  <ul className="grid gap-1.5 text-sm" aria-label={`What ${plan.name} includes`}>
+                    <li className="flex items-start gap-2">
+                      <Check className="mt-0.5 size-4 shrink-0 text-primary" aria-hidden />
+                      Up to {plan.maxAccounts} social accounts
+                    </li>
+                    {[...Object.keys(features), ...Object.keys(plan.features).filter((k) => !(k in features))].map((key) =>
+                      plan.features[key] ? (
+                        <li key={key} className="flex items-start gap-2">
+                          <Check className="mt-0.5 size-4 shrink-0 text-primary" aria-hidden />
                           {featureLabel(key)}
                         </li>
-                      ))}
+                      ) : (
+                        <li key={key} className="flex items-start gap-2 text-muted-foreground">
+                          <Minus className="mt-0.5 size-4 shrink-0" aria-hidden />
+                          <span>
+                            <span className="font-medium">Not included:</span> {featureLabel(key)}
+                          </span>
+                        </li>
+                      ),
+                    )}
                   </ul>
                 </CardContent>
                 <CardFooter className="grid gap-2">

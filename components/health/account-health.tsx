@@ -17,6 +17,7 @@ import { PauseResumeButton, ReleaseDestinationButton, ViewerNote } from "./accou
 import { AlertsTable } from "./alerts-table";
 import { ApiError } from "@/lib/api/client";
 import { useTimeZone } from "@/components/time/time-zone";
+import { StateLegend } from "./state-legend";
 import { ScoreBadge, SeverityBadge, StateBadge, When, formatNumber, shortTime, stateLabel } from "./labels";
 import { accountHealthQuery } from "./queries";
 import type { AccountHealth } from "./types";
@@ -66,6 +67,7 @@ export function AccountHealthPage({ accountId, canAct }: { accountId: string; ca
             </p>
           )}
           {account.lastError && <p className="text-sm text-destructive">{account.lastError}</p>}
+          <StateLegend />
         </div>
         <div className="flex flex-wrap items-end gap-3">
           <div className="grid gap-2">

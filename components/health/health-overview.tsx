@@ -16,6 +16,7 @@ import { failureMessage, sendJson } from "@/lib/api/client";
 import { AccountCell, ScoreBadge, SeverityBadge, StateBadge, When } from "./labels";
 import { healthOverviewQuery, useRefreshHealth } from "./queries";
 import { HealthSettingsCard } from "./settings-card";
+import { StateLegend } from "./state-legend";
 import type { AtRiskAccount, HealthOverview, Severity } from "./types";
 
 /** `canAct`: editors and up (pause, acknowledge, check); `canTune`: admins and owners (settings, rules). */
@@ -90,16 +91,15 @@ function SummaryCards({ overview, canAct }: { overview: HealthOverview; canAct: 
           </CardAction>
         )}
       </CardHeader>
-      {(result || error) && (
-        <CardContent>
-          {result && (
-            <p role="status" className="text-sm">
-              {result}
-            </p>
-          )}
-          <ActionError message={error} />
-        </CardContent>
-      )}
+      <CardContent className="grid gap-3">
+        {result && (
+          <p role="status" className="text-sm">
+            {result}
+          </p>
+        )}
+        <ActionError message={error} />
+        <StateLegend />
+      </CardContent>
     </Card>
   );
 }

@@ -18,6 +18,16 @@ const states: Record<string, { label: string; variant: Variant }> = {
   needs_review: { label: "Needs review", variant: "destructive" },
 };
 
+/** What each state means, in the words the legend (StateLegend) and the health pages use. */
+export const stateMeanings: Record<string, string> = {
+  connected: "Linked to Pacer and ready to publish; nothing has been published through Pacer yet.",
+  active: "Publishing normally: at least one post went out through Pacer.",
+  paused: "Publishes nothing until it is resumed; its posts wait. Paused by a person, by a health rule, or by the plan's account limit.",
+  restricted: "The platform limited the account; Pacer stops publishing to it until that is cleared.",
+  needs_reconnect: "The platform no longer accepts Pacer's access; reconnect the account to publish again.",
+  needs_review: "A person should look at the account before it publishes again.",
+};
+
 export function stateLabel(state: string | null | undefined): string {
   return state ? (states[state]?.label ?? state) : "—";
 }

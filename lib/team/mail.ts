@@ -1,6 +1,6 @@
 // Invitation emails over SMTP (nodemailer) when the operator sets PACER_SMTP_URL and PACER_MAIL_FROM;
 // without PACER_SMTP_URL Pacer is in local mode and the inviter is shown the link to pass on instead.
-import nodemailer from "nodemailer";
+import { sendMail } from "@/lib/mail/smtp";
 import { PacerError } from "@/lib/api/errors";
 import { withArticle } from "./input";
 
@@ -38,35 +38,19 @@ export interface InvitationMail {
   expiresAt: Date;
 }
 
-/** Send one invitation; rejects with the SMTP server's reason. Timeouts keep a dead server from holding the request. */
+/** Send one invitation; rejects with the SMTP server's reason. */
 export async function sendInvitationMail(settings: MailSettings, mail: InvitationMail): Promise<void> {
-  const url = settings.smtpUrl;
-  const secure = url.protocol === "smtps:";
-  const transport = nodemailer.createTransport({
-    host: url.hostname,
-    port: Number(url.port) || (secure ? 465 : 587),
-    secure,
-    auth: url.username ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } : undefined,
-    connectionTimeout: 10_000,
-    greetingTimeout: 10_000,
-    socketTimeout: 20_000,
-  });
   const who = mail.inviter ?? "A teammate";
-  try {
-    await transport.sendMail({
-      from: settings.from,
-      to: mail.to,
-      subject: `${who} invited you to ${mail.workspaceName} on Pacer`,
-      text: [
-        `${who} invited you to join the workspace "${mail.workspaceName}" on Pacer as ${withArticle(mail.role)}.`,
-        "",
-        `Accept the invitation: ${mail.link}`,
-        "",
-        `Sign in (or sign up) with this address, ${mail.to}, to accept. The link works once and expires on ${mail.expiresAt.toUTCString()}.`,
-        "If you were not expecting this, ignore this email.",
-      ].join("\n"),
-    });
-  } finally {
-    transport.close();
-  }
+  await sendMail(settings, {
+    to: mail.to,
+    subject: `${who} invited you to ${mail.workspaceName} on Pacer`,
+    text: [
+      `${who} invited you to join the workspace "${mail.workspaceName}" on Pacer as ${withArticle(mail.role)}.`,
+      "",
+      `Accept the invitation: ${mail.link}`,
+      "",
+      `Sign in (or sign up) with this address, ${mail.to}, to accept. The link works once and expires on ${mail.expiresAt.toUTCString()}.`,
+      "If you were not expecting this, ignore this email.",
+    ].join("\n"),
+  });
 }

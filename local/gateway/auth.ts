@@ -9,6 +9,7 @@ import bcrypt from "bcryptjs";
 import { SignJWT, errors as joseErrors, importJWK, jwtVerify, type JWK, type JWTPayload } from "jose";
 import type postgres from "postgres";
 import type { LocalKeys } from "../keys.ts";
+import { PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from "../../lib/auth/password-rules.ts";
 
 type Sql = postgres.Sql;
 type Tx = postgres.TransactionSql;
@@ -26,13 +27,29 @@ export interface AuthHandlerOptions {
   accessTokenTtlSeconds?: number;
   /** How long a rotated refresh token may still be used (GoTrue's REFRESH_TOKEN_REUSE_INTERVAL); 10. */
   refreshTokenReuseIntervalSeconds?: number;
+  /**
+   * GoTrue's SITE_URL: the app its emails link to. A `redirect_to` on a loopback address wins (the
+   * address the browser is really using), as a local project's redirect allow-list would let it.
+   */
+  siteUrl?: string;
+  /** Delivers an email GoTrue would send (the password-reset link): SMTP, or the local mailbox. */
+  sendMail: (mail: AuthMail) => Promise<void>;
+}
+
+/** One email from the auth server, with the link it carries kept apart for the local mailbox. */
+export interface AuthMail {
+  to: string;
+  subject: string;
+  text: string;
+  link: string;
 }
 
 // GoTrue stores uuid.Nil as every row's instance_id.
 const NIL_UUID = "00000000-0000-0000-0000-000000000000";
-const PASSWORD_MIN_LENGTH = 6;
-// bcrypt only looks at the first 72 bytes; GoTrue refuses longer passwords rather than truncating.
-const PASSWORD_MAX_BYTES = 72;
+// GoTrue's mailer defaults: MAILER_OTP_EXP (a day), MAILER_OTP_LENGTH, SMTP_MAX_FREQUENCY (a minute).
+const EMAIL_OTP_TTL_SECONDS = 86_400;
+const EMAIL_OTP_LENGTH = 6;
+const EMAIL_MAX_FREQUENCY_SECONDS = 60;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // The format check GoTrue runs (github.com/badoux/checkmail ValidateFormat).
 const EMAIL_RE =
@@ -68,6 +85,8 @@ interface UserRow {
   encrypted_password: string | null;
   email_confirmed_at: Date | null;
   last_sign_in_at: Date | null;
+  recovery_token: string | null;
+  recovery_sent_at: Date | null;
   raw_app_meta_data: Record<string, unknown> | null;
   raw_user_meta_data: Record<string, unknown> | null;
   created_at: Date | null;
@@ -113,6 +132,12 @@ export function createAuthHandler(opts: AuthHandlerOptions): (req: Request) => P
           const { user } = await authenticate(req);
           return json(200, userJson(user));
         }
+        case "PUT /user":
+          return json(200, await updateUser(req));
+        case "POST /recover":
+          return json(200, await recover(req, url));
+        case "POST /verify":
+          return json(200, await verify(req));
         case "POST /logout":
           await logout(req, url);
           return new Response(null, { status: 204 });
@@ -270,6 +295,161 @@ export function createAuthHandler(opts: AuthHandlerOptions): (req: Request) => P
     });
   }
 
+  // GoTrue's Recover (internal/api/recover.go) and sendPasswordRecovery (mail.go): 200 and an empty
+  // object whether or not the address has an account, so the answer cannot be used to probe emails.
+  async function recover(req: Request, url: URL) {
+    const body = await readJson(req);
+    const email = str(body.email);
+    if (!email) throw new AuthApiFailure(400, "validation_failed", "Password recovery requires an email");
+    const normalized = validateEmail(email);
+    const pkce = validatePkceParams(str(body.code_challenge_method), str(body.code_challenge));
+
+    const [user] = await sql<UserRow[]>`
+      select * from auth.users
+      where lower(email) = ${normalized} and aud = 'authenticated' and is_sso_user = false
+      limit 1`;
+    if (!user) return {};
+    if (user.recovery_sent_at) {
+      const left = Math.floor((user.recovery_sent_at.getTime() + EMAIL_MAX_FREQUENCY_SECONDS * 1000 - Date.now()) / 1000);
+      if (left > 0) {
+        throw new AuthApiFailure(429, "over_email_send_rate_limit", `For security purposes, you can only request this after ${left} seconds.`);
+      }
+    }
+    // The token is sha224(email + a 6-digit code) in hex, prefixed "pkce_" for a PKCE client (as
+    // GoTrue stores it: addFlowPrefixToToken); the link carries it as token_hash. GoTrue also keeps
+    // it in auth.one_time_tokens; auth.users.recovery_token alone is enough here.
+    const otp = String(randomInt(10 ** EMAIL_OTP_LENGTH)).padStart(EMAIL_OTP_LENGTH, "0");
+    const tokenHash = emailTokenHash(user.email ?? normalized, otp);
+    const stored = pkce ? `pkce_${tokenHash}` : tokenHash;
+    const link = recoveryLink(siteUrlFor(url.searchParams.get("redirect_to")), stored);
+    // Sent before the token is stored, as GoTrue does: a mail that fails leaves the old token in place.
+    try {
+      await opts.sendMail({ to: user.email ?? normalized, subject: "Reset your Pacer password", text: recoveryText(link, otp), link });
+    } catch (error) {
+      log(`auth: sending the password-reset email failed: ${(error as Error).message}`);
+      throw new AuthApiFailure(500, "unexpected_failure", "Error sending recovery email");
+    }
+    await authTx(sql, (tx) => tx`
+      update auth.users set recovery_token = ${stored}, recovery_sent_at = now(), updated_at = now()
+      where id = ${user.id}`);
+    return {};
+  }
+
+  /** GoTrue's SITE_URL, or the loopback origin the app passed as redirect_to (see `siteUrl`). */
+  function siteUrlFor(redirectTo: string | null): string {
+    try {
+      const target = new URL(redirectTo ?? "");
+      const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(target.hostname);
+      if ((target.protocol === "http:" || target.protocol === "https:") && loopback) return target.origin;
+    } catch {
+      // Not a URL: fall back to the site URL, as GoTrue does for a redirect_to it does not allow.
+    }
+    return opts.siteUrl ?? "http://127.0.0.1:3000";
+  }
+
+  // GoTrue's POST /verify (internal/api/verify.go) for the email links this server sends: recovery
+  // (and magiclink, which shares its token). Sign-up needs no confirmation here (autoconfirm), so no
+  // signup, invite or email-change token ever exists to verify.
+  async function verify(req: Request) {
+    const body = await readJson(req);
+    const type = str(body.type);
+    const token = str(body.token);
+    let tokenHash = str(body.token_hash);
+    const email = str(body.email);
+    const phone = str(body.phone);
+    if (!type) throw new AuthApiFailure(400, "validation_failed", "Verify requires a verification type");
+    if ((!token && !tokenHash) || (token && tokenHash)) {
+      throw new AuthApiFailure(400, "validation_failed", "Verify requires either a token or a token hash");
+    }
+    let byEmail: string | null = null;
+    if (token) {
+      if (phone || !email) {
+        throw new AuthApiFailure(400, "validation_failed", "Only an email address or phone number should be provided on verify");
+      }
+      try {
+        byEmail = validateEmail(email);
+      } catch {
+        throw new AuthApiFailure(422, "validation_failed", "Invalid email format");
+      }
+      tokenHash = emailTokenHash(byEmail, token);
+    } else if (email || phone || str(body.redirect_to)) {
+      throw new AuthApiFailure(400, "validation_failed", "Only the token_hash and type should be provided");
+    }
+
+    const knownTypes = ["signup", "invite", "recovery", "magiclink", "email_change", "email"];
+    if (!knownTypes.includes(type)) {
+      throw new AuthApiFailure(400, "validation_failed", byEmail ? "Unsupported verification type" : "Invalid email verification type");
+    }
+    // The two messages GoTrue uses: one for a link (token_hash), one for a typed code (token + email).
+    const invalid = byEmail
+      ? new AuthApiFailure(403, "otp_expired", "Token has expired or is invalid")
+      : new AuthApiFailure(403, "otp_expired", "Email link is invalid or has expired");
+
+    return authTx(sql, async (tx) => {
+      if (type !== "recovery" && type !== "magiclink") throw invalid;
+      const [user] = byEmail
+        ? await tx<UserRow[]>`
+            select * from auth.users
+            where lower(email) = ${byEmail} and aud = 'authenticated' and is_sso_user = false
+              and recovery_token in (${tokenHash}, ${`pkce_${tokenHash}`})
+            for update`
+        : await tx<UserRow[]>`select * from auth.users where recovery_token = ${tokenHash} for update`;
+      if (!user || !user.recovery_token) throw invalid;
+      if (isBanned(user)) throw new AuthApiFailure(403, "user_banned", "User is banned");
+      if (!user.recovery_sent_at || user.recovery_sent_at.getTime() + EMAIL_OTP_TTL_SECONDS * 1000 < Date.now()) throw invalid;
+      // Recover: the link works once. Following it also confirms the address it was sent to.
+      await tx`
+        update auth.users
+        set recovery_token = '', email_confirmed_at = coalesce(email_confirmed_at, now()),
+            last_sign_in_at = now(), updated_at = now()
+        where id = ${user.id}`;
+      return issueSession(tx, (await findUser(tx, user.id))!, req, "otp");
+    });
+  }
+
+  // GoTrue's UserUpdate (internal/api/user.go), for what Pacer uses: a new password (after a reset
+  // link, or from a signed-in session) and user metadata.
+  async function updateUser(req: Request) {
+    const { user, sessionId } = await authenticate(req);
+    const body = await readJson(req);
+    if ((str(body.email) && str(body.email).toLowerCase() !== user.email) || str(body.phone)) {
+      throw new AuthApiFailure(
+        400,
+        "validation_failed",
+        "Changing the email address or phone number is not implemented by Pacer's local auth server (local/gateway/auth.ts)",
+      );
+    }
+    const password = typeof body.password === "string" && body.password !== "" ? body.password : null;
+    let hash: string | null = null;
+    if (password !== null) {
+      checkPasswordStrength(password);
+      if (user.encrypted_password && (await bcrypt.compare(password, user.encrypted_password).catch(() => false))) {
+        throw new AuthApiFailure(422, "same_password", "New password should be different from the old password.");
+      }
+      hash = await bcrypt.hash(password, 10);
+    }
+    const data = isObject(body.data) ? body.data : null;
+
+    return authTx(sql, async (tx) => {
+      if (data) {
+        // Keys set to null are removed, as GoTrue's UpdateUserMetaData does.
+        const merged: Record<string, unknown> = { ...(user.raw_user_meta_data ?? {}), ...data };
+        for (const [key, value] of Object.entries(merged)) if (value === null) delete merged[key];
+        await tx`update auth.users set raw_user_meta_data = ${tx.json(merged as postgres.JSONValue)}, updated_at = now()
+                 where id = ${user.id}`;
+      }
+      if (hash) {
+        // UpdatePassword: clears outstanding email tokens, and signs out every other session (all of
+        // them when the token carries none), since the old password may be what was compromised.
+        await tx`update auth.users set encrypted_password = ${hash}, recovery_token = '', recovery_sent_at = null,
+                 updated_at = now() where id = ${user.id}`;
+        if (sessionId) await tx`delete from auth.sessions where user_id = ${user.id} and id <> ${sessionId}`;
+        else await tx`delete from auth.sessions where user_id = ${user.id}`;
+      }
+      return userJson((await findUser(tx, user.id))!);
+    });
+  }
+
   /** GoTrue's requireAuthentication: a valid access token whose user and session still exist. */
   async function authenticate(req: Request): Promise<{ user: UserRow; sessionId: string | null }> {
     const match = /^bearer (\S+)$/i.exec(req.headers.get("authorization") ?? "");
@@ -314,17 +494,19 @@ export function createAuthHandler(opts: AuthHandlerOptions): (req: Request) => P
     return { user, sessionId };
   }
 
-  async function issueSession(tx: Tx, user: UserRow, req: Request) {
+  async function issueSession(tx: Tx, user: UserRow, req: Request, method: "password" | "otp" = "password") {
     const { userAgent, ip } = client(req);
     const [session] = await tx<SessionRef[]>`
       insert into auth.sessions (id, user_id, created_at, updated_at, aal, user_agent, ip)
       values (${randomUUID()}, ${user.id}, now(), now(), 'aal1', ${userAgent}, ${ip}::inet)
       returning id, created_at`;
     const refreshToken = await insertRefreshToken(tx, user.id, session.id, null);
-    return tokenResponse(user, session, refreshToken);
+    return tokenResponse(user, session, refreshToken, method);
   }
 
-  async function tokenResponse(user: UserRow, session: SessionRef, refreshToken: string) {
+  // `method` is how the session began. GoTrue keeps it (auth.mfa_amr_claims) for refreshed tokens too;
+  // this server keeps no such table, so a refreshed token always says "password".
+  async function tokenResponse(user: UserRow, session: SessionRef, refreshToken: string, method = "password") {
     const iat = Math.floor(Date.now() / 1000);
     const exp = iat + ttl;
     const accessToken = await new SignJWT({
@@ -335,7 +517,7 @@ export function createAuthHandler(opts: AuthHandlerOptions): (req: Request) => P
       role: user.role || "authenticated",
       aal: "aal1",
       // GoTrue derives amr from how the session began, so refreshed tokens keep the sign-in time.
-      amr: [{ method: "password", timestamp: Math.floor(session.created_at.getTime() / 1000) }],
+      amr: [{ method, timestamp: Math.floor(session.created_at.getTime() / 1000) }],
       session_id: session.id,
       is_anonymous: user.is_anonymous,
     })
@@ -467,6 +649,50 @@ function checkPasswordStrength(password: string) {
   if (Buffer.byteLength(password) > PASSWORD_MAX_BYTES) {
     throw new AuthApiFailure(422, "validation_failed", `Password cannot be longer than ${PASSWORD_MAX_BYTES} characters`);
   }
+}
+
+/** GoTrue's crypto.GenerateTokenHash: sha224(email + code), hex. */
+function emailTokenHash(email: string, otp: string): string {
+  return createHash("sha224").update(email + otp).digest("hex");
+}
+
+/**
+ * The reset link, as Pacer's "Reset password" email template builds it on Supabase
+ * ({{ .SiteURL }}/auth/confirm?token_hash={{ .TokenHash }}&type=recovery&next=/reset-password,
+ * docs/deploying.md): app/auth/confirm verifies it on the server, so it works in any browser.
+ */
+function recoveryLink(siteUrl: string, tokenHash: string): string {
+  const link = new URL("/auth/confirm", siteUrl);
+  link.searchParams.set("token_hash", tokenHash);
+  link.searchParams.set("type", "recovery");
+  link.searchParams.set("next", "/reset-password");
+  return link.href;
+}
+
+function recoveryText(link: string, otp: string): string {
+  return [
+    "Someone (hopefully you) asked to reset the password of your Pacer account.",
+    "",
+    `Choose a new password: ${link}`,
+    "",
+    `The link works once and expires in ${EMAIL_OTP_TTL_SECONDS / 3600} hours. Code: ${otp}`,
+    "If you did not ask for this, ignore this email: your password stays as it is.",
+  ].join("\n");
+}
+
+// GoTrue's validatePKCEParams (internal/api/pkce.go): both or neither; true for a PKCE request.
+function validatePkceParams(method: string, challenge: string): boolean {
+  if (!method && !challenge) return false;
+  if (!method || !challenge) {
+    throw new AuthApiFailure(400, "validation_failed", "PKCE flow requires code_challenge_method and code_challenge");
+  }
+  if (challenge.length < 43 || challenge.length > 128) {
+    throw new AuthApiFailure(400, "validation_failed", "code challenge has to be between 43 and 128 characters");
+  }
+  if (!/^[a-zA-Z._~0-9-]+$/.test(challenge)) {
+    throw new AuthApiFailure(400, "validation_failed", "code challenge can only contain alphanumeric characters, hyphens, periods, underscores and tildes");
+  }
+  return true;
 }
 
 function validateEmail(email: string): string {

@@ -3,7 +3,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import postgres from "postgres";
 import type { LocalKeys } from "../keys.ts";
-import { createAuthHandler } from "./auth.ts";
+import { createAuthHandler, type AuthMail } from "./auth.ts";
+import { LocalMailbox, authMailDelivery } from "./mailbox.ts";
 import { createFunctionsRunner } from "./functions.ts";
 import { startScheduler } from "./scheduler.ts";
 
@@ -19,10 +20,16 @@ export interface GatewayOptions {
   log: (line: string) => void;
   /** Tuning for tests (short-lived tokens, no refresh-token grace period). */
   auth?: { accessTokenTtlSeconds?: number; refreshTokenReuseIntervalSeconds?: number };
+  /** The app Auth's emails link to (GoTrue's SITE_URL); the stack passes PACER_APP_URL. */
+  siteUrl?: string;
+  /** Where Auth's emails go; by default SMTP when configured, else the mailbox at /mailbox. */
+  sendMail?: (mail: AuthMail) => Promise<void>;
 }
 
 export interface Gateway {
   url: string;
+  /** The mails caught in local mode, newest first (also shown at <url>/mailbox). */
+  mailbox: LocalMailbox;
   stop(): Promise<void>;
 }
 
@@ -49,6 +56,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   // Both are set once the server listens and its port is known.
   let gatewayUrl = "";
   let auth: ((req: Request) => Promise<Response>) | undefined;
+  const mailbox = new LocalMailbox();
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error) => {
@@ -73,6 +81,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       }
       // Supabase's gateway answers CORS for Auth itself and allows any origin.
       withCors(response.headers, origin, req.headers["access-control-request-headers"]);
+    } else if (path === "/mailbox" && req.method === "GET") {
+      // Not part of Supabase's API: the local stand-in for the inbox a reset link is sent to.
+      response = mailbox.page();
     } else if (path.startsWith("/functions/v1/")) {
       // CORS here is the function's own business, as on Supabase: a function that forgets its
       // OPTIONS answer fails in the browser locally too.
@@ -82,7 +93,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         : json(404, { message: "Function name missing: use /functions/v1/<name>" });
     } else {
       response = json(404, {
-        message: `${path} is not served by Pacer's local gateway (only /auth/v1 and /functions/v1 are)`,
+        message: `${path} is not served by Pacer's local gateway (only /auth/v1, /functions/v1 and /mailbox are)`,
       });
     }
 
@@ -135,6 +146,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     issuer: `${gatewayUrl}/auth/v1`,
     accessTokenTtlSeconds: opts.auth?.accessTokenTtlSeconds,
     refreshTokenReuseIntervalSeconds: opts.auth?.refreshTokenReuseIntervalSeconds,
+    siteUrl: opts.siteUrl,
+    sendMail: opts.sendMail ?? authMailDelivery(mailbox, log, () => `${gatewayUrl}/mailbox`),
   });
 
   // Scheduled functions are invoked through the gateway as pg_cron + pg_net do
@@ -150,6 +163,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   log(`gateway listening on ${gatewayUrl}`);
   return {
     url: gatewayUrl,
+    mailbox,
     async stop() {
       await scheduler?.stop().catch((e: unknown) => log(`gateway: stopping the scheduler failed: ${e}`));
       await new Promise<void>((resolve) => {
