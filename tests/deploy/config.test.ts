@@ -1,6 +1,7 @@
 // What the Supabase CLI reads from this repository is safe to push to a real project as it is:
 // no demo user, no localhost in Auth's settings, the cron's secrets in Vault before the migrations
 // that schedule the calls, and every scheduled function reachable with the cron secret alone.
+import { PASSWORD_MIN_LENGTH } from "@/lib/auth/password-rules";
 import { describe, expect, it } from "vitest";
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -50,6 +51,13 @@ describe("supabase/ as the CLI pushes it", () => {
     expect(JSON.stringify(auth)).not.toMatch(/localhost|127\.0\.0\.1/);
     // A real project confirms new addresses.
     expect(config["auth.email"].enable_confirmations).toBe(true);
+  });
+
+  it("asks the project for the password length the sign-up form states, and mails reset links to /auth/confirm", () => {
+    expect(config.auth.minimum_password_length).toBe(PASSWORD_MIN_LENGTH);
+    const recovery = config["auth.email.template.recovery"];
+    const template = readFileSync(join(SUPABASE, "..", String(recovery.content_path)), "utf8");
+    expect(template).toContain("/auth/confirm?token_hash={{ .TokenHash }}&type=recovery");
   });
 
   it("stores the cron's two Vault secrets during db push, the cron secret being PACER_CRON_SECRET", () => {
