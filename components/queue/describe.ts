@@ -45,6 +45,7 @@ const SKIPPED_AS: Record<SkipReason, string> = {
   not_cancelled: "not cancelled",
   time_passed: "time has passed",
   was_tried: "tried before it was cancelled",
+  account_removed: "account removed",
 };
 
 /** "Cancelled 3 posts. Skipped 2: 1 already posted, 1 already failed." */

@@ -135,7 +135,7 @@ const itemOutcome = z.object({
   done: z.boolean(),
   outcome: z.enum(["cancelled", "cancel_requested", "retried", "rescheduled", "restored", "skipped"]),
   status: queueStatus.nullable(),
-  reason: z.string().nullable().describe("Why it was skipped: not_found, already_posted, already_failed, already_cancelled, cancel_already_requested, not_failed, not_waiting, in_flight, account_not_publishable, plan_limit, not_cancelled, time_passed, was_tried."),
+  reason: z.string().nullable().describe("Why it was skipped: not_found, already_posted, already_failed, already_cancelled, cancel_already_requested, not_failed, not_waiting, in_flight, account_not_publishable, plan_limit, not_cancelled, time_passed, was_tried, account_removed."),
   message: z.string().nullable(),
 });
 const bulkOutcome = z.object({

@@ -143,6 +143,7 @@ const SKIP_MESSAGES: Record<SkipReason, string> = {
   plan_limit: "The plan does not cover this account (it is paused for that); upgrade in Billing or remove accounts.",
   not_cancelled: "Only cancelled items can be restored.",
   time_passed: "Its scheduled time has passed; duplicate the post with a new time instead.",
+  account_removed: "Its account was removed from this workspace; queue the post for another account instead.",
   was_tried: "It was tried before it was cancelled, so it may have been published; check the account, then duplicate the post if it is not there.",
 };
 

@@ -137,7 +137,8 @@ export type SkipReason =
   | "plan_limit"
   | "not_cancelled"
   | "time_passed"
-  | "was_tried";
+  | "was_tried"
+  | "account_removed";
 
 export interface ItemOutcome {
   id: number;

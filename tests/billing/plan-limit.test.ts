@@ -103,7 +103,7 @@ describe("a downgrade below current usage", () => {
     const err = await sql.begin(async (tx) => errorOf(tx, (sp) =>
       sp`insert into public.social_accounts (workspace_id, platform, handle, display_name)
          values (${s.workspaceId}, 'sandbox', 'thirteenth', 'Thirteenth')`));
-    expect(err?.message).toBe("This workspace is on the Starter plan, which allows 10 social accounts, and all 12 are in use.");
+    expect(err?.message).toBe("This workspace is on the Starter plan, which allows 10 social accounts, and 12 are in use (2 paused over the limit).");
   });
 
   it("keeps the reason naming the current plan as the plan keeps falling", async () => {

@@ -344,6 +344,26 @@ describe("bulk actions", () => {
     expect(f.run_at.getTime()).toBeLessThan(Date.now() + 1000);
   });
 
+  it("retry: an item whose post is on record is verified, never sent again; a removed account's items are skipped", async () => {
+    const t = await tenant("qm-retry-live", 2);
+    const [live] = (await queue(t, inDays(2))).ids;
+    const [gone] = (await queue(t, inDays(2), "Queue post", [t.accounts[1]])).ids;
+    // A thread that broke part-way: its first post is on record (20261205080100 records it).
+    await sql`update public.queue_items set status = 'needs_review', external_id = 'root-1' where id = ${live}`;
+    await setStatus(gone, "failed");
+    await sql.begin(async (tx) => {
+      await tx`select set_config('request.jwt.claims', ${JSON.stringify(t.claims)}, true), set_config('role', 'authenticated', true)`;
+      await tx`select * from public.remove_accounts(${[t.accounts[1]]}::uuid[])`;
+    });
+    const result = await bulkQueueAction(t.claims, { action: "retry", ids: [live, gone] });
+    expect(result.items.map((i) => [i.id, i.outcome, i.reason])).toEqual([
+      [live, "retried", null],
+      [gone, "skipped", "account_removed"],
+    ]);
+    expect((await status(live)).status).toBe("verifying");
+    expect((await status(gone)).status).toBe("failed");
+  });
+
   it("reschedule: waiting items move; posted and in-flight ones are skipped; a past time refuses it all", async () => {
     const t = await tenant("qm-resched", 1);
     const [waiting, posted, inFlight] = await inOrder([1, 2, 3], async (n) => (await queue(t, inDays(2, n))).ids[0]);
@@ -384,6 +404,18 @@ describe("bulk actions", () => {
     expect((await status(passed)).status).toBe("cancelled");
     const detail = await getQueueItemDetail(t.claims, String(passed));
     expect(detail.restorable).toBe(false);
+  });
+
+  it("restore: a cancelled item of a removed account stays cancelled and says why", async () => {
+    const t = await tenant("qm-restore-gone", 1);
+    const [item] = (await queue(t, inDays(2))).ids;
+    await sql.begin(async (tx) => {
+      await tx`select set_config('request.jwt.claims', ${JSON.stringify(t.claims)}, true), set_config('role', 'authenticated', true)`;
+      await tx`select * from public.remove_accounts(${[t.accounts[0]]}::uuid[])`;
+    });
+    expect((await status(item)).status).toBe("cancelled");
+    const result = await restoreQueueItems(t.claims, { ids: [item] });
+    expect(result.items.map((i) => [i.outcome, i.reason])).toEqual([["skipped", "account_removed"]]);
   });
 });
 
