@@ -205,6 +205,78 @@ describe("with the setting on", () => {
     expect(audit.old_values.request.text).not.toBe("Edited by the admin");
   });
 
+  describe("edit then approve: the thread and Mastodon's options", () => {
+    let mastodon: string;
+    let savedConnectors: string | undefined;
+    beforeAll(async () => {
+      savedConnectors = process.env.PACER_CONNECTORS;
+      process.env.PACER_CONNECTORS = "mastodon";
+      [{ id: mastodon }] = await sql`
+        insert into public.social_accounts (workspace_id, platform, handle, display_name)
+        values (${ws}, 'mastodon', ${`ap_masto_${crypto.randomUUID().slice(0, 6)}`}, 'Mastodon') returning id`;
+    });
+    afterAll(() => {
+      process.env.PACER_CONNECTORS = savedConnectors;
+    });
+    const platformOptions = { mastodon: { visibility: "unlisted", contentWarning: "Spoilers" } };
+
+    it("an admin adds a thread and Mastodon options before approving; the post is queued with them", async () => {
+      const id = await submitted({ accountIds: [mastodon] });
+      const res = await approve(admin, id, { thread: ["second part", "third part"], platformOptions });
+      expect(res.status, await res.clone().text()).toBe(201);
+      const [post] = await sql`select p.thread, p.platform_options, p.created_by from public.posts p
+                               join public.post_submissions s on s.request ->> 'text' = p.text and s.id = ${id}
+                               where p.workspace_id = ${ws}`;
+      expect(post).toEqual({ thread: ["second part", "third part"], platform_options: platformOptions, created_by: editor.id });
+      const [audit] = await sql`select action, old_values from public.audit_log where entity = 'post_submissions' and entity_id = ${id} order by id desc limit 1`;
+      expect(audit.action).toBe("edited and approved");
+      expect(audit.old_values.request.thread).toBeUndefined();
+    });
+
+    it("an admin removes a thread the editor wrote", async () => {
+      const id = await submitted({ accountIds: [mastodon], thread: ["a reply"] });
+      expect((await approve(admin, id, { thread: [] })).status).toBe(201);
+      const [post] = await sql`select p.thread from public.posts p join public.post_submissions s on s.request ->> 'text' = p.text and s.id = ${id}`;
+      expect(post.thread ?? []).toEqual([]);
+    });
+
+    it("edits are held to the API's rules, by path; nothing is queued and the submission still waits", async () => {
+      const id = await submitted({ accountIds: [mastodon] });
+      const before = await counts();
+      const cases: Array<[Record<string, unknown>, string]> = [
+        [{ thread: ["fine", "  "] }, "thread.1"],
+        [{ platformOptions: { mastodon: { visibility: "everyone" } } }, "platformOptions.mastodon.visibility"],
+        [{ platformOptions: { bluesky: {} } }, "platformOptions"],
+        // Checked with the stored post: a thread beside its first comment, a thread to the sandbox.
+        [{ thread: ["second"], firstComment: "a comment" }, "thread"],
+        [{ thread: ["second"], accountIds: [accounts[0]] }, "thread"],
+      ];
+      for (const [edits, path] of cases) {
+        const res = await approve(admin, id, edits);
+        expect(res.status, JSON.stringify(edits)).toBe(400);
+        expect((await res.json()).error.issues.map((i: { path: string }) => i.path)).toContain(path);
+      }
+      expect(await counts()).toEqual(before);
+      const [row] = await sql`select status, request from public.post_submissions where id = ${id}`;
+      expect(row.status).toBe("submitted");
+      expect(row.request.thread).toBeUndefined();
+    });
+
+    it("an editor approving their own with a thread, and another workspace's admin, are refused (404); nothing changes", async () => {
+      const id = await submitted({ accountIds: [mastodon] });
+      const before = await counts();
+      for (const user of [editor, outsider]) {
+        const res = await approve(user, id, { thread: ["sneaked in"], platformOptions });
+        expect(res.status).toBe(404);
+      }
+      expect(await counts()).toEqual(before);
+      const [row] = await sql`select status, request from public.post_submissions where id = ${id}`;
+      expect(row.status).toBe("submitted");
+      expect(row.request.thread).toBeUndefined();
+      expect(row.request.platformOptions).toBeUndefined();
+    });
+  });
+
   it("editors, viewers and another workspace's admin cannot decide (404)", async () => {
     const id = await submitted();
     for (const user of [editor, viewer, outsider]) {
