@@ -345,6 +345,14 @@ function ImportDone({ summary, preview }: { summary: ImportSummary; preview: Imp
               See the queue
             </Link>
           </p>
+          {summary.awaitingApproval > 0 && (
+            <p data-testid="import-awaiting-approval">
+              {`${plural(summary.awaitingApproval, "row")} sent for approval: editors' posts in this workspace need an admin's or the owner's approval, so each row waits on the Approvals page and enters the queue when approved.`}{" "}
+              <Link href="/dashboard/approvals" className="font-medium text-foreground underline underline-offset-4">
+                See them on the Approvals page
+              </Link>
+            </p>
+          )}
         </AlertDescription>
       </Alert>
       {summary.refused.length > 0 && (
