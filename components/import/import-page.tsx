@@ -134,6 +134,22 @@ export function ImportPage() {
           <AlertDescription>Editors, admins and owners of this workspace can import posts; you can check a file and read past imports.</AlertDescription>
         </Alert>
       )}
+      {access.planIncludesImport && access.canImport && access.rowsWaitForApproval && (
+        <Alert data-testid="import-approval-notice">
+          <Info aria-hidden />
+          <AlertTitle>Your rows will wait for approval</AlertTitle>
+          <AlertDescription>
+            <p>
+              Editors&apos; posts in this workspace need an admin&apos;s or the owner&apos;s approval. Importing sends each good row for approval on
+              its own; it enters the queue when approved. Follow them on the{" "}
+              <Link href="/dashboard/approvals" className="font-medium text-foreground underline underline-offset-4">
+                Approvals
+              </Link>{" "}
+              page.
+            </p>
+          </AlertDescription>
+        </Alert>
+      )}
 
       <ColumnsCard exampleAccount={firstAccount ? `${firstAccount.platform}:${firstAccount.handle}` : null} />
 

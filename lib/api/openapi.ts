@@ -214,7 +214,7 @@ export const OPERATIONS: Operation[] = [
   { method: "get", path: "/api/queue/import", tag: "Import", access: "api", bucket: "read", query: importListInput,
     summary: "Whether this workspace may import, and its latest 20 imports; or one import with ?importId=",
     reply: { status: 200, description: "The overview, or { import }.", schema: z.union([
-      z.object({ workspaceId: z.uuid(), planName: z.string(), includedFrom: z.string(), planIncludesImport: z.boolean(), canImport: z.boolean(), imports: z.array(importRecord) }),
+      z.object({ workspaceId: z.uuid(), planName: z.string(), includedFrom: z.string(), planIncludesImport: z.boolean(), canImport: z.boolean(), rowsWaitForApproval: z.boolean(), imports: z.array(importRecord) }),
       z.object({ import: importRecord }),
     ]) } },
 

@@ -279,6 +279,7 @@ export async function importOverview(user: UserClaims, input: { workspaceId?: st
       includedFrom: plan.includedFrom,
       planIncludesImport: plan.allowed,
       canImport: role.ok as boolean,
+      rowsWaitForApproval: await mustWait(tx, workspaceId),
       imports: imports.map(toImportRecord),
     };
   });

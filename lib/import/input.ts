@@ -141,5 +141,7 @@ export interface ImportAccess {
   planIncludesImport: boolean;
   /** The user's role allows queueing posts (editors and up). */
   canImport: boolean;
+  /** The user's rows wait for approval, one submission per row (an editor, while the workspace asks for it). */
+  rowsWaitForApproval: boolean;
   imports: ImportRecord[];
 }

@@ -386,6 +386,12 @@ describe("with the setting on", () => {
       expect(await counts()).toEqual({ posts: before.posts + 1, items: before.items + 1 });
     });
 
+    it("the import page is told the editor's rows will wait, and an admin's will not", async () => {
+      const overview = async (user: TestUser) => (await call(importRoute.GET, `/api/queue/import?workspaceId=${ws}`, { user })).json();
+      expect(await overview(editor)).toMatchObject({ canImport: true, rowsWaitForApproval: true });
+      expect(await overview(admin)).toMatchObject({ canImport: true, rowsWaitForApproval: false });
+    });
+
     it("a bad row is refused as for anyone (400), and nothing is submitted", async () => {
       const importId = crypto.randomUUID();
       const res = await importAs(editor, chunk(importId, [row(2, `fine ${importId}`), { ...row(3, "bad"), accounts: "sandbox:nobody_here" }]));
