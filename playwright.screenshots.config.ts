@@ -10,4 +10,6 @@ export default defineConfig({
   testMatch: "screenshots.ts",
   retries: 0,
   timeout: 300_000,
+  // The production build alone can pass the browser tests' 5 minutes on a busy machine.
+  webServer: { ...(base.webServer as object), timeout: 900_000 } as typeof base.webServer,
 });
