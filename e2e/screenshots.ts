@@ -22,6 +22,7 @@ const WEEK: Array<[number, number, string, number[]]> = [
 ];
 
 test("README screenshots", async ({ browser }) => {
+  test.setTimeout(300_000);
   const email = `screenshots-${Date.now()}@example.com`;
   const password = "pacer-screenshots-password";
   const desktop = await browser.newContext(DESKTOP);

@@ -86,12 +86,18 @@ function Problem({ message }: { message: string | null }) {
 
 function SettingCard({ view }: { view: ApprovalsView }) {
   const refresh = useRefresh();
+  // Shown as asked at once, while the change is on its way and until the page has re-read the
+  // setting. Held in React state set in the click itself: the mutation's own pending state reaches
+  // the page a tick later, and a controlled checkbox would snap back in between.
+  const [asked, setAsked] = useState<boolean | null>(null);
   const change = useMutation({
     mutationFn: (enabled: boolean) => sendJson("PUT", "/api/workspace/approval-setting", { workspaceId: view.workspaceId, enabled }),
-    onSettled: refresh,
+    onSettled: async () => {
+      await refresh();
+      setAsked(null);
+    },
   });
-  // Shown as asked at once, while the change is on its way.
-  const on = change.isPending ? change.variables : view.editorPostsNeedApproval;
+  const on = asked ?? view.editorPostsNeedApproval;
   return (
     <Card>
       <CardHeader>
@@ -108,7 +114,10 @@ function SettingCard({ view }: { view: ApprovalsView }) {
             id="approval-setting"
             checked={on}
             disabled={!view.canDecide || change.isPending}
-            onChange={(e) => change.mutate(e.target.checked)}
+            onChange={(e) => {
+              setAsked(e.target.checked);
+              change.mutate(e.target.checked);
+            }}
           />
           <Label htmlFor="approval-setting">{on ? "On" : "Off"}</Label>
           {!view.canDecide && <span className="text-sm text-muted-foreground">(admins and the owner change this)</span>}
