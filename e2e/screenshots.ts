@@ -10,15 +10,18 @@ const DESKTOP = { viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 }
 const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
 const HANDLES = ["corner_bakery", "bakery_news", "weekend_specials"];
 
-/** Posts for the week, as a small shop would schedule them: [days from today, hour, text, accounts]. */
+/** A week of posts, as a small shop would schedule them: [weekday (0 = Sunday), hour, text, accounts]. */
 const WEEK: Array<[number, number, string, number[]]> = [
-  [0, 18, "Fresh sourdough is out of the oven. Come early, it goes fast!", [0, 1]],
-  [1, 9, "Good morning! Our cinnamon rolls are back this week.", [0]],
+  [0, 10, "Sunday brunch: the first batch of croissants is out at 9.", [0]],
+  [1, 8, "Good morning! Our cinnamon rolls are back this week.", [0]],
   [1, 12, "Lunch special: soup and a slice of rye for 8 €.", [2]],
-  [2, 8, "Behind the scenes: how we fold croissant dough, step by step.", [1]],
-  [3, 16, "Saturday market: find us at stand 14 from 8 to 1.", [0, 2]],
+  [2, 9, "Behind the scenes: how we fold croissant dough, step by step.", [1]],
+  [3, 11, "Fresh sourdough is out of the oven. Come early, it goes fast!", [0, 1]],
+  [3, 13, "Thursday tasting: try the new seeded loaf, free at the counter.", [2]],
   [4, 10, "New: a gluten-free loaf, baked on Thursdays.", [1]],
-  [5, 11, "Thank you for a wonderful week. See you Monday!", [0, 1, 2]],
+  [4, 12, "Weekend orders close tonight: cakes, tarts and bread boxes.", [0, 2]],
+  [5, 8, "Saturday market: find us at stand 14 from 8 to 1.", [0, 2]],
+  [6, 9, "Thank you for a wonderful week. See you Monday!", [0, 1, 2]],
 ];
 
 test("README screenshots", async ({ browser }) => {
@@ -41,21 +44,23 @@ test("README screenshots", async ({ browser }) => {
     await expect(page.getByRole("table", { name: "Social accounts" })).toContainText(`@${handle}`);
   }
 
-  // The week's posts through the API, as the composer would send them, at local hours.
-  const accounts = ((await (await page.request.get("/api/accounts")).json()).accounts as Array<{ id: string; handle: string }>);
+  // The week's posts through the API, as the composer would send them, at local hours: this week's
+  // (Sunday to Saturday, as the calendar shows it) while most of it is ahead, else next week's.
+  const accounts = (await (await page.request.get("/api/accounts")).json()).accounts as Array<{ id: string; handle: string }>;
   const idOf = (i: number) => accounts.find((a) => a.handle === HANDLES[i])!.id;
   const origin = new URL(page.url()).origin;
-  for (const [days, hour, text, which] of WEEK) {
+  const nextWeek = await page.evaluate(() => new Date().getDay() >= 4);
+  for (const [weekday, hour, text, which] of WEEK) {
     const scheduledFor = await page.evaluate(
-      ([days, hour]) => {
+      ([weekday, hour, nextWeek]) => {
         const d = new Date();
-        d.setDate(d.getDate() + days);
+        d.setDate(d.getDate() - d.getDay() + weekday + (nextWeek ? 7 : 0));
         d.setHours(hour, 0, 0, 0);
-        // A time already past today moves to the next hour, so every post is still to come.
-        return (d.getTime() > Date.now() ? d : new Date(Date.now() + 3_600_000)).toISOString();
+        return d.getTime() > Date.now() + 60_000 ? d.toISOString() : null;
       },
-      [days, hour],
+      [weekday, hour, nextWeek ? 1 : 0],
     );
+    if (!scheduledFor) continue; // already past this week
     const res = await page.request.post("/api/queue/add", {
       headers: { origin, "content-type": "application/json" },
       data: { text, accountIds: which.map(idOf), scheduledFor },
@@ -68,7 +73,10 @@ test("README screenshots", async ({ browser }) => {
 
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Calendar", exact: true }).click();
   await expect(page.getByRole("heading", { name: "Calendar", level: 1 })).toBeVisible();
+  if (nextWeek) await page.getByRole("button", { name: "Next ›" }).click();
   await expect(page.locator(".fc-event").first()).toBeVisible();
+  // From the filters down, so the working hours (the posts are 8:00 to 13:00) are in view.
+  await page.locator("label[for=calendar-account]").evaluate((label) => window.scrollBy(0, label.getBoundingClientRect().top - 24));
   await page.mouse.move(0, 0);
   await page.screenshot({ path: join(IMAGES, "calendar.png") });
 
@@ -102,7 +110,7 @@ async function phoneShots(browser: Browser, storageState: Awaited<ReturnType<imp
   const page = await phone.newPage();
   await page.goto("/dashboard/queue");
   await expect(page.getByRole("heading", { name: "Queue", level: 1 })).toBeVisible();
-  await expect(page.getByText(WEEK[0][2]).first()).toBeVisible();
+  await expect(page.getByText("Pending").first()).toBeVisible();
   await page.screenshot({ path: join(IMAGES, "queue-phone.png") });
 
   await page.goto("/dashboard/compose");
