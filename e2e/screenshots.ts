@@ -16,12 +16,15 @@ const WEEK: Array<[number, number, string, number[]]> = [
   [1, 8, "Good morning! Our cinnamon rolls are back this week.", [0]],
   [1, 12, "Lunch special: soup and a slice of rye for 8 €.", [2]],
   [2, 9, "Behind the scenes: how we fold croissant dough, step by step.", [1]],
-  [3, 11, "Fresh sourdough is out of the oven. Come early, it goes fast!", [0, 1]],
-  [3, 13, "Thursday tasting: try the new seeded loaf, free at the counter.", [2]],
-  [4, 10, "New: a gluten-free loaf, baked on Thursdays.", [1]],
-  [4, 12, "Weekend orders close tonight: cakes, tarts and bread boxes.", [0, 2]],
-  [5, 8, "Saturday market: find us at stand 14 from 8 to 1.", [0, 2]],
-  [6, 9, "Thank you for a wonderful week. See you Monday!", [0, 1, 2]],
+  [3, 8, "Fresh sourdough is out of the oven. Come early, it goes fast!", [0]],
+  [3, 11, "Behind the counter: meet Ana, who shapes every baguette.", [1]],
+  [3, 13, "Tasting today: try the new seeded loaf, free at the counter.", [2]],
+  [4, 9, "New: a gluten-free loaf, baked every week from now on.", [1]],
+  [4, 12, "Weekend orders close tonight: cakes, tarts and bread boxes.", [0]],
+  [5, 8, "Market day tomorrow: find us at stand 14 from 8 to 1.", [2]],
+  [5, 11, "Our apple tart is back for the weekend.", [0]],
+  [6, 9, "Thank you for a wonderful week. See you Monday!", [1]],
+  [6, 12, "Last loaves of the week at half price until we close.", [2]],
 ];
 
 test("README screenshots", async ({ browser }) => {
