@@ -1,12 +1,13 @@
 "use client";
 // The approvals page: the workspace's setting "editors' posts need approval" (admins and the owner
 // change it), and the submissions waiting or decided — admins approve, edit then approve, or reject
-// with a note; editors follow their own. The API decides who may do what; this page only offers it.
+// with a note, or approve all shown at once (an editor's CSV rows wait one submission each); editors
+// follow their own. The API decides who may do what; this page only offers it.
 import { useState } from "react";
 import { queryOptions, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { CircleAlert } from "lucide-react";
 import { failureMessage, getJson, sendJson } from "@/lib/api/client";
-import type { ApprovalsView, Submission } from "@/lib/approvals";
+import type { ApprovalsView, ApproveManyResult, Submission } from "@/lib/approvals";
 import { SUBMISSION_STATUSES, rejectInput } from "@/lib/approvals/input";
 import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
@@ -50,6 +51,7 @@ export function ApprovalsPage({ workspaceId }: { workspaceId?: string }) {
           ))}
         </NativeSelect>
       </div>
+      {view.canDecide && <ApproveAllShown submissions={view.submissions} />}
       {view.submissions.length === 0 ? (
         <p className="rounded-lg border border-dashed p-6 text-sm text-muted-foreground" data-testid="approvals-empty">
           No {status || ""} submissions.
@@ -84,12 +86,18 @@ function Problem({ message }: { message: string | null }) {
 
 function SettingCard({ view }: { view: ApprovalsView }) {
   const refresh = useRefresh();
+  // Shown as asked at once, while the change is on its way and until the page has re-read the
+  // setting. Held in React state set in the click itself: the mutation's own pending state reaches
+  // the page a tick later, and a controlled checkbox would snap back in between.
+  const [asked, setAsked] = useState<boolean | null>(null);
   const change = useMutation({
     mutationFn: (enabled: boolean) => sendJson("PUT", "/api/workspace/approval-setting", { workspaceId: view.workspaceId, enabled }),
-    onSettled: refresh,
+    onSettled: async () => {
+      await refresh();
+      setAsked(null);
+    },
   });
-  // Shown as asked at once, while the change is on its way.
-  const on = change.isPending ? change.variables : view.editorPostsNeedApproval;
+  const on = asked ?? view.editorPostsNeedApproval;
   return (
     <Card>
       <CardHeader>
@@ -106,7 +114,10 @@ function SettingCard({ view }: { view: ApprovalsView }) {
             id="approval-setting"
             checked={on}
             disabled={!view.canDecide || change.isPending}
-            onChange={(e) => change.mutate(e.target.checked)}
+            onChange={(e) => {
+              setAsked(e.target.checked);
+              change.mutate(e.target.checked);
+            }}
           />
           <Label htmlFor="approval-setting">{on ? "On" : "Off"}</Label>
           {!view.canDecide && <span className="text-sm text-muted-foreground">(admins and the owner change this)</span>}
@@ -117,6 +128,51 @@ function SettingCard({ view }: { view: ApprovalsView }) {
   );
 }
 
+/**
+ * "Approve all shown": every waiting submission on the page, as it is, in one request — for an
+ * editor's CSV import, whose rows wait one submission each. Those that cannot be queued any more are
+ * listed with why; the others go in.
+ */
+function ApproveAllShown({ submissions }: { submissions: Submission[] }) {
+  const refresh = useRefresh();
+  const waiting = submissions.filter((s) => s.status === "submitted");
+  const approveAll = useMutation({
+    mutationFn: (ids: string[]) => sendJson<ApproveManyResult>("POST", "/api/approvals/approve", { ids }),
+    onSettled: refresh,
+  });
+  const result = approveAll.data;
+  if (waiting.length < 2 && !result) return null;
+  return (
+    <div className="grid gap-3">
+      {waiting.length >= 2 && (
+        <div className="flex flex-wrap items-center gap-3">
+          <Button disabled={approveAll.isPending} onClick={() => approveAll.mutate(waiting.map((s) => s.id))}>
+            {approveAll.isPending ? "Approving…" : `Approve all ${waiting.length} shown`}
+          </Button>
+          <span className="text-sm text-muted-foreground">As they are; open one to edit or reject it first.</span>
+        </div>
+      )}
+      {result && (
+        <Alert variant={result.notApproved.length ? "destructive" : "default"} data-testid="approve-all-result">
+          <CircleAlert aria-hidden />
+          <AlertTitle>{`Approved ${result.approved.length} ${result.approved.length === 1 ? "submission" : "submissions"}`}</AlertTitle>
+          {result.notApproved.length > 0 && (
+            <AlertDescription>
+              <p>{`${result.notApproved.length} not approved:`}</p>
+              <ul className="list-disc pl-5">
+                {result.notApproved.slice(0, 10).map((n) => (
+                  <li key={n.id}>{n.message}</li>
+                ))}
+              </ul>
+            </AlertDescription>
+          )}
+        </Alert>
+      )}
+      <Problem message={approveAll.error ? failureMessage(approveAll.error) : null} />
+    </div>
+  );
+}
+
 const STATUS_VARIANT = { submitted: "secondary", approved: "default", rejected: "destructive" } as const;
 
 function SubmissionCard({ submission: s, canDecide }: { submission: Submission; canDecide: boolean }) {
@@ -124,7 +180,14 @@ function SubmissionCard({ submission: s, canDecide }: { submission: Submission; 
   const { timeZone } = useTimeZone();
   const formatWhen = (iso: string) => formatInZone(iso, timeZone);
   const refresh = useRefresh();
-  const request = s.request as { text?: string; items?: Array<{ text?: string }>; scheduledFor?: string };
+  const request = s.request as {
+    text?: string;
+    items?: Array<{ text?: string }>;
+    scheduledFor?: string;
+    thread?: string[];
+    platformOptions?: { mastodon?: { visibility?: string; contentWarning?: string } };
+  };
+  const mastodon = request.platformOptions?.mastodon;
   const [text, setText] = useState(request.text ?? "");
   const [note, setNote] = useState("");
   const [noteProblem, setNoteProblem] = useState<string | null>(null);
@@ -155,6 +218,7 @@ function SubmissionCard({ submission: s, canDecide }: { submission: Submission; 
           </CardTitle>
           <CardDescription>
             From {s.submittedByEmail ?? "a former member"}, {formatWhen(s.createdAt)}
+            {s.fromImport ? `; row ${s.fromImport.rowNumber} of ${s.fromImport.fileName}` : ""}
             {request.scheduledFor ? `; scheduled for ${formatWhen(request.scheduledFor)}` : ""}
             {s.decidedAt ? `; ${s.status} ${formatWhen(s.decidedAt)}` : ""}
           </CardDescription>
@@ -169,6 +233,21 @@ function SubmissionCard({ submission: s, canDecide }: { submission: Submission; 
             <p className="whitespace-pre-wrap text-sm">
               {s.kind === "add" ? request.text : (request.items ?? []).slice(0, 3).map((i) => i.text).join("\n")}
               {s.kind === "bulk" && s.posts > 3 ? `\n… and ${s.posts - 3} more` : ""}
+            </p>
+          )}
+          {s.kind === "add" && (request.thread?.length ?? 0) > 0 && (
+            <div className="grid gap-1 text-sm" data-testid="submission-thread">
+              <p className="font-medium">{`Then ${request.thread!.length} more ${request.thread!.length === 1 ? "post" : "posts"} as a thread:`}</p>
+              <ol className="list-decimal whitespace-pre-wrap pl-5">
+                {request.thread!.map((part, i) => (
+                  <li key={i}>{part}</li>
+                ))}
+              </ol>
+            </div>
+          )}
+          {s.kind === "add" && mastodon && (mastodon.visibility || mastodon.contentWarning) && (
+            <p className="text-sm text-muted-foreground">
+              {`Mastodon: ${[mastodon.visibility && `visibility ${mastodon.visibility}`, mastodon.contentWarning && `content warning "${mastodon.contentWarning}"`].filter(Boolean).join(", ")}.`}
             </p>
           )}
           {s.note && (

@@ -2,7 +2,8 @@
 // The composer: write once, choose accounts, see each platform's version and count, add media, a
 // first comment or a thread, Mastodon's visibility and content warning, a destination, a priority and
 // a time in the user's zone; queue it (POST
-// /api/queue/add, or /api/drafts/:id/queue for an open draft) or keep it as a draft. The form checks
+// /api/queue/add, or /api/drafts/:id/queue for an open draft; an editor's post waits for approval
+// instead while the workspace asks for it: 202) or keep it as a draft. The form checks
 // with the API's own schema (components/compose/form.ts), and the API's field issues land on the
 // same fields; on an invalid submit the first invalid field gets focus.
 import { useEffect, useMemo, useRef, useState } from "react";
@@ -23,6 +24,7 @@ import { LoadState } from "@/components/ui/load-state";
 import { NativeSelect } from "@/components/ui/native-select";
 import { Textarea } from "@/components/ui/textarea";
 import { ApiError, failureMessage, sendJson } from "@/lib/api/client";
+import type { Submission } from "@/lib/approvals";
 import type { Draft } from "@/lib/drafts/input";
 import type { MastodonVisibility } from "@/lib/connectors/types";
 import { MAX_CONTENT_WARNING, MAX_MEDIA_URLS, MAX_THREAD_PARTS, type AddToQueueInput } from "@/lib/queue/input";
@@ -154,9 +156,19 @@ export function Composer() {
     setSending(true);
     try {
       const url = draft ? `/api/drafts/${draft.id}/queue` : "/api/queue/add";
-      const { items } = await sendJson<{ items: unknown[] }>("POST", url, input);
+      const answer = await sendJson<{ items: unknown[] } | { submission: Submission }>("POST", url, input);
       const when = input.scheduledFor ? `for ${formatInZone(input.scheduledFor, tz.timeZone)}` : "to publish now";
-      show({ kind: "done", title: "Queued", message: `Queued for ${items.length} ${items.length === 1 ? "account" : "accounts"}, ${when}.` });
+      const accounts = (n: number) => `${n} ${n === 1 ? "account" : "accounts"}`;
+      if ("submission" in answer) {
+        // 202: an editor's post while the workspace's posts need approval. It is not in the queue yet.
+        show({
+          kind: "done",
+          title: "Sent for approval",
+          message: `Your post for ${accounts(input.accountIds.length)}, ${when}, waits for an admin or the owner of this workspace to approve it; it enters the queue only then. Follow it, and read their note if they reject it, on the Approvals page.`,
+        });
+      } else {
+        show({ kind: "done", title: "Queued", message: `Queued for ${accounts(answer.items.length)}, ${when}.` });
+      }
       form.reset(emptyComposer);
       setDraft(null);
       await Promise.all([queryClient.invalidateQueries({ queryKey: ["queue"] }), refreshDrafts()]);
@@ -264,6 +276,11 @@ export function Composer() {
                   {notice.kind === "done" && notice.title === "Queued" && (
                     <Link href="/dashboard/queue" className="font-medium underline underline-offset-4">
                       See the queue
+                    </Link>
+                  )}
+                  {notice.kind === "done" && notice.title === "Sent for approval" && (
+                    <Link href="/dashboard/approvals" className="font-medium underline underline-offset-4">
+                      See it on the Approvals page
                     </Link>
                   )}
                 </AlertDescription>

@@ -134,6 +134,22 @@ export function ImportPage() {
           <AlertDescription>Editors, admins and owners of this workspace can import posts; you can check a file and read past imports.</AlertDescription>
         </Alert>
       )}
+      {access.planIncludesImport && access.canImport && access.rowsWaitForApproval && (
+        <Alert data-testid="import-approval-notice">
+          <Info aria-hidden />
+          <AlertTitle>Your rows will wait for approval</AlertTitle>
+          <AlertDescription>
+            <p>
+              Editors&apos; posts in this workspace need an admin&apos;s or the owner&apos;s approval. Importing sends each good row for approval on
+              its own; it enters the queue when approved. Follow them on the{" "}
+              <Link href="/dashboard/approvals" className="font-medium text-foreground underline underline-offset-4">
+                Approvals
+              </Link>{" "}
+              page.
+            </p>
+          </AlertDescription>
+        </Alert>
+      )}
 
       <ColumnsCard exampleAccount={firstAccount ? `${firstAccount.platform}:${firstAccount.handle}` : null} />
 
@@ -345,6 +361,14 @@ function ImportDone({ summary, preview }: { summary: ImportSummary; preview: Imp
               See the queue
             </Link>
           </p>
+          {summary.awaitingApproval > 0 && (
+            <p data-testid="import-awaiting-approval">
+              {`${plural(summary.awaitingApproval, "row")} sent for approval: editors' posts in this workspace need an admin's or the owner's approval, so each row waits on the Approvals page and enters the queue when approved.`}{" "}
+              <Link href="/dashboard/approvals" className="font-medium text-foreground underline underline-offset-4">
+                See them on the Approvals page
+              </Link>
+            </p>
+          )}
         </AlertDescription>
       </Alert>
       {summary.refused.length > 0 && (

@@ -16,6 +16,8 @@ export interface ImportProgress {
 
 export interface ImportSummary {
   imported: number;
+  /** Rows sent for approval instead of queued (an editor's, while the workspace's posts need approval). */
+  awaitingApproval: number;
   alreadyImported: number;
   posts: number;
   items: number;
@@ -34,7 +36,7 @@ export async function sendImport(
   preview: ImportPreview,
   options: { importId: string; timeZone: string; onProgress: (p: ImportProgress) => void },
 ): Promise<ImportSummary> {
-  const summary: ImportSummary = { imported: 0, alreadyImported: 0, posts: 0, items: 0, refused: [], changed: [], stoppedBy: null };
+  const summary: ImportSummary = { imported: 0, awaitingApproval: 0, alreadyImported: 0, posts: 0, items: 0, refused: [], changed: [], stoppedBy: null };
   const total = preview.good.length;
   let done = 0;
   const report = (waitingSeconds: number | null = null) => options.onProgress({ done, total, waitingSeconds });
@@ -73,6 +75,7 @@ export async function sendImport(
       if (response?.ok) {
         const result = (await response.json()) as ImportChunkResult;
         summary.imported += result.imported;
+        summary.awaitingApproval += result.awaitingApproval ?? 0;
         summary.alreadyImported += result.alreadyImported;
         summary.posts += result.posts;
         summary.items += result.items;

@@ -34,7 +34,7 @@ import { calendarInput, editPostInput, rescheduleInput } from "@/lib/calendar/in
 import { importCheckInput, importInput as csvImportInput, importListInput } from "@/lib/import/input";
 import { acceptInput, changeRoleInput, inviteInput, leaveInput, transferInput } from "@/lib/team/input";
 import { createEndpointInput, deliveryId, updateEndpointInput } from "@/lib/webhooks/input";
-import { SUBMISSION_STATUSES, approvalSettingInput, approveInput, listSubmissionsInput, rejectInput } from "@/lib/approvals/input";
+import { SUBMISSION_STATUSES, approvalSettingInput, approveInput, approveManyInput, listSubmissionsInput, rejectInput } from "@/lib/approvals/input";
 
 type JsonSchema = Record<string, unknown>;
 type Method = "get" | "post" | "put" | "patch" | "delete";
@@ -189,6 +189,8 @@ const submission = z.object({
   request: z.record(z.string(), z.unknown()).describe("The request as POST /api/queue/add (kind add) or /api/queue/bulk-post (kind bulk) takes it."),
   note: z.string().nullable(), submittedBy: z.uuid().nullable(), submittedByEmail: z.string().nullable(),
   decidedBy: z.uuid().nullable(), decidedAt: iso.nullable(), createdAt: iso,
+  fromImport: z.object({ importId: z.uuid(), fileName: z.string(), rowNumber: z.int() }).nullable()
+    .describe("The CSV row it came from, when an editor's import sent it (one submission per row)."),
 });
 
 // ------------------------------------------------------------------------------------------------
@@ -261,15 +263,15 @@ export const OPERATIONS: Operation[] = [
   // Import
   { method: "post", path: "/api/queue/import", tag: "Import", access: "api", bucket: "bulk", body: csvImportInput,
     summary: "Import one chunk of a CSV file's rows (idempotent by importId and row number)",
-    description: "Bulk import is a plan feature (Starter and up). 201 when something was queued, 200 when nothing new was.",
-    reply: { status: 201, description: "What the chunk did.", schema: z.object({ importId: z.uuid(), chunkIndex: z.int(), imported: z.int(), alreadyImported: z.int(), changed: z.array(importChange), posts: z.int(), items: z.int(), import: importRecord }) } },
+    description: "Bulk import is a plan feature (Starter and up). 201 when something was queued, 202 when an editor's rows were sent for approval instead (one submission per row, while the workspace's editors' posts need approval), 200 when nothing new was.",
+    reply: { status: 201, description: "What the chunk did.", schema: z.object({ importId: z.uuid(), chunkIndex: z.int(), imported: z.int(), alreadyImported: z.int(), changed: z.array(importChange), awaitingApproval: z.int(), posts: z.int(), items: z.int(), import: importRecord }) } },
   { method: "post", path: "/api/queue/import/check", tag: "Import", access: "api", bucket: "read", body: importCheckInput,
     summary: "Which of a file's rows an import would skip as imported before, and which changed since (writes nothing)",
     reply: { status: 200, description: "The file's earlier imports.", schema: z.object({ alreadyImported: z.int(), importedAt: iso.nullable(), changed: z.array(importChange) }) } },
   { method: "get", path: "/api/queue/import", tag: "Import", access: "api", bucket: "read", query: importListInput,
     summary: "Whether this workspace may import, and its latest 20 imports; or one import with ?importId=",
     reply: { status: 200, description: "The overview, or { import }.", schema: z.union([
-      z.object({ workspaceId: z.uuid(), planName: z.string(), includedFrom: z.string(), planIncludesImport: z.boolean(), canImport: z.boolean(), imports: z.array(importRecord) }),
+      z.object({ workspaceId: z.uuid(), planName: z.string(), includedFrom: z.string(), planIncludesImport: z.boolean(), canImport: z.boolean(), rowsWaitForApproval: z.boolean(), imports: z.array(importRecord) }),
       z.object({ import: importRecord }),
     ]) } },
 
@@ -306,6 +308,11 @@ export const OPERATIONS: Operation[] = [
     summary: "Approve a submission (admins and the owner), optionally editing POST /api/queue/add's fields first: its posts enter the queue, created by the editor",
     pathParams: { id: { type: "string", format: "uuid", description: "The submission's id, from GET /api/approvals." } },
     reply: { status: 201, description: "The submission, approved, and what it queued.", schema: z.object({ submission, queued: z.object({ posts: z.int(), items: z.int() }) }) } },
+  { method: "post", path: "/api/approvals/approve", tag: "Approvals", access: "api", bucket: "write", body: approveManyInput,
+    summary: "Approve several submissions as they are (admins and the owner), e.g. an editor's CSV rows: each is queued, or listed in notApproved with why",
+    reply: { status: 200, description: "What was approved and what was not.", schema: z.object({
+      approved: z.array(z.object({ id: z.uuid(), posts: z.int(), items: z.int() })),
+      notApproved: z.array(z.object({ id: z.uuid(), code: z.string(), message: z.string() })) }) } },
   { method: "post", path: "/api/approvals/{id}/reject", tag: "Approvals", access: "api", bucket: "write", body: rejectInput,
     summary: "Reject a submission with a note the editor sees (admins and the owner); nothing is queued",
     pathParams: { id: { type: "string", format: "uuid", description: "The submission's id, from GET /api/approvals." } },

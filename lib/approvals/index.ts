@@ -13,15 +13,17 @@ import { checkAccounts, checkTextLengths } from "@/lib/queue/enqueue";
 import {
   approvalSettingInput,
   approveInput,
+  approveManyInput,
   listSubmissionsInput,
   rejectInput,
   type ApprovalSettingInput,
   type ApproveInput,
+  type ApproveManyInput,
   type RejectInput,
   type SubmissionStatus,
 } from "./input";
 
-export type { ApprovalSettingInput, ApproveInput, RejectInput, SubmissionStatus } from "./input";
+export type { ApprovalSettingInput, ApproveInput, ApproveManyInput, RejectInput, SubmissionStatus } from "./input";
 export type SubmissionKind = "add" | "bulk";
 
 /** `fn` in the caller's transaction (an Idempotency-Key's), or in one of its own as this user. */
@@ -43,6 +45,8 @@ export interface Submission {
   decidedBy: string | null;
   decidedAt: string | null;
   createdAt: string;
+  /** The CSV row it came from, when an editor's import sent it (one submission per row). */
+  fromImport: { importId: string; fileName: string; rowNumber: number } | null;
 }
 
 const COLUMNS = "id, workspace_id, kind, status, posts, request, note, submitted_by, decided_by, decided_at, created_at";
@@ -61,6 +65,7 @@ function toSubmission(r: Row, emails: Map<string, string> = new Map()): Submissi
     decidedBy: r.decided_by,
     decidedAt: r.decided_at ? r.decided_at.toISOString() : null,
     createdAt: r.created_at.toISOString(),
+    fromImport: r.import_id ? { importId: r.import_id, fileName: r.file_name, rowNumber: r.row_number } : null,
   };
 }
 
@@ -69,7 +74,7 @@ function toSubmission(r: Row, emails: Map<string, string> = new Map()): Submissi
 // ------------------------------------------------------------------------------------------------
 
 /** True when this user's posts to the workspace must wait: the setting is on and they are an editor, not admin. */
-async function mustWait(tx: Tx, workspaceId: string): Promise<boolean> {
+export async function mustWait(tx: Tx, workspaceId: string): Promise<boolean> {
   const [r] = await tx`
     select w.editor_posts_need_approval
            and private.has_role_on_workspace(w.id, 'editor')
@@ -79,16 +84,22 @@ async function mustWait(tx: Tx, workspaceId: string): Promise<boolean> {
 }
 
 /**
- * 409 when this user's posts must wait for approval, for paths that cannot wait as a submission yet
- * (a CSV import's chunks): the database would refuse their insert anyway; this says what to do instead.
+ * Posts that wait as one submission each (kind "add"), in one statement: an editor's CSV rows while
+ * the workspace's posts need approval, so an admin can approve, edit or reject each row. Each
+ * request is POST /api/queue/add's body, already checked by the caller (and checked again as an add
+ * when approved). Answers the submissions' ids, in order.
  */
-export async function refuseWhileApprovalNeeded(tx: Tx, workspaceId: string, what: string): Promise<void> {
-  if (await mustWait(tx, workspaceId)) {
-    throw new PacerError(
-      409,
-      "approval_required",
-      `Editors' posts in this workspace need approval, and ${what} cannot wait for it. Send the rows with POST /api/queue/bulk-post (they wait as one submission), or ask an admin to import the file.`,
-    );
+export async function submitPosts(tx: Tx, workspaceId: string, requests: AddToQueueInput[]): Promise<string[]> {
+  if (requests.length === 0) return [];
+  try {
+    const rows = await tx`
+      select s.id
+      from jsonb_array_elements(${tx.json(requests as postgres.JSONValue)}) with ordinality as r(request, ord)
+      cross join lateral private.submit_posts(${workspaceId}, 'add', r.request, 1) s
+      order by r.ord`;
+    return rows.map((r) => r.id as string);
+  } catch (error) {
+    return fromDatabaseError(error);
   }
 }
 
@@ -169,30 +180,61 @@ export async function approveSubmission(user: UserClaims, id: string, edits: App
   if (!parsed.success) throw validationFailed(parsed.error, "The edits");
   if (!UUID.test(id)) throw notFound("The submission");
   const changes = Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined));
+  return asUser(user, (tx) => approveIn(user, tx, id, changes));
+}
+
+async function approveIn(user: UserClaims, tx: Tx, id: string, changes: Record<string, unknown>) {
+  const [stored] = await tx`select kind, request from public.post_submissions where id = ${id}`;
+  if (!stored) throw notFound("The submission");
+  const edited = Object.keys(changes).length > 0;
+  if (edited && stored?.kind === "bulk") {
+    throw new PacerError(400, "validation_failed", "A bulk submission is approved or rejected as a whole; reject it with a note to ask for changes.", [
+      { path: "(body)", message: "Send no edits for a bulk submission." },
+    ]);
+  }
+  const request = edited ? { ...stored.request, ...changes } : null;
+  let row: Row;
+  try {
+    [row] = await tx`
+      select ${tx.unsafe(COLUMNS)} from private.approve_submission(${id}, ${request ? tx.json(request as postgres.JSONValue) : null})`;
+  } catch (error) {
+    return fromDatabaseError(error);
+  }
+  const submission = toSubmission(row);
+  // The admin queues it, as the queue's checks say today (accounts may have gone since it was sent).
+  const queued =
+    submission.kind === "add"
+      ? { posts: 1, items: (await addToQueue(user, submission.request as AddToQueueInput, tx)).items.length }
+      : await bulkAddToQueue(user, submission.request as BulkAddInput, tx);
+  return { submission, queued: { posts: queued.posts, items: queued.items } };
+}
+
+export interface ApproveManyResult {
+  approved: Array<{ id: string; posts: number; items: number }>;
+  /** Submissions not approved, each with why (decided already, an account gone, not yours to decide…). */
+  notApproved: Array<{ id: string; code: string; message: string }>;
+}
+
+/**
+ * Approve several submissions as they are (the approvals page's "Approve all shown": an editor's CSV
+ * rows wait one submission each). One transaction; each submission in a savepoint of its own, so
+ * one that can no longer be queued is reported and the others still go in.
+ */
+export function approveSubmissions(user: UserClaims, input: ApproveManyInput): Promise<ApproveManyResult> {
+  const parsed = approveManyInput.safeParse(input);
+  if (!parsed.success) throw validationFailed(parsed.error, "The approval");
   return asUser(user, async (tx) => {
-    const [stored] = await tx`select kind, request from public.post_submissions where id = ${id}`;
-    if (!stored) throw notFound("The submission");
-    const edited = Object.keys(changes).length > 0;
-    if (edited && stored?.kind === "bulk") {
-      throw new PacerError(400, "validation_failed", "A bulk submission is approved or rejected as a whole; reject it with a note to ask for changes.", [
-        { path: "(body)", message: "Send no edits for a bulk submission." },
-      ]);
+    const result: ApproveManyResult = { approved: [], notApproved: [] };
+    for (const id of new Set(parsed.data.ids)) {
+      try {
+        const { queued } = await tx.savepoint((sp) => approveIn(user, sp, id, {}));
+        result.approved.push({ id, ...queued });
+      } catch (error) {
+        if (!(error instanceof PacerError)) throw error;
+        result.notApproved.push({ id, code: error.code, message: error.message });
+      }
     }
-    const request = edited ? { ...stored.request, ...changes } : null;
-    let row: Row;
-    try {
-      [row] = await tx`
-        select ${tx.unsafe(COLUMNS)} from private.approve_submission(${id}, ${request ? tx.json(request as postgres.JSONValue) : null})`;
-    } catch (error) {
-      return fromDatabaseError(error);
-    }
-    const submission = toSubmission(row);
-    // The admin queues it, as the queue's checks say today (accounts may have gone since it was sent).
-    const queued =
-      submission.kind === "add"
-        ? { posts: 1, items: (await addToQueue(user, submission.request as AddToQueueInput, tx)).items.length }
-        : await bulkAddToQueue(user, submission.request as BulkAddInput, tx);
-    return { submission, queued: { posts: queued.posts, items: queued.items } };
+    return result;
   });
 }
 
@@ -237,8 +279,11 @@ export function listSubmissions(user: UserClaims, query: { workspaceId?: string 
     const status = parsed.data.status ?? null;
     // RLS narrows an editor to their own submissions.
     const rows = await tx.unsafe(
-      `select ${COLUMNS} from public.post_submissions
-       where workspace_id = $1 and ($2::text is null or status = $2) order by created_at desc, id limit 200`,
+      `select ${COLUMNS.split(", ").map((c) => `s.${c}`).join(", ")}, r.import_id, r.row_number, i.file_name
+       from public.post_submissions s
+       left join public.import_rows r on r.submission_id = s.id
+       left join public.imports i on i.id = r.import_id and i.workspace_id = r.workspace_id
+       where s.workspace_id = $1 and ($2::text is null or s.status = $2) order by s.created_at desc, s.id limit 200`,
       [workspaceId, status],
     );
     const ids = [...new Set(rows.map((r) => r.submitted_by).filter(Boolean))];

@@ -1,6 +1,7 @@
 // What the approvals API accepts, as zod schemas shared by the approvals page and the routes. An
 // admin's edits are checked again by the queue's own schema (addInput) when the post is queued.
 import { z } from "zod";
+import { accountIds, postFields } from "@/lib/queue/input";
 
 export const SUBMISSION_STATUSES = ["submitted", "approved", "rejected"] as const;
 export type SubmissionStatus = (typeof SUBMISSION_STATUSES)[number];
@@ -12,13 +13,27 @@ export const listSubmissionsInput = z.object({
   status: z.enum(SUBMISSION_STATUSES, `status must be one of: ${SUBMISSION_STATUSES.join(", ")}.`).optional(),
 });
 
-/** The fields of POST /api/queue/add an admin may change before approving; each is re-checked by addInput. */
-export const POST_FIELDS = ["text", "mediaUrls", "firstComment", "destination", "accountIds", "priority", "scheduledFor"] as const;
+/**
+ * The fields of POST /api/queue/add an admin may change before approving, each checked by the
+ * queue's own schema piece (lib/queue/input.ts), so an edit is refused for the same reasons a post is.
+ * The edited post is checked again as a whole (accounts, lengths, threads) when it is queued.
+ */
+const editableFields = { ...postFields, accountIds };
+export const POST_FIELDS = Object.keys(editableFields) as Array<keyof typeof editableFields>;
 
-export const approveInput = z.strictObject(
-  Object.fromEntries(POST_FIELDS.map((f) => [f, z.unknown().optional()])) as Record<(typeof POST_FIELDS)[number], z.ZodOptional<z.ZodUnknown>>,
-  { error: `Send only the fields to change before approving: ${POST_FIELDS.join(", ")}.` },
-);
+export const approveInput = z
+  .strictObject(editableFields, { error: `Send only the fields to change before approving: ${POST_FIELDS.join(", ")}.` })
+  .partial();
+
+/** How many submissions one "approve these" request takes: the approvals page lists 200 at most. */
+export const MAX_APPROVE_MANY = 200;
+
+export const approveManyInput = z.strictObject({
+  ids: z
+    .array(z.uuid("Each id is a submission id (a UUID) from GET /api/approvals."), "ids must be a list of submission ids.")
+    .min(1, "Send at least one submission id.")
+    .max(MAX_APPROVE_MANY, `Send at most ${MAX_APPROVE_MANY} submission ids per request.`),
+});
 
 export const rejectInput = z.strictObject({
   note: z
@@ -34,5 +49,6 @@ export const approvalSettingInput = z.strictObject({
 });
 
 export type ApproveInput = z.input<typeof approveInput>;
+export type ApproveManyInput = z.input<typeof approveManyInput>;
 export type RejectInput = z.input<typeof rejectInput>;
 export type ApprovalSettingInput = z.input<typeof approvalSettingInput>;

@@ -4,13 +4,15 @@
 // before from a file of the same name (same row, same content: a corrected file uploaded again) is
 // skipped too, one changed since is reported, and the others are queued with the set-based enqueue.
 // import_rows' keys make a second write of a row impossible, by import id or by file and content.
+// An editor's rows while the workspace's posts need approval are not queued: each waits as a
+// submission of its own (lib/approvals), and its import_rows row names the submission instead.
 import { asUser, type Row, type Tx, type UserClaims } from "@/lib/db";
 import { PacerError, validationFailed, type FieldIssue } from "@/lib/api/errors";
 import { resolveWorkspaceId } from "@/lib/workspaces";
 import { toPostToQueue } from "@/lib/queue";
 import { checkAccounts, insertPosts, type AccountReference } from "@/lib/queue/enqueue";
-import { refuseWhileApprovalNeeded } from "@/lib/approvals";
-import { MAX_BULK_ITEMS } from "@/lib/queue/input";
+import { mustWait, submitPosts } from "@/lib/approvals";
+import { MAX_BULK_ITEMS, type AddToQueueInput } from "@/lib/queue/input";
 import { rowFingerprint } from "./fingerprint";
 import {
   importCheckInput,
@@ -167,7 +169,8 @@ export async function importChunk(user: UserClaims, input: unknown): Promise<Imp
   return asUser(user, async (tx) => {
     const workspaceId = await resolveWorkspaceId(tx, c.workspaceId);
     await requireImportAccess(tx, workspaceId);
-    await refuseWhileApprovalNeeded(tx, workspaceId, "a CSV import");
+    // An editor's rows while the workspace's posts need approval wait, one submission per row.
+    const hold = await mustWait(tx, workspaceId);
     const fileName = await openImport(tx, workspaceId, c);
 
     const done = await tx`
@@ -202,7 +205,14 @@ export async function importChunk(user: UserClaims, input: unknown): Promise<Imp
     const items = queue.reduce((n, g) => n + g.post.accountIds.length, 0);
 
     let posts = 0;
-    if (queue.length) {
+    if (queue.length && hold) {
+      const submissionIds = await submitPosts(tx, workspaceId, queue.map((g) => toAddRequest(g.post, workspaceId)));
+      await tx`
+        insert into public.import_rows (workspace_id, import_id, row_number, submission_id, fingerprint)
+        select ${workspaceId}, ${c.importId}, r.row_number, r.submission_id, r.fingerprint
+        from unnest(${queue.map((g) => g.rowNumber)}::integer[], ${submissionIds}::uuid[], ${queue.map((g) => g.fingerprint)}::text[])
+          as r(row_number, submission_id, fingerprint)`;
+    } else if (queue.length) {
       const written = await insertPosts(tx, workspaceId, queue.map((g) => toPostToQueue(g.post, g.post.accountIds)));
       posts = written.postIds.length;
       await tx`
@@ -216,14 +226,29 @@ export async function importChunk(user: UserClaims, input: unknown): Promise<Imp
     return {
       importId: c.importId,
       chunkIndex: c.chunkIndex,
-      imported: queue.length,
+      imported: hold ? 0 : queue.length,
       alreadyImported,
       changed: earlier.changed,
+      awaitingApproval: hold ? queue.length : 0,
       posts,
-      items,
+      items: hold ? 0 : items,
       import: toImportRecord(record),
     };
   });
+}
+
+/** A checked row as POST /api/queue/add's body: what its submission stores and an approval queues. */
+function toAddRequest(post: Parameters<typeof toPostToQueue>[0] & { accountIds: string[] }, workspaceId: string): AddToQueueInput {
+  return {
+    text: post.text,
+    accountIds: post.accountIds,
+    workspaceId,
+    ...(post.mediaUrls?.length ? { mediaUrls: post.mediaUrls } : {}),
+    ...(post.firstComment ? { firstComment: post.firstComment } : {}),
+    ...(post.destination ? { destination: post.destination } : {}),
+    ...(post.priority !== undefined ? { priority: post.priority } : {}),
+    ...(post.scheduledFor ? { scheduledFor: post.scheduledFor } : {}),
+  };
 }
 
 function rowsInvalid(issues: FieldIssue[], rows: number): PacerError {
@@ -254,6 +279,7 @@ export async function importOverview(user: UserClaims, input: { workspaceId?: st
       includedFrom: plan.includedFrom,
       planIncludesImport: plan.allowed,
       canImport: role.ok as boolean,
+      rowsWaitForApproval: await mustWait(tx, workspaceId),
       imports: imports.map(toImportRecord),
     };
   });

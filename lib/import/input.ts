@@ -90,6 +90,11 @@ export interface ImportChunkResult {
   alreadyImported: number;
   /** Rows not queued because they changed since an earlier upload of this file queued them. */
   changed: ChangedRow[];
+  /**
+   * Rows of this request sent for approval instead of queued: an editor's import while the
+   * workspace's posts need approval (one submission per row, on the Approvals page). Not counted in `imported`.
+   */
+  awaitingApproval: number;
   posts: number;
   items: number;
   import: ImportRecord;
@@ -136,5 +141,7 @@ export interface ImportAccess {
   planIncludesImport: boolean;
   /** The user's role allows queueing posts (editors and up). */
   canImport: boolean;
+  /** The user's rows wait for approval, one submission per row (an editor, while the workspace asks for it). */
+  rowsWaitForApproval: boolean;
   imports: ImportRecord[];
 }

@@ -83,7 +83,7 @@ const destination = z
 
 const accountId = z.uuid("Give an account id (a UUID) from GET /api/accounts.");
 
-const accountIds = z
+export const accountIds = z
   .array(accountId, "accountIds must be a list of account ids.")
   .min(1, "Choose at least one account.")
   .max(MAX_ACCOUNTS_PER_POST, `A post goes to at most ${MAX_ACCOUNTS_PER_POST} accounts per request.`)
@@ -107,7 +107,8 @@ const scheduledFor = z.iso.datetime({
 
 const workspaceId = z.uuid("workspaceId must be a workspace id (a UUID).");
 
-const postFields = {
+/** A post's fields as POST /api/queue/add checks them (also the approvals' edits). */
+export const postFields = {
   text,
   mediaUrls: mediaUrls.optional(),
   firstComment: firstComment.nullish(),

@@ -9,6 +9,7 @@ import * as bulkRoute from "@/app/api/queue/bulk-post/route";
 import * as approvalsRoute from "@/app/api/approvals/route";
 import * as approveRoute from "@/app/api/approvals/[id]/approve/route";
 import * as rejectRoute from "@/app/api/approvals/[id]/reject/route";
+import * as approveManyRoute from "@/app/api/approvals/approve/route";
 import * as settingRoute from "@/app/api/workspace/approval-setting/route";
 import * as draftsRoute from "@/app/api/drafts/route";
 import * as draftQueueRoute from "@/app/api/drafts/[id]/queue/route";
@@ -205,6 +206,78 @@ describe("with the setting on", () => {
     expect(audit.old_values.request.text).not.toBe("Edited by the admin");
   });
 
+  describe("edit then approve: the thread and Mastodon's options", () => {
+    let mastodon: string;
+    let savedConnectors: string | undefined;
+    beforeAll(async () => {
+      savedConnectors = process.env.PACER_CONNECTORS;
+      process.env.PACER_CONNECTORS = "mastodon";
+      [{ id: mastodon }] = await sql`
+        insert into public.social_accounts (workspace_id, platform, handle, display_name)
+        values (${ws}, 'mastodon', ${`ap_masto_${crypto.randomUUID().slice(0, 6)}`}, 'Mastodon') returning id`;
+    });
+    afterAll(() => {
+      process.env.PACER_CONNECTORS = savedConnectors;
+    });
+    const platformOptions = { mastodon: { visibility: "unlisted", contentWarning: "Spoilers" } };
+
+    it("an admin adds a thread and Mastodon options before approving; the post is queued with them", async () => {
+      const id = await submitted({ accountIds: [mastodon] });
+      const res = await approve(admin, id, { thread: ["second part", "third part"], platformOptions });
+      expect(res.status, await res.clone().text()).toBe(201);
+      const [post] = await sql`select p.thread, p.platform_options, p.created_by from public.posts p
+                               join public.post_submissions s on s.request ->> 'text' = p.text and s.id = ${id}
+                               where p.workspace_id = ${ws}`;
+      expect(post).toEqual({ thread: ["second part", "third part"], platform_options: platformOptions, created_by: editor.id });
+      const [audit] = await sql`select action, old_values from public.audit_log where entity = 'post_submissions' and entity_id = ${id} order by id desc limit 1`;
+      expect(audit.action).toBe("edited and approved");
+      expect(audit.old_values.request.thread).toBeUndefined();
+    });
+
+    it("an admin removes a thread the editor wrote", async () => {
+      const id = await submitted({ accountIds: [mastodon], thread: ["a reply"] });
+      expect((await approve(admin, id, { thread: [] })).status).toBe(201);
+      const [post] = await sql`select p.thread from public.posts p join public.post_submissions s on s.request ->> 'text' = p.text and s.id = ${id}`;
+      expect(post.thread ?? []).toEqual([]);
+    });
+
+    it("edits are held to the API's rules, by path; nothing is queued and the submission still waits", async () => {
+      const id = await submitted({ accountIds: [mastodon] });
+      const before = await counts();
+      const cases: Array<[Record<string, unknown>, string]> = [
+        [{ thread: ["fine", "  "] }, "thread.1"],
+        [{ platformOptions: { mastodon: { visibility: "everyone" } } }, "platformOptions.mastodon.visibility"],
+        [{ platformOptions: { bluesky: {} } }, "platformOptions"],
+        // Checked with the stored post: a thread beside its first comment, a thread to the sandbox.
+        [{ thread: ["second"], firstComment: "a comment" }, "thread"],
+        [{ thread: ["second"], accountIds: [accounts[0]] }, "thread"],
+      ];
+      for (const [edits, path] of cases) {
+        const res = await approve(admin, id, edits);
+        expect(res.status, JSON.stringify(edits)).toBe(400);
+        expect((await res.json()).error.issues.map((i: { path: string }) => i.path)).toContain(path);
+      }
+      expect(await counts()).toEqual(before);
+      const [row] = await sql`select status, request from public.post_submissions where id = ${id}`;
+      expect(row.status).toBe("submitted");
+      expect(row.request.thread).toBeUndefined();
+    });
+
+    it("an editor approving their own with a thread, and another workspace's admin, are refused (404); nothing changes", async () => {
+      const id = await submitted({ accountIds: [mastodon] });
+      const before = await counts();
+      for (const user of [editor, outsider]) {
+        const res = await approve(user, id, { thread: ["sneaked in"], platformOptions });
+        expect(res.status).toBe(404);
+      }
+      expect(await counts()).toEqual(before);
+      const [row] = await sql`select status, request from public.post_submissions where id = ${id}`;
+      expect(row.status).toBe("submitted");
+      expect(row.request.thread).toBeUndefined();
+      expect(row.request.platformOptions).toBeUndefined();
+    });
+  });
+
   it("editors, viewers and another workspace's admin cannot decide (404)", async () => {
     const id = await submitted();
     for (const user of [editor, viewer, outsider]) {
@@ -260,23 +333,134 @@ describe("with the setting on", () => {
     expect(await sql`select 1 from public.post_drafts where id = ${draft.id}`).toHaveLength(0);
   });
 
-  it("an editor's CSV import is refused with what to do instead (409), nothing imported; an admin's goes in", async () => {
-    const [acct] = await sql`select handle from public.social_accounts where id = ${accounts[0]}`;
-    const chunk = () => ({
-      importId: crypto.randomUUID(),
-      chunkIndex: 0,
-      fileName: "posts.csv",
-      rowsInFile: 1,
-      workspaceId: ws,
-      rows: [{ rowNumber: 2, text: "imported", accounts: `sandbox:${acct.handle}`, scheduled_at: TOMORROW() }],
+  describe("an editor's CSV import", () => {
+    let handle: string;
+    beforeAll(async () => {
+      [{ handle }] = await sql`select handle from public.social_accounts where id = ${accounts[0]}`;
     });
-    const before = await counts();
-    const res = await call(importRoute.POST, "/api/queue/import", { method: "POST", user: editor, body: chunk() });
-    expect(res.status, await res.clone().text()).toBe(409);
-    expect((await res.json()).error).toMatchObject({ code: "approval_required", message: expect.stringMatching(/CSV import.*bulk-post/) });
-    expect(await counts()).toEqual(before);
-    const ok = await call(importRoute.POST, "/api/queue/import", { method: "POST", user: admin, body: chunk() });
-    expect(ok.status, await ok.clone().text()).toBe(201);
+    const row = (rowNumber: number, text: string) => ({ rowNumber, text, accounts: `sandbox:${handle}`, scheduled_at: TOMORROW() });
+    const chunk = (importId: string, rows: Array<ReturnType<typeof row>>, fileName = "posts.csv") => ({
+      importId,
+      chunkIndex: 0,
+      fileName,
+      rowsInFile: rows.length,
+      workspaceId: ws,
+      rows,
+    });
+    const importAs = (user: TestUser, body: unknown) => call(importRoute.POST, "/api/queue/import", { method: "POST", user, body });
+    const heldRows = (importId: string) =>
+      sql`select r.row_number, s.id, s.kind, s.status, s.submitted_by, s.request ->> 'text' as text
+          from public.import_rows r join public.post_submissions s on s.id = r.submission_id
+          where r.import_id = ${importId} order by r.row_number`;
+
+    it("waits as one submission per row (202), nothing queued; a retried request and the file again submit nothing twice", async () => {
+      const importId = crypto.randomUUID();
+      const fileName = `held-${importId}.csv`;
+      const rows = [row(2, `csv first ${importId}`), row(3, `csv second ${importId}`)];
+      const before = await counts();
+      const res = await importAs(editor, chunk(importId, rows, fileName));
+      expect(res.status, await res.clone().text()).toBe(202);
+      expect(await res.json()).toMatchObject({ imported: 0, awaitingApproval: 2, posts: 0, items: 0, alreadyImported: 0 });
+      expect(await counts()).toEqual(before);
+      const held = await heldRows(importId);
+      expect(held.map((h) => [h.row_number, h.kind, h.status, h.submitted_by, h.text])).toEqual([
+        [2, "add", "submitted", editor.id, `csv first ${importId}`],
+        [3, "add", "submitted", editor.id, `csv second ${importId}`],
+      ]);
+
+      // The same request again (a retry), and the same file under a new import id (uploaded again).
+      const retry = await importAs(editor, chunk(importId, rows, fileName));
+      expect(await retry.json()).toMatchObject({ imported: 0, awaitingApproval: 0, alreadyImported: 2 });
+      const again = await importAs(editor, chunk(crypto.randomUUID(), rows, fileName));
+      expect(await again.json()).toMatchObject({ imported: 0, awaitingApproval: 0, alreadyImported: 2 });
+      const [n] = await sql`select count(*)::int as n from public.post_submissions where request ->> 'text' like ${`csv % ${importId}`}`;
+      expect(n.n).toBe(2);
+
+      // The approvals list names each row's file and row; approving one queues it, created by the editor.
+      const listed = await (await list(admin, "&status=submitted")).json();
+      const first = listed.submissions.find((s: { id: string }) => s.id === held[0].id);
+      expect(first.fromImport).toEqual({ importId, fileName, rowNumber: 2 });
+      expect((await approve(admin, held[0].id)).status).toBe(201);
+      const [post] = await sql`select created_by from public.posts where text = ${`csv first ${importId}`}`;
+      expect(post.created_by).toBe(editor.id);
+      expect(await counts()).toEqual({ posts: before.posts + 1, items: before.items + 1 });
+    });
+
+    it("the import page is told the editor's rows will wait, and an admin's will not", async () => {
+      const overview = async (user: TestUser) => (await call(importRoute.GET, `/api/queue/import?workspaceId=${ws}`, { user })).json();
+      expect(await overview(editor)).toMatchObject({ canImport: true, rowsWaitForApproval: true });
+      expect(await overview(admin)).toMatchObject({ canImport: true, rowsWaitForApproval: false });
+    });
+
+    it("a bad row is refused as for anyone (400), and nothing is submitted", async () => {
+      const importId = crypto.randomUUID();
+      const res = await importAs(editor, chunk(importId, [row(2, `fine ${importId}`), { ...row(3, "bad"), accounts: "sandbox:nobody_here" }]));
+      expect(res.status).toBe(400);
+      expect((await res.json()).error.issues[0].path).toMatch(/^rows\.1\.accounts/);
+      expect(await sql`select 1 from public.post_submissions where request ->> 'text' = ${`fine ${importId}`}`).toHaveLength(0);
+    });
+
+    it("an admin's import is queued at once (201), not held", async () => {
+      const before = await counts();
+      const res = await importAs(admin, chunk(crypto.randomUUID(), [row(2, `admin csv ${crypto.randomUUID()}`)]));
+      expect(res.status, await res.clone().text()).toBe(201);
+      expect(await res.json()).toMatchObject({ imported: 1, awaitingApproval: 0 });
+      expect(await counts()).toEqual({ posts: before.posts + 1, items: before.items + 1 });
+    });
+
+    it("a row held for approval cannot name another member's submission, or another workspace's, straight at the table", async () => {
+      const theirs = await submitted(); // the editor's
+      const other = await join("editor", "ap-editor3");
+      const importId = crypto.randomUUID();
+      await sql`insert into public.imports (id, workspace_id, file_name, rows_in_file) values (${importId}, ${ws}, 'x.csv', 1)`;
+      const insertRow = (user: TestUser, submissionId: string) =>
+        asUser(sql, user.id, (tx) =>
+          errorOf(tx, (sp) => sp`insert into public.import_rows (workspace_id, import_id, row_number, submission_id, fingerprint)
+                                  values (${ws}, ${importId}, 2, ${submissionId}, ${"a".repeat(64)})`),
+        );
+      expect((await insertRow(other, theirs))?.message).toMatch(/row-level security/);
+      // A submission of another workspace (even one the editor sent there) cannot be named for this workspace's import.
+      const [{ workspace_id: outWs }] = await sql`select workspace_id from public.workspace_members where user_id = ${outsider.id}`;
+      const [elsewhere] = await sql`insert into public.post_submissions (workspace_id, submitted_by, kind, request, posts)
+                                    values (${outWs}, ${editor.id}, 'add', '{}', 1) returning id`;
+      expect(await insertRow(editor, elsewhere.id)).not.toBeNull();
+      // The editor's own submission is the only one they may name.
+      expect(await insertRow(editor, theirs)).toBeNull();
+    });
+  });
+
+  describe("approving several at once", () => {
+    const approveMany = (user: TestUser, ids: unknown) =>
+      call(approveManyRoute.POST, "/api/approvals/approve", { method: "POST", user, body: { ids } });
+
+    it("queues each, reports the ones it could not, and refuses editors and other workspaces", async () => {
+      const [a, b, decided] = [await submitted(), await submitted(), await submitted()];
+      expect((await reject(admin, decided, "no")).status).toBe(200);
+      const before = await counts();
+
+      for (const user of [editor, outsider]) {
+        const res = await approveMany(user, [a, b]);
+        expect(res.status).toBe(200);
+        const body = await res.json();
+        expect(body.approved).toEqual([]);
+        expect(body.notApproved.map((n: { code: string }) => n.code)).toEqual(["not_found", "not_found"]);
+      }
+      expect(await counts()).toEqual(before);
+
+      const res = await approveMany(admin, [a, decided, b]);
+      expect(res.status, await res.clone().text()).toBe(200);
+      const body = await res.json();
+      expect(body.approved).toEqual([
+        { id: a, posts: 1, items: 1 },
+        { id: b, posts: 1, items: 1 },
+      ]);
+      expect(body.notApproved).toEqual([{ id: decided, code: "submission_decided", message: expect.stringContaining("already rejected") }]);
+      expect(await counts()).toEqual({ posts: before.posts + 2, items: before.items + 2 });
+      const created = await sql`select created_by from public.posts where workspace_id = ${ws} order by created_at desc limit 2`;
+      expect(created.map((r) => r.created_by)).toEqual([editor.id, editor.id]);
+      expect((await approveMany(admin, [])).status).toBe(400);
+      expect((await approveMany(admin, ["not-a-uuid"])).status).toBe(400);
+    });
   });
 
   it("an editor cannot insert posts or queue items straight at the tables as authenticated", async () => {
