@@ -13,7 +13,9 @@ export const listSubmissionsInput = z.object({
 });
 
 /** The fields of POST /api/queue/add an admin may change before approving; each is re-checked by addInput. */
-export const POST_FIELDS = ["text", "mediaUrls", "firstComment", "destination", "accountIds", "priority", "scheduledFor"] as const;
+export const POST_FIELDS = ["text", "mediaUrls", "firstComment", "destination", "accountIds", "priority", "scheduledFor", "ifPast"] as const;
+/** A bulk submission is decided as a whole; the only thing an admin may add is what to do with rows whose time has passed. */
+export const BULK_FIELDS = ["ifPast"] as const;
 
 export const approveInput = z.strictObject(
   Object.fromEntries(POST_FIELDS.map((f) => [f, z.unknown().optional()])) as Record<(typeof POST_FIELDS)[number], z.ZodOptional<z.ZodUnknown>>,

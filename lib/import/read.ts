@@ -5,6 +5,7 @@ import Papa, { type ParseResult, type Parser } from "papaparse";
 import { IMPORT_COLUMNS, MAX_IMPORT_BYTES, MAX_IMPORT_ROWS, COLUMN_HELP, PROBLEMS_COLUMN, mapHeader, normalizeHeader, type ImportColumn } from "./columns";
 import { decodeCsvBytes, type ImportEncoding } from "./decode";
 import { writeCsv } from "./csv";
+import type { IfPast } from "@/lib/time/schedule";
 import { checkRow, type AccountDirectory, type CheckedRow, type ImportRow, type RowIssue } from "./rows";
 
 export interface GoodRow {
@@ -39,6 +40,10 @@ export interface ReadOptions {
   fileName: string;
   accounts: AccountDirectory;
   timeZone: string;
+  /** Rows scheduled more than 5 minutes ago: bad rows (default) or published at once (lib/time/schedule.ts). */
+  ifPast?: IfPast;
+  /** The clock past times are judged by; Date.now() by default (tests pin it). */
+  now?: number;
   /** Called between chunks so the page can paint (the browser passes a macrotask; tests nothing). */
   pause?: () => Promise<void>;
   onProgress?: (checked: number, total: number) => void;

@@ -7,7 +7,7 @@ import Papa from "papaparse";
 import { readImportFile, badRowsCsv, templateCsv, type ImportPreview } from "@/lib/import/read";
 import { accountDirectory } from "@/lib/import/rows";
 import { escapeCell, unescapeCell } from "@/lib/import/csv";
-import { readScheduledAt } from "@/lib/import/time";
+import { readScheduledAt } from "@/lib/time/wall-time";
 
 const ALICE = "aaaaaaaa-0000-4000-8000-000000000001";
 const BOB = "bbbbbbbb-0000-4000-8000-000000000002";
