@@ -2,7 +2,7 @@
 // composer, the calendar, approvals, CSV import). A time more than PAST_TOLERANCE_MS ago is refused
 // unless the sender says to publish it now; a time a little in the past is clock skew between the
 // sender's clock and ours (or the seconds a form took to send) and is taken as now. Pure (no I/O).
-import { relativeTime } from "./relative";
+import { relativeTime, shortTime } from "./relative";
 
 /** How far in the past a schedule may be and still be taken as now: clocks disagree by that much. */
 export const PAST_TOLERANCE_MS = 5 * 60_000;
@@ -35,4 +35,9 @@ export const howLongAgo = (at: string | Date, now: number = Date.now()) => relat
 export function pastScheduleMessage(at: string, now: number = Date.now(), optional = true): string {
   const choices = optional ? `send a future time, or leave scheduledFor out to publish now, or set ifPast: "publish_now"` : `send a future time, or set ifPast: "publish_now" to publish now`;
   return `${at} is in the past (${howLongAgo(at, now)}); ${choices}.`;
+}
+
+/** What a page says of a time already past, in the user's zone: "Dec 1, 9:00 AM EST is in the past (3 h ago)." */
+export function pastChoiceMessage(at: string, timeZone: string, now: number = Date.now()): string {
+  return `${shortTime(at, timeZone, now)} is in the past (${howLongAgo(at, now)}).`;
 }

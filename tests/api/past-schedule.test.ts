@@ -180,10 +180,10 @@ describe("approving a submission whose time has passed", () => {
       expect(still.status).toBe("submitted");
 
       const now = await approve(ids[0], { ifPast: "publish_now" });
-      expect(now.status, await now.clone().text()).toBe(200);
+      expect(now.status, await now.clone().text()).toBe(201);
       const later = at(2 * 60 * MIN);
       const moved = await approve(ids[1], { scheduledFor: later });
-      expect(moved.status, await moved.clone().text()).toBe(200);
+      expect(moved.status, await moved.clone().text()).toBe(201);
       const [item] = await sql`
         select q.scheduled_for from public.queue_items q join public.posts p on p.id = q.post_id
         where p.text like 'waited too long 1 %' and p.workspace_id = ${ws}`;
