@@ -6,8 +6,7 @@ import { useInfiniteQuery } from "@tanstack/react-query";
 import { Download } from "lucide-react";
 import { getJson } from "@/lib/api/client";
 import type { AuditChange, AuditEntry, AuditPage as AuditPageData } from "@/lib/audit";
-import { formatWhen } from "@/components/team/when";
-import { useTimeZone } from "@/components/time/time-zone";
+import { When } from "@/components/time/when";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent } from "@/components/ui/card";
 import { Input } from "@/components/ui/input";
@@ -144,10 +143,11 @@ function Filter({ label, name, options }: { label: string; name: string; options
 }
 
 function EntryRow({ entry }: { entry: AuditEntry }) {
-  const { timeZone } = useTimeZone();
   return (
     <TableRow className="align-top">
-      <TableCell className="whitespace-nowrap">{formatWhen(entry.at, timeZone)}</TableCell>
+      <TableCell>
+        <When at={entry.at} />
+      </TableCell>
       <TableCell>{entry.actor ? (entry.actor.email ?? entry.actor.id) : <span className="text-muted-foreground">Pacer</span>}</TableCell>
       <TableCell>{entry.action}</TableCell>
       <TableCell>
