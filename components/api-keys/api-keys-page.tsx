@@ -16,7 +16,8 @@ import { Label } from "@/components/ui/label";
 import { LoadState } from "@/components/ui/load-state";
 import { NativeSelect } from "@/components/ui/native-select";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
-import { formatWhen } from "./time";
+import { When } from "@/components/time/when";
+import { WhenOrNone } from "@/components/time/optional-when";
 
 const keysQuery = { queryKey: ["api-keys"], queryFn: () => getJson<{ workspaceId: string; keys: ApiKey[] }>("/api/keys") };
 
@@ -211,11 +212,15 @@ function KeysTable({ keys }: { keys: ApiKey[] }) {
               </div>
             </TableCell>
             <TableCell>
-              {formatWhen(key.createdAt)}
+              <When at={key.createdAt} />
               <span className="block text-xs text-muted-foreground">{key.createdByYou ? "by you" : "by another member"}</span>
             </TableCell>
-            <TableCell>{formatWhen(key.lastUsedAt)}</TableCell>
-            <TableCell>{formatWhen(key.expiresAt)}</TableCell>
+            <TableCell>
+              <WhenOrNone at={key.lastUsedAt} none="Never" />
+            </TableCell>
+            <TableCell>
+              <WhenOrNone at={key.expiresAt} none="Never" />
+            </TableCell>
             <TableCell>
               <Badge variant={STATUS_VARIANT[key.status]}>{key.status}</Badge>
             </TableCell>

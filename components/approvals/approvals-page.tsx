@@ -6,7 +6,7 @@
 import { useState } from "react";
 import { queryOptions, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { CircleAlert } from "lucide-react";
-import { failureMessage, getJson, sendJson } from "@/lib/api/client";
+import { ApiError, failureMessage, getJson, sendJson } from "@/lib/api/client";
 import type { ApprovalsView, ApproveManyResult, Submission } from "@/lib/approvals";
 import { SUBMISSION_STATUSES, rejectInput } from "@/lib/approvals/input";
 import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
@@ -18,7 +18,11 @@ import { Label } from "@/components/ui/label";
 import { LoadState } from "@/components/ui/load-state";
 import { NativeSelect } from "@/components/ui/native-select";
 import { Textarea } from "@/components/ui/textarea";
-import { formatInZone, useTimeZone } from "@/components/time/time-zone";
+import { Input } from "@/components/ui/input";
+import { useTimeZone } from "@/components/time/time-zone";
+import { When } from "@/components/time/when";
+import { hasPassed, isPastSchedule, pastChoiceMessage } from "@/lib/time/schedule";
+import { instantOfWallTime, wallTimeAt } from "@/lib/time/wall-time";
 
 
 const approvalsQuery = (workspaceId: string | undefined, status: string) =>
@@ -178,7 +182,6 @@ const STATUS_VARIANT = { submitted: "secondary", approved: "default", rejected: 
 function SubmissionCard({ submission: s, canDecide }: { submission: Submission; canDecide: boolean }) {
   // Times in the user's zone (their setting, else the browser's), as on every page.
   const { timeZone } = useTimeZone();
-  const formatWhen = (iso: string) => formatInZone(iso, timeZone);
   const refresh = useRefresh();
   const request = s.request as {
     text?: string;
@@ -189,10 +192,13 @@ function SubmissionCard({ submission: s, canDecide }: { submission: Submission; 
   };
   const mastodon = request.platformOptions?.mastodon;
   const [text, setText] = useState(request.text ?? "");
+  // The time as the admin edits it (null: untouched, so it follows the zone once the setting loads).
+  const [when, setWhen] = useState<string | null>(null);
+  const [timeProblem, setTimeProblem] = useState<string | null>(null);
   const [note, setNote] = useState("");
   const [noteProblem, setNoteProblem] = useState<string | null>(null);
   const decide = useMutation({
-    mutationFn: (d: { action: "approve"; edits?: { text: string } } | { action: "reject"; note: string }) =>
+    mutationFn: (d: { action: "approve"; edits?: Record<string, unknown> } | { action: "reject"; note: string }) =>
       d.action === "approve"
         ? sendJson("POST", `/api/approvals/${s.id}/approve`, d.edits ?? {})
         : sendJson("POST", `/api/approvals/${s.id}/reject`, { note: d.note }),
@@ -200,6 +206,25 @@ function SubmissionCard({ submission: s, canDecide }: { submission: Submission; 
   });
   const open = canDecide && s.status === "submitted";
   const edited = s.kind === "add" && text !== (request.text ?? "");
+  const originalWhen = request.scheduledFor ? wallTimeAt(request.scheduledFor, timeZone) : "";
+  const timeEdited = s.kind === "add" && when !== null && when !== originalWhen;
+  // The time it was sent with has gone by (or the API said so): the admin chooses, nothing is guessed.
+  const refusedAsPast = decide.error instanceof ApiError && decide.error.code === "scheduled_in_past";
+  const passed = open && !timeEdited && ((s.kind === "add" && hasPassed(request.scheduledFor)) || refusedAsPast);
+
+  const approve = (postNow = false) => {
+    setTimeProblem(null);
+    const edits: Record<string, unknown> = {};
+    if (edited) edits.text = text;
+    if (timeEdited && when) {
+      const at = instantOfWallTime(when, timeZone);
+      if (!at.ok) return setTimeProblem(at.message);
+      if (isPastSchedule(at.instant)) return setTimeProblem(`${pastChoiceMessage(at.instant, timeZone)} Choose a later time, or post it now.`);
+      edits.scheduledFor = at.instant;
+    }
+    if (postNow) edits.ifPast = "publish_now";
+    decide.mutate({ action: "approve", edits });
+  };
 
   const reject = () => {
     const parsed = rejectInput.safeParse({ note });
@@ -217,10 +242,18 @@ function SubmissionCard({ submission: s, canDecide }: { submission: Submission; 
             <span>{s.kind === "bulk" ? `${s.posts} posts (bulk)` : "1 post"}</span>
           </CardTitle>
           <CardDescription>
-            From {s.submittedByEmail ?? "a former member"}, {formatWhen(s.createdAt)}
+            From {s.submittedByEmail ?? "a former member"}, <When at={s.createdAt} />
             {s.fromImport ? `; row ${s.fromImport.rowNumber} of ${s.fromImport.fileName}` : ""}
-            {request.scheduledFor ? `; scheduled for ${formatWhen(request.scheduledFor)}` : ""}
-            {s.decidedAt ? `; ${s.status} ${formatWhen(s.decidedAt)}` : ""}
+            {request.scheduledFor && (
+              <>
+                ; scheduled for <When at={request.scheduledFor} />
+              </>
+            )}
+            {s.decidedAt && (
+              <>
+                ; {s.status} <When at={s.decidedAt} />
+              </>
+            )}
           </CardDescription>
         </CardHeader>
         <CardContent className="grid gap-3">
@@ -228,6 +261,25 @@ function SubmissionCard({ submission: s, canDecide }: { submission: Submission; 
             <div className="grid gap-2">
               <Label htmlFor={`text-${s.id}`}>Text (edit before approving if needed)</Label>
               <Textarea id={`text-${s.id}`} value={text} onChange={(e) => setText(e.target.value)} rows={4} />
+              {request.scheduledFor && (
+                <>
+                  <Label htmlFor={`when-${s.id}`}>Scheduled for ({timeZone})</Label>
+                  <Input
+                    id={`when-${s.id}`}
+                    type="datetime-local"
+                    className="max-w-64"
+                    value={when ?? originalWhen}
+                    onChange={(e) => setWhen(e.target.value)}
+                    aria-invalid={timeProblem ? true : undefined}
+                    aria-describedby={timeProblem ? `when-${s.id}-problem` : undefined}
+                  />
+                  {timeProblem && (
+                    <p id={`when-${s.id}-problem`} className="text-sm text-destructive">
+                      {timeProblem}
+                    </p>
+                  )}
+                </>
+              )}
             </div>
           ) : (
             <p className="whitespace-pre-wrap text-sm">
@@ -258,11 +310,27 @@ function SubmissionCard({ submission: s, canDecide }: { submission: Submission; 
           )}
           {open && (
             <div className="grid gap-3">
-              <div className="flex flex-wrap gap-2">
-                <Button disabled={decide.isPending} onClick={() => decide.mutate({ action: "approve", edits: edited ? { text } : undefined })}>
-                  {edited ? "Save and approve" : "Approve"}
-                </Button>
-              </div>
+              {passed ? (
+                <div role="alert" className="grid gap-2 rounded-lg border border-amber-500 p-3 text-sm" data-testid="submission-past">
+                  <p className="font-medium">
+                    {s.kind === "add" && request.scheduledFor
+                      ? `It was to go out ${pastChoiceMessage(request.scheduledFor, timeZone).replace(/\.$/, "")}: that time has passed.`
+                      : "Some of these posts were to go out at a time that has passed."}
+                  </p>
+                  <p>Approve it to post now, or {s.kind === "add" ? "change the time above and approve" : "reject it with a note asking for new times"}.</p>
+                  <div className="flex flex-wrap gap-2">
+                    <Button disabled={decide.isPending} onClick={() => approve(true)}>
+                      Approve and post now
+                    </Button>
+                  </div>
+                </div>
+              ) : (
+                <div className="flex flex-wrap gap-2">
+                  <Button disabled={decide.isPending} onClick={() => approve()}>
+                    {edited || timeEdited ? "Save and approve" : "Approve"}
+                  </Button>
+                </div>
+              )}
               <div className="grid gap-2">
                 <Label htmlFor={`note-${s.id}`}>Note for the editor</Label>
                 <Textarea id={`note-${s.id}`} value={note} onChange={(e) => setNote(e.target.value)} rows={2} aria-invalid={noteProblem ? true : undefined} />
@@ -275,7 +343,7 @@ function SubmissionCard({ submission: s, canDecide }: { submission: Submission; 
               </div>
             </div>
           )}
-          <Problem message={decide.error ? failureMessage(decide.error) : null} />
+          <Problem message={decide.error && !refusedAsPast ? failureMessage(decide.error) : null} />
         </CardContent>
       </Card>
     </li>

@@ -1,13 +1,14 @@
 "use client";
 // The audit log: filters (who, action, entity, time range), entries newest first with "Load older",
 // and a CSV export of what the filters match.
+import { useTimeZone } from "@/components/time/time-zone";
+import { instantOfWallClock } from "@/lib/time/wall-time";
 import { useState, type FormEvent } from "react";
 import { useInfiniteQuery } from "@tanstack/react-query";
 import { Download } from "lucide-react";
 import { getJson } from "@/lib/api/client";
 import type { AuditChange, AuditEntry, AuditPage as AuditPageData } from "@/lib/audit";
-import { formatWhen } from "@/components/team/when";
-import { useTimeZone } from "@/components/time/time-zone";
+import { When } from "@/components/time/when";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent } from "@/components/ui/card";
 import { Input } from "@/components/ui/input";
@@ -25,15 +26,15 @@ interface Filters {
 }
 const NO_FILTERS: Filters = { actor: "", action: "", entity: "", from: "", to: "" };
 
-/** A datetime-local value (the user's zone) as an ISO time with its zone, or "" when empty. */
-const toIso = (local: string) => (local ? new Date(local).toISOString() : "");
+/** A datetime-local value in the user's zone (their setting, not the browser's) as an ISO instant, or "" when empty. */
+const toIso = (local: string, timeZone: string) => (local ? instantOfWallClock(new Date(`${local.slice(0, 16)}:00Z`), timeZone).toISOString() : "");
 
 function queryString(workspaceId: string | undefined, filters: Filters, cursor?: string | null) {
   const params = new URLSearchParams();
   if (workspaceId) params.set("workspaceId", workspaceId);
   for (const key of ["actor", "action", "entity"] as const) if (filters[key]) params.set(key, filters[key]);
-  if (filters.from) params.set("from", toIso(filters.from));
-  if (filters.to) params.set("to", toIso(filters.to));
+  if (filters.from) params.set("from", filters.from);
+  if (filters.to) params.set("to", filters.to);
   if (cursor) params.set("cursor", cursor);
   return params.toString();
 }
@@ -49,6 +50,7 @@ const ENTITY_NAMES: Record<string, string> = {
 const show = (v: unknown) => (v === null || v === undefined ? "—" : typeof v === "string" ? v : JSON.stringify(v));
 
 export function AuditPage({ workspaceId }: { workspaceId?: string }) {
+  const { timeZone } = useTimeZone();
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   const log = useInfiniteQuery({
     queryKey: ["audit", workspaceId ?? "default", filters],
@@ -65,8 +67,8 @@ export function AuditPage({ workspaceId }: { workspaceId?: string }) {
       actor: String(data.get("actor") ?? ""),
       action: String(data.get("action") ?? ""),
       entity: String(data.get("entity") ?? ""),
-      from: String(data.get("from") ?? ""),
-      to: String(data.get("to") ?? ""),
+      from: toIso(String(data.get("from") ?? ""), timeZone),
+      to: toIso(String(data.get("to") ?? ""), timeZone),
     });
   }
 
@@ -80,11 +82,11 @@ export function AuditPage({ workspaceId }: { workspaceId?: string }) {
             <Filter label="Action" name="action" options={(facets?.actions ?? []).map((a) => [a, a])} />
             <Filter label="Entity" name="entity" options={(facets?.entities ?? []).map((e) => [e, ENTITY_NAMES[e] ?? e])} />
             <div className="grid gap-2">
-              <Label htmlFor="audit-from">From</Label>
+              <Label htmlFor="audit-from">From ({timeZone})</Label>
               <Input id="audit-from" name="from" type="datetime-local" />
             </div>
             <div className="grid gap-2">
-              <Label htmlFor="audit-to">To</Label>
+              <Label htmlFor="audit-to">To ({timeZone})</Label>
               <Input id="audit-to" name="to" type="datetime-local" />
             </div>
             <Button type="submit">Apply filters</Button>
@@ -144,10 +146,11 @@ function Filter({ label, name, options }: { label: string; name: string; options
 }
 
 function EntryRow({ entry }: { entry: AuditEntry }) {
-  const { timeZone } = useTimeZone();
   return (
     <TableRow className="align-top">
-      <TableCell className="whitespace-nowrap">{formatWhen(entry.at, timeZone)}</TableCell>
+      <TableCell>
+        <When at={entry.at} />
+      </TableCell>
       <TableCell>{entry.actor ? (entry.actor.email ?? entry.actor.id) : <span className="text-muted-foreground">Pacer</span>}</TableCell>
       <TableCell>{entry.action}</TableCell>
       <TableCell>

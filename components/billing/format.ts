@@ -1,14 +1,13 @@
 // How billing amounts, dates, statuses and plan features read on screen.
-import { formatInZone } from "@/components/time/time-zone";
+import { shortDate } from "@/lib/time/relative";
 import type { SubscriptionSummary } from "@/lib/billing/overview";
 
 const usd = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
 
 export const formatPrice = (cents: number) => (cents === 0 ? "$0" : `${usd.format(cents / 100)}/month`);
 
-/** The day an instant falls on in the user's zone (useTimeZone()), e.g. "Dec 2, 2026". */
-export const formatDay = (iso: string, timeZone: string) =>
-  formatInZone(iso, timeZone, { weekday: undefined, hour: undefined, minute: undefined, timeZoneName: undefined });
+/** The day an instant falls on in the user's zone (useTimeZone()), e.g. "Dec 2" (the year when not this year). */
+export const formatDay = (iso: string, timeZone: string) => shortDate(iso, timeZone);
 
 const statuses: Record<string, string> = {
   active: "Active",

@@ -21,7 +21,10 @@ import { Label } from "@/components/ui/label";
 import { LoadState } from "@/components/ui/load-state";
 import { NativeSelect } from "@/components/ui/native-select";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
-import { formatInZone, useTimeZone } from "@/components/time/time-zone";
+import { useTimeZone } from "@/components/time/time-zone";
+import { When } from "@/components/time/when";
+import { shortTime } from "@/lib/time/relative";
+import { isPastSchedule, pastChoiceMessage } from "@/lib/time/schedule";
 import { TimeZoneSetting } from "@/components/time/time-zone-setting";
 import { failureMessage } from "@/lib/api/client";
 import type { CalendarItem } from "@/lib/calendar/types";
@@ -89,9 +92,15 @@ export function CalendarPage() {
       setMessage({ kind: "error", text: `@${item.handle}'s post was not moved: ${at.message}` });
       return;
     }
+    // The API's rule (lib/time/schedule.ts), said before asking: the post goes back where it was.
+    if (isPastSchedule(at.instant)) {
+      info.revert();
+      setMessage({ kind: "error", text: `@${item.handle}'s post was not moved: ${pastChoiceMessage(at.instant, timeZone)} Drop it on a later time.` });
+      return;
+    }
     try {
       const { items: moved } = await rescheduleItem(item.id, at.instant);
-      setMessage({ kind: "done", text: `Moved @${item.handle}'s post to ${formatInZone(moved[0].scheduledFor, timeZone)}.` });
+      setMessage({ kind: "done", text: `Moved @${item.handle}'s post to ${shortTime(moved[0].scheduledFor, timeZone)}.` });
     } catch (error) {
       info.revert();
       setMessage({ kind: "error", text: `@${item.handle}'s post was not moved: ${failureMessage(error)}` });
@@ -204,7 +213,7 @@ export function CalendarPage() {
 }
 
 const describe = (item: CalendarItem, timeZone: string) =>
-  `${statusStyle(item.status).label}: @${item.handle} at ${formatInZone(item.at, timeZone)}, ${item.text}${item.reschedulable ? " (can be moved)" : ""}`;
+  `${statusStyle(item.status).label}: @${item.handle} at ${shortTime(item.at, timeZone)}, ${item.text}${item.reschedulable ? " (can be moved)" : ""}`;
 
 function EventLabel({ arg }: { arg: EventContentArg }) {
   const item = arg.event.extendedProps.item as CalendarItem;
@@ -256,7 +265,7 @@ function ItemList({ items, open, timeZone }: { items: CalendarItem[]; open: (id:
           return (
             <TableRow key={item.id}>
               <TableCell>
-                <time dateTime={item.at}>{formatInZone(item.at, timeZone)}</time>
+                <When at={item.at} />
               </TableCell>
               <TableCell>
                 <Badge variant="outline" className={status.className}>

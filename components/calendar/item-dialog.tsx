@@ -13,13 +13,14 @@ import { Button } from "@/components/ui/button";
 import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
 import { Textarea } from "@/components/ui/textarea";
-import { formatInZone } from "@/components/time/time-zone";
+import { When } from "@/components/time/when";
+import { shortTime } from "@/lib/time/relative";
+import { isPastSchedule, pastChoiceMessage } from "@/lib/time/schedule";
 import { failureMessage } from "@/lib/api/client";
 import type { CalendarItem } from "@/lib/calendar/types";
 import { instantOfWallTime, wallTimeAt } from "@/lib/time/wall-time";
 import { cancelItem, editPostText, rescheduleItem, useRefreshCalendar } from "./queries";
 
-const full: Intl.DateTimeFormatOptions = { weekday: "long", month: "long" };
 
 export function ItemDialog({ item, timeZone, onClose }: { item: CalendarItem | null; timeZone: string; onClose: () => void }) {
   const ref = useRef<HTMLDialogElement>(null);
@@ -71,7 +72,7 @@ function ItemDetails({ item, timeZone, close }: { item: CalendarItem; timeZone: 
   });
   const move = useMutation({
     mutationFn: (at: string) => rescheduleItem(item.id, at),
-    onSuccess: (r) => done(`Moved to ${formatInZone(r.items[0].scheduledFor, timeZone)}.`)(),
+    onSuccess: (r) => done(`Moved to ${shortTime(r.items[0].scheduledFor, timeZone)}.`)(),
     onError: (e) => setError(failureMessage(e)),
   });
   const cancel = useMutation({
@@ -94,6 +95,7 @@ function ItemDetails({ item, timeZone, close }: { item: CalendarItem; timeZone: 
     if (!value) return setError("Choose the new date and time.");
     const at = instantOfWallTime(value, timeZone);
     if (!at.ok) return setError(at.message);
+    if (isPastSchedule(at.instant)) return setError(`${pastChoiceMessage(at.instant, timeZone)} Choose a time from now on.`);
     move.mutate(at.instant);
   }
 
@@ -116,13 +118,13 @@ function ItemDetails({ item, timeZone, close }: { item: CalendarItem; timeZone: 
       <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm">
         <dt className="text-muted-foreground">Scheduled</dt>
         <dd>
-          <time dateTime={item.scheduledFor}>{formatInZone(item.scheduledFor, timeZone, full)}</time>
+          <When at={item.scheduledFor} />
         </dd>
         {item.nextAttemptAt && (
           <>
             <dt className="text-muted-foreground">Next try</dt>
             <dd>
-              <time dateTime={item.nextAttemptAt}>{formatInZone(item.nextAttemptAt, timeZone)}</time> (a limit or a retry holds it until then)
+              <When at={item.nextAttemptAt} /> (a limit or a retry holds it until then)
             </dd>
           </>
         )}
@@ -130,7 +132,7 @@ function ItemDetails({ item, timeZone, close }: { item: CalendarItem; timeZone: 
           <>
             <dt className="text-muted-foreground">Posted</dt>
             <dd>
-              <time dateTime={item.postedAt}>{formatInZone(item.postedAt, timeZone, full)}</time>
+              <When at={item.postedAt} />
             </dd>
           </>
         )}

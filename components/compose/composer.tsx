@@ -13,7 +13,9 @@ import { zodResolver } from "@hookform/resolvers/zod";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { ArrowDown, ArrowUp, CircleAlert, Clock, Plus, Save, Send, Trash2 } from "lucide-react";
 import { accountsQuery } from "@/components/accounts/queries";
-import { formatInZone, useTimeZone } from "@/components/time/time-zone";
+import { useTimeZone } from "@/components/time/time-zone";
+import { relativeTime, shortTime } from "@/lib/time/relative";
+import { hasPassed } from "@/lib/time/schedule";
 import { TimeZoneSetting } from "@/components/time/time-zone-setting";
 import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
@@ -157,7 +159,7 @@ export function Composer() {
     try {
       const url = draft ? `/api/drafts/${draft.id}/queue` : "/api/queue/add";
       const answer = await sendJson<{ items: unknown[] } | { submission: Submission }>("POST", url, input);
-      const when = input.scheduledFor ? `for ${formatInZone(input.scheduledFor, tz.timeZone)}` : "to publish now";
+      const when = input.scheduledFor ? `for ${shortTime(input.scheduledFor, tz.timeZone)}` : "to publish now";
       const accounts = (n: number) => `${n} ${n === 1 ? "account" : "accounts"}`;
       if ("submission" in answer) {
         // 202: an editor's post while the workspace's posts need approval. It is not in the queue yet.
@@ -173,7 +175,13 @@ export function Composer() {
       setDraft(null);
       await Promise.all([queryClient.invalidateQueries({ queryKey: ["queue"] }), refreshDrafts()]);
     } catch (error) {
-      showApiError(error, "The post was not queued");
+      // The time passed while the form was open (or the clocks disagree): the same choice as below.
+      if (error instanceof ApiError && error.code === "scheduled_in_past" && input.scheduledFor) {
+        setPast(input);
+        requestAnimationFrame(() => pastRef.current?.focus());
+      } else {
+        showApiError(error, "The post was not queued");
+      }
     } finally {
       setSending(false);
     }
@@ -182,7 +190,7 @@ export function Composer() {
   function onValid(values: ComposerValues) {
     const { input } = toPostInput(values, ctx);
     // A time already gone is a choice, not a silent "now".
-    if (input.scheduledFor && Date.parse(input.scheduledFor) <= Date.now()) {
+    if (hasPassed(input.scheduledFor)) {
       setPast(input);
       requestAnimationFrame(() => pastRef.current?.focus());
       return;
@@ -205,7 +213,7 @@ export function Composer() {
         ? await sendJson<{ draft: Draft }>("PATCH", `/api/drafts/${draft.id}`, { content })
         : await sendJson<{ draft: Draft }>("POST", "/api/drafts", { content });
       setDraft(saved.draft);
-      show({ kind: "done", title: "Draft saved", message: `Saved ${formatInZone(saved.draft.updatedAt, tz.timeZone)}. Your workspace's editors can open it too.` });
+      show({ kind: "done", title: "Draft saved", message: `Saved ${shortTime(saved.draft.updatedAt, tz.timeZone)}. Your workspace's editors can open it too.` });
       await refreshDrafts();
     } catch (error) {
       // Draft issues name content.<field>; media rows and thread parts left empty were not sent.
@@ -543,12 +551,12 @@ export function Composer() {
               <div ref={pastRef} tabIndex={-1} role="alert" className="grid gap-3 rounded-lg border border-amber-500 p-4 text-sm" data-testid="compose-past">
                 <p className="flex items-center gap-2 font-medium">
                   <Clock className="size-4" aria-hidden />
-                  {formatInZone(past.scheduledFor!, tz.timeZone)} has already passed.
+                  {shortTime(past.scheduledFor!, tz.timeZone)} has already passed ({relativeTime(past.scheduledFor!)}).
                 </p>
-                <p>Publish it now, or change the time?</p>
+                <p>Post it now, or change the time?</p>
                 <div className="flex flex-wrap gap-2">
                   <Button type="button" disabled={sending} onClick={() => queue({ ...past, scheduledFor: undefined })}>
-                    Publish now
+                    Post now
                   </Button>
                   <Button
                     type="button"
@@ -586,7 +594,6 @@ export function Composer() {
         drafts={drafts.data?.drafts}
         error={drafts.error}
         openId={draft?.id ?? null}
-        timeZone={tz.timeZone}
         onOpen={openDraft}
         onDeleted={(id) => {
           if (draft?.id === id) setDraft(null);

@@ -5,7 +5,7 @@ import { useState } from "react";
 import { FileText, Trash2 } from "lucide-react";
 import type { Draft } from "@/lib/drafts/input";
 import { failureMessage, sendJson } from "@/lib/api/client";
-import { formatInZone } from "@/components/time/time-zone";
+import { When } from "@/components/time/when";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { LoadState } from "@/components/ui/load-state";
@@ -14,7 +14,6 @@ interface Props {
   drafts: Draft[] | undefined;
   error: Error | null;
   openId: string | null;
-  timeZone: string;
   onOpen: (draft: Draft) => void;
   onDeleted: (id: string) => Promise<unknown>;
 }
@@ -24,7 +23,7 @@ const preview = (d: Draft) => {
   return text ? (text.length > 80 ? `${text.slice(0, 80)}…` : text) : "(no text yet)";
 };
 
-export function DraftsList({ drafts, error, openId, timeZone, onOpen, onDeleted }: Props) {
+export function DraftsList({ drafts, error, openId, onOpen, onDeleted }: Props) {
   const [failure, setFailure] = useState<string | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
 
@@ -65,7 +64,7 @@ export function DraftsList({ drafts, error, openId, timeZone, onOpen, onDeleted 
               <li key={d.id} className="grid gap-1 rounded-md border p-2" aria-current={d.id === openId ? "true" : undefined} data-testid="draft">
                 <p className="text-sm wrap-anywhere">{preview(d)}</p>
                 <p className="text-xs text-muted-foreground">
-                  {(d.content.accountIds?.length ?? 0)} accounts · changed {formatInZone(d.updatedAt, timeZone, { weekday: undefined, year: undefined })}
+                  {(d.content.accountIds?.length ?? 0)} accounts · changed <When at={d.updatedAt} />
                 </p>
                 <div className="flex gap-1">
                   <Button type="button" size="sm" variant="outline" onClick={() => onOpen(d)} disabled={d.id === openId}>

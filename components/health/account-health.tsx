@@ -1,6 +1,7 @@
 "use client";
 // One account's health: its metrics over time against the baseline, its score series and what took
 // points off it, its alerts, attempts, state changes and held destinations, with pause and resume.
+import { WhenOrNone as When } from "@/components/time/optional-when";
 import { useState } from "react";
 import Link from "next/link";
 import { useQuery } from "@tanstack/react-query";
@@ -18,7 +19,7 @@ import { AlertsTable } from "./alerts-table";
 import { ApiError } from "@/lib/api/client";
 import { useTimeZone } from "@/components/time/time-zone";
 import { StateLegend } from "./state-legend";
-import { ScoreBadge, SeverityBadge, StateBadge, When, formatNumber, shortTime, stateLabel } from "./labels";
+import { ScoreBadge, SeverityBadge, StateBadge, formatNumber, shortTime, stateLabel } from "./labels";
 import { accountHealthQuery } from "./queries";
 import type { AccountHealth } from "./types";
 

@@ -1,9 +1,10 @@
 "use client";
 // Health alerts, open ones first: what was seen against the baseline, what to do, and Acknowledge.
+import { WhenOrNone as When } from "@/components/time/optional-when";
 import Link from "next/link";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
 import { AcknowledgeButton } from "./account-actions";
-import { SeverityBadge, When, formatNumber } from "./labels";
+import { SeverityBadge, formatNumber } from "./labels";
 import type { HealthAlert } from "./types";
 
 /** `canAct`: the person may acknowledge (editors and up); others see the alert as open. */

@@ -1,6 +1,7 @@
 "use client";
 // The health overview: score distribution, open alerts by severity, at-risk accounts with one-click
 // pause and "pause all at-risk", Check all now, the alerts, and the workspace's health settings and rules.
+import { WhenOrNone as When } from "@/components/time/optional-when";
 import { useState } from "react";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { Bar, BarChart, CartesianGrid, XAxis, YAxis } from "recharts";
@@ -13,7 +14,7 @@ import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@
 import { ActionError, PauseResumeButton, ViewerNote } from "./account-actions";
 import { AlertsTable } from "./alerts-table";
 import { failureMessage, sendJson } from "@/lib/api/client";
-import { AccountCell, ScoreBadge, SeverityBadge, StateBadge, When } from "./labels";
+import { AccountCell, ScoreBadge, SeverityBadge, StateBadge } from "./labels";
 import { healthOverviewQuery, useRefreshHealth } from "./queries";
 import { HealthSettingsCard } from "./settings-card";
 import { StateLegend } from "./state-legend";

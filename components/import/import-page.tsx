@@ -2,7 +2,7 @@
 // The import page: the plan and role it needs, the columns and template, a file read and checked in
 // the browser (nothing is sent until the preview is confirmed), the import with a progress bar, its
 // summary, and the workspace's latest imports.
-import { useState, type ChangeEvent } from "react";
+import { useRef, useState, type ChangeEvent } from "react";
 import Link from "next/link";
 import { useQuery } from "@tanstack/react-query";
 import { CircleAlert, Download, Info, Upload } from "lucide-react";
@@ -24,7 +24,9 @@ import { useTimeZone } from "@/components/time/time-zone";
 import { BadRowsTable } from "./bad-rows-table";
 import { ColumnsCard } from "./columns-card";
 import { downloadText } from "./download";
-import { plural, useFormatTime } from "./format";
+import { plural } from "./format";
+import { When } from "@/components/time/when";
+import { shortTime } from "@/lib/time/relative";
 import { importOverviewQuery, useRefreshImports } from "./queries";
 import { RecentImports } from "./recent-imports";
 import { sendImport, type ImportProgress, type ImportSummary } from "./send";
@@ -53,12 +55,14 @@ async function checkEarlier(preview: ImportPreview, workspaceId: string, timeZon
 export function ImportPage() {
   // Local times in the file are read in the user's zone (their setting, else the browser's).
   const { timeZone } = useTimeZone();
-  const formatTime = useFormatTime();
   const overview = useQuery(importOverviewQuery);
   const accounts = useQuery(accountsQuery);
   const refresh = useRefreshImports();
   const [step, setStep] = useState<Step>({ name: "idle" });
   const [readError, setReadError] = useState<string | null>(null);
+  // Rows whose time has passed: bad rows (the default), or published at once when this is ticked.
+  const [postPastNow, setPostPastNow] = useState(false);
+  const lastFile = useRef<File | null>(null);
 
   const access = overview.data;
   const mayImport = access?.planIncludesImport === true && access.canImport;
@@ -67,7 +71,18 @@ export function ImportPage() {
   async function onFile(event: ChangeEvent<HTMLInputElement>) {
     const file = event.currentTarget.files?.[0];
     event.currentTarget.value = "";
-    if (!file || !accounts.data || !access) return;
+    if (file) await check(file, postPastNow);
+  }
+
+  /** The past-rows choice changed: the file shown is checked again with it. */
+  async function onPostPastNow(checked: boolean) {
+    setPostPastNow(checked);
+    if (lastFile.current && (step.name === "previewed" || step.name === "done")) await check(lastFile.current, checked);
+  }
+
+  async function check(file: File, pastNow: boolean) {
+    if (!accounts.data || !access) return;
+    lastFile.current = file;
     setReadError(null);
     setStep({ name: "reading", checked: 0, total: 0 });
     try {
@@ -76,6 +91,7 @@ export function ImportPage() {
         fileName: file.name,
         accounts: accountDirectory(accounts.data.accounts),
         timeZone,
+        ifPast: pastNow ? "publish_now" : "refuse",
         pause: nextTask,
         onProgress: (checked, total) => setStep({ name: "reading", checked, total }),
       });
@@ -92,6 +108,7 @@ export function ImportPage() {
     const summary = await sendImport(preview, {
       importId,
       timeZone,
+      ifPast: postPastNow ? "publish_now" : undefined,
       onProgress: (progress) => setStep({ name: "importing", preview, importId, progress }),
     });
     setStep({ name: "done", preview, importId, summary });
@@ -170,6 +187,23 @@ export function ImportPage() {
               onChange={onFile}
               disabled={step.name === "reading" || step.name === "importing"}
             />
+            <p className="text-sm text-muted-foreground" data-testid="import-zone">
+              Times without a zone or an offset are read in <span className="font-medium text-foreground">{timeZone}</span> (change it in{" "}
+              <Link href="/dashboard/settings" className="underline underline-offset-4">
+                Settings
+              </Link>
+              ), unless a row names its timezone.
+            </p>
+            <label className="flex items-center gap-2 text-sm">
+              <input
+                type="checkbox"
+                className="accent-primary"
+                checked={postPastNow}
+                onChange={(e) => onPostPastNow(e.currentTarget.checked)}
+                disabled={step.name === "reading" || step.name === "importing"}
+              />
+              Publish rows whose time has passed now (otherwise they are rows with problems)
+            </label>
           </div>
           {readError && (
             <Alert variant="destructive">
@@ -191,7 +225,7 @@ export function ImportPage() {
               <AlertDescription>
                 {earlier.alreadyImported > 0 && (
                   <p>
-                    {`${plural(earlier.alreadyImported, "row")} of this file ${earlier.alreadyImported === 1 ? "is" : "are"} already queued${earlier.importedAt ? ` (imported on ${formatTime(earlier.importedAt)})` : ""}; importing skips ${earlier.alreadyImported === 1 ? "it" : "them"} and queues the others.`}
+                    {`${plural(earlier.alreadyImported, "row")} of this file ${earlier.alreadyImported === 1 ? "is" : "are"} already queued${earlier.importedAt ? ` (imported ${shortTime(earlier.importedAt, timeZone)})` : ""}; importing skips ${earlier.alreadyImported === 1 ? "it" : "them"} and queues the others.`}
                   </p>
                 )}
                 {earlier.changed.length > 0 && (
@@ -285,7 +319,6 @@ function PreviewSection({ preview }: { preview: ImportPreview }) {
 const badRowsName = (fileName: string) => `${fileName.replace(/\.csv$/i, "")}-bad-rows.csv`;
 
 function FirstRows({ preview }: { preview: ImportPreview }) {
-  const formatTime = useFormatTime();
   const first = preview.good.slice(0, 5);
   return (
     <div className="grid gap-2">
@@ -306,7 +339,7 @@ function FirstRows({ preview }: { preview: ImportPreview }) {
               <TableCell>{row.rowNumber}</TableCell>
               <TableCell className="max-w-xs truncate">{post.text}</TableCell>
               <TableCell>{row.accounts}</TableCell>
-              <TableCell>{post.scheduledFor ? formatTime(post.scheduledFor) : "As soon as possible"}</TableCell>
+              <TableCell>{post.scheduledFor ? <When at={post.scheduledFor} /> : "As soon as possible"}</TableCell>
               <TableCell>{post.priority ?? 5}</TableCell>
             </TableRow>
           ))}

@@ -2,10 +2,9 @@
 // The workspace's latest imports: which file, when, and how its rows went.
 import type { ImportRecord } from "@/lib/import/input";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
-import { useFormatTime } from "./format";
+import { When } from "@/components/time/when";
 
 export function RecentImports({ imports }: { imports: ImportRecord[] }) {
-  const formatTime = useFormatTime();
   if (imports.length === 0) return <p className="text-sm text-muted-foreground">No imports yet.</p>;
   return (
     <Table aria-label="Recent imports">
@@ -24,7 +23,9 @@ export function RecentImports({ imports }: { imports: ImportRecord[] }) {
         {imports.map((i) => (
           <TableRow key={i.id}>
             <TableCell className="font-medium">{i.fileName}</TableCell>
-            <TableCell>{formatTime(i.createdAt)}</TableCell>
+            <TableCell>
+              <When at={i.createdAt} />
+            </TableCell>
             <TableCell className="text-right">{i.rowsInFile.toLocaleString("en")}</TableCell>
             <TableCell className="text-right">{i.rowsImported.toLocaleString("en")}</TableCell>
             <TableCell className="text-right">{i.rowsBad.toLocaleString("en")}</TableCell>

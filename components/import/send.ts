@@ -1,6 +1,7 @@
 // Sending a previewed file's good rows to POST /api/queue/import in chunks, one after another: a
 // chunk the server refuses rows of is sent again without them, a 429 waits its Retry-After, a
 // failure of the network or the server is retried (the import id makes every retry safe).
+import type { IfPast } from "@/lib/time/schedule";
 import { chunkRows } from "@/lib/import/chunks";
 import type { ImportChunkResult } from "@/lib/import/input";
 import type { BadRow, GoodRow, ImportPreview } from "@/lib/import/read";
@@ -34,7 +35,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function sendImport(
   preview: ImportPreview,
-  options: { importId: string; timeZone: string; onProgress: (p: ImportProgress) => void },
+  options: { importId: string; timeZone: string; ifPast?: IfPast; onProgress: (p: ImportProgress) => void },
 ): Promise<ImportSummary> {
   const summary: ImportSummary = { imported: 0, awaitingApproval: 0, alreadyImported: 0, posts: 0, items: 0, refused: [], changed: [], stoppedBy: null };
   const total = preview.good.length;
@@ -66,6 +67,7 @@ export async function sendImport(
             rowsInFile: preview.rowsInFile,
             rowsBad: preview.bad.length + summary.refused.length,
             timeZone: options.timeZone,
+            ...(options.ifPast ? { ifPast: options.ifPast } : {}),
             rows: rows.map((r) => r.row),
           }),
         });

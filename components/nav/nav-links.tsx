@@ -20,6 +20,7 @@ const links = [
   { href: "/dashboard/team", label: "Team", icon: UsersRound },
   { href: "/dashboard/audit", label: "Audit log", icon: ScrollText },
   { href: "/dashboard/api-keys", label: "API keys", icon: KeyRound },
+  { href: "/dashboard/settings", label: "Settings", icon: Clock },
   // For the installation's operators; the page explains itself to anyone else.
   { href: "/dashboard/ops", label: "Ops", icon: Gauge },
 ] as const;

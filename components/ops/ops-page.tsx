@@ -2,12 +2,12 @@
 // The operators' view of the installation: warnings first, then success, time to post, queue lag,
 // stuck, orphaned, duplicates and verification, per platform and per workspace, and the schedule.
 // Anyone else is told why they cannot see it.
+import { WhenOrNone as When } from "@/components/time/optional-when";
 import { useState } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { CircleAlert, ShieldAlert } from "lucide-react";
 import { platformName } from "@/components/accounts/platforms";
 import { ApiError } from "@/lib/api/client";
-import { When } from "@/components/health/labels";
 import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
 import { Card, CardAction, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { Label } from "@/components/ui/label";

@@ -2,13 +2,14 @@
 // The review queue: items Pacer could not decide (mark posted with the post's id or URL, retry,
 // cancel), posted records whose post went missing and items posted more than once (acknowledge), and
 // accounts needing a person.
+import { WhenOrNone as When } from "@/components/time/optional-when";
 import { useState, type FormEvent } from "react";
 import Link from "next/link";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { platformName } from "@/components/accounts/platforms";
 import { ActionError, ViewerNote } from "@/components/health/account-actions";
 import { failureMessage, sendJson } from "@/lib/api/client";
-import { AccountCell, ScoreBadge, StateBadge, When } from "@/components/health/labels";
+import { AccountCell, ScoreBadge, StateBadge } from "@/components/health/labels";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { Input } from "@/components/ui/input";

@@ -19,8 +19,7 @@ import { LoadState } from "@/components/ui/load-state";
 import { NativeSelect } from "@/components/ui/native-select";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
 import { invitationsQuery, teamChange, teamQuery, useRefreshTeam } from "./queries";
-import { useTimeZone } from "@/components/time/time-zone";
-import { formatWhen } from "./when";
+import { When } from "@/components/time/when";
 
 const ROLE_NAMES: Record<string, string> = { viewer: "Viewer", editor: "Editor", admin: "Admin", owner: "Owner" };
 
@@ -108,7 +107,6 @@ function MembersCard({ team }: { team: Team }) {
 function MemberRow({ team, member, onError }: { team: Team; member: Member; onError: (message: string | null) => void }) {
   const router = useRouter();
   const refresh = useRefreshTeam();
-  const { timeZone } = useTimeZone();
   const [confirmTransfer, setConfirmTransfer] = useState(false);
   // Bumped on a refusal, so the role picker shows the stored role again.
   const [refusals, setRefusals] = useState(0);
@@ -155,7 +153,9 @@ function MemberRow({ team, member, onError }: { team: Team; member: Member; onEr
           <Badge variant={member.role === "owner" ? "default" : "secondary"}>{ROLE_NAMES[member.role]}</Badge>
         )}
       </TableCell>
-      <TableCell>{formatWhen(member.joinedAt, timeZone)}</TableCell>
+      <TableCell>
+        <When at={member.joinedAt} />
+      </TableCell>
       <TableCell className="space-x-2 text-right">
         {manageable && (
           <Button variant="outline" size="sm" disabled={change.isPending} aria-label={`Remove ${name}`}
@@ -291,7 +291,6 @@ function InviteCard({ team }: { team: Team }) {
 
 function InvitationsCard({ team }: { team: Team }) {
   const invitations = useQuery(invitationsQuery(team.workspaceId));
-  const { timeZone } = useTimeZone();
   const refresh = useRefreshTeam();
   const [error, setError] = useState<string | null>(null);
   const revoke = useMutation({
@@ -333,7 +332,7 @@ function InvitationsCard({ team }: { team: Team }) {
                   <TableCell>{invitation.email}</TableCell>
                   <TableCell>{ROLE_NAMES[invitation.role]}</TableCell>
                   <TableCell>{invitation.invitedBy ?? "—"}</TableCell>
-                  <TableCell>{invitation.status === "expired" ? "Expired" : formatWhen(invitation.expiresAt, timeZone)}</TableCell>
+                  <TableCell>{invitation.status === "expired" ? "Expired" : <When at={invitation.expiresAt} />}</TableCell>
                   <TableCell className="text-right">
                     {team.manageableRoles.includes(invitation.role) && (
                       <Button variant="outline" size="sm" aria-label={`Revoke the invitation of ${invitation.email}`}

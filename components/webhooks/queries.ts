@@ -1,6 +1,5 @@
 // The webhooks page's server data as TanStack Query queries, and the calls its buttons make.
 import { queryOptions } from "@tanstack/react-query";
-import { formatInZone } from "@/components/time/time-zone";
 import { ApiError, getJson, sendJson } from "@/lib/api/client";
 import type { WebhookDelivery, WebhookEndpoint } from "@/lib/webhooks";
 
@@ -39,9 +38,3 @@ export const deleteEndpointCall = (id: string) => sendJson<{ deleted: true }>("D
 export const rotateSecretCall = (id: string) => sendJson<{ endpoint: WebhookEndpoint; secret: string }>("POST", `/api/webhooks/${encodeURIComponent(id)}/rotate-secret`);
 export const testEventCall = (id: string) => sendJson<{ eventId: string }>("POST", `/api/webhooks/${encodeURIComponent(id)}/test`);
 export const retryDeliveryCall = (id: string) => sendJson<{ delivery: WebhookDelivery }>("POST", `/api/webhooks/deliveries/${encodeURIComponent(id)}/retry`);
-
-/** A delivery-log time in the user's zone (useTimeZone()), to the second: attempts are seconds apart. */
-export function formatTime(iso: string | null, timeZone: string): string {
-  if (!iso) return "—";
-  return formatInZone(iso, timeZone, { weekday: undefined, second: "2-digit" });
-}

@@ -1,6 +1,8 @@
 "use client";
 // The webhooks page: add an endpoint (its secret shown once), and per endpoint its events, a disabled
 // notice with re-enable, test event, secret rotation, removal and the delivery log with retry-now.
+import { When } from "@/components/time/when";
+import { WhenOrNone } from "@/components/time/optional-when";
 import { useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { CircleAlert, KeyRound, RotateCw, Send, Trash2 } from "lucide-react";
@@ -23,7 +25,6 @@ import {
   deleteEndpointCall,
   deliveriesQuery,
   endpointsQuery,
-  formatTime,
   patchEndpoint,
   retryDeliveryCall,
   rotateSecretCall,
@@ -182,7 +183,6 @@ function AddEndpoint({ workspaceId, onCreated }: { workspaceId: string; onCreate
 
 function EndpointCard({ endpoint, onSecret }: { endpoint: WebhookEndpoint; onSecret: (secret: string) => void }) {
   const queryClient = useQueryClient();
-  const { timeZone } = useTimeZone();
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
   const refresh = () => queryClient.invalidateQueries({ queryKey: ["webhooks"] });
   const act = useMutation({
@@ -220,7 +220,7 @@ function EndpointCard({ endpoint, onSecret }: { endpoint: WebhookEndpoint; onSec
         </CardTitle>
         <CardDescription>
           {endpoint.description && <span>{endpoint.description} · </span>}
-          Secret {endpoint.secretHint} · since {formatTime(endpoint.secretRotatedAt ?? endpoint.createdAt, timeZone)}
+          Secret {endpoint.secretHint} · since <When at={endpoint.secretRotatedAt ?? endpoint.createdAt} />
         </CardDescription>
       </CardHeader>
       <CardContent className="grid gap-4">
@@ -331,8 +331,12 @@ function DeliveryLog({ endpoint }: { endpoint: WebhookEndpoint }) {
                   {d.responseMs != null && <span className="text-muted-foreground"> · {d.responseMs} ms</span>}
                   {d.lastError && <span className="block text-xs text-muted-foreground">{d.lastError}</span>}
                 </TableCell>
-                <TableCell>{formatTime(d.lastAttemptAt, timeZone)}</TableCell>
-                <TableCell>{formatTime(d.nextAttemptAt, timeZone)}</TableCell>
+                <TableCell>
+                  <WhenOrNone at={d.lastAttemptAt} />
+                </TableCell>
+                <TableCell>
+                  <WhenOrNone at={d.nextAttemptAt} />
+                </TableCell>
                 <TableCell>
                   <Button variant="outline" size="sm" onClick={() => retry.mutate(d.id)} disabled={retry.isPending}>
                     <RotateCw aria-hidden /> Retry now

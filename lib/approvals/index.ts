@@ -7,10 +7,11 @@ import type postgres from "postgres";
 import { asUser, type Row, type Tx, type UserClaims } from "@/lib/db";
 import { PacerError, fromDatabaseError, notFound, validationFailed, type FieldIssue } from "@/lib/api/errors";
 import { resolveWorkspaceId } from "@/lib/workspaces";
-import { addToQueue, bulkAddToQueue, type AddToQueueInput, type BulkAddInput } from "@/lib/queue";
+import { addToQueue, bulkAddToQueue, pastScheduleIssues, scheduleRefusal, type AddToQueueInput, type BulkAddInput } from "@/lib/queue";
 import { addInput } from "@/lib/queue/input";
 import { checkAccounts, checkTextLengths } from "@/lib/queue/enqueue";
 import {
+  BULK_FIELDS,
   approvalSettingInput,
   approveInput,
   approveManyInput,
@@ -157,10 +158,8 @@ async function checkAdd(tx: Tx, workspaceId: string, body: Record<string, unknow
       },
     ])),
   );
-  if (issues.length) {
-    const summary = issues.map((i) => `${i.path}: ${i.message}`).join("; ");
-    throw new PacerError(400, "validation_failed", `The post is not valid: ${summary}.`, issues);
-  }
+  const past = pastScheduleIssues([a], () => "");
+  if (issues.length || past.length) throw scheduleRefusal(issues, past, "The post");
   return { ...a, workspaceId };
 }
 
@@ -187,9 +186,9 @@ async function approveIn(user: UserClaims, tx: Tx, id: string, changes: Record<s
   const [stored] = await tx`select kind, request from public.post_submissions where id = ${id}`;
   if (!stored) throw notFound("The submission");
   const edited = Object.keys(changes).length > 0;
-  if (edited && stored?.kind === "bulk") {
+  if (edited && stored?.kind === "bulk" && Object.keys(changes).some((f) => !(BULK_FIELDS as readonly string[]).includes(f))) {
     throw new PacerError(400, "validation_failed", "A bulk submission is approved or rejected as a whole; reject it with a note to ask for changes.", [
-      { path: "(body)", message: "Send no edits for a bulk submission." },
+      { path: "(body)", message: 'Send no edits for a bulk submission (only ifPast: "publish_now" for rows whose time has passed).' },
     ]);
   }
   const request = edited ? { ...stored.request, ...changes } : null;

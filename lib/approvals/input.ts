@@ -20,6 +20,8 @@ export const listSubmissionsInput = z.object({
  */
 const editableFields = { ...postFields, accountIds };
 export const POST_FIELDS = Object.keys(editableFields) as Array<keyof typeof editableFields>;
+/** A bulk submission is decided as a whole; the only thing an admin may add is what to do with rows whose time has passed. */
+export const BULK_FIELDS = ["ifPast"] as const;
 
 export const approveInput = z
   .strictObject(editableFields, { error: `Send only the fields to change before approving: ${POST_FIELDS.join(", ")}.` })

@@ -7,6 +7,7 @@ import { PacerError, fromDatabaseError, notFound, validationFailed, type FieldIs
 import { resolveWorkspaceId } from "@/lib/workspaces";
 import { checkAccounts, checkTextLengths, checkThreads } from "@/lib/queue/enqueue";
 import { POST_COLUMNS, toPost } from "@/lib/queue/rows";
+import { isPastSchedule, pastScheduleMessage } from "@/lib/time/schedule";
 import type { Post } from "@/lib/queue/types";
 import {
   MAX_CALENDAR_ITEMS,
@@ -101,8 +102,10 @@ export async function rescheduleQueueItems(
   const parsed = rescheduleInput.safeParse(input);
   if (!parsed.success) throw validationFailed(parsed.error, "The reschedule request");
   const r = parsed.data;
-  // Said here with the field; the database refuses it too, by its own clock.
-  if (Date.parse(r.scheduledFor) < Date.now()) throw scheduledInPast(r.scheduledFor);
+  // The past-schedule rule (lib/time/schedule.ts), said here with the field. A time within the
+  // tolerance, or one the caller chose to post now, is passed as greatest(time, now()) so the
+  // database, which refuses a past time by its own clock, takes it as now.
+  if (isPastSchedule(r.scheduledFor) && r.ifPast !== "publish_now") throw scheduledInPast(r.scheduledFor);
 
   return asUser(user, async (tx) => {
     const workspaceId = await resolveWorkspaceId(tx, r.workspaceId);
@@ -120,7 +123,7 @@ export async function rescheduleQueueItems(
     }
     try {
       const rows = await tx`
-        select * from private.reschedule_queue_items(${workspaceId}, ${r.itemIds}::bigint[], ${r.scheduledFor}::timestamptz)`;
+        select * from private.reschedule_queue_items(${workspaceId}, ${r.itemIds}::bigint[], greatest(${r.scheduledFor}::timestamptz, now()))`;
       return {
         workspaceId,
         items: rows.map((row) => ({
@@ -215,8 +218,8 @@ async function requireEditor(tx: Tx, workspaceId: string) {
 }
 
 const scheduledInPast = (at: string) =>
-  new PacerError(400, "scheduled_in_past", `The new time (${at}) is in the past; nothing was rescheduled. Choose a time from now on.`, [
-    { path: "scheduledFor", message: "This time is in the past; choose a time from now on." },
+  new PacerError(422, "scheduled_in_past", `The new time is in the past; nothing was rescheduled. ${pastScheduleMessage(at, Date.now(), false)}`, [
+    { path: "scheduledFor", message: pastScheduleMessage(at, Date.now(), false) },
   ]);
 
 const FIELD_OF_COLUMN: Record<string, string> = {

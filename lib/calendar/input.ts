@@ -1,7 +1,7 @@
 // What the calendar's API accepts, as zod schemas shared by the route and the page. The pieces a post
 // and a queue item are made of come from the queue's own schemas, so both say the same thing.
 import { z } from "zod";
-import { addInput } from "@/lib/queue/input";
+import { addInput, ifPast } from "@/lib/queue/input";
 
 /** The longest range one read may cover: a month view with its leading and trailing weeks. */
 export const MAX_RANGE_DAYS = 62;
@@ -42,6 +42,8 @@ export const rescheduleInput = z.strictObject({
     .min(1, "Send at least one queue item id.")
     .max(MAX_RESCHEDULE_ITEMS, `Send at most ${MAX_RESCHEDULE_ITEMS.toLocaleString("en")} queue item ids per request.`),
   scheduledFor: addInput.shape.scheduledFor.unwrap(),
+  /** A time more than 5 minutes past is refused unless this says to post now (lib/time/schedule.ts). */
+  ifPast: ifPast.optional(),
   workspaceId: workspaceId.nullish(),
 });
 

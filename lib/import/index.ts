@@ -181,7 +181,7 @@ export async function importChunk(user: UserClaims, input: unknown): Promise<Imp
 
     // The same checks as the preview, against the workspace's accounts as they are now.
     const accounts = await tx`select id, platform, handle from public.social_accounts where workspace_id = ${workspaceId} and archived_at is null`;
-    const ctx = { accounts: accountDirectory(accounts.map((a) => ({ id: a.id, platform: a.platform, handle: a.handle }))), timeZone: c.timeZone };
+    const ctx = { accounts: accountDirectory(accounts.map((a) => ({ id: a.id, platform: a.platform, handle: a.handle }))), timeZone: c.timeZone, ifPast: c.ifPast };
     const issues: FieldIssue[] = [];
     const good: Array<{ index: number; rowNumber: number; fingerprint: string; post: Parameters<typeof toPostToQueue>[0] & { accountIds: string[] } }> = [];
     for (const { row, index } of fresh) {

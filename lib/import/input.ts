@@ -1,9 +1,9 @@
 // What POST /api/queue/import accepts, as zod schemas the route and the page share. The rows carry
 // the file's cells as text; lib/import/rows.ts turns each into a post with the bulk-post rules.
 import { z } from "zod";
-import { storable } from "@/lib/queue/input";
+import { ifPast, storable } from "@/lib/queue/input";
 import { IMPORT_COLUMNS, MAX_IMPORT_ROWS } from "./columns";
-import { isTimeZone } from "./time";
+import { isTimeZone } from "@/lib/time/wall-time";
 
 /**
  * Rows per request. Five requests carry a full 10,000-row file, half the `bulk` limit of 10 a minute
@@ -38,6 +38,8 @@ export const importInput = z.strictObject({
     .string("timeZone must be an IANA time zone, e.g. Europe/Paris.")
     .refine(isTimeZone, "timeZone must be an IANA time zone, e.g. Europe/Paris or UTC.")
     .default("UTC"),
+  /** Rows scheduled more than 5 minutes ago: bad rows ("refuse", the default) or published at once. */
+  ifPast: ifPast.optional(),
   rows: z
     .array(importRowInput, "rows must be a list of rows.")
     .min(1, "Send at least one row.")

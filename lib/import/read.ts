@@ -5,6 +5,7 @@ import Papa, { type ParseResult, type Parser } from "papaparse";
 import { IMPORT_COLUMNS, MAX_IMPORT_BYTES, MAX_IMPORT_ROWS, COLUMN_HELP, PROBLEMS_COLUMN, mapHeader, normalizeHeader, type ImportColumn } from "./columns";
 import { decodeCsvBytes, type ImportEncoding } from "./decode";
 import { writeCsv } from "./csv";
+import type { IfPast } from "@/lib/time/schedule";
 import { checkRow, type AccountDirectory, type CheckedRow, type ImportRow, type RowIssue } from "./rows";
 
 export interface GoodRow {
@@ -39,6 +40,10 @@ export interface ReadOptions {
   fileName: string;
   accounts: AccountDirectory;
   timeZone: string;
+  /** Rows scheduled more than 5 minutes ago: bad rows (default) or published at once (lib/time/schedule.ts). */
+  ifPast?: IfPast;
+  /** The clock past times are judged by; Date.now() by default (tests pin it). */
+  now?: number;
   /** Called between chunks so the page can paint (the browser passes a macrotask; tests nothing). */
   pause?: () => Promise<void>;
   onProgress?: (checked: number, total: number) => void;
@@ -202,22 +207,26 @@ export function badRowsCsv(preview: ImportPreview): string {
   return writeCsv(header, rows);
 }
 
-/** The template: every column, with two example rows for `account` (platform:handle). */
-export function templateCsv(account = "sandbox:your_handle"): string {
+/**
+ * The template: every column, with two example rows for `account` (platform:handle), due tomorrow and
+ * the day after (a fixed date would soon be in the past, and a past row is a bad row).
+ */
+export function templateCsv(account = "sandbox:your_handle", now: number = Date.now()): string {
+  const day = (n: number) => new Date(now + n * 86_400_000).toISOString().slice(0, 10);
   const header = [...IMPORT_COLUMNS];
   const example = (values: Partial<Record<ImportColumn, string>>) => header.map((c) => values[c] ?? "");
   return writeCsv(header, [
     example({
       text: "Our autumn sale starts today: -30% on everything",
       accounts: account,
-      scheduled_at: "2026-12-01 09:30",
+      scheduled_at: `${day(1)} 09:30`,
       timezone: "Europe/Paris",
       priority: "5",
     }),
     example({
       text: "New photos from the shop, one line each:\nthe window\nthe counter",
       accounts: account,
-      scheduled_at: "2026-12-02T18:00:00+00:00",
+      scheduled_at: `${day(2)}T18:00:00+00:00`,
       media_urls: "https://cdn.example.com/window.jpg|https://cdn.example.com/counter.jpg",
       first_comment: "More on our site.",
       priority: "8",

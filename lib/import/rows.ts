@@ -3,7 +3,8 @@
 import { bulkRow, type BulkRow } from "@/lib/queue/input";
 import type { ImportColumn } from "./columns";
 import { unescapeCell } from "./csv";
-import { isTimeZone, readScheduledAt } from "./time";
+import { isTimeZone, readScheduledAt } from "@/lib/time/wall-time";
+import { howLongAgo, isPastSchedule, type IfPast } from "@/lib/time/schedule";
 
 /** A row as the browser sends it: its number in the file and its cells by column (absent = empty). */
 export type ImportRow = { rowNumber: number } & Partial<Record<ImportColumn, string>>;
@@ -47,6 +48,10 @@ export interface RowContext {
   accounts: AccountDirectory;
   /** The zone a local scheduled_at is read in when the row has no timezone (the user's). */
   timeZone: string;
+  /** Rows whose time is more than 5 minutes past: bad rows (the default), or published at once. */
+  ifPast?: IfPast;
+  /** The clock past times are judged by (tests pin it); Date.now() by default. */
+  now?: number;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -112,6 +117,12 @@ export function checkRow(row: ImportRow, ctx: RowContext): CheckedRow {
   if (!scheduled.ok) {
     // A local time read in a zone that is itself wrong would only repeat the timezone's problem.
     if (zoneOk) report("scheduled_at", scheduled.message);
+  } else if (scheduled.instant && isPastSchedule(scheduled.instant, ctx.now) && ctx.ifPast !== "publish_now") {
+    // The rule for a schedule in the past (lib/time/schedule.ts): a bad row unless the import says to publish such rows now.
+    report(
+      "scheduled_at",
+      `${cell("scheduled_at").trim()} is in the past (${howLongAgo(scheduled.instant, ctx.now)}); give a future time, leave the cell empty to publish at once, or import with "Publish rows whose time has passed now".`,
+    );
   } else if (scheduled.instant) {
     scheduledFor = scheduled.instant;
   }

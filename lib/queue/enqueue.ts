@@ -18,7 +18,7 @@ export interface PostToQueue {
   destination: string | null;
   accountIds: string[];
   priority: number;
-  /** ISO time; null means now. */
+  /** ISO time; null, or a time already past, means now (the callers apply the past-schedule rule first). */
   scheduledFor: string | null;
 }
 
@@ -173,9 +173,10 @@ export async function insertPosts(tx: Tx, workspaceId: string, posts: PostToQueu
         from input i order by i.ord
         returning 1
       ),
+      -- No time, or one already past (clock skew, or ifPast: "publish_now"), is now: greatest() skips a null.
       new_items as (
         insert into public.queue_items (workspace_id, post_id, account_id, priority, scheduled_for, run_at)
-        select ${workspaceId}, i.post_id, a.account_id, i.priority, coalesce(i.scheduled_for, now()), coalesce(i.scheduled_for, now())
+        select ${workspaceId}, i.post_id, a.account_id, i.priority, greatest(i.scheduled_for, now()), greatest(i.scheduled_for, now())
         from input i cross join lateral unnest(i.account_ids) with ordinality as a(account_id, n)
         order by i.ord, a.n
         returning 1

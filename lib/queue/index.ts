@@ -9,6 +9,7 @@ import { engineSettingsFromEnv } from "@/lib/engine/settings";
 import { connectorFor } from "@/lib/connectors/registry";
 import { credentialStore } from "@/lib/accounts/refreshed-credentials";
 import { ITEM_SELECT, POST_COLUMNS, toPost, toQueueItem } from "./rows";
+import { isPastSchedule, pastScheduleMessage, type IfPast } from "@/lib/time/schedule";
 import { checkAccounts, checkTextLengths, checkThreads, insertPosts, type AccountReference, type PostToQueue, type TextsToCheck, type ThreadToCheck } from "./enqueue";
 import {
   MAX_BULK_ITEMS,
@@ -93,7 +94,8 @@ export async function addToQueue(user: UserClaims, input: AddToQueueInput, withi
     const issues = await checkAccounts(tx, workspaceId, a.accountIds.map((id, i) => ({ path: `accountIds.${i}`, id })));
     issues.push(...(await checkTextLengths(tx, workspaceId, [textsOf(a, "", a.accountIds)])));
     issues.push(...(await checkThreads(tx, workspaceId, [threadOf(a, "", a.accountIds)])));
-    if (issues.length) throw invalid(issues, "The post");
+    const past = pastScheduleIssues([a], () => "");
+    if (issues.length || past.length) throw scheduleRefusal(issues, past, "The post");
 
     const { postIds } = await insertPosts(tx, workspaceId, [toPostToQueue(a, a.accountIds)]);
     const [post] = await tx.unsafe(`select ${POST_COLUMNS} from public.posts where id = $1`, [postIds[0]]);
@@ -110,7 +112,7 @@ export async function addToQueue(user: UserClaims, input: AddToQueueInput, withi
 export async function bulkAddToQueue(user: UserClaims, input: BulkAddInput, within?: Tx): Promise<BulkResult> {
   const envelope = bulkInput.safeParse(input);
   if (!envelope.success) throw validationFailed(envelope.error, "The bulk request");
-  const { items: raw, dryRun = false, workspaceId: requested } = envelope.data;
+  const { items: raw, dryRun = false, ifPast, workspaceId: requested } = envelope.data;
 
   const issues: FieldIssue[] = [];
   const rows: Array<BulkRow | null> = raw.map((row, i) => {
@@ -137,7 +139,8 @@ export async function bulkAddToQueue(user: UserClaims, input: BulkAddInput, with
     issues.push(...(await checkAccounts(tx, workspaceId, refs)));
     issues.push(...(await checkTextLengths(tx, workspaceId, rows.flatMap((r, i) => (r ? [textsOf(r, `items.${i}.`, r.accountIds ?? [r.accountId!])] : [])))));
     issues.push(...(await checkThreads(tx, workspaceId, rows.flatMap((r, i) => (r ? [threadOf(r, `items.${i}.`, r.accountIds ?? [r.accountId!])] : [])))));
-    if (issues.length) throw invalid(sortByRow(issues), "The bulk request", raw.length);
+    const past = pastScheduleIssues(rows, (i) => `items.${i}.`, ifPast);
+    if (issues.length || past.length) throw scheduleRefusal(sortByRow(issues), sortByRow(past), "The bulk request", raw.length);
 
     const posts = (rows as BulkRow[]).map((r) => toPostToQueue(r, r.accountIds ?? [r.accountId!]));
     if (dryRun) return { dryRun, accepted: posts.length, posts: posts.length, items: itemCount };
@@ -216,6 +219,35 @@ function accountReferences(row: unknown, i: number): AccountReference[] {
 
 const rowOf = (path: string) => Number(path.split(".")[1] ?? -1);
 const sortByRow = (issues: FieldIssue[]) => issues.sort((a, b) => rowOf(a.path) - rowOf(b.path));
+
+/**
+ * The rule for a schedule in the past (lib/time/schedule.ts): a scheduledFor more than 5 minutes ago
+ * is an issue at its field unless the row (or the request, `fallback`) says ifPast: "publish_now".
+ * Times accepted here that are in the past are stored as now (insertPosts).
+ */
+export function pastScheduleIssues(
+  rows: Array<{ scheduledFor?: string; ifPast?: IfPast } | null>,
+  prefix: (i: number) => string,
+  fallback?: IfPast,
+  now: number = Date.now(),
+): FieldIssue[] {
+  return rows.flatMap((r, i) =>
+    r && isPastSchedule(r.scheduledFor, now) && (r.ifPast ?? fallback ?? "refuse") === "refuse"
+      ? [{ path: `${prefix(i)}scheduledFor`, message: pastScheduleMessage(r.scheduledFor!, now) }]
+      : [],
+  );
+}
+
+/**
+ * A 422 scheduled_in_past when a time in the past is all that is wrong (the sender chooses: a new
+ * time, or publish now), else the usual 400 listing every issue, the past times among them.
+ */
+export function scheduleRefusal(issues: FieldIssue[], past: FieldIssue[], what: string, rows?: number): PacerError {
+  if (issues.length > 0) return invalid(rows === undefined ? [...issues, ...past] : sortByRow([...issues, ...past]), what, rows);
+  const head = past.slice(0, 3).map((i) => `${i.path}: ${i.message}`).join("; ");
+  const more = past.length > 3 ? `; and ${past.length - 3} more (see issues)` : "";
+  return new PacerError(422, "scheduled_in_past", `${what} is scheduled in the past; nothing was queued. ${head}${more}`, past);
+}
 
 function invalid(issues: FieldIssue[], what: string, rows?: number): PacerError {
   const badRows = new Set(issues.map((i) => i.path.match(/^items\.(\d+)/)?.[1]).filter(Boolean)).size;

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { MASTODON_VISIBILITIES } from "@/lib/connectors/types";
 import { QUEUE_STATUSES } from "./types";
+import { IF_PAST } from "@/lib/time/schedule";
 
 export const MAX_ACCOUNTS_PER_POST = 100;
 /** Rows per bulk request, and queue items (rows × accounts) per bulk request. */
@@ -105,6 +106,9 @@ const scheduledFor = z.iso.datetime({
   error: "scheduledFor must be an ISO 8601 time with a zone, e.g. 2026-12-01T09:30:00Z.",
 });
 
+/** What to do when scheduledFor is more than 5 minutes past (lib/time/schedule.ts): refuse (default) or publish now. */
+export const ifPast = z.enum(IF_PAST, `ifPast is "refuse" (the default) or "publish_now".`);
+
 const workspaceId = z.uuid("workspaceId must be a workspace id (a UUID).");
 
 /** A post's fields as POST /api/queue/add checks them (also the approvals' edits). */
@@ -117,6 +121,7 @@ export const postFields = {
   destination: destination.nullish(),
   priority: priority.optional(),
   scheduledFor: scheduledFor.optional(),
+  ifPast: ifPast.optional(),
 };
 
 export const addInput = z.strictObject({ ...postFields, accountIds, workspaceId: workspaceId.nullish() });
@@ -137,6 +142,8 @@ export const bulkInput = z.strictObject({
     .min(1, "Send at least one item.")
     .max(MAX_BULK_ROWS, `Send at most ${MAX_BULK_ROWS.toLocaleString("en")} items per request; split larger imports.`),
   dryRun: z.boolean("dryRun must be true or false.").optional(),
+  /** For every row that does not say its own. */
+  ifPast: ifPast.optional(),
   workspaceId: workspaceId.nullish(),
 });
 

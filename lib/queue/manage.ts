@@ -176,7 +176,7 @@ async function act(tx: Tx, workspaceId: string, action: BulkAction | "restore", 
     const e = error as { code?: string; message?: string; detail?: string };
     if (e?.code === "42501") throw new PacerError(403, "forbidden", e.message!);
     if (e?.detail?.includes('"scheduled_in_past"')) {
-      throw new PacerError(400, "scheduled_in_past", `The new time (${at}) is in the past; nothing was rescheduled. Choose a time from now on.`, [
+      throw new PacerError(422, "scheduled_in_past", `The new time (${at}) is in the past; nothing was rescheduled. Choose a time from now on.`, [
         { path: "scheduledFor", message: "This time is in the past; choose a time from now on." },
       ]);
     }
@@ -206,7 +206,7 @@ export async function bulkQueueAction(user: UserClaims, input: BulkActionInput):
   if (!parsed.success) throw validationFailed(parsed.error, "The bulk action");
   const b = parsed.data;
   if (b.action === "reschedule" && Date.parse(b.scheduledFor!) < Date.now()) {
-    throw new PacerError(400, "scheduled_in_past", `The new time (${b.scheduledFor}) is in the past; nothing was rescheduled. Choose a time from now on.`, [
+    throw new PacerError(422, "scheduled_in_past", `The new time (${b.scheduledFor}) is in the past; nothing was rescheduled. Choose a time from now on.`, [
       { path: "scheduledFor", message: "This time is in the past; choose a time from now on." },
     ]);
   }

@@ -1,15 +1,8 @@
 // What a user's settings accept, as zod schemas shared by the settings page's form and the API.
 import { z } from "zod";
 
-/** True when the JavaScript runtime knows `zone` as an IANA time zone (e.g. Europe/Paris, UTC). */
-export function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en", { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
+// One definition of a time zone for settings, imports and the composer: an IANA name, not an offset.
+import { isTimeZone } from "@/lib/time/wall-time";
 
 export const timeZone = z
   .string("timeZone must be text, e.g. Europe/Paris.")

@@ -59,3 +59,10 @@ export function exactTime(instant: string | Date, timeZone: string): string {
   }).format(new Date(instant));
   return `${text} (${timeZone})`;
 }
+
+/** A day without its time ("Dec 2", or "Dec 2, 2027" when not this year in `timeZone`), for dates like a renewal. */
+export function shortDate(instant: string | Date, timeZone: string, now: number = Date.now()): string {
+  const at = new Date(instant);
+  const sameYear = yearIn(at, timeZone) === yearIn(new Date(now), timeZone);
+  return new Intl.DateTimeFormat("en", { timeZone, year: sameYear ? undefined : "numeric", month: "short", day: "numeric" }).format(at);
+}

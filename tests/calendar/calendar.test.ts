@@ -229,7 +229,9 @@ describe("rescheduling", () => {
   it("refuses a time in the past with a message saying so", async () => {
     const { itemIds } = await queue(alice, inDays(2));
     const e = await refusal(rescheduleQueueItems(alice.claims, { itemIds, scheduledFor: inDays(-1) }));
-    expect(e.status).toBe(400);
+    // The past-schedule rule everywhere (lib/time/schedule.ts): 422, the field named, the ways out said.
+    expect(e.status).toBe(422);
+    expect(e.code).toBe("scheduled_in_past");
     expect(e.message).toMatch(/in the past/);
     expect(e.issues?.[0].path).toBe("scheduledFor");
     // The database says the same to a caller that skips the API's check.

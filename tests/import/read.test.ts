@@ -7,7 +7,7 @@ import Papa from "papaparse";
 import { readImportFile, badRowsCsv, templateCsv, type ImportPreview } from "@/lib/import/read";
 import { accountDirectory } from "@/lib/import/rows";
 import { escapeCell, unescapeCell } from "@/lib/import/csv";
-import { readScheduledAt } from "@/lib/import/time";
+import { readScheduledAt } from "@/lib/time/wall-time";
 
 const ALICE = "aaaaaaaa-0000-4000-8000-000000000001";
 const BOB = "bbbbbbbb-0000-4000-8000-000000000002";
@@ -16,8 +16,11 @@ const accounts = accountDirectory([
   { id: BOB, platform: "sandbox", handle: "bob" },
 ]);
 
+// The fixtures' times are in 2026: judged by a clock before them, so none is "in the past".
+const NOW = Date.parse("2026-01-01T00:00:00Z");
+
 const read = (name: string, timeZone = "America/New_York") =>
-  readImportFile(new Uint8Array(readFileSync(new URL(`./fixtures/${name}`, import.meta.url))), { fileName: name, accounts, timeZone });
+  readImportFile(new Uint8Array(readFileSync(new URL(`./fixtures/${name}`, import.meta.url))), { fileName: name, accounts, timeZone, now: NOW });
 
 /** Each bad row's issues as "row|column|message". */
 const problems = (p: ImportPreview) => p.bad.flatMap((b) => b.issues.map((i) => `${i.row}|${i.column}|${i.message}`));
@@ -218,7 +221,7 @@ describe("formula cells", () => {
       ],
     ]);
     // Uploaded as it is, the problems column is Pacer's own and ignored; the row is checked again.
-    const again = await readImportFile(new TextEncoder().encode(bad), { fileName: "bad.csv", accounts, timeZone: "UTC" });
+    const again = await readImportFile(new TextEncoder().encode(bad), { fileName: "bad.csv", accounts, timeZone: "UTC", now: NOW });
     expect(again.fileIssues).toEqual([]);
     expect(problems(again)).toEqual([
       '2|media_urls|"http://cdn.example.com/a.jpg": Each media URL must start with https:// (http and other schemes are refused).',
@@ -232,8 +235,8 @@ describe("formula cells", () => {
   });
 
   it("writes a template every spreadsheet opens as text, which imports as it is", async () => {
-    const template = templateCsv("sandbox:alice");
-    const p = await readImportFile(new TextEncoder().encode(template), { fileName: "template.csv", accounts, timeZone: "UTC" });
+    const template = templateCsv("sandbox:alice", Date.parse("2026-11-30T12:00:00Z"));
+    const p = await readImportFile(new TextEncoder().encode(template), { fileName: "template.csv", accounts, timeZone: "UTC", now: Date.parse("2026-11-30T12:00:00Z") });
     expect(p.fileIssues).toEqual([]);
     expect(p.bad).toEqual([]);
     expect(p.good.map((g) => g.post.scheduledFor)).toEqual(["2026-12-01T08:30:00.000Z", "2026-12-02T18:00:00.000Z"]);

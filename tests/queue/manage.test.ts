@@ -378,7 +378,7 @@ describe("bulk actions", () => {
     ]);
     expect((await status(waiting)).scheduled_for.toISOString()).toBe(to);
     const past = await refusal(bulkQueueAction(t.claims, { action: "reschedule", ids: [waiting], scheduledFor: new Date(Date.now() - HOUR).toISOString() }));
-    expect(past.code).toBe("scheduled_in_past");
+    expect([past.status, past.code]).toEqual([422, "scheduled_in_past"]);
     expect((await status(waiting)).scheduled_for.toISOString()).toBe(to);
     expect((await refusal(bulkQueueAction(t.claims, { action: "reschedule", ids: [waiting] }))).issues?.[0].path).toBe("scheduledFor");
   });
