@@ -217,13 +217,17 @@ describe("account groups", () => {
     const made = await call(groupsRoute.POST, "/api/account-groups", owner, { method: "POST", body: { name: "Launch team", accountIds: members.slice(0, 2) } });
     expect(made.status).toBe(201);
     const { group } = await made.json();
-    expect(group).toMatchObject({ name: "Launch team", accountIds: members.slice(0, 2) });
+    // Members added in one request share their time: the order among them is by id, not as sent.
+    expect(group).toMatchObject({ name: "Launch team", accountIds: expect.arrayContaining(members.slice(0, 2)) });
+    expect(group.accountIds).toHaveLength(2);
 
     const dup = await call(groupsRoute.POST, "/api/account-groups", owner, { method: "POST", body: { name: "launch TEAM" } });
     expect(dup.status).toBe(409);
 
     const changed = await call(groupRoute.PATCH, `/api/account-groups/${group.id}`, owner, { method: "PATCH", id: group.id, body: { name: "Launch", accountIds: members.slice(1) } });
-    expect((await changed.json()).group).toMatchObject({ name: "Launch", accountIds: members.slice(1) });
+    const renamed = (await changed.json()).group;
+    expect(renamed).toMatchObject({ name: "Launch", accountIds: expect.arrayContaining(members.slice(1)) });
+    expect(renamed.accountIds).toHaveLength(2);
     expect((await list(owner, `?groupId=${group.id}`)).accounts.map((a) => a.id)).toEqual(members.slice(1));
 
     const listed = await (await call(groupsRoute.GET, "/api/account-groups", viewer)).json();

@@ -203,7 +203,7 @@ describe("the plan counts live accounts only", () => {
         await tx`select set_config('request.jwt.claims', ${JSON.stringify({ sub: u.id, role: "authenticated" })}, true),
                         set_config('role', 'authenticated', true)`;
         const full = await errorOf(tx, (sp) => sp`insert into public.social_accounts (workspace_id, platform, handle, display_name) values (${u.workspaceId}, 'sandbox', 'one_more', 'One more')`);
-        expect(full?.message).toMatch(/all 10 are in use/);
+        expect(full?.message).toMatch(/allows 9 social accounts, and 10 are in use \(1 paused over the limit\)/);
         await tx`select * from public.remove_accounts(${[ids[0]]}::uuid[])`;
         // The tenth account is now within the first nine live ones: resumed.
         expect((await tx`select state, paused_reason from public.social_accounts where id = ${ids[9]}`)[0]).toEqual({ state: "connected", paused_reason: null });
