@@ -387,7 +387,7 @@ describe("the latest items", () => {
     expect(items.map((i: QueueItem) => i.text)).toEqual(["third", "second"]);
     expect(items[0]).toMatchObject({ handle: accounts[0].handle, platform: "sandbox", status: "pending", accountId: accounts[0].id, cancelRequested: false });
     expect(Object.keys(items[0]).sort()).toEqual(
-      ["id", "postId", "text", "thread", "platformOptions", "accountId", "handle", "platform", "accountState", "status", "waitingFor", "priority", "scheduledFor", "nextAttemptAt", "postedAt", "attempts",
+      ["id", "postId", "text", "thread", "platformOptions", "accountId", "handle", "platform", "accountState", "accountRemoved", "status", "waitingFor", "priority", "scheduledFor", "nextAttemptAt", "postedAt", "attempts",
        "lastError", "errorClass", "externalUrl", "cancelRequested", "createdAt", "updatedAt"].sort(),
     );
 
