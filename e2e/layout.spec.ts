@@ -1,6 +1,6 @@
 // The app's frame at a phone's and a desktop's width: every page fits without sideways scrolling at 320,
 // 390 and 1440 px and has no WCAG 2.1 A/AA violations axe-core can find; the phone menu works by keyboard;
-// the skip link reaches the page's content; links, nav items, selects and checkboxes show a focus ring.
+// tables fit their box (cards on a phone); the skip link reaches the page's content; links, nav items, selects and checkboxes show a focus ring.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import AxeBuilder from "@axe-core/playwright";
@@ -70,6 +70,16 @@ async function expectNoSidewaysScroll(page: Page, where: string, check = expect)
   check(scrollWidth, `${where}: the page is ${scrollWidth} px wide in a ${innerWidth} px window; widest: ${widest}`).toBeLessThanOrEqual(innerWidth);
 }
 
+/** Every table fits its box: nothing (its actions least of all) sits out of sight in a sideways-scrolling container. */
+async function expectTablesFit(page: Page, where: string, check = expect) {
+  const clipped = await page.evaluate(() =>
+    [...document.querySelectorAll("main table")]
+      .filter((table) => table.getBoundingClientRect().width > table.parentElement!.clientWidth + 1)
+      .map((table) => `${table.getAttribute("aria-label") ?? "a table"} (${Math.round(table.getBoundingClientRect().width)} px in ${table.parentElement!.clientWidth} px)`),
+  );
+  check(clipped, `${where}: tables wider than their box`).toEqual([]);
+}
+
 async function expectNoAxeViolations(page: Page, where: string, check = expect) {
   const { violations } = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
   const found = violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
@@ -85,6 +95,7 @@ async function settled(page: Page, heading: string) {
 }
 
 test("the sign-in and sign-up pages fit a phone and a desktop with no accessibility violations", async ({ page }) => {
+  test.setTimeout(120_000);
   for (const path of ["/sign-in", "/sign-up"]) {
     for (const viewport of viewports) {
       await page.setViewportSize(viewport);
@@ -116,20 +127,22 @@ test.describe("signed in", () => {
 
     // Something on every page: an account, a post published and one waiting, a draft, an invitation,
     // a webhook endpoint and an API key.
-    const post = (url: string, data: object) => page.request.post(url, { headers: sameOrigin(page), data });
-    const account = await post("/api/accounts", { platform: "sandbox", handle: world.handle });
-    expect(account.status()).toBe(201);
-    world.accountId = (await account.json()).account.id;
-    expect((await post("/api/queue/add", { text: `Published from the layout scene ${id}`, accountIds: [world.accountId] })).status()).toBe(201);
-    expect((await post("/api/queue/process", {})).status()).toBe(200);
+    const post = async (url: string, data: object, status = 201) => {
+      const response = await page.request.post(url, { headers: sameOrigin(page), data });
+      expect(response.status(), `POST ${url}: ${await response.text()}`).toBe(status);
+      return response.json();
+    };
+    world.accountId = (await post("/api/accounts", { platform: "sandbox", handle: world.handle })).account.id;
+    await post("/api/queue/add", { text: `Published from the layout scene ${id}`, accountIds: [world.accountId] });
+    await post("/api/queue/process", {}, 200);
     const later = new Date(Date.now() + 3 * 60 * 60_000).toISOString();
-    const waiting = { text: `A longer post waiting for its time, so the tables have something wide to hold ${id}`, accountIds: [world.accountId], scheduledFor: later };
-    expect((await post("/api/queue/add", waiting)).status()).toBe(201);
-    expect((await post("/api/drafts", { content: `A draft from the layout scene ${id}` })).status()).toBe(201);
-    expect((await post("/api/team/invitations", { email: `invitee-${id}@example.com`, role: "editor" })).status()).toBe(201);
+    const waiting = `A longer post waiting for its time, so the tables have something wide to hold ${id}`;
+    await post("/api/queue/add", { text: waiting, accountIds: [world.accountId], scheduledFor: later });
+    await post("/api/drafts", { content: { text: `A draft from the layout scene ${id}`, accountIds: [world.accountId] } });
+    await post("/api/team/invitations", { email: `invitee-${id}@example.com`, role: "editor" });
     const inbox = `${sandbox().url}/v1/webhook-inbox/layout_${id.replace(/\W/g, "_")}`;
-    expect((await post("/api/webhooks", { url: inbox, events: ["post.published"], description: "Layout scene" })).status()).toBe(201);
-    expect((await post("/api/keys", { name: "Layout scene key", scopes: ["read"] })).status()).toBe(201);
+    await post("/api/webhooks", { url: inbox, events: ["post.published"], description: "Layout scene" });
+    await post("/api/keys", { name: "Layout scene key", scopes: ["read"] });
   });
 
   test.afterAll(async () => {
@@ -149,6 +162,7 @@ test.describe("signed in", () => {
         const where = `${label} at ${viewport.width} px`;
         // Soft: one run reports every width's problems.
         await expectNoSidewaysScroll(page, where, expect.soft);
+        await expectTablesFit(page, where, expect.soft);
         await expectNoAxeViolations(page, where, expect.soft);
       }
     });

@@ -181,7 +181,7 @@ function KeysTable({ keys }: { keys: ApiKey[] }) {
     return <p className="rounded-lg border border-dashed p-6 text-center text-sm text-muted-foreground">No API keys yet.</p>;
   }
   return (
-    <Table aria-label="API keys">
+    <Table data-cards aria-label="API keys">
       <TableHeader>
         <TableRow>
           <TableHead>Name</TableHead>
@@ -200,8 +200,8 @@ function KeysTable({ keys }: { keys: ApiKey[] }) {
         {keys.map((key) => (
           <TableRow key={key.id} data-key-id={key.id}>
             <TableCell className="font-medium">{key.name}</TableCell>
-            <TableCell className="font-mono text-xs">{key.prefix}…</TableCell>
-            <TableCell>
+            <TableCell data-label="Key" className="font-mono text-xs">{key.prefix}…</TableCell>
+            <TableCell data-label="Scopes">
               <div className="flex flex-wrap gap-1">
                 {key.scopes.map((s: ApiKeyScope) => (
                   <Badge key={s} variant="outline">
@@ -210,13 +210,13 @@ function KeysTable({ keys }: { keys: ApiKey[] }) {
                 ))}
               </div>
             </TableCell>
-            <TableCell>
+            <TableCell data-label="Made">
               {formatWhen(key.createdAt)}
               <span className="block text-xs text-muted-foreground">{key.createdByYou ? "by you" : "by another member"}</span>
             </TableCell>
-            <TableCell>{formatWhen(key.lastUsedAt)}</TableCell>
-            <TableCell>{formatWhen(key.expiresAt)}</TableCell>
-            <TableCell>
+            <TableCell data-label="Last used">{formatWhen(key.lastUsedAt)}</TableCell>
+            <TableCell data-label="Expires">{formatWhen(key.expiresAt)}</TableCell>
+            <TableCell data-label="Status">
               <Badge variant={STATUS_VARIANT[key.status]}>{key.status}</Badge>
             </TableCell>
             <TableCell className="text-right">{key.status === "active" && <RevokeButton apiKey={key} />}</TableCell>

@@ -101,7 +101,7 @@ export function AuditPage({ workspaceId }: { workspaceId?: string }) {
       ) : entries.length === 0 ? (
         <p className="rounded-lg border border-dashed p-6 text-center text-sm text-muted-foreground">Nothing matches these filters.</p>
       ) : (
-        <Table aria-label="Audit log">
+        <Table data-cards aria-label="Audit log">
           <TableHeader>
             <TableRow>
               <TableHead>When</TableHead>
@@ -147,14 +147,14 @@ function EntryRow({ entry }: { entry: AuditEntry }) {
   const { timeZone } = useTimeZone();
   return (
     <TableRow className="align-top">
-      <TableCell className="whitespace-nowrap">{formatWhen(entry.at, timeZone)}</TableCell>
-      <TableCell>{entry.actor ? (entry.actor.email ?? entry.actor.id) : <span className="text-muted-foreground">Pacer</span>}</TableCell>
-      <TableCell>{entry.action}</TableCell>
-      <TableCell>
+      <TableCell data-label="When" className="whitespace-nowrap">{formatWhen(entry.at, timeZone)}</TableCell>
+      <TableCell data-label="Who">{entry.actor ? (entry.actor.email ?? entry.actor.id) : <span className="text-muted-foreground">Pacer</span>}</TableCell>
+      <TableCell data-label="Action">{entry.action}</TableCell>
+      <TableCell data-label="What">
         {ENTITY_NAMES[entry.entity] ?? entry.entity}
         {entry.subject && <span className="block text-muted-foreground">{entry.subject}</span>}
       </TableCell>
-      <TableCell>
+      <TableCell data-label="Change">
         <Changes changes={entry.changes} />
       </TableCell>
     </TableRow>

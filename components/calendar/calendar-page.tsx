@@ -238,7 +238,7 @@ function ItemList({ items, open, timeZone }: { items: CalendarItem[]; open: (id:
     return <p className="text-sm text-muted-foreground">No posts in this view. Queue one on the Queue page, or look at another week or month.</p>;
   }
   return (
-    <Table aria-label="Posts in this view">
+    <Table data-cards aria-label="Posts in this view">
       <TableHeader>
         <TableRow>
           <TableHead>When ({timeZone})</TableHead>
@@ -255,16 +255,16 @@ function ItemList({ items, open, timeZone }: { items: CalendarItem[]; open: (id:
           const status = statusStyle(item.status);
           return (
             <TableRow key={item.id}>
-              <TableCell>
+              <TableCell data-label={`When (${timeZone})`}>
                 <time dateTime={item.at}>{formatInZone(item.at, timeZone)}</time>
               </TableCell>
-              <TableCell>
+              <TableCell data-label="Status">
                 <Badge variant="outline" className={status.className}>
                   {status.label}
                 </Badge>
               </TableCell>
-              <TableCell>@{item.handle}</TableCell>
-              <TableCell className="max-w-sm truncate">{item.text}</TableCell>
+              <TableCell data-label="Account">@{item.handle}</TableCell>
+              <TableCell data-label="Post" className="max-w-sm truncate">{item.text}</TableCell>
               <TableCell>
                 <Button type="button" variant="outline" size="sm" onClick={() => open(item.id)} aria-label={`Open #${item.id} to @${item.handle}`}>
                   Open

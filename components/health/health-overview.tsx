@@ -197,7 +197,7 @@ function AtRiskCard({ atRisk, total, canAct }: { atRisk: AtRiskAccount[]; total:
               </p>
             )}
             {canAct && <PauseAllAtRisk atRisk={atRisk} total={total} />}
-            <Table aria-label="Accounts at risk">
+            <Table data-cards aria-label="Accounts at risk">
               <TableHeader>
                 <TableRow>
                   <TableHead>Account</TableHead>
@@ -214,16 +214,16 @@ function AtRiskCard({ atRisk, total, canAct }: { atRisk: AtRiskAccount[]; total:
               <TableBody>
                 {atRisk.map((account) => (
                   <TableRow key={account.accountId}>
-                    <TableCell>
+                    <TableCell data-label="Account">
                       <AccountCell id={account.accountId} handle={account.handle} platform={account.platform} />
                     </TableCell>
-                    <TableCell>
+                    <TableCell data-label="Score">
                       <ScoreBadge score={account.healthScore} />
                     </TableCell>
-                    <TableCell>
+                    <TableCell data-label="State">
                       <StateBadge state={account.state} />
                     </TableCell>
-                    <TableCell className="min-w-48 whitespace-normal">
+                    <TableCell data-label="Alerts" className="min-w-48 whitespace-normal">
                       <ul className="grid gap-1">
                         {account.alerts.map((alert) => (
                           <li key={alert.id} className="flex flex-wrap items-center gap-2">

@@ -4,7 +4,8 @@ import { Badge, badgeVariants } from "@/components/ui/badge";
 import Link from "next/link";
 import { cn } from "@/components/ui/cn";
 import { platformName } from "@/components/accounts/platforms";
-import { formatInZone, useTimeZone } from "@/components/time/time-zone";
+import { formatInZone } from "@/components/time/time-zone";
+import { When as SharedWhen } from "@/components/time/when";
 import type { Severity } from "./types";
 
 type Variant = VariantProps<typeof badgeVariants>["variant"];
@@ -55,17 +56,11 @@ export function ScoreBadge({ score, className }: { score: number; className?: st
 
 // Times in the user's zone (useTimeZone(): the saved setting, else the browser's), like every page.
 const short: Intl.DateTimeFormatOptions = { weekday: undefined, year: undefined, timeZoneName: undefined };
-const full: Intl.DateTimeFormatOptions = { weekday: "long", month: "long", second: "2-digit" };
 
-/** A short time with its zone ("Dec 2, 9:00 AM GMT+9"), and its full instant in the element and its title. */
+/** A time as every page shows it (components/time/when.tsx: the full instant one tap away), or a dash. */
 export function When({ at }: { at: string | null | undefined }) {
-  const { timeZone } = useTimeZone();
   if (!at) return <span className="text-muted-foreground">—</span>;
-  return (
-    <time dateTime={at} title={formatInZone(at, timeZone, full)}>
-      {formatInZone(at, timeZone, { weekday: undefined, year: undefined })}
-    </time>
-  );
+  return <SharedWhen at={at} />;
 }
 
 /** A chart axis or tooltip time in `timeZone`, without the zone's name (the chart's caption has it). */
