@@ -145,7 +145,8 @@ export function CalendarPage() {
         {calendar.error && <LoadState what="the calendar" error={calendar.error} />}
       </div>
 
-      <div className="rounded-lg border bg-card p-3 text-sm [&_.fc-event]:cursor-pointer">
+      {/* The toolbar (Previous, Next, Today, the title, Week, Month) wraps on a phone instead of widening the page. */}
+      <div className="rounded-lg border bg-card p-3 text-sm [&_.fc-event]:cursor-pointer [&_.fc-header-toolbar]:flex-wrap [&_.fc-header-toolbar]:gap-2">
         {/* Not drawn until the user's saved zone is known, so "today" and every time start in it. */}
         {zoneLoading ? (
           <LoadState what="your time zone" error={null} />
@@ -264,7 +265,10 @@ function ItemList({ items, open, timeZone }: { items: CalendarItem[]; open: (id:
                 </Badge>
               </TableCell>
               <TableCell data-label="Account">@{item.handle}</TableCell>
-              <TableCell data-label="Post" className="max-w-sm truncate">{item.text}</TableCell>
+              {/* Wraps to two lines so the table fits at desktop width; Open shows the whole text. */}
+              <TableCell data-label="Post" className="min-w-48 whitespace-normal">
+                <span className="line-clamp-2 wrap-anywhere">{item.text}</span>
+              </TableCell>
               <TableCell>
                 <Button type="button" variant="outline" size="sm" onClick={() => open(item.id)} aria-label={`Open #${item.id} to @${item.handle}`}>
                   Open
