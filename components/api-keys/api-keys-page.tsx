@@ -41,7 +41,7 @@ export function ApiKeysPage() {
           <CardDescription>
             A key acts as the person who made it, only in this workspace and only within its scopes; it stops working when
             revoked, when it expires, or when its maker leaves the workspace. Send it as{" "}
-            <code className="rounded bg-muted px-1">Authorization: Bearer pk_…</code> — see the{" "}
+            <code className="rounded bg-muted px-1 text-foreground">Authorization: Bearer pk_…</code> — see the{" "}
             <Link href="/dashboard/api-reference" className="underline underline-offset-4">
               API reference
             </Link>
