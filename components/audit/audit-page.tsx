@@ -148,13 +148,14 @@ function EntryRow({ entry }: { entry: AuditEntry }) {
   return (
     <TableRow className="align-top">
       <TableCell data-label="When" className="whitespace-nowrap">{formatWhen(entry.at, timeZone)}</TableCell>
-      <TableCell data-label="Who">{entry.actor ? (entry.actor.email ?? entry.actor.id) : <span className="text-muted-foreground">Pacer</span>}</TableCell>
+      <TableCell data-label="Who" className="whitespace-normal wrap-anywhere">{entry.actor ? (entry.actor.email ?? entry.actor.id) : <span className="text-muted-foreground">Pacer</span>}</TableCell>
       <TableCell data-label="Action">{entry.action}</TableCell>
-      <TableCell data-label="What">
+      <TableCell data-label="What" className="whitespace-normal">
         {ENTITY_NAMES[entry.entity] ?? entry.entity}
         {entry.subject && <span className="block text-muted-foreground">{entry.subject}</span>}
       </TableCell>
-      <TableCell data-label="Change">
+      {/* Values wrap: a long one (a post's text, a URL) would otherwise push the table past its box. */}
+      <TableCell data-label="Change" className="min-w-48 whitespace-normal wrap-anywhere">
         <Changes changes={entry.changes} />
       </TableCell>
     </TableRow>
