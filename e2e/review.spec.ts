@@ -42,7 +42,8 @@ async function addAccount(page: Page, handle: string): Promise<string> {
 
 /** A link of the main navigation, ready to click: on a phone it is behind the Menu button, opened first. */
 async function mainNavLink(page: Page, name: string) {
-  const nav = page.getByRole("navigation", { name: "Main" });
+  // Hidden included: after the click the phone's menu closes, and the scene still reads the link's aria-current.
+  const nav = page.getByRole("navigation", { name: "Main", includeHidden: true });
   const menu = page.getByRole("button", { name: "Menu" });
   if (await menu.isVisible()) {
     // A click before the page hydrates is lost: open until the list shows.
@@ -51,7 +52,7 @@ async function mainNavLink(page: Page, name: string) {
       await baseExpect(nav).toBeVisible({ timeout: 2_000 });
     }).toPass({ timeout: 60_000 });
   }
-  return nav.getByRole("link", { name });
+  return nav.getByRole("link", { name, includeHidden: true });
 }
 
 for (const viewport of [
