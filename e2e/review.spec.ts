@@ -40,6 +40,21 @@ async function addAccount(page: Page, handle: string): Promise<string> {
   return (await response.json()).account.id;
 }
 
+/** A link of the main navigation, ready to click: on a phone it is behind the Menu button, opened first. */
+async function mainNavLink(page: Page, name: string) {
+  // Hidden included: after the click the phone's menu closes, and the scene still reads the link's aria-current.
+  const nav = page.getByRole("navigation", { name: "Main", includeHidden: true });
+  const menu = page.getByRole("button", { name: "Menu" });
+  if (await menu.isVisible()) {
+    // A click before the page hydrates is lost: open until the list shows.
+    await baseExpect(async () => {
+      if ((await menu.getAttribute("aria-expanded")) !== "true") await menu.click();
+      await baseExpect(nav).toBeVisible({ timeout: 2_000 });
+    }).toPass({ timeout: 60_000 });
+  }
+  return nav.getByRole("link", { name, includeHidden: true });
+}
+
 for (const viewport of [
   { name: "desktop", width: 1280, height: 900 },
   { name: "phone", width: 390, height: 844 },
@@ -73,7 +88,7 @@ for (const viewport of [
 
       const post = page.getByRole("listitem", { name: `Post #${itemId} to @${handle}` });
       await test.step("the review page lists the post with its error, and the restricted account", async () => {
-        const link = page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Review" });
+        const link = await mainNavLink(page, "Review");
         await link.click();
         await expect(page.getByRole("heading", { name: "Review", level: 1 })).toBeVisible();
         await expect(link).toHaveAttribute("aria-current", "page");
@@ -121,12 +136,12 @@ for (const viewport of [
       });
 
       await test.step("the queue page shows it posted", async () => {
-        await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Queue" }).click();
+        await (await mainNavLink(page, "Queue")).click();
         await expect(page.getByRole("table", { name: "Queue" }).getByRole("row").filter({ hasText: text })).toContainText("Posted");
       });
 
       await test.step("the restricted account's link opens its health page", async () => {
-        await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Review" }).click();
+        await (await mainNavLink(page, "Review")).click();
         await page.getByRole("link", { name: `@${restrictedHandle}` }).click();
         await expect(page).toHaveURL(new RegExp(`/dashboard/health/${restrictedId}$`));
         await expect(page.getByRole("heading", { name: `@${restrictedHandle}`, level: 1 })).toBeVisible();
@@ -149,7 +164,7 @@ for (const viewport of [
           await tx`update public.workspace_members m set role = 'viewer' from public.social_accounts a
                    where a.id = ${restrictedId} and m.workspace_id = a.workspace_id`;
         });
-        await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Review" }).click();
+        await (await mainNavLink(page, "Review")).click();
         const viewerPost = page.getByRole("listitem", { name: `Post #${again.id} to @${handle}` });
         await expect(viewerPost).toContainText(`Viewer sees this ${id}`);
         await expect(page.getByTestId("viewer-note")).toHaveText("Viewers can look but not act; ask an editor or admin.");

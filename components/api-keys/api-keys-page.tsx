@@ -42,7 +42,7 @@ export function ApiKeysPage() {
           <CardDescription>
             A key acts as the person who made it, only in this workspace and only within its scopes; it stops working when
             revoked, when it expires, or when its maker leaves the workspace. Send it as{" "}
-            <code className="rounded bg-muted px-1">Authorization: Bearer pk_…</code> — see the{" "}
+            <code className="rounded bg-muted px-1 text-foreground">Authorization: Bearer pk_…</code> — see the{" "}
             <Link href="/dashboard/api-reference" className="underline underline-offset-4">
               API reference
             </Link>
@@ -182,7 +182,7 @@ function KeysTable({ keys }: { keys: ApiKey[] }) {
     return <p className="rounded-lg border border-dashed p-6 text-center text-sm text-muted-foreground">No API keys yet.</p>;
   }
   return (
-    <Table aria-label="API keys">
+    <Table data-cards aria-label="API keys">
       <TableHeader>
         <TableRow>
           <TableHead>Name</TableHead>
@@ -201,8 +201,8 @@ function KeysTable({ keys }: { keys: ApiKey[] }) {
         {keys.map((key) => (
           <TableRow key={key.id} data-key-id={key.id}>
             <TableCell className="font-medium">{key.name}</TableCell>
-            <TableCell className="font-mono text-xs">{key.prefix}…</TableCell>
-            <TableCell>
+            <TableCell data-label="Key" className="font-mono text-xs">{key.prefix}…</TableCell>
+            <TableCell data-label="Scopes">
               <div className="flex flex-wrap gap-1">
                 {key.scopes.map((s: ApiKeyScope) => (
                   <Badge key={s} variant="outline">
@@ -211,17 +211,17 @@ function KeysTable({ keys }: { keys: ApiKey[] }) {
                 ))}
               </div>
             </TableCell>
-            <TableCell>
+            <TableCell data-label="Made">
               <When at={key.createdAt} />
               <span className="block text-xs text-muted-foreground">{key.createdByYou ? "by you" : "by another member"}</span>
             </TableCell>
-            <TableCell>
+            <TableCell data-label="Last used">
               <WhenOrNone at={key.lastUsedAt} none="Never" />
             </TableCell>
-            <TableCell>
+            <TableCell data-label="Expires">
               <WhenOrNone at={key.expiresAt} none="Never" />
             </TableCell>
-            <TableCell>
+            <TableCell data-label="Status">
               <Badge variant={STATUS_VARIANT[key.status]}>{key.status}</Badge>
             </TableCell>
             <TableCell className="text-right">{key.status === "active" && <RevokeButton apiKey={key} />}</TableCell>

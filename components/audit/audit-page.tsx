@@ -103,7 +103,7 @@ export function AuditPage({ workspaceId }: { workspaceId?: string }) {
       ) : entries.length === 0 ? (
         <p className="rounded-lg border border-dashed p-6 text-center text-sm text-muted-foreground">Nothing matches these filters.</p>
       ) : (
-        <Table aria-label="Audit log">
+        <Table data-cards aria-label="Audit log">
           <TableHeader>
             <TableRow>
               <TableHead>When</TableHead>
@@ -148,16 +148,17 @@ function Filter({ label, name, options }: { label: string; name: string; options
 function EntryRow({ entry }: { entry: AuditEntry }) {
   return (
     <TableRow className="align-top">
-      <TableCell>
+      <TableCell data-label="When" className="whitespace-nowrap">
         <When at={entry.at} />
       </TableCell>
-      <TableCell>{entry.actor ? (entry.actor.email ?? entry.actor.id) : <span className="text-muted-foreground">Pacer</span>}</TableCell>
-      <TableCell>{entry.action}</TableCell>
-      <TableCell>
+      <TableCell data-label="Who" className="whitespace-normal wrap-anywhere">{entry.actor ? (entry.actor.email ?? entry.actor.id) : <span className="text-muted-foreground">Pacer</span>}</TableCell>
+      <TableCell data-label="Action">{entry.action}</TableCell>
+      <TableCell data-label="What" className="whitespace-normal">
         {ENTITY_NAMES[entry.entity] ?? entry.entity}
         {entry.subject && <span className="block text-muted-foreground">{entry.subject}</span>}
       </TableCell>
-      <TableCell>
+      {/* Values wrap: a long one (a post's text, a URL) would otherwise push the table past its box. */}
+      <TableCell data-label="Change" className="min-w-48 whitespace-normal wrap-anywhere">
         <Changes changes={entry.changes} />
       </TableCell>
     </TableRow>

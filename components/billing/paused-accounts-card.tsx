@@ -19,7 +19,7 @@ export function PausedAccountsCard({ overview }: { overview: BillingOverview }) 
         </CardDescription>
       </CardHeader>
       <CardContent>
-        <Table aria-label="Accounts paused by the plan">
+        <Table data-cards aria-label="Accounts paused by the plan">
           <TableHeader>
             <TableRow>
               <TableHead>Account</TableHead>
@@ -30,14 +30,14 @@ export function PausedAccountsCard({ overview }: { overview: BillingOverview }) 
           <TableBody>
             {pausedAccounts.map((account) => (
               <TableRow key={account.id}>
-                <TableCell>
+                <TableCell data-label="Account">
                   <div className="grid">
                     <span className="font-medium">{account.displayName}</span>
                     <span className="text-muted-foreground">@{account.handle}</span>
                   </div>
                 </TableCell>
-                <TableCell>{platformName(account.platform)}</TableCell>
-                <TableCell className="whitespace-normal">{account.reason}</TableCell>
+                <TableCell data-label="Platform">{platformName(account.platform)}</TableCell>
+                <TableCell data-label="Why" className="whitespace-normal">{account.reason}</TableCell>
               </TableRow>
             ))}
           </TableBody>

@@ -154,7 +154,8 @@ export function CalendarPage() {
         {calendar.error && <LoadState what="the calendar" error={calendar.error} />}
       </div>
 
-      <div className="rounded-lg border bg-card p-3 text-sm [&_.fc-event]:cursor-pointer">
+      {/* The toolbar (Previous, Next, Today, the title, Week, Month) wraps on a phone instead of widening the page. */}
+      <div className="rounded-lg border bg-card p-3 text-sm [&_.fc-event]:cursor-pointer [&_.fc-header-toolbar]:flex-wrap [&_.fc-header-toolbar]:gap-2">
         {/* Not drawn until the user's saved zone is known, so "today" and every time start in it. */}
         {zoneLoading ? (
           <LoadState what="your time zone" error={null} />
@@ -247,7 +248,7 @@ function ItemList({ items, open, timeZone }: { items: CalendarItem[]; open: (id:
     return <p className="text-sm text-muted-foreground">No posts in this view. Queue one on the Queue page, or look at another week or month.</p>;
   }
   return (
-    <Table aria-label="Posts in this view">
+    <Table data-cards aria-label="Posts in this view">
       <TableHeader>
         <TableRow>
           <TableHead>When ({timeZone})</TableHead>
@@ -264,16 +265,19 @@ function ItemList({ items, open, timeZone }: { items: CalendarItem[]; open: (id:
           const status = statusStyle(item.status);
           return (
             <TableRow key={item.id}>
-              <TableCell>
+              <TableCell data-label={`When (${timeZone})`}>
                 <When at={item.at} />
               </TableCell>
-              <TableCell>
+              <TableCell data-label="Status">
                 <Badge variant="outline" className={status.className}>
                   {status.label}
                 </Badge>
               </TableCell>
-              <TableCell>@{item.handle}</TableCell>
-              <TableCell className="max-w-sm truncate">{item.text}</TableCell>
+              <TableCell data-label="Account">@{item.handle}</TableCell>
+              {/* Wraps to two lines so the table fits at desktop width; Open shows the whole text. */}
+              <TableCell data-label="Post" className="min-w-48 whitespace-normal">
+                <span className="line-clamp-2 wrap-anywhere">{item.text}</span>
+              </TableCell>
               <TableCell>
                 <Button type="button" variant="outline" size="sm" onClick={() => open(item.id)} aria-label={`Open #${item.id} to @${item.handle}`}>
                   Open

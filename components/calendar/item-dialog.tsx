@@ -110,10 +110,12 @@ function ItemDetails({ item, timeZone, close }: { item: CalendarItem; timeZone: 
             {platformName(item.platform)} · queue item #{item.id}
           </p>
         </div>
-        <Badge variant="outline" className={status.className} title={status.description}>
+        <Badge variant="outline" className={status.className}>
           {status.label}
         </Badge>
       </div>
+      {/* What the status means, in words (not a hover-only tooltip: touch and keyboard users read it too). */}
+      {status.description && <p className="text-sm text-muted-foreground">{status.description}</p>}
 
       <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm">
         <dt className="text-muted-foreground">Scheduled</dt>

@@ -261,7 +261,7 @@ export function Composer() {
   if (!accounts.data) return <LoadState what="accounts" error={accounts.error} />;
 
   return (
-    <div className="grid gap-6 xl:grid-cols-[1fr_20rem]">
+    <div className="grid grid-cols-1 gap-6 xl:grid-cols-[minmax(0,1fr)_20rem]">
       <Card>
         <CardHeader>
           <CardTitle>

@@ -244,7 +244,7 @@ function BreakdownCard({ data }: { data: AccountHealth }) {
         {data.breakdown.length === 0 ? (
           <p className="text-sm text-muted-foreground">No rule takes points off this account: it scores 100.</p>
         ) : (
-          <Table aria-label="Score breakdown">
+          <Table data-cards aria-label="Score breakdown">
             <TableHeader>
               <TableRow>
                 <TableHead>Rule</TableHead>
@@ -257,11 +257,11 @@ function BreakdownCard({ data }: { data: AccountHealth }) {
               {data.breakdown.map((b) => (
                 <TableRow key={b.rule}>
                   <TableCell className="whitespace-normal">{b.name}</TableCell>
-                  <TableCell>
+                  <TableCell data-label="Severity">
                     <SeverityBadge severity={b.severity} />
                   </TableCell>
-                  <TableCell className="text-right tabular-nums">−{b.points}</TableCell>
-                  <TableCell className="tabular-nums">
+                  <TableCell data-label="Points" className="text-right tabular-nums">−{b.points}</TableCell>
+                  <TableCell data-label="Seen / threshold" className="tabular-nums">
                     {formatNumber(b.observed)} / {formatNumber(b.threshold)}
                   </TableCell>
                 </TableRow>
@@ -289,7 +289,7 @@ function DestinationsCard({ data, canAct }: { data: AccountHealth; canAct: boole
         {data.destinations.length === 0 ? (
           <p className="text-sm text-muted-foreground">No destination has rejected this account&apos;s posts.</p>
         ) : (
-          <Table aria-label="Destinations">
+          <Table data-cards aria-label="Destinations">
             <TableHeader>
               <TableRow>
                 <TableHead>Destination</TableHead>
@@ -307,9 +307,9 @@ function DestinationsCard({ data, canAct }: { data: AccountHealth; canAct: boole
                 return (
                   <TableRow key={d.destination}>
                     <TableCell className="font-medium">{d.destination}</TableCell>
-                    <TableCell className="tabular-nums">{d.rejections}</TableCell>
-                    <TableCell className="min-w-40 whitespace-normal">{d.reason ?? "—"}</TableCell>
-                    <TableCell>{held ? <When at={d.heldAt} /> : d.releasedAt ? <span>Released <When at={d.releasedAt} /></span> : "Not held"}</TableCell>
+                    <TableCell data-label="Rejections" className="tabular-nums">{d.rejections}</TableCell>
+                    <TableCell data-label="Reason" className="min-w-40 whitespace-normal">{d.reason ?? "—"}</TableCell>
+                    <TableCell data-label="Held">{held ? <When at={d.heldAt} /> : d.releasedAt ? <span>Released <When at={d.releasedAt} /></span> : "Not held"}</TableCell>
                     <TableCell>{held && canAct && <ReleaseDestinationButton accountId={data.account.id} destination={d.destination} />}</TableCell>
                   </TableRow>
                 );
@@ -335,7 +335,7 @@ function AttemptsCard({ data }: { data: AccountHealth }) {
         {data.attempts.length === 0 ? (
           <p className="text-sm text-muted-foreground">No attempts yet.</p>
         ) : (
-          <Table aria-label="Recent attempts">
+          <Table data-cards aria-label="Recent attempts">
             <TableHeader>
               <TableRow>
                 <TableHead>Finished</TableHead>
@@ -348,13 +348,13 @@ function AttemptsCard({ data }: { data: AccountHealth }) {
             <TableBody>
               {data.attempts.map((a, i) => (
                 <TableRow key={`${a.finishedAt}-${i}`}>
-                  <TableCell>
+                  <TableCell data-label="Finished">
                     <When at={a.finishedAt} />
                   </TableCell>
-                  <TableCell>{a.kind}</TableCell>
-                  <TableCell>{a.outcome.replace(/_/g, " ")}</TableCell>
-                  <TableCell>{a.destination ?? "—"}</TableCell>
-                  <TableCell className="min-w-40 whitespace-normal break-all">{a.errorMessage ?? a.externalId ?? "—"}</TableCell>
+                  <TableCell data-label="Kind">{a.kind}</TableCell>
+                  <TableCell data-label="Outcome">{a.outcome.replace(/_/g, " ")}</TableCell>
+                  <TableCell data-label="Destination">{a.destination ?? "—"}</TableCell>
+                  <TableCell data-label="Post id / error" className="min-w-40 whitespace-normal break-all">{a.errorMessage ?? a.externalId ?? "—"}</TableCell>
                 </TableRow>
               ))}
             </TableBody>
@@ -378,7 +378,7 @@ function StateChangesCard({ data }: { data: AccountHealth }) {
         {data.stateChanges.length === 0 ? (
           <p className="text-sm text-muted-foreground">No state changes recorded.</p>
         ) : (
-          <Table aria-label="State changes">
+          <Table data-cards aria-label="State changes">
             <TableHeader>
               <TableRow>
                 <TableHead>When</TableHead>
@@ -390,14 +390,14 @@ function StateChangesCard({ data }: { data: AccountHealth }) {
             <TableBody>
               {data.stateChanges.map((c, i) => (
                 <TableRow key={`${c.at}-${i}`}>
-                  <TableCell>
+                  <TableCell data-label="When">
                     <When at={c.at} />
                   </TableCell>
-                  <TableCell>
+                  <TableCell data-label="Change">
                     {stateLabel(c.from)} → {stateLabel(c.to)}
                   </TableCell>
-                  <TableCell>{c.by ?? (c.actorId ? "a person" : "Pacer")}</TableCell>
-                  <TableCell className="min-w-40 whitespace-normal">{c.reason ?? c.action}</TableCell>
+                  <TableCell data-label="By">{c.by ?? (c.actorId ? "a person" : "Pacer")}</TableCell>
+                  <TableCell data-label="Reason" className="min-w-40 whitespace-normal">{c.reason ?? c.action}</TableCell>
                 </TableRow>
               ))}
             </TableBody>

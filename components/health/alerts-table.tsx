@@ -27,7 +27,7 @@ export function AlertsTable({
     );
   }
   return (
-    <Table aria-label={label}>
+    <Table data-cards aria-label={label}>
       <TableHeader>
         <TableRow>
           <TableHead>Severity</TableHead>
@@ -41,11 +41,11 @@ export function AlertsTable({
       <TableBody>
         {alerts.map((alert) => (
           <TableRow key={alert.id}>
-            <TableCell>
+            <TableCell data-label="Severity">
               <SeverityBadge severity={alert.severity} />
             </TableCell>
             {showAccount && (
-              <TableCell>
+              <TableCell data-label="Account">
                 {alert.accountId ? (
                   <Link className="underline underline-offset-4" href={`/dashboard/health/${alert.accountId}`}>
                     @{alert.handle}
@@ -55,18 +55,18 @@ export function AlertsTable({
                 )}
               </TableCell>
             )}
-            <TableCell className="min-w-56 whitespace-normal">
+            <TableCell data-label="Alert" className="min-w-56 whitespace-normal">
               <div className="font-medium">{alert.ruleName}</div>
               <div>{alert.message}</div>
               {alert.advice && <div className="text-muted-foreground">{alert.advice}</div>}
             </TableCell>
-            <TableCell className="tabular-nums">
+            <TableCell data-label="Seen / baseline" className="tabular-nums">
               {formatNumber(alert.observed)} / {formatNumber(alert.baseline)}
             </TableCell>
-            <TableCell>
+            <TableCell data-label="Opened">
               <When at={alert.openedAt} />
             </TableCell>
-            <TableCell>
+            <TableCell data-label="Status">
               {alert.resolvedAt ? (
                 <span>
                   Resolved <When at={alert.resolvedAt} />

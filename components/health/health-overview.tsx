@@ -155,9 +155,10 @@ function OpenAlertsCard({ overview }: { overview: HealthOverview }) {
         <CardDescription>By severity: critical needs action now, warning soon, info is worth knowing.</CardDescription>
       </CardHeader>
       <CardContent>
+        {/* A plain dl: a role on its div groups would break the term/definition pairs for screen readers (axe: definition-list). */}
         <dl className="grid grid-cols-3 gap-3">
           {severities.map((severity) => (
-            <div key={severity} className="grid gap-2 rounded-lg border p-3" role="group" aria-label={`Open ${severity} alerts`}>
+            <div key={severity} className="grid gap-2 rounded-lg border p-3">
               <dt>
                 <SeverityBadge severity={severity} />
               </dt>
@@ -198,7 +199,7 @@ function AtRiskCard({ atRisk, total, canAct }: { atRisk: AtRiskAccount[]; total:
               </p>
             )}
             {canAct && <PauseAllAtRisk atRisk={atRisk} total={total} />}
-            <Table aria-label="Accounts at risk">
+            <Table data-cards aria-label="Accounts at risk">
               <TableHeader>
                 <TableRow>
                   <TableHead>Account</TableHead>
@@ -215,16 +216,16 @@ function AtRiskCard({ atRisk, total, canAct }: { atRisk: AtRiskAccount[]; total:
               <TableBody>
                 {atRisk.map((account) => (
                   <TableRow key={account.accountId}>
-                    <TableCell>
+                    <TableCell data-label="Account">
                       <AccountCell id={account.accountId} handle={account.handle} platform={account.platform} />
                     </TableCell>
-                    <TableCell>
+                    <TableCell data-label="Score">
                       <ScoreBadge score={account.healthScore} />
                     </TableCell>
-                    <TableCell>
+                    <TableCell data-label="State">
                       <StateBadge state={account.state} />
                     </TableCell>
-                    <TableCell className="min-w-48 whitespace-normal">
+                    <TableCell data-label="Alerts" className="min-w-48 whitespace-normal">
                       <ul className="grid gap-1">
                         {account.alerts.map((alert) => (
                           <li key={alert.id} className="flex flex-wrap items-center gap-2">

@@ -14,7 +14,7 @@ export function BadRowsTable({ rows }: { rows: BadRow[] }) {
   const shown = issues.slice(page * PAGE, (page + 1) * PAGE);
   return (
     <div className="grid gap-2">
-      <Table aria-label="Rows with problems">
+      <Table data-cards aria-label="Rows with problems">
         <TableHeader>
           <TableRow>
             <TableHead className="w-16">Row</TableHead>
@@ -25,9 +25,9 @@ export function BadRowsTable({ rows }: { rows: BadRow[] }) {
         <TableBody>
           {shown.map((issue, i) => (
             <TableRow key={`${page}-${i}`}>
-              <TableCell>{issue.row}</TableCell>
-              <TableCell className="font-mono">{issue.column}</TableCell>
-              <TableCell className="whitespace-normal">{issue.message}</TableCell>
+              <TableCell data-label="Row">{issue.row}</TableCell>
+              <TableCell data-label="Column" className="font-mono">{issue.column}</TableCell>
+              <TableCell data-label="Problem" className="whitespace-normal">{issue.message}</TableCell>
             </TableRow>
           ))}
         </TableBody>

@@ -323,7 +323,7 @@ function FirstRows({ preview }: { preview: ImportPreview }) {
   return (
     <div className="grid gap-2">
       <h3 className="font-medium">{preview.good.length > first.length ? `The first ${first.length} rows to import` : "Rows to import"}</h3>
-      <Table aria-label="Rows to import">
+      <Table data-cards aria-label="Rows to import">
         <TableHeader>
           <TableRow>
             <TableHead className="w-16">Row</TableHead>
@@ -336,11 +336,11 @@ function FirstRows({ preview }: { preview: ImportPreview }) {
         <TableBody>
           {first.map(({ row, post }) => (
             <TableRow key={row.rowNumber}>
-              <TableCell>{row.rowNumber}</TableCell>
-              <TableCell className="max-w-xs truncate">{post.text}</TableCell>
-              <TableCell>{row.accounts}</TableCell>
-              <TableCell>{post.scheduledFor ? <When at={post.scheduledFor} /> : "As soon as possible"}</TableCell>
-              <TableCell>{post.priority ?? 5}</TableCell>
+              <TableCell data-label="Row">{row.rowNumber}</TableCell>
+              <TableCell data-label="Text" className="max-w-xs truncate">{post.text}</TableCell>
+              <TableCell data-label="Accounts">{row.accounts}</TableCell>
+              <TableCell data-label="Scheduled">{post.scheduledFor ? <When at={post.scheduledFor} /> : "As soon as possible"}</TableCell>
+              <TableCell data-label="Priority">{post.priority ?? 5}</TableCell>
             </TableRow>
           ))}
         </TableBody>

@@ -7,7 +7,7 @@ import { When } from "@/components/time/when";
 export function RecentImports({ imports }: { imports: ImportRecord[] }) {
   if (imports.length === 0) return <p className="text-sm text-muted-foreground">No imports yet.</p>;
   return (
-    <Table aria-label="Recent imports">
+    <Table data-cards aria-label="Recent imports">
       <TableHeader>
         <TableRow>
           <TableHead>File</TableHead>
@@ -23,14 +23,14 @@ export function RecentImports({ imports }: { imports: ImportRecord[] }) {
         {imports.map((i) => (
           <TableRow key={i.id}>
             <TableCell className="font-medium">{i.fileName}</TableCell>
-            <TableCell>
+            <TableCell data-label="Started">
               <When at={i.createdAt} />
             </TableCell>
-            <TableCell className="text-right">{i.rowsInFile.toLocaleString("en")}</TableCell>
-            <TableCell className="text-right">{i.rowsImported.toLocaleString("en")}</TableCell>
-            <TableCell className="text-right">{i.rowsBad.toLocaleString("en")}</TableCell>
-            <TableCell className="text-right">{i.rowsRepeated.toLocaleString("en")}</TableCell>
-            <TableCell className="text-right">{i.rowsChanged.toLocaleString("en")}</TableCell>
+            <TableCell data-label="Rows in file" className="text-right">{i.rowsInFile.toLocaleString("en")}</TableCell>
+            <TableCell data-label="Imported" className="text-right">{i.rowsImported.toLocaleString("en")}</TableCell>
+            <TableCell data-label="With problems" className="text-right">{i.rowsBad.toLocaleString("en")}</TableCell>
+            <TableCell data-label="Sent again" className="text-right">{i.rowsRepeated.toLocaleString("en")}</TableCell>
+            <TableCell data-label="Changed, not imported" className="text-right">{i.rowsChanged.toLocaleString("en")}</TableCell>
           </TableRow>
         ))}
       </TableBody>

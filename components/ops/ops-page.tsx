@@ -213,7 +213,7 @@ function Metrics({ metrics }: { metrics: OpsMetrics }) {
 function ScopeTable({ label, rows }: { label: string; rows: Array<{ key: string; name: string; m: ScopeMetrics }> }) {
   if (rows.length === 0) return <p className="text-sm text-muted-foreground">Nothing in this window.</p>;
   return (
-    <Table aria-label={label}>
+    <Table data-cards aria-label={label}>
       <TableHeader>
         <TableRow>
           <TableHead>Name</TableHead>
@@ -231,16 +231,16 @@ function ScopeTable({ label, rows }: { label: string; rows: Array<{ key: string;
         {rows.map(({ key, name, m }) => (
           <TableRow key={key}>
             <TableCell className="font-medium">{name}</TableCell>
-            <TableCell className="text-right tabular-nums">{percent(m.success_rate)}</TableCell>
-            <TableCell className="text-right tabular-nums">{m.finished}</TableCell>
-            <TableCell className="text-right tabular-nums">
+            <TableCell data-label="Success" className="text-right tabular-nums">{percent(m.success_rate)}</TableCell>
+            <TableCell data-label="Finished" className="text-right tabular-nums">{m.finished}</TableCell>
+            <TableCell data-label="Time to post p50 / p95" className="text-right tabular-nums">
               {duration(m.time_to_post_seconds.p50)} / {duration(m.time_to_post_seconds.p95)}
             </TableCell>
-            <TableCell className="text-right tabular-nums">{duration(m.queue_lag_seconds)}</TableCell>
-            <TableCell className="text-right tabular-nums">{stuckOf(m)}</TableCell>
-            <TableCell className="text-right tabular-nums">{orphanedOf(m)}</TableCell>
-            <TableCell className="text-right tabular-nums">{m.duplicates}</TableCell>
-            <TableCell className="text-right tabular-nums">{percent(m.verification_rate)}</TableCell>
+            <TableCell data-label="Lag" className="text-right tabular-nums">{duration(m.queue_lag_seconds)}</TableCell>
+            <TableCell data-label="Stuck" className="text-right tabular-nums">{stuckOf(m)}</TableCell>
+            <TableCell data-label="Orphaned" className="text-right tabular-nums">{orphanedOf(m)}</TableCell>
+            <TableCell data-label="Duplicates" className="text-right tabular-nums">{m.duplicates}</TableCell>
+            <TableCell data-label="Verified" className="text-right tabular-nums">{percent(m.verification_rate)}</TableCell>
           </TableRow>
         ))}
       </TableBody>
@@ -264,7 +264,7 @@ function Schedule({ status }: { status: SchedulerStatus }) {
         {status.functions.length === 0 ? (
           <p className="text-sm text-muted-foreground">No scheduled function is registered.</p>
         ) : (
-          <Table aria-label="Scheduled functions">
+          <Table data-cards aria-label="Scheduled functions">
             <TableHeader>
               <TableRow>
                 <TableHead>Function</TableHead>
@@ -282,18 +282,18 @@ function Schedule({ status }: { status: SchedulerStatus }) {
                     {f.function_name}
                     {!f.enabled && <span className="text-muted-foreground"> (disabled)</span>}
                   </TableCell>
-                  <TableCell>{duration(f.every_seconds)}</TableCell>
-                  <TableCell>
+                  <TableCell data-label="Every">{duration(f.every_seconds)}</TableCell>
+                  <TableCell data-label="Last call">
                     <When at={f.last_call_at} />
                   </TableCell>
-                  <TableCell className="max-w-64 truncate" title={f.last_error ?? undefined}>
+                  <TableCell data-label="Answer" className="max-w-64 whitespace-normal wrap-anywhere">
                     {f.last_status ?? "—"}
                     {f.last_error ? ` · ${f.last_error}` : ""}
                   </TableCell>
-                  <TableCell>
+                  <TableCell data-label="Last success">
                     <When at={f.last_success_at} />
                   </TableCell>
-                  <TableCell className="text-right tabular-nums">
+                  <TableCell data-label="Calls / failures (hour)" className="text-right tabular-nums">
                     {f.calls_last_hour} / {f.failures_last_hour}
                   </TableCell>
                 </TableRow>

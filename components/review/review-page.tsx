@@ -183,7 +183,7 @@ function MissingPostsCard({ missing, canAct }: { missing: MissingPost[]; canAct:
         {missing.length === 0 ? (
           <Empty>No posted record has gone missing.</Empty>
         ) : (
-          <Table aria-label="Missing posts">
+          <Table data-cards aria-label="Missing posts">
             <TableHeader>
               <TableRow>
                 <TableHead>Account</TableHead>
@@ -222,12 +222,12 @@ function MissingRow({ missing, canAct }: { missing: MissingPost; canAct: boolean
   });
   return (
     <TableRow>
-      <TableCell>
+      <TableCell data-label="Account">
         <Link className="underline underline-offset-4" href={`/dashboard/health/${missing.accountId}`}>
           @{missing.handle}
         </Link>
       </TableCell>
-      <TableCell className="min-w-48 whitespace-normal">
+      <TableCell data-label="Post" className="min-w-48 whitespace-normal">
         <div className="line-clamp-2">{missing.text}</div>
         {missing.externalUrl ? (
           <a className="text-sm break-all underline underline-offset-4" href={missing.externalUrl} target="_blank" rel="noreferrer">
@@ -237,10 +237,10 @@ function MissingRow({ missing, canAct }: { missing: MissingPost; canAct: boolean
           <span className="font-mono text-sm">{missing.externalId}</span>
         )}
       </TableCell>
-      <TableCell>
+      <TableCell data-label="Posted">
         <When at={missing.postedAt} />
       </TableCell>
-      <TableCell>
+      <TableCell data-label="Noticed">
         <When at={missing.noticedAt} />
       </TableCell>
       {canAct && (
@@ -271,7 +271,7 @@ function DuplicatePostsCard({ duplicates, canAct }: { duplicates: DuplicatePost[
         {duplicates.length === 0 ? (
           <Empty>No post went out twice.</Empty>
         ) : (
-          <Table aria-label="Duplicate posts">
+          <Table data-cards aria-label="Duplicate posts">
             <TableHeader>
               <TableRow>
                 <TableHead>Account</TableHead>
@@ -311,12 +311,12 @@ function DuplicateRow({ duplicate, canAct }: { duplicate: DuplicatePost; canAct:
   });
   return (
     <TableRow>
-      <TableCell>
+      <TableCell data-label="Account">
         <Link className="underline underline-offset-4" href={`/dashboard/health/${duplicate.accountId}`}>
           @{duplicate.handle}
         </Link>
       </TableCell>
-      <TableCell className="min-w-48 whitespace-normal">
+      <TableCell data-label="Extra post" className="min-w-48 whitespace-normal">
         <div className="line-clamp-2">{duplicate.text}</div>
         {duplicate.externalUrl ? (
           <a className="text-sm break-all underline underline-offset-4" href={duplicate.externalUrl} target="_blank" rel="noreferrer">
@@ -326,10 +326,10 @@ function DuplicateRow({ duplicate, canAct }: { duplicate: DuplicatePost; canAct:
           <span className="font-mono text-sm">{duplicate.externalId}</span>
         )}
       </TableCell>
-      <TableCell>
+      <TableCell data-label="Kept">
         <span className="font-mono text-sm">{duplicate.keptExternalId ?? "—"}</span>
       </TableCell>
-      <TableCell>
+      <TableCell data-label="Noticed">
         <When at={duplicate.noticedAt} />
       </TableCell>
       {canAct && (
@@ -360,7 +360,7 @@ function AccountsCard({ accounts }: { accounts: ReviewAccount[] }) {
         {accounts.length === 0 ? (
           <Empty>No account needs review.</Empty>
         ) : (
-          <Table aria-label="Accounts needing review">
+          <Table data-cards aria-label="Accounts needing review">
             <TableHeader>
               <TableRow>
                 <TableHead>Account</TableHead>
@@ -373,17 +373,17 @@ function AccountsCard({ accounts }: { accounts: ReviewAccount[] }) {
             <TableBody>
               {accounts.map((a) => (
                 <TableRow key={a.id}>
-                  <TableCell>
+                  <TableCell data-label="Account">
                     <AccountCell id={a.id} handle={a.handle} platform={a.platform} />
                   </TableCell>
-                  <TableCell>
+                  <TableCell data-label="State">
                     <StateBadge state={a.state} />
                   </TableCell>
-                  <TableCell>
+                  <TableCell data-label="Score">
                     <ScoreBadge score={a.healthScore} />
                   </TableCell>
-                  <TableCell className="min-w-48 whitespace-normal">{a.lastError ?? "—"}</TableCell>
-                  <TableCell>
+                  <TableCell data-label="Last error" className="min-w-48 whitespace-normal">{a.lastError ?? "—"}</TableCell>
+                  <TableCell data-label="Since">
                     <When at={a.updatedAt} />
                   </TableCell>
                 </TableRow>

@@ -84,7 +84,7 @@ function MembersCard({ team }: { team: Team }) {
       </CardHeader>
       <CardContent className="grid gap-4">
         <Problem title="That change was not made" message={error} />
-        <Table aria-label="Members">
+        <Table data-cards aria-label="Members">
           <TableHeader>
             <TableRow>
               <TableHead>Member</TableHead>
@@ -128,11 +128,11 @@ function MemberRow({ team, member, onError }: { team: Team; member: Member; onEr
   const memberUrl = `/api/team/members/${member.userId}`;
   return (
     <TableRow>
-      <TableCell>
+      <TableCell data-label="Member">
         {name}
         {member.you && <span className="text-muted-foreground"> (you)</span>}
       </TableCell>
-      <TableCell>
+      <TableCell data-label="Role">
         {manageable ? (
           // Uncontrolled, keyed by the stored role: the choice shows at once, and a refusal or refetch resets it.
           <NativeSelect
@@ -153,7 +153,7 @@ function MemberRow({ team, member, onError }: { team: Team; member: Member; onEr
           <Badge variant={member.role === "owner" ? "default" : "secondary"}>{ROLE_NAMES[member.role]}</Badge>
         )}
       </TableCell>
-      <TableCell>
+      <TableCell data-label="Joined">
         <When at={member.joinedAt} />
       </TableCell>
       <TableCell className="space-x-2 text-right">
@@ -316,7 +316,7 @@ function InvitationsCard({ team }: { team: Team }) {
         ) : invitations.data.invitations.length === 0 ? (
           <p className="rounded-lg border border-dashed p-6 text-center text-sm text-muted-foreground">No open invitations.</p>
         ) : (
-          <Table aria-label="Open invitations">
+          <Table data-cards aria-label="Open invitations">
             <TableHeader>
               <TableRow>
                 <TableHead>Email</TableHead>
@@ -329,10 +329,10 @@ function InvitationsCard({ team }: { team: Team }) {
             <TableBody>
               {invitations.data.invitations.map((invitation) => (
                 <TableRow key={invitation.id}>
-                  <TableCell>{invitation.email}</TableCell>
-                  <TableCell>{ROLE_NAMES[invitation.role]}</TableCell>
-                  <TableCell>{invitation.invitedBy ?? "—"}</TableCell>
-                  <TableCell>{invitation.status === "expired" ? "Expired" : <When at={invitation.expiresAt} />}</TableCell>
+                  <TableCell data-label="Email">{invitation.email}</TableCell>
+                  <TableCell data-label="Role">{ROLE_NAMES[invitation.role]}</TableCell>
+                  <TableCell data-label="Invited by">{invitation.invitedBy ?? "—"}</TableCell>
+                  <TableCell data-label="Expires">{invitation.status === "expired" ? "Expired" : <When at={invitation.expiresAt} />}</TableCell>
                   <TableCell className="text-right">
                     {team.manageableRoles.includes(invitation.role) && (
                       <Button variant="outline" size="sm" aria-label={`Revoke the invitation of ${invitation.email}`}

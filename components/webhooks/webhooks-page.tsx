@@ -299,7 +299,7 @@ function DeliveryLog({ endpoint }: { endpoint: WebhookEndpoint }) {
         </p>
       )}
       <div className="overflow-x-auto">
-        <Table aria-label={`Deliveries to ${endpoint.url}`}>
+        <Table data-cards aria-label={`Deliveries to ${endpoint.url}`}>
           <TableHeader>
             <TableRow>
               <TableHead>Event</TableHead>
@@ -316,25 +316,26 @@ function DeliveryLog({ endpoint }: { endpoint: WebhookEndpoint }) {
           <TableBody>
             {log.data.deliveries.map((d) => (
               <TableRow key={d.id}>
-                <TableCell>
+                <TableCell data-label="Event">
                   <span className="font-mono text-xs">{d.eventType}</span>
-                  <span className="block font-mono text-xs text-muted-foreground" title="Pacer-Event-Id">
+                  <span className="block font-mono text-xs wrap-anywhere text-muted-foreground">
+                    <span className="font-sans">Pacer-Event-Id </span>
                     {d.eventId}
                   </span>
                 </TableCell>
-                <TableCell>
+                <TableCell data-label="Status">
                   <Badge variant={d.status === "delivered" ? "secondary" : d.status === "failed" ? "destructive" : "outline"}>{STATUS_LABEL[d.status]}</Badge>
                 </TableCell>
-                <TableCell>{d.attempts}</TableCell>
-                <TableCell className="max-w-xs whitespace-normal">
+                <TableCell data-label="Attempts">{d.attempts}</TableCell>
+                <TableCell data-label="Answer" className="max-w-xs whitespace-normal">
                   {d.responseStatus ? `HTTP ${d.responseStatus}` : d.attempts ? "No answer" : "—"}
                   {d.responseMs != null && <span className="text-muted-foreground"> · {d.responseMs} ms</span>}
                   {d.lastError && <span className="block text-xs text-muted-foreground">{d.lastError}</span>}
                 </TableCell>
-                <TableCell>
+                <TableCell data-label={`Last attempt (${timeZone})`}>
                   <WhenOrNone at={d.lastAttemptAt} />
                 </TableCell>
-                <TableCell>
+                <TableCell data-label={`Next attempt (${timeZone})`}>
                   <WhenOrNone at={d.nextAttemptAt} />
                 </TableCell>
                 <TableCell>

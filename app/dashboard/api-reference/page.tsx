@@ -17,7 +17,7 @@ export default async function Page() {
           <Link href="/dashboard/api-keys" className="underline underline-offset-4">
             API key
           </Link>{" "}
-          (<code className="rounded bg-muted px-1">Authorization: Bearer pk_…</code>); the document itself is at{" "}
+          (<code className="rounded bg-muted px-1 text-foreground">Authorization: Bearer pk_…</code>); the document itself is at{" "}
           <a href="/api/openapi.json" className="underline underline-offset-4">
             /api/openapi.json
           </a>
