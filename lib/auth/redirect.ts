@@ -17,6 +17,10 @@ export function safeNextPath(next: string | null | undefined, origin: string): s
     return AFTER_SIGN_IN;
   }
   if (target.origin !== new URL(origin).origin) return AFTER_SIGN_IN;
-  // Rebuilt from the parsed parts, so what the browser navigates to is what was checked.
-  return `${target.pathname}${target.search}${target.hash}`;
+  // Rebuilt from the parsed parts, so what the browser navigates to is what was checked. Dot-segments
+  // can collapse to a path that begins "//" ("/.//evil.com" → "//evil.com"), which a Location header
+  // or a link reads as another host: never a path like that.
+  const path = `${target.pathname}${target.search}${target.hash}`;
+  if (path.startsWith("//") || path.startsWith("/\\")) return AFTER_SIGN_IN;
+  return path;
 }

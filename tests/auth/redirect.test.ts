@@ -40,6 +40,12 @@ describe("the destination after signing in", () => {
     "javascript:alert(document.domain)",
     "data:text/html,<script>alert(1)</script>",
     "//evil.com/%2F..",
+    // Dot-segments that collapse to "//evil.com" once resolved.
+    "/.//evil.com",
+    "/..//evil.com",
+    "/a/..//evil.com",
+    "/%2e//evil.com",
+    "/./\\evil.com",
   ])("ignores a destination on another origin: %j", (next) => {
     expect(safeNextPath(next, ORIGIN)).toBe(AFTER_SIGN_IN);
   });
