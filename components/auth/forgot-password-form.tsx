@@ -34,7 +34,9 @@ export function ForgotPasswordForm({ mailboxUrl, linkInvalid }: { mailboxUrl: st
       redirectTo: `${window.location.origin}/reset-password`,
     });
     setPending(false);
-    if (error) {
+    // Auth limits mails per address only for addresses that have an account: answering that case
+    // differently would tell anyone which addresses are registered. It gets the same answer as any.
+    if (error && error.code !== "over_email_send_rate_limit") {
       setProblem(authProblem("reset-request", error));
       emailRef.current?.focus();
       return;

@@ -37,8 +37,6 @@ export function authProblem(action: AuthAction, error: AuthFailure): AuthProblem
     case "signup_disabled":
     case "email_provider_disabled":
       return { text: "New sign-ups are closed on this Pacer server.", next: { label: "Sign in instead", href: "/sign-in" } };
-    case "over_email_send_rate_limit":
-      return { text: "A reset email was sent to this address less than a minute ago. Check your inbox (and spam folder), or ask again in a minute." };
     case "over_request_rate_limit":
       return { text: "Too many attempts in a short time. Wait a minute, then try again." };
     case "session_not_found":
