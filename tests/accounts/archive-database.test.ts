@@ -188,6 +188,28 @@ describe("removing keeps the record", () => {
   });
 });
 
+describe("a reconnected handle keeps the platform's pace", () => {
+  it("inherits the removed account's last day of rate-limit ledger and its cool-down, so removing and reconnecting opens no new window", async () => {
+    const { id, handle } = await accountWithItems();
+    await sql`insert into private.rate_limit_ledger (account_id, action, at)
+              select ${id}, 'publish', now() - make_interval(mins => g) from generate_series(1, 5) g`;
+    await sql`insert into private.rate_limit_ledger (account_id, action, at) values (${id}, 'publish', now() - interval '2 days')`;
+    await sql`update public.social_accounts set cooldown_until = now() + interval '30 minutes' where id = ${id}`;
+    await sql.begin(async (tx) => {
+      await tx`select set_config('request.jwt.claims', ${JSON.stringify({ sub: owner.id, role: "authenticated" })}, true),
+                      set_config('role', 'authenticated', true)`;
+      await tx`select * from public.remove_accounts(${[id]}::uuid[])`;
+      const [again] = await tx`insert into public.social_accounts (workspace_id, platform, handle, display_name)
+                               values (${ws}, 'sandbox', ${handle}, 'Again') returning id, cooldown_until`;
+      await tx`reset role`;
+      const [{ n }] = await tx`select count(*)::int as n from private.rate_limit_ledger where account_id = ${again.id}`;
+      expect(n).toBe(5); // the last day's, not the older one
+      expect(again.cooldown_until.getTime()).toBeGreaterThan(Date.now() + 25 * 60_000);
+      throw new Error("rollback");
+    }).catch((e) => expect(e.message).toBe("rollback"));
+  });
+});
+
 describe("the plan counts live accounts only", () => {
   it("a removal frees a slot: the usage drops, a new account fits, and an account paused over the limit resumes", async () => {
     const u = await makeUser(sql, "arch-slots"); // Free: 10 accounts
