@@ -194,3 +194,39 @@ test("compose a post for two platforms, see each count, schedule it in the saved
     expect(queued[0]).toMatchObject({ platform: "bluesky", thread: [second] });
   });
 });
+
+/** Presses Tab until `target` has the focus (as a keyboard user would reach it), at most `max` times. */
+async function tabTo(page: Page, target: ReturnType<Page["locator"]>, max = 80) {
+  for (let i = 0; i < max; i++) {
+    if (await target.evaluate((el) => el === document.activeElement)) return;
+    await page.keyboard.press("Tab");
+  }
+  await expect(target).toBeFocused();
+}
+
+test("keyboard only: write a post, pick its account and queue it, without a pointer", async ({ page }) => {
+  const handle = unique("keys");
+  await page.goto("/sign-up");
+  await page.getByLabel("Email").fill(`${unique("keys")}@example.com`);
+  await page.getByLabel("Password").fill("pacer-e2e-password");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await nav(page, "Accounts");
+  await page.getByLabel("Handle").fill(handle);
+  await page.getByRole("button", { name: "Add account" }).click();
+  await expect(page.getByRole("table", { name: "Social accounts" })).toContainText(`@${handle}`);
+
+  await page.goto("/dashboard/compose");
+  await expect(page.getByRole("checkbox", { name: new RegExp(`^@${handle}`) })).toBeVisible();
+  const postText = `Typed, never clicked ${unique("k")}`;
+  await tabTo(page, page.getByLabel("Text", { exact: true }));
+  await page.keyboard.type(postText);
+  const account = page.getByRole("checkbox", { name: new RegExp(`^@${handle}`) });
+  await tabTo(page, account);
+  await page.keyboard.press("Space");
+  await expect(account).toBeChecked();
+  await tabTo(page, page.getByRole("button", { name: "Queue post" }));
+  await page.keyboard.press("Enter");
+  await expect(page.getByTestId("compose-notice")).toContainText("Queued for 1 account");
+  await expect(page.getByLabel("Text", { exact: true })).toHaveValue("");
+});

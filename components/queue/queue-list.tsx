@@ -69,7 +69,8 @@ export function QueueList({ busy }: { busy: boolean }) {
   };
 
   return (
-    <div className="grid gap-4">
+    // One column no wider than the screen: a grid track would otherwise grow to the cards' widest content.
+    <div className="grid grid-cols-[minmax(0,1fr)] gap-4">
       <QueueFiltersBar filters={filters} onChange={setFilters} />
       <BulkBar selection={selection} onDone={none} onSelectNone={none} />
       {pages.data && items.length > 0 && (
