@@ -99,7 +99,8 @@ test("a user connects a Bluesky account with an app password, and is told when i
   await test.step("the right one connects the account", async () => {
     await page.getByLabel("App password").fill(appPassword);
     await page.getByRole("button", { name: "Connect Bluesky" }).click();
-    await expect(page.getByRole("status")).toContainText(`@${handle} is connected`);
+    // The page's own status line (the app-wide announcer is a status region too).
+    await expect(page.getByRole("status").filter({ hasText: `@${handle} is connected` })).toBeVisible();
     const row = accounts.getByRole("row").filter({ hasText: `@${handle}` });
     await expect(row).toContainText("Bluesky");
     await expect(row).toContainText("Connected");

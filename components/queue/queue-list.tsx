@@ -213,6 +213,10 @@ function QueueRow({
           <span className="mt-1 block text-xs text-muted-foreground">{errorClassName(item.errorClass)}</span>
         )}
         {item.cancelRequested && midPublish && <span className="mt-1 block text-xs text-muted-foreground">Cancel requested</span>}
+        {/* Why it was cancelled when a person did not do it here (an account removed: "Account removed."). */}
+        {item.status === "cancelled" && item.lastError && (
+          <span className="mt-1 block text-xs whitespace-normal text-muted-foreground">{item.lastError}</span>
+        )}
       </td>
       <td className={cn("p-2", CARD_CELL)}>
         <span className="block truncate font-medium">{handle}</span>
