@@ -13,7 +13,8 @@ import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/com
 import { Checkbox } from "@/components/ui/checkbox";
 import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
-import { formatInZone, useTimeZone } from "@/components/time/time-zone";
+import { useTimeZone } from "@/components/time/time-zone";
+import { shortTime } from "@/lib/time/relative";
 import { platformName } from "./platforms";
 import { useRefreshAccounts } from "./queries";
 
@@ -131,7 +132,7 @@ export function ConnectUploadPost() {
               <p className="text-sm">
                 <KeyRound aria-hidden className="mr-1 inline size-4" />
                 {data.key
-                  ? `API key ending in ${data.key.last4}, set ${formatInZone(data.key.setAt, timeZone, { weekday: undefined })}.`
+                  ? `API key ending in ${data.key.last4}, set ${shortTime(data.key.setAt, timeZone)}.`
                   : data.canManageKey
                     ? "Paste the workspace's Upload-Post API key (Upload-Post dashboard → API Keys)."
                     : "An admin or owner of this workspace sets its Upload-Post API key first."}

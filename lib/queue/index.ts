@@ -40,7 +40,7 @@ import {
 
 export * from "./types";
 export * from "./manage";
-export type { AddToQueueInput, BulkAddInput, BulkRowInput, CancelQueueItemsInput, ListQueueItemsInput, RetryQueueItemsInput } from "./input";
+export type { AddToQueueInput, BulkAddInput, BulkRowInput, CancelQueueItemsInput, RetryQueueItemsInput } from "./input";
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 

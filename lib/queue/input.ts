@@ -1,7 +1,6 @@
 // What the queue's API accepts, as zod schemas: each message says what was wrong and what to send.
 import { z } from "zod";
 import { MASTODON_VISIBILITIES } from "@/lib/connectors/types";
-import { QUEUE_STATUSES } from "./types";
 import { IF_PAST } from "@/lib/time/schedule";
 
 export const MAX_ACCOUNTS_PER_POST = 100;
@@ -147,17 +146,6 @@ export const bulkInput = z.strictObject({
   workspaceId: workspaceId.nullish(),
 });
 
-// Lenient about other query parameters (cache busters and the like).
-export const listInput = z.object({
-  workspaceId: workspaceId.nullish(),
-  limit: z.coerce
-    .number("limit must be a number.")
-    .int("limit must be a whole number.")
-    .min(1, "limit is at least 1.")
-    .max(200, "limit is at most 200.")
-    .default(50),
-  status: z.enum(QUEUE_STATUSES, `status must be one of: ${QUEUE_STATUSES.join(", ")}.`).optional(),
-});
 
 const itemIds = z
   .array(z.int("Queue item ids are whole numbers.").positive("Queue item ids are positive."), "ids must be a list of queue item ids.")
@@ -194,6 +182,5 @@ export type BulkRow = z.infer<typeof bulkRow>;
 export type AddToQueueInput = z.input<typeof addInput>;
 export type BulkRowInput = z.input<typeof bulkRow>;
 export type BulkAddInput = Omit<z.input<typeof bulkInput>, "items"> & { items: BulkRowInput[] };
-export type ListQueueItemsInput = { workspaceId?: string | null; limit?: number | string; status?: string };
 export type CancelQueueItemsInput = z.input<typeof cancelInput>;
 export type RetryQueueItemsInput = z.input<typeof retryInput>;
