@@ -2,6 +2,7 @@
 // risk after Check all now and is paused from the overview; its detail page charts the metrics
 // against the baseline and explains its score. Each at a desktop and at a phone's width.
 import { expect as baseExpect, test, type Page } from "@playwright/test";
+import { mainNavLink } from "./support/nav";
 import postgres from "postgres";
 
 const expect = baseExpect.configure({ timeout: process.env.PACER_NEXT_MODE === "dev" ? 60_000 : 10_000 });
@@ -33,20 +34,6 @@ async function noSidewaysScroll(page: Page) {
   expect(scrollWidth).toBeLessThanOrEqual(innerWidth);
 }
 
-/** A link of the main navigation, ready to click: on a phone it is behind the Menu button, opened first. */
-async function mainNavLink(page: Page, name: string) {
-  // Hidden included: after the click the phone's menu closes, and the scene still reads the link's aria-current.
-  const nav = page.getByRole("navigation", { name: "Main", includeHidden: true });
-  const menu = page.getByRole("button", { name: "Menu" });
-  if (await menu.isVisible()) {
-    // A click before the page hydrates is lost: open until the list shows.
-    await baseExpect(async () => {
-      if ((await menu.getAttribute("aria-expanded")) !== "true") await menu.click();
-      await baseExpect(nav).toBeVisible({ timeout: 2_000 });
-    }).toPass({ timeout: 60_000 });
-  }
-  return nav.getByRole("link", { name, includeHidden: true });
-}
 
 for (const viewport of [
   { name: "desktop", width: 1280, height: 900 },

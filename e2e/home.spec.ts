@@ -4,6 +4,7 @@
 // account and a failed payment put a banner on other pages until the cause is gone; and nothing
 // scrolls sideways.
 import { expect as baseExpect, test, type Page } from "@playwright/test";
+import { mainNavLink } from "./support/nav";
 
 // `next dev` compiles each page on first use, which can take longer than the default 5 s.
 const dev = process.env.PACER_NEXT_MODE === "dev";
@@ -53,7 +54,7 @@ for (const viewport of [
       await page.getByLabel("Handle").fill(handle);
       await page.getByRole("button", { name: "Add account" }).click();
       await expect(page.getByText(`@${handle}`).first()).toBeVisible();
-      await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Dashboard" }).click();
+      await (await mainNavLink(page, "Dashboard")).click();
       await expect(checklist).toContainText("1 of 3 steps done.");
       await expect(steps.filter({ hasText: "Connect an account" })).toHaveAttribute("data-done", "true");
       await expect(steps.filter({ hasText: "Compose a post" })).toHaveAttribute("data-done", "false");
@@ -88,7 +89,7 @@ for (const viewport of [
 
     await test.step("a paused account shows a banner on another page, with the way to resume it; resumed, it is gone", async () => {
       expect((await page.request.post(`/api/accounts/${accountId}/pause`, { headers: sameOrigin(page), data: {} })).status()).toBe(200);
-      await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Queue" }).click();
+      await (await mainNavLink(page, "Queue")).click();
       await expect(page.getByRole("heading", { name: "Queue", level: 1 })).toBeVisible();
       const banner = page.getByTestId("banner-paused");
       await expect(banner).toContainText("1 account is paused: it publishes nothing, and its posts wait.");
@@ -97,7 +98,7 @@ for (const viewport of [
       await noSidewaysScroll(page);
 
       expect((await page.request.post(`/api/accounts/${accountId}/resume`, { headers: sameOrigin(page), data: {} })).status()).toBe(200);
-      await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Dashboard" }).click();
+      await (await mainNavLink(page, "Dashboard")).click();
       await expect(page.getByTestId("getting-started-done")).toBeVisible();
       await expect(banner).toHaveCount(0);
     });
@@ -112,7 +113,7 @@ for (const viewport of [
       const banner = page.getByTestId("banner-payment");
       await expect(banner).toHaveCount(0);
 
-      await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Dashboard" }).click();
+      await (await mainNavLink(page, "Dashboard")).click();
       await expect(banner).toContainText("failed.");
       await expect(banner).toContainText("The Pro plan holds until");
       await expect(banner.getByRole("link", { name: "Update the payment on Billing" })).toHaveAttribute("href", "/dashboard/billing");
@@ -121,7 +122,7 @@ for (const viewport of [
       await banner.getByRole("link", { name: "Update the payment on Billing" }).click();
       await page.getByTestId("payment-failed").getByRole("button", { name: "Simulate a successful payment" }).click();
       await expect(page.getByTestId("payment-failed")).toBeHidden();
-      await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Queue" }).click();
+      await (await mainNavLink(page, "Queue")).click();
       await expect(page.getByRole("heading", { name: "Queue", level: 1 })).toBeVisible();
       await expect(banner).toHaveCount(0);
     });
