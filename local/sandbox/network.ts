@@ -17,6 +17,8 @@ export interface SandboxPost {
   response_fault?: "error_after_commit" | "reset_after_commit" | "hang_after_commit";
   /** Taken down (DELETE /v1/admin/posts/:id): no read shows it, the counts keep it. */
   deleted?: boolean;
+  /** When its request reached the handler (ms): tests compare it with created_at to see a late store. */
+  received_at_ms?: number;
 }
 
 export interface AccountMetricsFigures {
@@ -150,7 +152,7 @@ export class SandboxNetwork {
 
   constructor(
     private readonly initial: Partial<NetworkConfig> & { seed?: number } = {},
-    private readonly now: () => number = Date.now,
+    readonly now: () => number = Date.now,
   ) {
     this.config = { ...DEFAULT_CONFIG, ...initial };
     this.random = seededRandom(initial.seed ?? Date.now());

@@ -91,6 +91,7 @@ export function createSandboxHandler(network: SandboxNetwork, { sleep }: Handler
   }
 
   async function publish(request: Request, handle: string): Promise<SandboxReply> {
+    const receivedAt = network.now();
     const auth = authorize(request, handle);
     if (!auth.account) {
       // The account's own token, expired: a request the account was sent and the platform refused.
@@ -155,6 +156,7 @@ export function createSandboxHandler(network: SandboxNetwork, { sleep }: Handler
         first_comment: input.first_comment ?? null,
         destination: input.destination ?? null,
         client_ref: input.client_ref ?? null,
+        received_at_ms: receivedAt,
       },
       idempotencyKey,
     );
@@ -323,6 +325,6 @@ export function createSandboxHandler(network: SandboxNetwork, { sleep }: Handler
 }
 
 /** What the API shows of a post (the fault marker is admin-only). */
-function present({ response_fault: _f, deleted: _d, ...post }: SandboxPost): Omit<SandboxPost, "response_fault" | "deleted"> {
+function present({ response_fault: _f, deleted: _d, received_at_ms: _r, ...post }: SandboxPost): Omit<SandboxPost, "response_fault" | "deleted" | "received_at_ms"> {
   return post;
 }

@@ -177,13 +177,22 @@ it(
       const rows = await sql`select ${runtimeOf(sql)} as runtime, kind, outcome, left(error_message, 140) as m, count(*)::int as n
         from public.posting_history where workspace_id = any(${world.workspaceIds}) group by 1, 2, 3, 4 order by 5 desc limit 40`;
       console.log(rows.map((r) => `${r.runtime} ${r.kind}:${r.outcome} ${r.n} ${r.m ?? ""}`).join("\n"));
-      for (const { client_ref } of sandbox.stats().duplicateClientRefs.slice(0, 4)) {
-        const posts = sandbox.network.postsByClientRef(client_ref).map((p) => `${p.created_at.slice(14)}${p.response_fault ? `(${p.response_fault})` : ""}`);
-        const steps = await sql`select h.kind, h.outcome, h.worker, h.started_at, h.finished_at from public.posting_history h
-          join public.queue_items q on q.id = h.queue_item_id where q.idempotency_key = ${client_ref} order by h.id`;
-        console.log(`dup ${client_ref}: posts ${posts.join(", ")}; ` +
-          steps.map((h) => `${h.kind}:${h.outcome}@${h.worker} ${h.started_at.toISOString().slice(14)}→${h.finished_at.toISOString().slice(14)}`).join(" | "));
-      }
+    }
+    // A post stored twice: each copy's arrival and store time (a store long after arrival means the
+    // sandbox's process was starved past the scene's margin) beside the item's every attempt, and
+    // the sandbox process's event-loop delay, so a failure says which side broke its promise.
+    const duplicates = sandbox.stats().duplicateClientRefs;
+    if (duplicates.length) console.log(`event loop delay of the sandbox's process: p99 ${lag.percentile(99) / 1e6} ms, max ${lag.max / 1e6} ms`);
+    for (const { client_ref } of duplicates.slice(0, 6)) {
+      const posts = sandbox.network.postsByClientRef(client_ref).map((p) => {
+        const stored = Date.parse(p.created_at);
+        const arrived = p.received_at_ms ? `arrived ${new Date(p.received_at_ms).toISOString().slice(14)}, stored ${stored - p.received_at_ms} ms later` : "";
+        return `#${p.id} ${arrived}${p.response_fault ? ` (${p.response_fault})` : ""}`;
+      });
+      const steps = await sql`select h.kind, h.attempt, h.outcome, h.applied, h.worker, h.started_at, h.finished_at from public.posting_history h
+        join public.queue_items q on q.id = h.queue_item_id where q.idempotency_key = ${client_ref} order by h.id`;
+      console.log(`duplicate ${client_ref}: copies ${posts.join("; ")}; attempts ` +
+        steps.map((h) => `${h.kind}#${h.attempt}:${h.outcome}${h.applied ? "" : "(stale)"}@${h.worker} ${h.started_at.toISOString().slice(14)}→${h.finished_at.toISOString().slice(14)}`).join(" | "));
     }
     // A fake holding what Pacer does not count as posted, or a post landing while its account was
     // parked: each such item's history, to see how (and which runtime sent it).
