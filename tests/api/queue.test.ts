@@ -236,7 +236,7 @@ describe("bulk-post", () => {
 
     const status = await (await get(statusRoute.GET, user)).json();
     expect(status).toMatchObject({ total: 10_000, counts: { pending: 10_000 }, nextDueAt: at, oldestPendingAt: at });
-  });
+  }, 120_000);
 
   it("refuses 1,000 rows with 3 bad ones, listing exactly those rows, and writes nothing", async () => {
     const { user, workspaceId, accounts } = await tenant("q-bulk-bad", 2, "starter");
