@@ -452,7 +452,7 @@ describe("cancel", () => {
     // The attempt comes back retryable: instead of a retry, the item ends cancelled.
     const now = new Date();
     await recordOutcomes(sql, [{ id, leaseId, mode: "publish", attempt: 1, outcome: "retryable", errorMessage: "connection refused",
-      retryAt: new Date(now.getTime() + 600_000), startedAt: now, finishedAt: now, latencyMs: 1, worker: "test" }]);
+      next: { retryAt: new Date(now.getTime() + 600_000) }, startedAt: now, finishedAt: now, latencyMs: 1, worker: "test" }]);
     expect(await statusOf([id])).toEqual({ [id]: "cancelled" });
   });
 
