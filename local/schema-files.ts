@@ -45,8 +45,8 @@ function filesMatching(migrations: Array<{ file: string; text: string }>, re: Re
   return migrations.filter((m) => re.test(m.text)).map((m) => m.file);
 }
 
-/** Every function of public and private, in name order, each with where its current body was written. */
-export async function functionBlocks(sql: postgres.Sql): Promise<SchemaBlock[]> {
+/** Every function and procedure of public and private, in name order, each with where its current body was written. */
+export async function functionBlocks(sql: postgres.Sql | postgres.TransactionSql): Promise<SchemaBlock[]> {
   const migrations = migrationTexts();
   const rows = await sql`
     select n.nspname as schema, p.proname as name, p.oid::regprocedure::text as signature,
@@ -64,7 +64,7 @@ export async function functionBlocks(sql: postgres.Sql): Promise<SchemaBlock[]> 
                       where d.classid = 'pg_catalog.pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e')
     order by n.nspname, p.proname, p.oid::regprocedure::text`;
   return rows.map((r) => {
-    const defined = filesMatching(migrations, new RegExp(`create\\s+(or\\s+replace\\s+)?function\\s+${escapeRe(r.schema)}\\.${escapeRe(r.name)}\\s*\\(`, "i"));
+    const defined = filesMatching(migrations, new RegExp(`create\\s+(or\\s+replace\\s+)?(function|procedure)\\s+${escapeRe(r.schema)}\\.${escapeRe(r.name)}\\s*\\(`, "i"));
     const head = [
       `-- ${r.signature}`,
       `-- Last defined in ${defined.at(-1) ?? "(no migration names it)"}${defined.length > 1 ? ` (also in ${defined.slice(0, -1).join(", ")})` : ""}.`,
@@ -75,7 +75,7 @@ export async function functionBlocks(sql: postgres.Sql): Promise<SchemaBlock[]> 
 }
 
 /** Every table (not its partitions), view and enum of public and private, in name order. */
-export async function tableBlocks(sql: postgres.Sql): Promise<SchemaBlock[]> {
+export async function tableBlocks(sql: postgres.Sql | postgres.TransactionSql): Promise<SchemaBlock[]> {
   const migrations = migrationTexts();
   const blocks: SchemaBlock[] = [];
 
@@ -177,8 +177,13 @@ export async function tableBlocks(sql: postgres.Sql): Promise<SchemaBlock[]> {
 /** The files as `npm run schema:dump` writes them: file name → its objects' blocks and its text. */
 export async function schemaFiles(sql: postgres.Sql): Promise<Record<string, { blocks: SchemaBlock[]; text: string }>> {
   const file = (what: string, blocks: SchemaBlock[]) => ({ blocks, text: `${HEADER(what)}\n${blocks.map((b) => b.text).join("\n")}` });
-  return {
-    "functions.sql": file("Every function in the public and private schemas as the migrations leave it, in name order.", await functionBlocks(sql)),
-    "tables.sql": file("Every enum, table (with its constraints, indexes, triggers and policies) and view in public and private, in name order.", await tableBlocks(sql)),
-  };
+  // Postgres prints names relative to the search path: an empty one names every schema, so the text
+  // is the same whichever connection reads it (a read-only transaction: this only looks).
+  return sql.begin("read only", async (tx) => {
+    await tx`set local search_path = ''`;
+    return {
+      "functions.sql": file("Every function and procedure in the public and private schemas as the migrations leave it, in name order.", await functionBlocks(tx)),
+      "tables.sql": file("Every enum, table (with its constraints, indexes, triggers and policies) and view in public and private, in name order.", await tableBlocks(tx)),
+    };
+  }) as Promise<Record<string, { blocks: SchemaBlock[]; text: string }>>;
 }
