@@ -242,7 +242,7 @@ async function claimRecordSplit(db: BenchDatabase, ws: Workspace, items: number,
         sql,
         claimed.map((x) => ({
           id: x.id, leaseId: x.leaseId, mode: x.mode, attempt: x.attempts, outcome: "posted", externalId: "noop",
-          retryAt: null, startedAt: now, finishedAt: now, latencyMs: 0, worker: "split",
+          next: "done", startedAt: now, finishedAt: now, latencyMs: 0, worker: "split",
         })),
       );
       sum.recordMs += performance.now() - t;

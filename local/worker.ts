@@ -9,6 +9,7 @@ import { credentialStore } from "../lib/accounts/refreshed-credentials.ts";
 import { engineSettingsFromEnv } from "../lib/engine/settings.ts";
 import { scanHealth } from "../lib/health/scan.ts";
 import { deliverWebhooks } from "../lib/webhooks/deliver.ts";
+import { expireGracePeriods } from "../lib/billing/grace.ts";
 
 const url = process.env.SUPABASE_DB_URL;
 if (!url) {
@@ -54,6 +55,8 @@ async function processLoop() {
         connectorFor: (platform) => connectorFor(platform, process.env, { storeCredentials: credentialStore(sql) }),
         budgetMs: 60_000,
         poll: { idleMs: 500 },
+        // As the Edge Function does: a past-due subscription's grace ends on time.
+        housekeeping: expireGracePeriods,
         signal: stop.signal,
         log: (line) => console.log(`[worker] ${line}`),
       });

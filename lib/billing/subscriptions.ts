@@ -2,7 +2,6 @@
 // public.subscriptions, and the workspace's plan (and the accounts it covers) follow — in SQL,
 // through private.apply_subscription, the only writer (called by private.apply_stripe_event).
 import type Stripe from "stripe";
-import { asWorker, type Sql } from "@/lib/db";
 import { planIdFromLookupKey } from "./plans";
 
 /** Statuses of a subscription that is still running: a plan change modifies it rather than starting another. */
@@ -49,15 +48,4 @@ export function subscriptionFields(subscription: Stripe.Subscription): Subscript
     periodEnd: item?.current_period_end ? new Date(item.current_period_end * 1000) : null,
     cancelAtPeriodEnd: subscription.cancel_at_period_end ?? false,
   };
-}
-
-/**
- * Ends past_due grace periods that ran out with no word from Stripe, moving those workspaces to the
- * default plan. Runs on every webhook delivery; schedule it too (the queue worker's tidy-up is a fit)
- * so the change lands on time even when Stripe sends nothing more. Returns the workspaces changed.
- */
-export async function expireGracePeriods(sql: Sql): Promise<number> {
-  // One statement as pacer_worker, no sql.begin: a connection dropping mid-way rejects this call only (see webhook.ts).
-  const [row] = await asWorker(sql, "select private.expire_billing_grace() as changed");
-  return row.changed as number;
 }

@@ -14,7 +14,8 @@ import { errorResponse } from "@/lib/api/handler";
 import { readText } from "@/lib/api/body";
 import { asWorker, boolean, db, literal, timestamp } from "@/lib/db";
 import { billingMode, notConfigured, stripeClient, webCrypto, webhookSecret, webhooks } from "./stripe";
-import { expireGracePeriods, subscriptionFields, type MirroredSubscription } from "./subscriptions";
+import { expireGracePeriods } from "./grace";
+import { subscriptionFields, type MirroredSubscription } from "./subscriptions";
 
 export const HANDLED_EVENTS = [
   "checkout.session.completed",

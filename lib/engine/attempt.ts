@@ -2,7 +2,7 @@
 // landed. Returns what happened; it never writes to the database (the processor batches that).
 import type { Connector, ConnectorAccount, Lookup, PublishOutcome, PublishRequest, SentAttempt } from "../connectors/types.ts";
 import { decryptCredentials } from "../accounts/credentials.ts";
-import { nextRunAt, retryDelayMs, type RetryPolicy } from "./backoff.ts";
+import { backoff, nextRun, type RetryPolicy } from "./backoff.ts";
 import { budgetSpentUntil } from "./budget.ts";
 import type { AttemptResult, ClaimedItem } from "./store.ts";
 
@@ -28,7 +28,7 @@ export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promi
   const startedAt = new Date();
   const attempt = item.mode === "verify" ? item.verifyAttempts : item.attempts;
   const base = { id: item.id, leaseId: item.leaseId, mode: item.mode, attempt, worker: opts.worker, startedAt };
-  const done = (r: Pick<AttemptResult, "outcome" | "retryAt"> & Partial<AttemptResult>): AttemptResult => {
+  const done = (r: Pick<AttemptResult, "outcome" | "next"> & Partial<AttemptResult>): AttemptResult => {
     const finishedAt = new Date();
     return { ...base, ...r, finishedAt, latencyMs: finishedAt.getTime() - startedAt.getTime() };
   };
@@ -47,16 +47,16 @@ export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promi
     // Nothing was sent: a configuration problem, not a platform outcome. A lookup that cannot be made
     // settles nothing, though: the earlier publish may be live, so it is "could not ask", never failed.
     if (item.mode === "verify") {
-      return done({ outcome: "unavailable", retryAt: null, verifyRetryMs: opts.verifyRetryMs, errorMessage: `Could not ask the platform whether the post exists: ${messageOf(error)}` });
+      return done({ outcome: "unavailable", next: "verify", verifyRetryMs: opts.verifyRetryMs, errorMessage: `Could not ask the platform whether the post exists: ${messageOf(error)}` });
     }
-    return done({ outcome: "permanent", retryAt: null, errorMessage: messageOf(error) });
+    return done({ outcome: "permanent", next: "give_up", errorMessage: messageOf(error) });
   }
   // A publish must end inside its lease: recovery times verification from the lease's expiry, so a
   // worker that stalled after its claim must not send now (another may already be verifying it).
   if (item.mode === "publish" && Date.now() + opts.callTimeoutMs > item.leaseEndsAt - LEASE_SAFETY_MS) {
     return done({
       outcome: "retryable",
-      retryAt: nextRunAt(new Date(), { kind: "retryable", message: "" }, item.attempts, opts.retry, opts.random),
+      next: nextRun(new Date(), { kind: "retryable", message: "" }, item.attempts, opts.retry, opts.random),
       errorMessage: "Not sent: this worker fell behind and its lease would have ended during the call; it will be sent later.",
     });
   }
@@ -94,7 +94,7 @@ export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promi
         return done({
           ...live,
           outcome: "unavailable",
-          retryAt: null,
+          next: "verify",
           verifyRetryMs: waits,
           errorMessage: `The post is live as ${found.externalId}; the rest of its thread or first comment was not sent: this worker fell behind and its lease would have ended during the call.`,
         });
@@ -103,12 +103,12 @@ export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promi
         // The rest would be sent to an account that may not publish now, or for an item its owner
         // cancelled: a cancelled item is settled as the post that is live; otherwise it waits.
         if (item.finish.reason === "cancelled") {
-          return done({ outcome: "found", retryAt: null, externalId: found.externalId, externalUrl: found.url ?? null });
+          return done({ outcome: "found", next: "done", externalId: found.externalId, externalUrl: found.url ?? null });
         }
         return done({
           ...live,
           outcome: "unavailable",
-          retryAt: null,
+          next: "verify",
           verifyRetryMs: waits,
           errorMessage: `The post is live as ${found.externalId}, but the rest of its thread or first comment is not sent while the ${item.finish.reason ?? "account cannot publish"}.`,
         });
@@ -123,29 +123,28 @@ export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promi
             ...budget,
             ...live,
             outcome: "unavailable",
-            retryAt: null,
+            next: "verify",
             verifyRetryMs: waits.map((ms) => Math.max(ms, wait)),
             errorMessage: `Not all of the thread or first comment is posted yet (${rest.kind}: ${rest.message}); the post itself is live as ${found.externalId}, and the rest is sent at the next check.`,
           });
         }
-        return done({ ...budget, outcome: "found", retryAt: null, externalId: found.externalId, externalUrl: found.url ?? null });
+        return done({ ...budget, outcome: "found", next: "done", externalId: found.externalId, externalUrl: found.url ?? null });
       }
-      return done({ outcome: "found", retryAt: null, externalId: found.externalId, externalUrl: found.url ?? null });
+      return done({ outcome: "found", next: "done", externalId: found.externalId, externalUrl: found.url ?? null });
     }
     if (found.kind === "not_found") {
       // Believed only once confirmed by a later lookup (record_outcomes decides); then the earlier
       // attempt counts as failed, and the backoff applies.
-      const delay = retryDelayMs(item.attempts, opts.retry, opts.random);
       return done({
         outcome: "not_found",
-        retryAt: delay === null ? null : new Date(Date.now() + delay),
+        next: backoff(new Date(), item.attempts, opts.retry, opts.random),
         errorMessage: "The platform has no post carrying this item's key.",
       });
     }
     // record_outcomes picks the wait by how many lookups in a row went unanswered; none left → a human decides.
     return done({
       outcome: "unavailable",
-      retryAt: null,
+      next: "verify",
       verifyRetryMs: waits,
       errorMessage: `Could not ask the platform whether the post exists: ${found.message}`,
     });
@@ -166,19 +165,19 @@ export async function runAttempt(item: ClaimedItem, opts: AttemptOptions): Promi
   // the account is sent nothing more until the window resets (record_outcomes sets its cooldown).
   const budget = { rateLimit: outcome.rateLimit, budgetUntil: budgetSpentUntil(outcome.rateLimit) };
   if (outcome.kind === "posted") {
-    return done({ ...budget, outcome: "posted", retryAt: null, externalId: outcome.externalId, externalUrl: outcome.url ?? null, callDeadlineAt });
+    return done({ ...budget, outcome: "posted", next: "done", externalId: outcome.externalId, externalUrl: outcome.url ?? null, callDeadlineAt });
   }
   if (outcome.kind === "unknown") {
     // Never re-send before asking: verification, timed by record_outcomes from the call's deadline.
     // A post that is live with only later parts in doubt keeps its id on record (see types.ts).
     const live = outcome.externalId ? { externalId: outcome.externalId, externalUrl: outcome.url ?? null } : {};
-    return done({ ...budget, ...live, outcome: "unknown", retryAt: null, errorMessage: outcome.message, callDeadlineAt });
+    return done({ ...budget, ...live, outcome: "unknown", next: "verify", errorMessage: outcome.message, callDeadlineAt });
   }
   return done({
     ...budget,
     callDeadlineAt,
     outcome: outcome.kind,
-    retryAt: nextRunAt(new Date(), outcome, item.attempts, opts.retry, opts.random),
+    next: nextRun(new Date(), outcome, item.attempts, opts.retry, opts.random),
     errorMessage: outcome.message,
   });
 }
@@ -261,7 +260,7 @@ function messageOf(error: unknown): string {
 export function attemptFailed(item: ClaimedItem, opts: AttemptOptions, startedAt: Date, error: unknown): AttemptResult {
   const finishedAt = new Date();
   const attempt = item.mode === "verify" ? item.verifyAttempts : item.attempts;
-  const base = { id: item.id, leaseId: item.leaseId, mode: item.mode, attempt, worker: opts.worker, startedAt, finishedAt, latencyMs: finishedAt.getTime() - startedAt.getTime(), retryAt: null };
+  const base = { id: item.id, leaseId: item.leaseId, mode: item.mode, attempt, worker: opts.worker, startedAt, finishedAt, latencyMs: finishedAt.getTime() - startedAt.getTime(), next: "verify" as const };
   const message = `the attempt failed: ${messageOf(error)}`;
   return item.mode === "verify"
     ? { ...base, outcome: "unavailable", verifyRetryMs: opts.verifyRetryMs, errorMessage: `Could not ask the platform whether the post exists: ${message}` }

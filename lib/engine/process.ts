@@ -35,6 +35,12 @@ export interface ProcessOptions {
   /** Outcomes are written when this many are waiting, or after flushMs. */
   flushSize?: number;
   flushMs?: number;
+  /**
+   * The runner's housekeeping after a scheduled run (not a workspace's "process now"), beside the
+   * engine's own: e.g. billing's grace sweep (lib/billing/grace.ts). The engine knows nothing of it;
+   * a failure is logged, never the run's.
+   */
+  housekeeping?: (sql: Sql) => Promise<unknown>;
   /** Keep polling an empty queue until the budget is spent (long-lived workers), instead of returning. */
   poll?: { idleMs: number };
   signal?: AbortSignal;
@@ -150,7 +156,10 @@ export async function processQueue(opts: ProcessOptions): Promise<RunSummary> {
   }
   await Promise.all(inFlight);
   while (waiting.length > 0) await flush();
-  if (!o.workspaceId) await tidyUp(o.sql).catch((e) => log(`housekeeping failed: ${(e as Error).message}`));
+  if (!o.workspaceId) {
+    await tidyUp(o.sql).catch((e) => log(`housekeeping failed: ${(e as Error).message}`));
+    if (o.housekeeping) await o.housekeeping(o.sql).catch((e) => log(`the runner's housekeeping failed: ${(e as Error).message}`));
+  }
   summary.ms = Date.now() - started;
   return summary;
 }

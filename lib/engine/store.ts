@@ -2,6 +2,7 @@
 // run as the least-privilege `pacer_worker` role. Runtime-agnostic (postgres.js runs in Node and Deno).
 import type postgres from "postgres";
 import type { PlatformOptions, RateLimitBudget } from "../connectors/types.ts";
+import type { NextRun } from "./backoff.ts";
 import { asWorker, integer, literal } from "../db/worker.ts";
 
 export type Sql = postgres.Sql;
@@ -59,11 +60,8 @@ export interface AttemptResult {
   externalId?: string | null;
   externalUrl?: string | null;
   errorMessage?: string | null;
-  /**
-   * When to try again (backoff, Retry-After); null means no retry is left. Ignored for "unknown" and
-   * "unavailable": record_outcomes times lookups (platform margins, verifyRetryMs).
-   */
-  retryAt: Date | null;
+  /** Whether and when the item runs again, as this attempt decided (NextRun in backoff.ts). */
+  next: NextRun;
   /** Publishes: when the call's time ran out (its start + call timeout); nothing of it leaves later. */
   callDeadlineAt?: Date;
   /** Unanswered lookups: the waits before asking again, the n-th for the n-th unanswered lookup in a row. */
@@ -206,7 +204,7 @@ export async function recordOutcomes(sql: Sql, results: AttemptResult[]): Promis
     external_id: storableText(r.externalId, MAX_EXTERNAL_ID),
     external_url: storableText(r.externalUrl, MAX_EXTERNAL_URL),
     error_message: storableText(r.errorMessage, MAX_ERROR_MESSAGE),
-    retry_at: r.retryAt?.toISOString() ?? null,
+    retry_at: typeof r.next === "object" ? r.next.retryAt.toISOString() : null,
     started_at: r.startedAt.toISOString(),
     finished_at: r.finishedAt.toISOString(),
     latency_ms: r.latencyMs,
@@ -235,11 +233,10 @@ export async function recoverExpiredLeases(sql: Sql, limit = 1000): Promise<numb
   return row.n as number;
 }
 
-/** Housekeeping a processing run does on the side: fold counter deltas, prune old ledger rows, end billing grace. */
+/**
+ * The engine's own housekeeping after a processing run: fold counter deltas, prune old ledger rows.
+ * Anything else a runner wants done on the side (billing's grace sweep) it passes to processQueue.
+ */
 export async function tidyUp(sql: Sql): Promise<void> {
-  // The last also ends a past-due subscription's grace period on time, even when Stripe sends nothing more.
-  await asWorker(
-    sql,
-    "select private.compact_queue_counters(), private.prune_rate_limit_ledger(), private.expire_billing_grace()",
-  );
+  await asWorker(sql, "select private.compact_queue_counters(), private.prune_rate_limit_ledger()");
 }

@@ -452,8 +452,26 @@ describe("cancel", () => {
     // The attempt comes back retryable: instead of a retry, the item ends cancelled.
     const now = new Date();
     await recordOutcomes(sql, [{ id, leaseId, mode: "publish", attempt: 1, outcome: "retryable", errorMessage: "connection refused",
-      retryAt: new Date(now.getTime() + 600_000), startedAt: now, finishedAt: now, latencyMs: 1, worker: "test" }]);
+      next: { retryAt: new Date(now.getTime() + 600_000) }, startedAt: now, finishedAt: now, latencyMs: 1, worker: "test" }]);
     expect(await statusOf([id])).toEqual({ [id]: "cancelled" });
+  });
+
+  it("cancels an item needing review only when it is named, and asks an item mid-publish to stop once", async () => {
+    const { user, accounts } = await tenant("q-cancel-rule", 1);
+    const review = (await addPost(user, { text: "needs a look", accountIds: [accounts[0].id] })).items[0].id;
+    const flying = (await addPost(user, { text: "in flight", accountIds: [accounts[0].id] })).items[0].id;
+    await sql`update public.queue_items set status = 'needs_review' where id = ${review}`;
+    await sql`update public.queue_items set status = 'processing', lease_id = ${randomUUID()}, lease_expires_at = now() + interval '2 minutes',
+                     leased_at = now(), attempts = 1, worker = 'test' where id = ${flying}`;
+    // A filter: the item in flight is asked to stop; the one needing review is a person's decision, left alone.
+    expect(await (await post(cancelRoute.POST, user, { accountId: accounts[0].id })).json()).toEqual({ cancelled: 0, cancelRequested: 1 });
+    // Asked once is enough: the same filter again changes nothing.
+    expect(await (await post(cancelRoute.POST, user, { accountId: accounts[0].id })).json()).toEqual({ cancelled: 0, cancelRequested: 0 });
+    expect(await statusOf([review, flying])).toEqual({ [review]: "needs_review", [flying]: "processing" });
+    // Named, it is cancelled.
+    expect(await (await post(cancelRoute.POST, user, { ids: [review] })).json()).toEqual({ cancelled: 1, cancelRequested: 0 });
+    expect(await statusOf([review])).toEqual({ [review]: "cancelled" });
+    await sql`update public.queue_items set status = 'cancelled', lease_id = null, lease_expires_at = null where id = ${flying}`;
   });
 
   it("answers 409 for items already posted, changing nothing", async () => {

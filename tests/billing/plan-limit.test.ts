@@ -132,6 +132,32 @@ describe("a downgrade below current usage", () => {
   });
 });
 
+describe("an account becoming publishable", () => {
+  it("is let through up to exactly the plan's limit by age, counting live accounts only", async () => {
+    const s = await proSubscriber();
+    const ids = await addAccountsInOrder(sql, s.workspaceId, 12);
+    // Not publishable during the downgrade, so it leaves them as they are.
+    await sql`update public.social_accounts set state = 'needs_reconnect' where id = any(${ids.slice(9)})`;
+    await s.moveTo("starter");
+    // Reconnected: the 10th oldest is covered by Starter's 10, the 11th is not.
+    await sql`update public.social_accounts set state = 'active' where id = ${ids[9]}`;
+    await sql`update public.social_accounts set state = 'active' where id = ${ids[10]}`;
+    expect(await accountStates(sql, [ids[9], ids[10]])).toEqual([
+      expect.objectContaining({ state: "active", paused_reason: null }),
+      expect.objectContaining({ state: "paused", paused_reason: "plan_limit", last_error: STARTER_REASON }),
+    ]);
+    // A removed account holds no place: with the oldest removed, the 12th by age is the 11th live one
+    // (held), and the 11th the 10th (its plan pause lifted by the removal).
+    await sql`update public.social_accounts set archived_at = now(), state = 'paused', paused_reason = 'removed' where id = ${ids[0]}`;
+    await sql`select private.apply_plan_limit(${s.workspaceId})`;
+    await sql`update public.social_accounts set state = 'active' where id = ${ids[11]}`;
+    expect(await accountStates(sql, [ids[10], ids[11]])).toEqual([
+      expect.objectContaining({ state: "active", paused_reason: null }),
+      expect.objectContaining({ state: "paused", paused_reason: "plan_limit", last_error: STARTER_REASON }),
+    ]);
+  });
+});
+
 describe("an upgrade", () => {
   it("resumes exactly the accounts the plan paused, in their former state, and brings their posts back", async () => {
     const s = await proSubscriber();

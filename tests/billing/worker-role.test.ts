@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { ensureBillingCustomer } from "@/lib/billing/customers";
-import { expireGracePeriods } from "@/lib/billing/subscriptions";
+import { expireGracePeriods } from "@/lib/billing/grace";
 import { connect, makeUser, type Sql } from "../support/db";
 import { startStripeFake, type StripeFake } from "../support/stripe-fake";
 import { deliverEvent, enterStripeMode, giveCustomer, subscribe, subscriptionObject } from "../support/billing";

@@ -46,7 +46,7 @@ describe("record_outcomes and a concurrent pause", () => {
         attempt: 1,
         outcome: "rate_limited",
         errorMessage: "429 from the platform",
-        retryAt: new Date(now.getTime() + 60_000),
+        next: { retryAt: new Date(now.getTime() + 60_000) },
         callDeadlineAt: now,
         startedAt: now,
         finishedAt: now,

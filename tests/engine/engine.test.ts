@@ -107,7 +107,7 @@ describe("publishing", () => {
     const mine = claimed.filter((c) => [...low, ...high].includes(c.id)).map((c) => c.id);
     expect(mine).toEqual([high[0], low[0]]);
     await recordOutcomes(sql, claimed.map((c) => ({
-      id: c.id, leaseId: c.leaseId, mode: c.mode, attempt: 1, outcome: "permanent", retryAt: null,
+      id: c.id, leaseId: c.leaseId, mode: c.mode, attempt: 1, outcome: "permanent", next: "give_up",
       startedAt: new Date(), finishedAt: new Date(), latencyMs: 0, worker: "order",
     })));
   });
@@ -278,7 +278,7 @@ describe("exactly once when the outcome is unknown", () => {
 
     const applied = await recordOutcomes(sql, [{
       id, leaseId: old.leaseId, mode: "publish", attempt: 1, outcome: "permanent", errorMessage: "late",
-      retryAt: null, startedAt: new Date(), finishedAt: new Date(), latencyMs: 5, worker: "slow",
+      next: "give_up", startedAt: new Date(), finishedAt: new Date(), latencyMs: 5, worker: "slow",
     }]);
     expect(applied.get(id)).toBe(false);
     const [row] = await sql`select status, lease_id from public.queue_items where id = ${id}`;
@@ -337,7 +337,7 @@ describe("cancelling and removing", () => {
     await sql`update public.queue_items set cancel_requested = true where id = ${id}`;
     await recordOutcomes(sql, [{
       id, leaseId: c.leaseId, mode: "publish", attempt: 1, outcome: "rate_limited", errorMessage: "429",
-      retryAt: new Date(Date.now() + 60_000), startedAt: new Date(), finishedAt: new Date(), latencyMs: 1, worker: "cancel",
+      next: { retryAt: new Date(Date.now() + 60_000) }, startedAt: new Date(), finishedAt: new Date(), latencyMs: 1, worker: "cancel",
     }]);
     const [row] = await sql`select status from public.queue_items where id = ${id}`;
     expect(row.status).toBe("cancelled");

@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import { connect, makeUser, type Sql } from "../support/db";
 import { sandboxAccount } from "../support/sandbox.ts";
 import { encryptCredentials } from "../../lib/accounts/credentials.ts";
+import { subscribe } from "../support/billing";
 
 let sql: Sql;
 beforeAll(() => {
@@ -84,5 +85,17 @@ describe("the process-queue function", () => {
     expect(history[0].error_message).toMatch(/sandbox connector failed/);
     // Out of the way of the files that run the engine after this one (it would be looked up again).
     await sql`update public.queue_items set status = 'cancelled' where id = ${brokenId}`;
+  }, 60_000);
+
+  it("ends a past-due subscription's run-out grace period on schedule (billing's housekeeping, which the function passes to the engine)", async () => {
+    const user = await makeUser(sql, "edge-grace");
+    await subscribe(sql, user.workspaceId, "pro");
+    await sql`update public.subscriptions set status = 'past_due', past_due_since = now() - interval '8 days',
+                                              grace_ends_at = now() - interval '1 day'
+              where workspace_id = ${user.workspaceId}`;
+    expect((await invoke(process.env.PACER_CRON_SECRET)).status).toBe(200);
+    const [row] = await sql`select w.plan_id, p.is_default from public.workspaces w join public.plans p on p.id = w.plan_id
+                            where w.id = ${user.workspaceId}`;
+    expect(row).toEqual({ plan_id: expect.any(String), is_default: true });
   }, 60_000);
 });

@@ -209,7 +209,7 @@ describe("what a Mastodon lookup is given", () => {
     const claim = async () => (await claimDuePosts(sql, { worker, limit: 5, leaseSeconds: 30, workspaceId: acc.workspaceId }))[0];
     const at = (msAgo: number) => new Date(Date.now() - msAgo);
     const result = (c: { id: number; leaseId: string; attempts: number }, outcome: string, startedAt: Date, extra: object = {}) => ({
-      id: c.id, leaseId: c.leaseId, mode: "publish" as const, attempt: c.attempts, outcome, retryAt: at(1_000),
+      id: c.id, leaseId: c.leaseId, mode: "publish" as const, attempt: c.attempts, outcome, next: { retryAt: at(1_000) },
       startedAt, finishedAt: new Date(startedAt.getTime() + 500), latencyMs: 500, worker, ...extra,
     });
     // Another item of the account, posted: its id is one the lookup must skip.

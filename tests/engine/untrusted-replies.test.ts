@@ -86,7 +86,7 @@ describe("replies a platform should never send", () => {
     const result = (id: number, latencyMs = 5): AttemptResult => {
       const c = claimed.find((x) => x.id === id)!;
       return {
-        id, leaseId: c.leaseId, mode: c.mode, attempt: 1, outcome: "posted", externalId: `ext-${id}`, retryAt: null,
+        id, leaseId: c.leaseId, mode: c.mode, attempt: 1, outcome: "posted", externalId: `ext-${id}`, next: "done",
         startedAt: new Date(), finishedAt: new Date(), latencyMs, worker: "one-by-one",
       };
     };

@@ -82,7 +82,7 @@ async function recordUnknown(c: ClaimedItem, deadline: Date) {
   const startedAt = new Date(deadline.getTime() - CALL_TIMEOUT_MS);
   await recordOutcomes(sql, [
     { id: c.id, leaseId: c.leaseId, mode: "publish", attempt: c.attempts, outcome: "unknown", errorMessage: "no answer in time",
-      retryAt: null, startedAt, finishedAt: deadline, latencyMs: CALL_TIMEOUT_MS, worker: "verify-test", callDeadlineAt: deadline },
+      next: "verify", startedAt, finishedAt: deadline, latencyMs: CALL_TIMEOUT_MS, worker: "verify-test", callDeadlineAt: deadline },
   ]);
 }
 
@@ -160,7 +160,7 @@ describe("verification of an unknown publish", () => {
     const now = new Date();
     await recordOutcomes(sql, [
       { id, leaseId: early.leaseId, mode: "verify", attempt: early.verifyAttempts, outcome: "not_found", errorMessage: "none",
-        retryAt: new Date(), startedAt: now, finishedAt: now, latencyMs: 1, worker: "early" },
+        next: { retryAt: new Date() }, startedAt: now, finishedAt: now, latencyMs: 1, worker: "early" },
     ]);
     const row = await item(id);
     expect(row.status).toBe("verifying");
@@ -176,7 +176,7 @@ describe("verification of an unknown publish", () => {
       const now = new Date();
       await recordOutcomes(sql, [
         { id, leaseId: c.leaseId, mode: "verify", attempt: c.verifyAttempts, outcome: "unavailable", errorMessage: "down",
-          retryAt: null, startedAt: now, finishedAt: now, latencyMs: 1, worker: "test", verifyRetryMs: [1_000, 60_000] },
+          next: "verify", startedAt: now, finishedAt: now, latencyMs: 1, worker: "test", verifyRetryMs: [1_000, 60_000] },
       ]);
       const row = await item(id);
       return { status: row.status as string, waitS: Math.round((row.run_at.getTime() - now.getTime()) / 1000) };
@@ -186,7 +186,7 @@ describe("verification of an unknown publish", () => {
     const now = new Date();
     await recordOutcomes(sql, [
       { id, leaseId: c.leaseId, mode: "verify", attempt: c.verifyAttempts, outcome: "not_found", errorMessage: "none",
-        retryAt: new Date(), startedAt: now, finishedAt: now, latencyMs: 1, worker: "test" },
+        next: { retryAt: new Date() }, startedAt: now, finishedAt: now, latencyMs: 1, worker: "test" },
     ]);
     expect(await unanswered()).toEqual({ status: "verifying", waitS: 1 });
     expect(await unanswered()).toEqual({ status: "verifying", waitS: 60 });

@@ -9,6 +9,7 @@ import { bearerMatches } from "../../../lib/auth/secrets.ts";
 import { singleSendFetch } from "../../../lib/connectors/transport.ts";
 import { engineSettingsFromEnv } from "../../../lib/engine/settings.ts";
 import { deliverWebhooks } from "../../../lib/webhooks/deliver.ts";
+import { expireGracePeriods } from "../../../lib/billing/grace.ts";
 
 const env = Deno.env.toObject();
 const sql = postgres(env.SUPABASE_DB_URL, { prepare: false, max: 4, onnotice: () => {} });
@@ -41,6 +42,8 @@ Deno.serve(async (req) => {
     worker: `edge-${crypto.randomUUID().slice(0, 8)}`,
     connectorFor: (platform) => connectorFor(platform, env, { storeCredentials: credentialStore(sql) }),
     budgetMs: BUDGET_MS,
+    // Billing's piece of the scheduled run: a past-due subscription's grace ends on time, even when Stripe sends nothing more.
+    housekeeping: expireGracePeriods,
     log: (line) => console.log(line),
   });
   // A failing webhook round must not turn the queue run's answer into an error (the cron would warn).
