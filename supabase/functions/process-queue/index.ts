@@ -60,6 +60,10 @@ Deno.serve(async (req) => {
     cpuClock,
     log: (line) => console.log(line),
   });
+  // The cron path at capacity: what is still due waits for the next minute.
+  if (summary.cpuBudgetReached) {
+    console.log(`process-queue: stopped claiming at the CPU budget (${CPU_BUDGET_MS} ms) after ${summary.claimed} item(s); the rest wait for the next run. If this repeats, run \`npm run worker\` processes (docs/deploying.md).`);
+  }
   // A failing webhook round must not turn the queue run's answer into an error (the cron would warn).
   const webhooks = await deliverWebhooks({ sql, budgetMs: WEBHOOK_BUDGET_MS, allowedHosts: env.PACER_ALLOWED_HOSTS, log: (line) => console.log(line) })
     .catch((error) => ({ error: (error as Error).message }));
