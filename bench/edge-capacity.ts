@@ -38,8 +38,8 @@ export function edgeCapacityTable(edge: EdgeCapacity, byClient: ByClient): Table
   const perMinute = (hosted * 60) / EDGE_RUN.cronEveryS;
   const workerPerSecond = 1000 / nodeCpuPerPost;
   const postgresPerPost = node ? node.cpuPer1000.postgres / 1000 : NaN;
-  // Above this average call latency the wall budget, not the CPU budget, ends an invocation first.
-  const wallBindsAboveMs = (EDGE_RUN.wallBudgetMs * EDGE_RUN.concurrency) / Math.max(1, edge.posted);
+  // Above this average call latency the wall budget, not the CPU budget, ends a hosted invocation first.
+  const wallBindsAboveMs = (EDGE_RUN.wallBudgetMs * EDGE_RUN.concurrency) / hosted;
   return {
     title: `Edge Function capacity: the cron path (process-queue, every ${EDGE_RUN.cronEveryS} s) within Supabase's ${fmt(EDGE_RUN.cpuLimitMs)} ms of CPU per request`,
     head: ["Figure", "Value"],
@@ -60,7 +60,7 @@ export function edgeCapacityTable(edge: EdgeCapacity, byClient: ByClient): Table
       `The function's run: processQueue in a Deno process as supabase/functions/process-queue/index.ts runs it (single-send publishes, its CPU budget on process.cpuUsage()), against the sandbox at 100 ms latency. Its CPU is the whole Deno process's (every thread) during the run; Supabase counts the isolate's thread, so the figure errs high.`,
       `The sandbox speaks plain HTTP on loopback; real platforms are HTTPS, and single-send publishes open a TLS connection each, CPU this run does not show: the 500 ms left of the 2 s covers it, with housekeeping and the webhook round that follow in the same request.`,
       `On Supabase the function has no CPU clock (the hosted runtime's process.cpuUsage() returns zeros), so the run counts each claimed item at the engine's cpuPerItemMs (${fmt(ENGINE_DEFAULTS.cpuPerItemMs, 1)} ms, lib/engine/process.ts), which must stay above the Deno figure plus a TLS handshake per publish.`,
-      `The wall budget (${fmt(EDGE_RUN.wallBudgetMs / 1000)} s) ends an invocation first only if platform calls take more than ${fmt(wallBindsAboveMs)} ms on average (${EDGE_RUN.concurrency} calls in flight).`,
+      `The wall budget (${fmt(EDGE_RUN.wallBudgetMs / 1000)} s) ends a hosted invocation first only if platform calls take more than ${fmt(wallBindsAboveMs)} ms on average (${EDGE_RUN.concurrency} calls in flight).`,
       `Run \`npm run worker\` processes (docs/deploying.md, "Many workers on Supabase's Postgres") once more than about ${fmt(hosted)} posts fall due in a minute, steadily or in bursts that must go out within the minute: the function's answers then carry \`"cpuBudgetReached": true\` and the rest wait for the next minute.`,
     ],
   };
