@@ -62,7 +62,7 @@ export interface RunSummary {
   ms: number;
   /** With a CPU budget: the CPU the run spent (counted per claimed item when the runner has no CPU clock). */
   cpuMs?: number;
-  /** With a CPU budget: claims were held back by it (due items may be left for the next run). */
+  /** With a CPU budget: the run ended because of it, not because the queue was drained (due items may be left for the next run). */
   cpuBudgetReached?: boolean;
 }
 
@@ -158,7 +158,6 @@ export async function processQueue(opts: ProcessOptions): Promise<RunSummary> {
     const now = Date.now();
     const mayClaim = !stopClaiming && now < deadline && now >= idleUntil && o.concurrency - inFlight.size >= claimAt;
     const room = mayClaim ? cpuRoom() : 0;
-    if (mayClaim && room < 1) summary.cpuBudgetReached = true;
     if (mayClaim && room >= 1) {
       const limit = Math.min(o.concurrency - inFlight.size, o.batchSize, room);
       try {
@@ -177,7 +176,11 @@ export async function processQueue(opts: ProcessOptions): Promise<RunSummary> {
     }
     if (waiting.length >= o.flushSize || (waiting.length > 0 && Date.now() - lastFlush >= o.flushMs)) await flush();
     if (inFlight.size === 0) {
-      if (stopClaiming || Date.now() >= deadline || cpuRoom() < 1) break;
+      if (stopClaiming || Date.now() >= deadline) break;
+      if (cpuRoom() < 1) {
+        summary.cpuBudgetReached = true; // the run ends for its CPU budget: due items may be left
+        break;
+      }
       if (idleUntil > Date.now()) await sleep(Math.min(idleUntil, deadline) - Date.now());
       continue;
     }
