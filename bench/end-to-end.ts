@@ -14,6 +14,7 @@ import { randomBytes } from "node:crypto";
 import { sandboxAccounts, sandboxConnector } from "../tests/support/sandbox.ts";
 import { emptyQueue, fillQueue, settle, workspaceWithAccounts, type BenchDatabase } from "./database.ts";
 import { cpuNow, cpuSince, processCpuMs } from "./cpu.ts";
+import { EDGE_RUN, edgeCapacityTable, type EdgeCapacity } from "./edge-capacity.ts";
 import { fmt, median, type Table } from "./stats.ts";
 
 export interface EndToEndConfig {
@@ -104,15 +105,16 @@ const ROOT = join(import.meta.dirname, "..");
 // As the local gateway runs Edge Functions (local/gateway/functions.ts): offline, npm from node_modules.
 const DENO_RUN = ["run", "--no-remote", "--cached-only", "--node-modules-dir=manual", "--no-lock", "--no-prompt", "--allow-net", "--allow-env", "--allow-read", "--allow-sys"];
 
-/** Runs processQueue once under Deno (as the Edge Function does), timed inside that process. */
-async function runUnderDeno(dbUrl: string, sandboxUrl: string, mode: "single-send" | "pooled", concurrency: number, budgetMs: number) {
+/** Runs processQueue once under Deno (as the Edge Function does), timed and its CPU measured inside that process. */
+async function runUnderDeno(dbUrl: string, sandboxUrl: string, mode: "single-send" | "pooled", concurrency: number, budgetMs: number, cpuBudgetMs?: number) {
   const { stdout } = await promisify(execFile)(
     join(ROOT, "node_modules", ".bin", "deno"),
-    [...DENO_RUN, join(ROOT, "bench", "deno-process-queue.ts"), dbUrl, sandboxUrl, mode, String(concurrency), String(budgetMs)],
+    [...DENO_RUN, join(ROOT, "bench", "deno-process-queue.ts"), dbUrl, sandboxUrl, mode, String(concurrency), String(budgetMs), ...(cpuBudgetMs ? [String(cpuBudgetMs)] : [])],
     { cwd: ROOT, env: { ...process.env, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" }, maxBuffer: 16 << 20, timeout: budgetMs + 300_000 },
   );
-  return JSON.parse(stdout.trim().split("\n").at(-1)!) as { posted: number; ms: number };
+  return JSON.parse(stdout.trim().split("\n").at(-1)!) as { posted: number; claimed: number; ms: number; cpuMs: number; cpuBudgetReached: boolean };
 }
+
 
 interface Run {
   posted: number;
@@ -124,6 +126,8 @@ interface Run {
 
 export interface EndToEndResult {
   tables: Table[];
+  /** The Edge Function's run under Deno at its CPU budget (with cfg.deno). */
+  edge?: EdgeCapacity;
   /** Median posts/s per HTTP client, in the table's order (Node's fetch first). */
   byClient: Array<{ name: string; postsPerSecond: number; cpuPer1000: { engine: number; sandbox: number; postgres: number } }>;
 }
@@ -162,6 +166,7 @@ export async function benchEndToEnd(db: BenchDatabase, cfg: EndToEndConfig, log:
       const s0 = sandbox.child.pid ? processCpuMs(sandbox.child.pid) : null;
       let posted: number;
       let ms: number;
+      let denoCpuMs = NaN;
       if (connector) {
         const started = performance.now();
         const summary = await processQueue({
@@ -175,7 +180,7 @@ export async function benchEndToEnd(db: BenchDatabase, cfg: EndToEndConfig, log:
         ms = performance.now() - started;
         posted = summary.byOutcome.posted ?? 0;
       } else {
-        ({ posted, ms } = await runUnderDeno(db.url, sandbox.url, clients[client].deno!, cfg.concurrency, cfg.capMs));
+        ({ posted, ms, cpuMs: denoCpuMs } = await runUnderDeno(db.url, sandbox.url, clients[client].deno!, cfg.concurrency, cfg.capMs));
       }
       const cpu = cpuSince(c0, db.pgDataDir);
       const s1 = sandbox.child.pid ? processCpuMs(sandbox.child.pid) : null;
@@ -185,8 +190,8 @@ export async function benchEndToEnd(db: BenchDatabase, cfg: EndToEndConfig, log:
         ms,
         accepted: after.accepted - before.accepted,
         duplicates: after.duplicates,
-        // A Deno run's engine CPU is another process's (and includes its start): not counted here.
-        cpu: { ...cpu, node: connector ? cpu.node : NaN, sandbox: s0 === null || s1 === null ? null : s1 - s0 },
+        // A Deno run's engine CPU is that process's during processQueue (its start and module loading left out).
+        cpu: { ...cpu, node: connector ? cpu.node : denoCpuMs, sandbox: s0 === null || s1 === null ? null : s1 - s0 },
       };
     };
 
@@ -202,6 +207,18 @@ export async function benchEndToEnd(db: BenchDatabase, cfg: EndToEndConfig, log:
       }
     }
     await sql.end();
+
+    // The Edge Function's capacity: one run as it ships (its CPU budget on the process's CPU clock, the
+    // engine's default concurrency) on a queue deeper than that budget covers: how many it publishes.
+    let edge: EdgeCapacity | undefined;
+    if (cfg.deno) {
+      await emptyQueue(db.admin);
+      await fillQueue(db.admin, ws, { items: EDGE_RUN.queued, fanOut: 10 });
+      await settle(db.admin);
+      const r = await runUnderDeno(db.url, sandbox.url, "single-send", EDGE_RUN.concurrency, cfg.capMs, EDGE_RUN.cpuBudgetMs);
+      edge = { queued: EDGE_RUN.queued, posted: r.posted, claimed: r.claimed, cpuMs: r.cpuMs, wallMs: r.ms, cpuBudgetReached: r.cpuBudgetReached };
+      log(`Edge Function run under Deno: ${fmt(r.posted)} posted with ${fmt(r.cpuMs)} ms of CPU in ${fmt(r.ms / 1000, 1)} s (CPU budget ${r.cpuBudgetReached ? "reached" : "not reached"})`);
+    }
 
     const rate = (r: Run) => (r.posted / r.ms) * 1000;
     const per1000 = (rs: Run[], f: (r: Run) => number | null) => median(rs.map((r) => ((f(r) ?? NaN) / Math.max(1, r.posted)) * 1000));
@@ -227,27 +244,25 @@ export async function benchEndToEnd(db: BenchDatabase, cfg: EndToEndConfig, log:
         `"Exactly once": the sandbox accepted exactly as many posts as Pacer recorded as posted, and no client_ref twice.`,
         ...(cfg.deno
           ? [
-              "Deno rows: processQueue in a Deno process, as the Edge Function runs it, its accounts' tokens registered before the timed run (the sandbox's CPU includes those registrations; the engine's CPU is that process's and is not counted). Single-send publishes open a connection each (what ships: Deno's fetch would re-send a publish after a reset on a pooled connection); pooled shows what that safety costs.",
+              "Deno rows: processQueue in a Deno process, as the Edge Function runs it, its accounts' tokens registered before the timed run (the sandbox's CPU includes those registrations; the engine's CPU is that process's, all threads, during processQueue). Single-send publishes open a connection each (what ships: Deno's fetch would re-send a publish after a reset on a pooled connection); pooled shows what that safety costs.",
             ]
           : []),
         `Upper bound at this concurrency and latency: ${fmt(cfg.concurrency)} / ${cfg.latencyMs} ms = ${fmt((cfg.concurrency * 1000) / cfg.latencyMs)} posts/s.`,
       ],
     };
-    return {
-      tables: [table],
-      byClient: clients.map((c, i) => {
-        const rs = runs.get(i)!;
-        return {
-          name: c.name,
-          postsPerSecond: median(rs.map(rate)),
-          cpuPer1000: {
-            engine: per1000(rs, (r) => r.cpu.node),
-            sandbox: per1000(rs, (r) => r.cpu.sandbox),
-            postgres: per1000(rs, (r) => r.cpu.pg),
-          },
-        };
-      }),
-    };
+    const byClient = clients.map((c, i) => {
+      const rs = runs.get(i)!;
+      return {
+        name: c.name,
+        postsPerSecond: median(rs.map(rate)),
+        cpuPer1000: {
+          engine: per1000(rs, (r) => r.cpu.node),
+          sandbox: per1000(rs, (r) => r.cpu.sandbox),
+          postgres: per1000(rs, (r) => r.cpu.pg),
+        },
+      };
+    });
+    return { tables: [table, ...(edge ? [edgeCapacityTable(edge, byClient)] : [])], edge, byClient };
   } finally {
     await sandbox.stop();
   }

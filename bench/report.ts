@@ -3,6 +3,7 @@
 import os from "node:os";
 import type { ClaimResult } from "./claim.ts";
 import type { EndToEndResult } from "./end-to-end.ts";
+import { edgeCapacityTargets } from "./edge-capacity.ts";
 import type { FairnessResult } from "./fairness.ts";
 import type { HistoryBenchResult } from "./history.ts";
 import type { HealthBenchResult } from "./health-snapshots.ts";
@@ -52,6 +53,7 @@ function targets(r: Results, claimDepth: number, backlog: number, statusItems: n
   for (const c of r.endToEnd?.byClient ?? []) {
     rows.push([`≥ 1,000 posts/s end to end, ${c.name}`, `${fmt(c.postsPerSecond)} posts/s (median)`, met(c.postsPerSecond >= 1000)]);
   }
+  rows.push(...edgeCapacityTargets(r.endToEnd));
   if (r.claims) {
     for (const p of r.claims.points.filter((x) => x.depth === claimDepth && x.backlog === backlog)) {
       rows.push([`Claim p99 < 5 ms at ${fmt(claimDepth)} due with ${fmt(backlog)} blocked, batch ${p.batch}`, `p99 ${fmt(p.p99, 2)} ms (p50 ${fmt(p.p50, 2)} ms)`, met(p.p99 < 5)]);

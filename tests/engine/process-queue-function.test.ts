@@ -49,7 +49,13 @@ describe("the process-queue function", () => {
 
     const res = await invoke(process.env.PACER_CRON_SECRET);
     expect(res.status).toBe(200);
-    expect((await res.json()).claimed).toBeGreaterThanOrEqual(1);
+    const summary = await res.json();
+    expect(summary.claimed).toBeGreaterThanOrEqual(1);
+    // Under Deno the run measures its CPU (process.cpuUsage), and stayed inside the 1.5 s CPU budget.
+    expect(summary.cpuClock).toBe("measured");
+    expect(summary.cpuMs).toBeGreaterThan(0);
+    expect(summary.cpuMs).toBeLessThan(1500);
+    expect(summary.cpuBudgetReached).toBe(false);
     const [row] = await sql`select status, external_id from public.queue_items where id = ${q.id}`;
     expect(row.status).toBe("posted");
     const feed = await (await fetch(`${process.env.PACER_SANDBOX_URL}/v1/admin/posts?handle=${handle}`)).json();

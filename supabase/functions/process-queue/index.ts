@@ -2,6 +2,7 @@
 // on Supabase (the local gateway's scheduler in dev). Thin: authorize, run the engine, report.
 // "postgres" is mapped to an exact npm version by ./deno.json, which the CLI uploads as the import map.
 import postgres from "postgres";
+import process from "node:process";
 import { processQueue } from "../../../lib/engine/process.ts";
 import { connectorFor, enabledConnectors } from "../../../lib/connectors/registry.ts";
 import { credentialStore } from "../../../lib/accounts/refreshed-credentials.ts";
@@ -16,6 +17,20 @@ const sql = postgres(env.SUPABASE_DB_URL, { prepare: false, max: 4, onnotice: ()
 
 // Well inside the Edge Function's 150 s wall clock; leases (120 s) outlive any call in flight.
 const BUDGET_MS = Number(env.PACER_RUN_BUDGET_MS ?? 50_000);
+// Supabase ends a request at 2 s of CPU (https://supabase.com/docs/guides/functions/limits): the run
+// stops claiming at 1.5 s, counting what it has claimed and not yet recorded, so it ends cleanly. The
+// other 0.5 s is for what follows in the same request (housekeeping, the webhook round, the answer)
+// and for the per-item estimate's error where there is no CPU clock (below).
+const CPU_BUDGET_MS = Number(env.PACER_RUN_CPU_BUDGET_MS ?? 1_500);
+// A CPU clock where the runtime has one. Plain Deno (the local gateway, the bench) measures
+// process.cpuUsage(); Supabase's hosted edge runtime answers it with zeros and a "Not implemented"
+// warning (supabase/edge-runtime, ext/node/polyfills/process.ts) and gives a function no other CPU
+// counter, so there the engine counts each claimed item at cpuPerItemMs (measured by `npm run bench`).
+const cpuUsed = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+const cpuClock = cpuUsed() > 0 ? cpuUsed : undefined;
 // The same settings as `npm run worker` (a bad value stops the boot, with the variable's name).
 const settings = engineSettingsFromEnv(env);
 // Webhook deliveries after the queue run: the events it (and anything since) wrote, within this budget.
@@ -44,10 +59,16 @@ Deno.serve(async (req) => {
     budgetMs: BUDGET_MS,
     // Billing's piece of the scheduled run: a past-due subscription's grace ends on time, even when Stripe sends nothing more.
     housekeeping: expireGracePeriods,
+    cpuBudgetMs: CPU_BUDGET_MS,
+    cpuClock,
     log: (line) => console.log(line),
   });
+  // The cron path at capacity: what is still due waits for the next minute.
+  if (summary.cpuBudgetReached) {
+    console.log(`process-queue: stopped claiming at the CPU budget (${CPU_BUDGET_MS} ms) after ${summary.claimed} item(s); the rest wait for the next run. If this repeats, run \`npm run worker\` processes (docs/deploying.md).`);
+  }
   // A failing webhook round must not turn the queue run's answer into an error (the cron would warn).
   const webhooks = await deliverWebhooks({ sql, budgetMs: WEBHOOK_BUDGET_MS, allowedHosts: env.PACER_ALLOWED_HOSTS, log: (line) => console.log(line) })
     .catch((error) => ({ error: (error as Error).message }));
-  return Response.json({ ...summary, webhooks });
+  return Response.json({ ...summary, cpuClock: cpuClock ? "measured" : "per-item estimate", webhooks });
 });
