@@ -167,8 +167,8 @@ export async function benchScaleOut(db: BenchDatabase, cfg: ScaleOutConfig, log:
   const last = points[points.length - 1];
   // Where it saturates: what CPU per item allows on these cores, and on Postgres's share alone.
   const perItemMs = (last.cpuPer1000.workers + last.cpuPer1000.postgres) / 1000;
-  const machineBound = (cores * 1000) / (perItemMs * 1000);
-  const postgresBound = (cores * 1000) / last.cpuPer1000.postgres;
+  const machineBound = (cores * 1000) / perItemMs; // CPU ms per second over CPU ms per item
+  const postgresBound = (cores * 1000 * 1000) / last.cpuPer1000.postgres;
   const gains = points.slice(1).map((p, i) => `${points[i].processes} → ${p.processes}: ${ratio(p.itemsPerSecond, points[i].itemsPerSecond)}`);
   const table: Table = {
     title: `Scale-out: ${fmt(cfg.items)} pre-filled no-op items drained by ${cfg.processes.join(", ")} worker processes on one Postgres`,
@@ -189,7 +189,7 @@ export async function benchScaleOut(db: BenchDatabase, cfg: ScaleOutConfig, log:
       `Each process is what \`npm run worker\` runs for the queue: its own Node process and pool (4 connections), processQueue with the engine's defaults (concurrency ${ENGINE_DEFAULTS.concurrency}, batch ${ENGINE_DEFAULTS.batchSize}), here with the no-op connector; the clock starts once every process has connected and stops when the last has nothing left to claim. Items as in the throughput section: ${fmt(cfg.accounts)} sandbox accounts, one post per 10 items, the ledger's background rows. Median of ${cfg.runs} runs, interleaved; a process stops claiming after ${fmt(cfg.capMs / 1000)} s ("capped").`,
       `CPU per 1k items: "each process" is all processes' CPU per 1,000 items divided by their number (each handles about 1/N of the items); "cores busy" is CPU ms over wall ms during the drain. This machine has ${cores} cores, shared with other work (load average ${loadBefore.map((x) => x.toFixed(2)).join(" / ")} before, ${loadAfter.map((x) => x.toFixed(2)).join(" / ")} after).`,
       `Gain per step: ${gains.join(", ")}. At ${last.processes} processes the workers and Postgres together keep ${fmt(last.coresBusy.perWorker * last.processes + last.coresBusy.postgres, 2)} of ${cores} cores busy, Postgres ${fmt(last.coresBusy.postgres, 2)} of them (${fmt((last.cpuPer1000.postgres / (perItemMs * 1000)) * 100)}% of the CPU per item).`,
-      `Where it saturates: at ${fmt(perItemMs * 1000)} CPU ms per 1,000 items (workers + Postgres) these ${cores} cores allow at most about ${fmt(machineBound)} items/s, whatever the number of processes. Workers on other machines (more \`npm run worker\` processes against the managed Postgres) leave Postgres's own ${fmt(last.cpuPer1000.postgres)} ms per 1,000 items: about ${fmt(postgresBound)} items/s on ${cores} database cores, ${fmt(postgresBound / cores)} per core — the bound that remains once workers are added elsewhere.`,
+      `Where it saturates: at ${fmt(perItemMs * 1000)} CPU ms per 1,000 items (workers + Postgres) these ${cores} cores allow at most about ${fmt(machineBound)} items/s, whatever the number of processes; ${last.processes} processes reached ${fmt(last.itemsPerSecond)} (${fmt((last.itemsPerSecond / machineBound) * 100)}% of that), the rest of the cores going to other work on the machine. Workers on other machines (more \`npm run worker\` processes against the managed Postgres) leave Postgres's own ${fmt(last.cpuPer1000.postgres)} ms per 1,000 items: about ${fmt(postgresBound)} items/s on ${cores} database cores, ${fmt(postgresBound / cores)} per core — the bound that remains once workers are added elsewhere.`,
     ],
   };
   return { tables: [table], points };
