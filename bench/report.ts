@@ -9,6 +9,7 @@ import type { HistoryBenchResult } from "./history.ts";
 import type { HealthBenchResult } from "./health-snapshots.ts";
 import type { QueueApiResult } from "./queue-api.ts";
 import type { ThroughputResult } from "./throughput.ts";
+import type { ScaleOutResult } from "./scaleout.ts";
 import { fmt, ratio, toMarkdown, type Table } from "./stats.ts";
 
 export interface Machine {
@@ -38,6 +39,7 @@ export function describeMachine(postgres: string): Machine {
 
 export interface Results {
   throughput?: ThroughputResult;
+  scaleOut?: ScaleOutResult;
   claims?: ClaimResult;
   queueApi?: QueueApiResult;
   endToEnd?: EndToEndResult;
@@ -98,6 +100,10 @@ function whereTimeGoes(r: Results): string[] {
       "",
       `- One claim → record cycle of 100 items, serially (the engine's inner loop): claim ${fmt(split.claimMs, 1)} ms wall / ${fmt(split.claimCpuMs, 1)} ms backend CPU, record ${fmt(split.recordMs, 1)} ms wall / ${fmt(split.recordCpuMs, 1)} ms backend CPU — about ${fmt(((split.claimCpuMs + split.recordCpuMs) / 100) * 1000)} µs of Postgres CPU per item.`,
       `- CPU per 1,000 jobs (worker process + Postgres), median: Pacer ${fmt(cpuPer1000.pacer)} ms, graphile-worker batched ${fmt(cpuPer1000.graphileBatched)} ms (${ratio(cpuPer1000.pacer, cpuPer1000.graphileBatched)}). With ${os.cpus().length} cores shared by the workers and Postgres, CPU per job bounds jobs/s whatever the concurrency.`,
+      `- Each system at its best, same run: ${r.throughput.peers.map((p) => `${p.peer} ${fmt(p.jobsPerSecond)} jobs/s at ${fmt(p.cpuPer1000)} CPU ms/1k (${p.name})`).join("; ")}.`,
+      ...(r.scaleOut
+        ? [`- Scale-out on one Postgres: ${r.scaleOut.points.map((p) => `${p.processes} process${p.processes > 1 ? "es" : ""} ${fmt(p.itemsPerSecond)} items/s (Postgres ${fmt(p.coresBusy.postgres, 2)} cores busy)`).join(", ")}; see the scale-out table for where it saturates.`]
+        : []),
       ...(r.endToEnd
         ? r.endToEnd.byClient.map(
             (c) =>
@@ -149,7 +155,7 @@ export function renderReport(opts: {
     ...whereTimeGoes(opts.results),
     "### Reproducing",
     "",
-    "`npm run bench` runs every section at full size (about 45 minutes). Environment: `BENCH_SCALE` (e.g. 0.1 for a quick run; sizes shrink, docs/benchmarks.md is then left alone unless `BENCH_OUT` names a file), `BENCH_RUNS` (default 3), `BENCH_SECTIONS` (any of throughput, claims, queue, e2e, fairness, history, health), `BENCH_CONCURRENCY` (engine throughput, default 100), `BENCH_E2E_CONCURRENCY` (default 400), `BENCH_CAP_S` (longest drain, default 30), `BENCH_PGBENCH` (path to pgbench, default /usr/bin/pgbench; Debian's `postgresql-contrib` installs it; without it the throughput ceiling rows are marked skipped and the rest runs).",
+    "`npm run bench` runs every section at full size (about 45 minutes). Environment: `BENCH_SCALE` (e.g. 0.1 for a quick run; sizes shrink, docs/benchmarks.md is then left alone unless `BENCH_OUT` names a file), `BENCH_RUNS` (default 3), `BENCH_SECTIONS` (any of throughput, scaleout, claims, queue, e2e, fairness, history, health), `BENCH_CONCURRENCY` (engine throughput, default 100), `BENCH_E2E_CONCURRENCY` (default 400), `BENCH_CAP_S` (longest drain, default 30), `BENCH_PGBENCH` (path to pgbench, default /usr/bin/pgbench; Debian's `postgresql-contrib` installs it; without it the throughput ceiling rows are marked skipped and the rest runs).",
     "",
   ].join("\n");
 }

@@ -5,6 +5,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { startBenchDatabase, type BenchDatabase } from "./database.ts";
 import { benchThroughput, PGBENCH_MISSING } from "./throughput.ts";
+import { benchScaleOut } from "./scaleout.ts";
 import { benchClaims } from "./claim.ts";
 import { benchEndToEnd } from "./end-to-end.ts";
 import { benchFairness } from "./fairness.ts";
@@ -17,7 +18,7 @@ const env = process.env;
 const num = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
 const scale = num("BENCH_SCALE", 1);
 const runs = Math.max(1, num("BENCH_RUNS", 3));
-const sections = new Set((env.BENCH_SECTIONS ?? "throughput,claims,queue,e2e,fairness,history,health").split(",").map((s) => s.trim()));
+const sections = new Set((env.BENCH_SECTIONS ?? "throughput,scaleout,claims,queue,e2e,fairness,history,health").split(",").map((s) => s.trim()));
 const sized = (n: number, min: number) => Math.max(min, Math.round(n * scale));
 const capMs = num("BENCH_CAP_S", 30) * 1000;
 const accounts = 1000;
@@ -76,6 +77,12 @@ try {
       log,
     );
     show(results.throughput.tables);
+  }
+
+  if (sections.has("scaleout")) {
+    log("section 1b: scale-out, 1, 2 and 4 worker processes on one Postgres");
+    results.scaleOut = await benchScaleOut(db, { items: sized(200_000, 2000), processes: [1, 2, 4], runs, capMs, accounts }, log);
+    show(results.scaleOut.tables);
   }
 
   if (sections.has("claims")) {
