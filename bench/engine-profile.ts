@@ -3,7 +3,7 @@
 // measured again on the same data shape. Backend CPU from /proc, statements from pg_stat_statements
 // (track = all: the statements inside the engine's functions and triggers), functions from
 // track_functions. Not part of `npm run bench`; run with `npx tsx bench/engine-profile.ts`.
-//   PROFILE_FROM   first migration version of the "after" step (default: none, measure once)
+//   PROFILE_FROM   migration versions, comma-separated: each starts a measured step (default: measure once)
 //   PROFILE_ITEMS  items per fill (default 10,000), PROFILE_BATCH (100), PROFILE_CYCLES (40)
 //   PROFILE_DRAIN  items for a processQueue drain timed in CPU per 1,000 (default 0: skip)
 import postgres from "postgres";
@@ -19,7 +19,9 @@ import { emptyQueue, fillQueue, seedLedger, settle, workspaceWithAccounts, type 
 import { processCpuMs, cpuNow, cpuSince } from "./cpu.ts";
 import { noopConnector } from "./throughput.ts";
 
-const from = process.env.PROFILE_FROM ?? "";
+// Comma-separated migration versions: measured before the first, then after each step up to the next.
+const steps = (process.env.PROFILE_FROM ?? "").split(",").filter(Boolean);
+const from = steps[0] ?? "";
 const items = Number(process.env.PROFILE_ITEMS ?? 10_000);
 const batch = Number(process.env.PROFILE_BATCH ?? 100);
 const cycles = Number(process.env.PROFILE_CYCLES ?? 40);
@@ -30,12 +32,22 @@ async function cycle(url: string, admin: postgres.Sql, ws: Workspace, label: str
   await emptyQueue(admin);
   await fillQueue(admin, ws, { items });
   await settle(admin);
-  const sql = postgres(url, { max: 1, prepare: false, onnotice: () => {} });
+  const explain = process.env.PROFILE_EXPLAIN === "1";
+  const plans: string[] = [];
+  const sql = postgres(url, { max: 1, prepare: false, onnotice: (n) => void (explain && plans.push(String(n.message))) });
   const sum = { claimMs: 0, recordMs: 0, claimCpu: 0, recordCpu: 0, n: 0, items: 0 };
   try {
     const [{ pid }] = await sql`select pg_backend_pid() as pid`;
     const cpu = () => processCpuMs(pid) ?? NaN;
     for (let i = 0; i < cycles + 5; i++) {
+      if (i === 4 && explain) {
+        await sql.unsafe(`load 'auto_explain'; set auto_explain.log_min_duration = 0; set auto_explain.log_analyze = on;
+          set auto_explain.log_nested_statements = on; set auto_explain.log_buffers = on; set client_min_messages = log`);
+      }
+      if (i === 5 && explain) {
+        await sql.unsafe(`set auto_explain.log_min_duration = -1; set client_min_messages = notice`);
+        console.log(plans.join("\n\n"));
+      }
       if (i === 5) {
         await admin`select pg_stat_statements_reset()`;
         await admin`select pg_stat_reset()`;
@@ -121,11 +133,15 @@ async function main() {
     await admin`create extension if not exists pg_stat_statements`;
     const ws = await workspaceWithAccounts(admin, 1000, "profile");
     await seedLedger(admin);
-    await cycle(pg.url, admin, ws, from ? `before ${from}` : "current", pgDataDir);
-    if (from) {
-      const applied = await migrate(pg.url);
+    await cycle(pg.url, admin, ws, from ? `before ${steps[0]}` : "current", pgDataDir);
+    // Then each step: the migrations up to the next boundary (the last step: all of them).
+    for (const [i] of steps.entries()) {
+      const upTo = join(dataDir, `step${i}`);
+      mkdirSync(upTo);
+      for (const f of readdirSync(MIGRATIONS_DIR)) if (i + 1 >= steps.length || f < steps[i + 1]) symlinkSync(join(MIGRATIONS_DIR, f), join(upTo, f));
+      const applied = await migrate(pg.url, { dir: upTo });
       console.log(`\napplied ${applied.applied.join(", ")}`);
-      await cycle(pg.url, admin, ws, "after", pgDataDir);
+      await cycle(pg.url, admin, ws, `after ${applied.applied.join(", ")}`, pgDataDir);
     }
     await admin.end();
   } finally {
