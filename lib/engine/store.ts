@@ -106,45 +106,27 @@ export async function claimDuePosts(
     mediaUrls: r.media_urls,
     firstComment: r.first_comment,
     destination: r.destination,
+    ...postParts(r),
   }));
-  await attachPostParts(sql, items);
-  await attachFinishGate(sql, items);
   await attachSentAttempts(sql, items);
   return items;
 }
 
 /**
- * Each claimed item's thread and platform options (private.post_parts: only posts that have either
- * come back). Unlike attachSentAttempts this must not fail quietly: an item published without its
- * thread would be posted short. If the read fails, the claim fails; the leases expire and recovery
- * verifies the items (nothing was sent).
+ * What the claim's row says of the post beyond its text: its thread and platform options (set only
+ * when the post has either), and for verifications that may finish a thread or first comment,
+ * whether the rest may be sent now (the claim reads it as private.finish_parts_allowed does: a
+ * verification that finished parts on a paused account would break what a pause promises).
  */
-async function attachPostParts(sql: Sql, items: ClaimedItem[]): Promise<void> {
-  if (items.length === 0) return;
-  const rows = await asWorker(sql, `select * from private.post_parts(array[${items.map((i) => integer(i.id)).join(",")}]::bigint[])`);
-  const byId = new Map(rows.map((r) => [Number(r.queue_item_id), r]));
-  for (const item of items) {
-    const row = byId.get(item.id);
-    if (!row) continue;
-    item.thread = Array.isArray(row.thread) ? (row.thread as string[]) : [];
-    item.options = (row.platform_options ?? {}) as PlatformOptions;
+function postParts(r: Record<string, unknown>): Pick<ClaimedItem, "thread" | "options" | "finish"> {
+  const thread = Array.isArray(r.thread) ? (r.thread as string[]) : [];
+  const options = (r.platform_options ?? {}) as PlatformOptions;
+  const parts: Pick<ClaimedItem, "thread" | "options" | "finish"> = {};
+  if (thread.length > 0 || Object.keys(options).length > 0) Object.assign(parts, { thread, options });
+  if (r.mode === "verify" && (thread.length > 0 || r.first_comment)) {
+    parts.finish = { allowed: r.finish_allowed === true, reason: (r.finish_reason as string | null) ?? null };
   }
-}
-
-/**
- * For verifications that may finish a thread or first comment: whether the rest may be sent now
- * (private.finish_parts_allowed). Like attachPostParts it fails the claim rather than guess: a
- * verification that finished parts on a paused account would break what a pause promises.
- */
-async function attachFinishGate(sql: Sql, items: ClaimedItem[]): Promise<void> {
-  const finishing = items.filter((i) => i.mode === "verify" && (i.thread?.length || i.firstComment));
-  if (finishing.length === 0) return;
-  const rows = await asWorker(sql, `select * from private.finish_parts_allowed(array[${finishing.map((i) => integer(i.id)).join(",")}]::bigint[])`);
-  const byId = new Map(rows.map((r) => [Number(r.queue_item_id), r]));
-  for (const item of finishing) {
-    const row = byId.get(item.id);
-    item.finish = { allowed: row?.allowed === true, reason: row?.reason ?? null };
-  }
+  return parts;
 }
 
 /**
