@@ -66,7 +66,7 @@ async function cycle(url: string, admin: postgres.Sql, ws: Workspace, label: str
         sql,
         claimed.map((x) => ({
           id: x.id, leaseId: x.leaseId, mode: x.mode, attempt: x.attempts, outcome: "posted", externalId: "noop",
-          retryAt: null, startedAt: now, finishedAt: now, latencyMs: 0, worker: "profile",
+          next: "done", startedAt: now, finishedAt: now, latencyMs: 0, worker: "profile",
         })),
       );
       sum.recordMs += performance.now() - t;

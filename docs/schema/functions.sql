@@ -4,14 +4,49 @@
 -- `npm run schema:dump`; tests/database/schema-files.test.ts fails while this file is stale.
 -- Only the migrations are deployed (`supabase db push`); this file is for reading.
 
+-- private.account_budget(uuid,text,public.account_state,timestamp with time zone,integer,integer,integer,integer,integer,timestamp with time zone,integer,integer,timestamp with time zone)
+-- Last defined in 20261206010100_claim_in_one_read.sql.
+-- Callable by: its owner only.
+CREATE OR REPLACE FUNCTION private.account_budget(p_account_id uuid, p_action text, p_state public.account_state, p_cooldown_until timestamp with time zone, p_per_hour integer, p_per_day integer, p_min_gap_ms integer, p_used_hour integer, p_used_day integer, p_last_at timestamp with time zone, p_granted integer, p_need integer, p_now timestamp with time zone)
+ RETURNS TABLE(room integer, next_at timestamp with time zone)
+ LANGUAGE sql
+ STABLE
+AS $function$
+  select
+    case when g.open_at is null or g.open_at > p_now then 0
+         else greatest(0, least(p_per_hour - g.used_hour, p_per_day - g.used_day)) end,
+    case when g.open_at is null then 'infinity'::timestamptz
+         else greatest(p_now, g.open_at,
+           -- A window has room for p_need once enough of its oldest entries age out.
+           case when g.used_hour + p_need - 1 - p_per_hour >= 0 then coalesce((
+             select l.at from private.rate_limit_ledger l
+             where l.account_id = p_account_id and l.action = p_action and l.at > p_now - interval '1 hour'
+             order by l.at offset g.used_hour + p_need - 1 - p_per_hour limit 1), p_now) + interval '1 hour' end,
+           case when g.used_day + p_need - 1 - p_per_day >= 0 then coalesce((
+             select l.at from private.rate_limit_ledger l
+             where l.account_id = p_account_id and l.action = p_action and l.at > p_now - interval '1 day'
+             order by l.at offset g.used_day + p_need - 1 - p_per_day limit 1), p_now) + interval '1 day' end)
+    end
+  from (
+    select
+      -- When the gates open: never (null) for an account that cannot publish or has no policy.
+      case when private.account_can_publish(p_state) and p_per_hour is not null then
+        -- What this claim granted was sent now, as far as the minimum gap is concerned.
+        greatest(p_now, p_cooldown_until,
+                 case when p_granted > 0 then p_now else p_last_at end + p_min_gap_ms * interval '1 millisecond')
+      end as open_at,
+      p_used_hour + p_granted as used_hour,
+      p_used_day + p_granted as used_day
+  ) g
+$function$;
+
 -- private.account_can_publish(public.account_state)
--- Last defined in 20261124000300_queue.sql.
+-- Last defined in 20261206010100_claim_in_one_read.sql (also in 20261124000300_queue.sql).
 -- Callable by: public.
 CREATE OR REPLACE FUNCTION private.account_can_publish(p_state public.account_state)
  RETURNS boolean
  LANGUAGE sql
  IMMUTABLE
- SET search_path TO ''
 AS $function$ select p_state in ('connected', 'active') $function$;
 
 -- private.account_credentials(uuid)
@@ -1184,13 +1219,14 @@ end
 $function$;
 
 -- private.claim_due_posts(text,integer,integer,uuid)
--- Last defined in 20261205080101_thread_counts_each_post.sql (also in 20261124000300_queue.sql, 20261201000300_tenant_limits.sql).
+-- Last defined in 20261206010100_claim_in_one_read.sql (also in 20261124000300_queue.sql, 20261201000300_tenant_limits.sql, 20261205080101_thread_counts_each_post.sql).
 -- Callable by: pacer_worker.
 CREATE OR REPLACE FUNCTION private.claim_due_posts(p_worker text, p_limit integer, p_lease_seconds integer DEFAULT 120, p_workspace_id uuid DEFAULT NULL::uuid)
- RETURNS TABLE(id bigint, lease_id uuid, mode text, attempts integer, verify_attempts integer, idempotency_key uuid, workspace_id uuid, account_id uuid, platform text, handle text, credentials_encrypted text, action text, text text, media_urls text[], first_comment text, destination text)
+ RETURNS TABLE(id bigint, lease_id uuid, mode text, attempts integer, verify_attempts integer, idempotency_key uuid, workspace_id uuid, account_id uuid, platform text, handle text, credentials_encrypted text, action text, text text, media_urls text[], first_comment text, destination text, thread text[], platform_options jsonb, finish_allowed boolean, finish_reason text)
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO ''
+ SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
 declare
   v_now timestamptz := clock_timestamp();
@@ -1309,38 +1345,32 @@ begin
   --    fit what is left of the hour and the day, and the first that does not fit waits with all after
   --    it (a later single post never takes the room a thread is waiting for). A thread longer than the
   --    account's hourly or daily limit can never go whole: it fails, saying why, and no longer blocks.
+  --    The candidates are grouped per account first, then each group joined once to its account,
+  --    limits, usage and budget.
   v_granted := '{}';
   for b in
-    with cand as (
-      select q.id, q.account_id, q.action, q.workspace_id, 1 + cardinality(p.thread) as cost,
-             row_number() over (partition by q.account_id, q.action order by q.priority desc, q.run_at, q.id) as k
+    with acct as (
+      select q.account_id, q.action, q.workspace_id,
+             array_agg(q.id order by q.priority desc, q.run_at, q.id) as ids,
+             array_agg(1 + cardinality(p.thread) order by q.priority desc, q.run_at, q.id) as costs
       from public.queue_items q
       join public.posts p on p.id = q.post_id
       where q.id = any (v_ids) and q.status <> 'verifying'
-    ),
-    acct as (
-      select c.account_id, c.action, c.workspace_id, a.state, a.cooldown_until,
-             lim.per_hour, lim.per_day, lim.min_gap_ms, u.used_hour, u.used_day, u.last_at,
-             array_agg(c.id order by c.k) as ids, array_agg(c.cost order by c.k) as costs
-      from cand c
-      join public.social_accounts a on a.id = c.account_id
-      left join lateral private.effective_limit(c.workspace_id, a.platform, c.action) lim on true
-      cross join lateral (
-        select count(*) filter (where l.at > v_now - interval '1 hour')::integer as used_hour,
-               count(*)::integer as used_day, max(l.at) as last_at
-        from private.rate_limit_ledger l
-        where l.account_id = c.account_id and l.action = c.action and l.at > v_now - interval '1 day'
-      ) u
-      group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
+      group by 1, 2, 3
     )
-    select acct.*,
-      case
-        when not private.account_can_publish(acct.state) or acct.per_hour is null then 0
-        when acct.cooldown_until > v_now then 0
-        when acct.last_at + acct.min_gap_ms * interval '1 millisecond' > v_now then 0
-        else greatest(0, least(acct.per_hour - acct.used_hour, acct.per_day - acct.used_day))
-      end as room
+    select acct.account_id, acct.action, acct.ids, acct.costs, a.state, a.cooldown_until,
+           lim.per_hour, lim.per_day, lim.min_gap_ms, u.used_hour, u.used_day, u.last_at, bud.room
     from acct
+    join public.social_accounts a on a.id = acct.account_id
+    left join lateral private.effective_limit(acct.workspace_id, a.platform, acct.action) lim on true
+    cross join lateral (
+      select count(*) filter (where l.at > v_now - interval '1 hour')::integer as used_hour,
+             count(*)::integer as used_day, max(l.at) as last_at
+      from private.rate_limit_ledger l
+      where l.account_id = acct.account_id and l.action = acct.action and l.at > v_now - interval '1 day'
+    ) u
+    cross join lateral private.account_budget(acct.account_id, acct.action, a.state, a.cooldown_until,
+      lim.per_hour, lim.per_day, lim.min_gap_ms, u.used_hour, u.used_day, u.last_at, 0, 1, v_now) bud
   loop
     v_take := '{}';
     v_too_long := '{}';
@@ -1374,8 +1404,8 @@ begin
     v_granted := v_granted || v_take;
     if v_waiting > 0 then
       perform private.defer_account_items(b.account_id, b.action, v_take,
-        private.next_allowed_at(b.account_id, b.action, b.state, b.cooldown_until, b.per_hour, b.per_day,
-                                b.min_gap_ms, b.used_hour, b.used_day, b.last_at, v_spent, v_need, v_now),
+        (select x.next_at from private.account_budget(b.account_id, b.action, b.state, b.cooldown_until, b.per_hour,
+           b.per_day, b.min_gap_ms, b.used_hour, b.used_day, b.last_at, v_spent, v_need, v_now) x),
         case when not private.account_can_publish(b.state) then 'pending'::public.queue_status
              else 'rate_limited'::public.queue_status end,
         case when b.per_hour is null then 'No rate-limit policy exists for this platform and action.'
@@ -1394,7 +1424,9 @@ begin
   cross join lateral generate_series(1, 1 + cardinality(p.thread))
   where q.id = any (v_granted);
 
-  -- 5. Lease what may go: granted publishes, and every verification (a read, not a post).
+  -- 5. Lease what may go: granted publishes, and every verification (a read, not a post). With each
+  --    item, what the engine needs to send it: its post's parts and options, and for verifications
+  --    whether the rest of a thread may still be sent (private.finish_parts_allowed's rule).
   return query
   with leased as (
     update public.queue_items q set
@@ -1413,7 +1445,11 @@ begin
          case when l.status = 'verifying' then 'verify' else 'publish' end,
          l.attempts, l.verify_attempts,
          l.idempotency_key, l.workspace_id, l.account_id, a.platform, a.handle, a.credentials_encrypted,
-         l.action, p.text, p.media_urls, p.first_comment, p.destination
+         l.action, p.text, p.media_urls, p.first_comment, p.destination,
+         p.thread, p.platform_options,
+         private.account_can_publish(a.state) and not l.cancel_requested,
+         case when l.cancel_requested then 'cancelled'
+              when not private.account_can_publish(a.state) then 'account ' || a.state::text end
   from leased l
   join public.posts p on p.id = l.post_id
   join public.social_accounts a on a.id = l.account_id
@@ -1838,13 +1874,12 @@ AS $function$
 $function$;
 
 -- private.effective_limit(uuid,text,text)
--- Last defined in 20261124000300_queue.sql.
+-- Last defined in 20261206010100_claim_in_one_read.sql (also in 20261124000300_queue.sql).
 -- Callable by: its owner only.
 CREATE OR REPLACE FUNCTION private.effective_limit(p_workspace_id uuid, p_platform text, p_action text)
  RETURNS TABLE(per_hour integer, per_day integer, min_gap_ms integer)
  LANGUAGE sql
- STABLE SECURITY DEFINER
- SET search_path TO ''
+ STABLE
 AS $function$
   select least(d.per_hour, w.per_hour), least(d.per_day, w.per_day), greatest(d.min_gap_ms, w.min_gap_ms)
   from public.rate_limit_policies d
@@ -3432,44 +3467,20 @@ AS $function$
 $function$;
 
 -- private.next_allowed_at(uuid,text,public.account_state,timestamp with time zone,integer,integer,integer,integer,integer,timestamp with time zone,integer,integer,timestamp with time zone)
--- Last defined in 20261205080101_thread_counts_each_post.sql (also in 20261124000300_queue.sql).
+-- Last defined in 20261206010100_claim_in_one_read.sql (also in 20261124000300_queue.sql, 20261205080101_thread_counts_each_post.sql).
 -- Callable by: its owner only.
 CREATE OR REPLACE FUNCTION private.next_allowed_at(p_account_id uuid, p_action text, p_state public.account_state, p_cooldown_until timestamp with time zone, p_per_hour integer, p_per_day integer, p_min_gap_ms integer, p_used_hour integer, p_used_day integer, p_last_at timestamp with time zone, p_granted integer, p_need integer, p_now timestamp with time zone)
  RETURNS timestamp with time zone
- LANGUAGE plpgsql
+ LANGUAGE sql
  STABLE SECURITY DEFINER
  SET search_path TO ''
 AS $function$
-declare
-  v_last timestamptz := case when p_granted > 0 then p_now else p_last_at end;
-  v_at timestamptz := p_now;
-  v_over integer;
-begin
-  if not private.account_can_publish(p_state) or p_per_hour is null then
-    return 'infinity';  -- until the account is resumed (a trigger brings its items back)
-  end if;
-  v_at := greatest(v_at, p_cooldown_until, v_last + p_min_gap_ms * interval '1 millisecond');
-  -- A window has room for p_need once enough of its oldest entries age out.
-  v_over := p_used_hour + p_granted + p_need - 1 - p_per_hour;
-  if v_over >= 0 then
-    v_at := greatest(v_at, coalesce((
-      select l.at from private.rate_limit_ledger l
-      where l.account_id = p_account_id and l.action = p_action and l.at > p_now - interval '1 hour'
-      order by l.at offset v_over limit 1), p_now) + interval '1 hour');
-  end if;
-  v_over := p_used_day + p_granted + p_need - 1 - p_per_day;
-  if v_over >= 0 then
-    v_at := greatest(v_at, coalesce((
-      select l.at from private.rate_limit_ledger l
-      where l.account_id = p_account_id and l.action = p_action and l.at > p_now - interval '1 day'
-      order by l.at offset v_over limit 1), p_now) + interval '1 day');
-  end if;
-  return v_at;
-end
+  select b.next_at from private.account_budget(p_account_id, p_action, p_state, p_cooldown_until, p_per_hour,
+    p_per_day, p_min_gap_ms, p_used_hour, p_used_day, p_last_at, p_granted, p_need, p_now) b
 $function$;
 
 -- private.next_allowed_at(uuid,text,public.account_state,timestamp with time zone,integer,integer,integer,integer,integer,timestamp with time zone,integer,timestamp with time zone)
--- Last defined in 20261205080101_thread_counts_each_post.sql (also in 20261124000300_queue.sql).
+-- Last defined in 20261206010100_claim_in_one_read.sql (also in 20261124000300_queue.sql, 20261205080101_thread_counts_each_post.sql).
 -- Callable by: its owner only.
 CREATE OR REPLACE FUNCTION private.next_allowed_at(p_account_id uuid, p_action text, p_state public.account_state, p_cooldown_until timestamp with time zone, p_per_hour integer, p_per_day integer, p_min_gap_ms integer, p_used_hour integer, p_used_day integer, p_last_at timestamp with time zone, p_granted integer, p_now timestamp with time zone)
  RETURNS timestamp with time zone
@@ -3477,8 +3488,8 @@ CREATE OR REPLACE FUNCTION private.next_allowed_at(p_account_id uuid, p_action t
  STABLE SECURITY DEFINER
  SET search_path TO ''
 AS $function$
-  select private.next_allowed_at(p_account_id, p_action, p_state, p_cooldown_until, p_per_hour, p_per_day,
-                                 p_min_gap_ms, p_used_hour, p_used_day, p_last_at, p_granted, 1, p_now)
+  select b.next_at from private.account_budget(p_account_id, p_action, p_state, p_cooldown_until, p_per_hour,
+    p_per_day, p_min_gap_ms, p_used_hour, p_used_day, p_last_at, p_granted, 1, p_now) b
 $function$;
 
 -- private.on_accounts_removed()
@@ -4157,13 +4168,14 @@ end
 $function$;
 
 -- private.record_outcomes(jsonb)
--- Last defined in 20261203000100_connector_limits.sql (also in 20261124000300_queue.sql, 20261201000100_verification_timing.sql, 20261202000800_account_effects.sql).
+-- Last defined in 20261206010200_record_outcomes_one_read.sql (also in 20261124000300_queue.sql, 20261201000100_verification_timing.sql, 20261202000800_account_effects.sql, 20261203000100_connector_limits.sql).
 -- Callable by: pacer_worker.
 CREATE OR REPLACE FUNCTION private.record_outcomes(p_results jsonb)
  RETURNS TABLE(id bigint, applied boolean, status public.queue_status)
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO ''
+ SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
 begin
   return query
@@ -4177,6 +4189,7 @@ begin
   -- When the latest publish can no longer land (first_lookup_at), and when its absence is confirmed.
   timed as (
     select r.*, q.cancel_requested, q.absence_seen_at, q.unanswered_lookups, q.account_id,
+           q.workspace_id, q.action, q.post_id, q.status as status_before, a.platform,
            t.deadline + pf.verify_margin_ms * interval '1 millisecond' as first_lookup_at,
            -- The confirming lookup also waits the confirming delay after the first "not found" itself,
            -- so two reads never land moments apart on the same lagging replica.
@@ -4270,14 +4283,12 @@ begin
   history as (
     insert into public.posting_history (queue_item_id, workspace_id, account_id, platform, action, destination,
       kind, attempt, started_at, finished_at, outcome, error_message, latency_ms, external_id, worker, applied, rate_limit)
-    select d.id, q.workspace_id, q.account_id, a.platform, q.action, p.destination,
+    select d.id, d.workspace_id, d.account_id, d.platform, d.action, p.destination,
            d.mode, d.attempt, d.started_at, d.finished_at, d.outcome, d.error_message, d.latency_ms,
            d.external_id, d.worker, d.id in (select u.id from updated u),
            case when jsonb_typeof(d.rate_limit) = 'object' and pg_column_size(d.rate_limit) <= 512 then d.rate_limit end
     from planned d
-    join public.queue_items q on q.id = d.id
-    join public.posts p on p.id = q.post_id
-    join public.social_accounts a on a.id = q.account_id
+    join public.posts p on p.id = d.post_id
   ),
   -- What an outcome says about the account itself (applied results only).
   effects as (
@@ -4330,9 +4341,8 @@ begin
   -- Semi-joins against `updated` (IN): Postgres estimates a data-modifying CTE at one row, and a
   -- plain join against it would compare every row of a large batch with every other.
   select d.id, d.id in (select u.id from updated u),
-         case when d.id in (select u.id from updated u) then d.next_status else q.status end
-  from planned d
-  join public.queue_items q on q.id = d.id;
+         case when d.id in (select u.id from updated u) then d.next_status else d.status_before end
+  from planned d;
 end
 $function$;
 
@@ -5873,7 +5883,6 @@ $function$;
 CREATE OR REPLACE FUNCTION private.touch_updated_at()
  RETURNS trigger
  LANGUAGE plpgsql
- SET search_path TO ''
 AS $function$
 begin
   new.updated_at := now();
