@@ -17,7 +17,7 @@ const env = process.env;
 const num = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
 const scale = num("BENCH_SCALE", 1);
 const runs = Math.max(1, num("BENCH_RUNS", 3));
-const sections = new Set((env.BENCH_SECTIONS ?? "throughput,claims,queue,e2e,fairness,history,health").split(",").map((s) => s.trim()));
+const sections = new Set((env.BENCH_SECTIONS ?? "throughput,claims,queue,e2e,fairness,history,health,api").split(",").map((s) => s.trim()));
 const sized = (n: number, min: number) => Math.max(min, Math.round(n * scale));
 const capMs = num("BENCH_CAP_S", 30) * 1000;
 const accounts = 1000;
@@ -130,6 +130,26 @@ try {
     log("section 8: account health scan and storage");
     results.health = await benchHealthSnapshots(db, { accounts: sized(10_000, 1000), days: 7, batch: 500 }, log);
     show(results.health.tables);
+  }
+
+  if (sections.has("api")) {
+    log("section 9: the HTTP API (next start) against its floor");
+    const { benchApiHttp } = await import("./api-http.ts");
+    results.api = await benchApiHttp(
+      db,
+      {
+        tenants: 10,
+        itemsPerTenant: 300,
+        accountsPerTenant: 10,
+        concurrencies: [20, 1],
+        requests: { 20: sized(2000, 400), 1: sized(300, 100) },
+        gatewayPort: num("BENCH_API_GATEWAY_PORT", 54391),
+        build: env.BENCH_API_BUILD === "always" ? "always" : "auto",
+        pieceSamples: sized(200, 50),
+      },
+      log,
+    );
+    show(results.api.tables);
   }
 
   if (sections.has("e2e")) {
