@@ -10,6 +10,7 @@ import type { HealthBenchResult } from "./health-snapshots.ts";
 import type { QueueApiResult } from "./queue-api.ts";
 import type { ThroughputResult } from "./throughput.ts";
 import type { ScaleOutResult } from "./scaleout.ts";
+import type { ApiHttpResult } from "./api-http.ts";
 import { fmt, ratio, toMarkdown, type Table } from "./stats.ts";
 
 export interface Machine {
@@ -46,6 +47,7 @@ export interface Results {
   fairness?: FairnessResult;
   history?: HistoryBenchResult;
   health?: HealthBenchResult;
+  api?: ApiHttpResult;
 }
 
 const met = (ok: boolean) => (ok ? "**met**" : "**not met**");
@@ -87,6 +89,9 @@ function targets(r: Results, claimDepth: number, backlog: number, statusItems: n
   if (r.health) {
     const f = r.health.figures;
     rows.push([`Health scan of ${fmt(r.health.accounts)} accounts < 2 s of database time`, `${fmt(f.scanTotalMs)} ms (claim + record + evaluate, steady state)`, met(f.scanTotalMs < 2000)]);
+  }
+  for (const read of r.api?.reads ?? []) {
+    rows.push([`${read.route} ≥ 0.6× the floor, p99 < 100 ms at concurrency 20`, `${read.ofFloor.toFixed(2)}× the floor, p99 ${fmt(read.p99, 1)} ms`, met(read.ofFloor >= 0.6 && read.p99 < 100)]);
   }
   return { title: "Targets (this machine, this run)", head: ["Target", "Measured", "Result"], rows, textColumns: 3 };
 }
@@ -155,7 +160,7 @@ export function renderReport(opts: {
     ...whereTimeGoes(opts.results),
     "### Reproducing",
     "",
-    "`npm run bench` runs every section at full size (about 45 minutes). Environment: `BENCH_SCALE` (e.g. 0.1 for a quick run; sizes shrink, docs/benchmarks.md is then left alone unless `BENCH_OUT` names a file), `BENCH_RUNS` (default 3), `BENCH_SECTIONS` (any of throughput, scaleout, claims, queue, e2e, fairness, history, health), `BENCH_CONCURRENCY` (engine throughput, default 100), `BENCH_E2E_CONCURRENCY` (default 400), `BENCH_CAP_S` (longest drain, default 30), `BENCH_PGBENCH` (path to pgbench, default /usr/bin/pgbench; Debian's `postgresql-contrib` installs it; without it the throughput ceiling rows are marked skipped and the rest runs).",
+    "`npm run bench` runs every section at full size (about an hour). Environment: `BENCH_SCALE` (e.g. 0.1 for a quick run; sizes shrink, docs/benchmarks.md is then left alone unless `BENCH_OUT` names a file), `BENCH_RUNS` (default 3), `BENCH_SECTIONS` (any of throughput, scaleout, claims, queue, e2e, fairness, history, health, api), `BENCH_CONCURRENCY` (engine throughput, default 100), `BENCH_E2E_CONCURRENCY` (default 400), `BENCH_CAP_S` (longest drain, default 30), `BENCH_API_BUILD` (`always` rebuilds .next for the api section; by default a build is reused when its sources are unchanged), `BENCH_API_GATEWAY_PORT` (the api section's Auth gateway, default 54391: fixed, as the build inlines its address), `BENCH_PGBENCH` (path to pgbench, default /usr/bin/pgbench; Debian's `postgresql-contrib` installs it; without it the throughput ceiling rows are marked skipped and the rest runs).",
     "",
   ].join("\n");
 }

@@ -18,7 +18,7 @@ const env = process.env;
 const num = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
 const scale = num("BENCH_SCALE", 1);
 const runs = Math.max(1, num("BENCH_RUNS", 3));
-const sections = new Set((env.BENCH_SECTIONS ?? "throughput,scaleout,claims,queue,e2e,fairness,history,health").split(",").map((s) => s.trim()));
+const sections = new Set((env.BENCH_SECTIONS ?? "throughput,scaleout,claims,queue,e2e,fairness,history,health,api").split(",").map((s) => s.trim()));
 const sized = (n: number, min: number) => Math.max(min, Math.round(n * scale));
 const capMs = num("BENCH_CAP_S", 30) * 1000;
 const accounts = 1000;
@@ -139,6 +139,26 @@ try {
     show(results.health.tables);
   }
 
+  if (sections.has("api")) {
+    log("section 9: the HTTP API (next start) against its floor");
+    const { benchApiHttp } = await import("./api-http.ts");
+    results.api = await benchApiHttp(
+      db,
+      {
+        tenants: 10,
+        itemsPerTenant: 300,
+        accountsPerTenant: 10,
+        concurrencies: [20, 1],
+        requests: { 20: sized(2000, 400), 1: sized(300, 100) },
+        gatewayPort: num("BENCH_API_GATEWAY_PORT", 54391),
+        build: env.BENCH_API_BUILD === "always" ? "always" : "auto",
+        pieceSamples: sized(200, 50),
+      },
+      log,
+    );
+    show(results.api.tables);
+  }
+
   if (sections.has("e2e")) {
     log("section 5: end to end through the sandbox platform");
     results.endToEnd = await benchEndToEnd(
@@ -182,7 +202,7 @@ const report = renderReport({
   backlog,
   statusItems,
 });
-const full = scale === 1 && ["throughput", "claims", "queue", "e2e", "history", "health"].every((s) => sections.has(s)) && results.queueApi;
+const full = scale === 1 && ["throughput", "scaleout", "claims", "queue", "e2e", "history", "health", "api"].every((s) => sections.has(s)) && results.queueApi;
 const out = env.BENCH_OUT ?? (full ? join(root, "docs", "benchmarks.md") : undefined);
 if (out) {
   writeFileSync(out, report);

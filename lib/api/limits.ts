@@ -1,7 +1,7 @@
 // Pacer's own API limits: a per-user fixed window per bucket, counted in Postgres (so every server
 // process shares it and a restart resets nothing). Every route declares its bucket; over the limit
 // answers 429 with Retry-After. An API key has windows of its own, the same size as a person's.
-import { asUser, asWorker, db, integer, literal, type UserClaims } from "@/lib/db";
+import { asUserStatement, asWorker, db, integer, literal, type UserClaims } from "@/lib/db";
 import { PacerError } from "./errors";
 
 /**
@@ -26,14 +26,14 @@ export type ApiBucket = keyof typeof API_LIMITS;
 /** Count one request against the user's bucket; says whether it is allowed and when the window reopens. */
 export async function hitApiLimit(user: UserClaims, bucket: ApiBucket) {
   const { limit, windowSeconds } = API_LIMITS[bucket];
-  // Its own transaction: a request that fails later still counts. A key's is counted as the server
-  // (its read requests run read-only as the user).
+  // Its own transaction in one round trip: a request that fails later still counts. A key's is
+  // counted as the server (its read requests run read-only as the user).
   const [row] = user.api_key
     ? await asWorker(
         db(),
         `select * from private.hit_api_key_rate_limit(${literal(user.api_key.id)}::uuid, ${literal(bucket)}, ${integer(limit)}, ${integer(windowSeconds)})`,
       )
-    : await asUser(user, (tx) => tx`select * from private.hit_api_rate_limit(${bucket}, ${limit}, ${windowSeconds})`);
+    : await asUserStatement(user, `select * from private.hit_api_rate_limit(${literal(bucket)}, ${integer(limit)}, ${integer(windowSeconds)})`);
   return { allowed: row.allowed as boolean, limit, windowSeconds, retryAfterSeconds: row.retry_after_seconds as number };
 }
 
