@@ -63,6 +63,9 @@ export function asUser<T>(claims: UserClaims, fn: (tx: Tx) => Promise<T>): Promi
     const claimsSet = tx
       .unsafe(`select set_config('request.jwt.claims', ${literal(JSON.stringify(claims))}, true), set_config('role', 'authenticated', true)`)
       .execute();
+    // If it fails, fn's first statement fails too and that error is the one thrown; this one must not
+    // also surface as an unhandled rejection (it is still awaited below when fn succeeds).
+    claimsSet.catch(() => {});
     const result = await fn(tx);
     await claimsSet;
     return result;
