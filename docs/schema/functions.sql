@@ -2469,24 +2469,6 @@ begin
 end
 $function$;
 
--- private.finish_parts_allowed(bigint[])
--- Last defined in 20261204001200_finish_parts_gate.sql.
--- Callable by: pacer_worker.
-CREATE OR REPLACE FUNCTION private.finish_parts_allowed(p_item_ids bigint[])
- RETURNS TABLE(queue_item_id bigint, allowed boolean, reason text)
- LANGUAGE sql
- STABLE SECURITY DEFINER
- SET search_path TO ''
-AS $function$
-  select q.id,
-         private.account_can_publish(a.state) and not q.cancel_requested,
-         case when q.cancel_requested then 'cancelled'
-              when not private.account_can_publish(a.state) then 'account ' || a.state::text end
-  from public.queue_items q
-  join public.social_accounts a on a.id = q.account_id
-  where q.id = any (p_item_ids)
-$function$;
-
 -- private.finish_process_now(uuid,uuid)
 -- Last defined in 20261201000300_tenant_limits.sql.
 -- Callable by: authenticated.
@@ -3762,22 +3744,6 @@ AS $function$
     and (q.lease_id is not null or q.attempts > 0 or q.verify_attempts > 0
          or q.status not in ('pending', 'rate_limited', 'cancelled'))
   order by q.id
-$function$;
-
--- private.post_parts(bigint[])
--- Last defined in 20261204000700_post_threads.sql.
--- Callable by: pacer_worker.
-CREATE OR REPLACE FUNCTION private.post_parts(p_item_ids bigint[])
- RETURNS TABLE(queue_item_id bigint, thread text[], platform_options jsonb)
- LANGUAGE sql
- STABLE SECURITY DEFINER
- SET search_path TO ''
-AS $function$
-  select q.id, p.thread, p.platform_options
-  from public.queue_items q
-  join public.posts p on p.id = q.post_id
-  where q.id = any (p_item_ids)
-    and (cardinality(p.thread) > 0 or p.platform_options <> '{}'::jsonb)
 $function$;
 
 -- private.prune_idempotency_keys(integer)

@@ -115,8 +115,9 @@ export async function claimDuePosts(
 /**
  * What the claim's row says of the post beyond its text: its thread and platform options (set only
  * when the post has either), and for verifications that may finish a thread or first comment,
- * whether the rest may be sent now (the claim reads it as private.finish_parts_allowed does: a
- * verification that finished parts on a paused account would break what a pause promises).
+ * whether the rest may be sent now (private.claim_due_posts decides: a publishable account and an
+ * item not cancelled; a verification that finished parts on a paused account would break what a
+ * pause promises).
  */
 function postParts(r: Record<string, unknown>): Pick<ClaimedItem, "thread" | "options" | "finish"> {
   const thread = Array.isArray(r.thread) ? (r.thread as string[]) : [];

@@ -193,7 +193,7 @@ describe("Mastodon threads: faults between parts", () => {
     counting.at({ 2: () => fake.nextFault(a.handle, { kind: "drop_after_commit" }) });
     expect((await connector.publish(req, { signal: signal() })).kind).toBe("unknown");
     expect(held(a)).toHaveLength(2);
-    // Paused meanwhile (private.finish_parts_allowed): the post is found, nothing is sent, the item waits.
+    // Paused meanwhile (the claim's finish gate): the post is found, nothing is sent, the item waits.
     const paused = await verifyItem(connector, a, req, sentAt, { allowed: false, reason: "account paused" });
     expect(paused.outcome).toBe("unavailable");
     expect(paused.errorMessage).toMatch(/the rest of its thread or first comment is not sent while the account paused/);

@@ -1,6 +1,6 @@
 // The claim's row carries everything the engine needs to send an item, so a claim is one round trip:
 // the post's thread and platform options, and for verifications whether the rest of a thread may
-// still be sent (the rule of private.finish_parts_allowed: a publishable account, an item not cancelled).
+// still be sent (a publishable account, an item not cancelled). The claim is the rule's one place.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type postgres from "postgres";
 import { claimDuePosts } from "../../lib/engine/store.ts";
