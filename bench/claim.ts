@@ -2,7 +2,7 @@
 // due items grows, and whether a large blocked backlog — items of paused accounts parked at 'infinity',
 // items of rate-limited accounts moved to their next allowed time — makes it any slower.
 import postgres from "postgres";
-import { claimDuePosts } from "../lib/engine/store.ts";
+import { claimDuePosts, recordOutcomes } from "../lib/engine/store.ts";
 import { emptyQueue, fillQueue, seedLedger, settle, workspaceWithAccounts, type BenchDatabase, type Sql, type Workspace } from "./database.ts";
 import { fmt, percentile, type Table } from "./stats.ts";
 
@@ -45,19 +45,33 @@ async function dueCount(sql: Sql, ws: Workspace) {
 
 /**
  * `samples` claims of `batch` items, each timed as the engine sees it (one transaction, committed).
- * Between samples (untimed) the claimed items go back to the end of the queue, as new work would
- * arrive, so the depth stays what it says.
+ * With `record`, each claim's items are then recorded posted (recordOutcomes, timed on its own: one
+ * history row per item, as the engine writes them). Between samples (untimed) the items go back to
+ * the end of the queue, as new work would arrive, so the depth stays what it says.
  */
-async function sampleClaims(db: BenchDatabase, batch: number, samples: number, warmUp = 20): Promise<number[]> {
+export async function sampleCycles(db: BenchDatabase, batch: number, samples: number, opts: { warmUp?: number; record?: boolean } = {}) {
   const sql = postgres(db.url, { max: 1, prepare: false, onnotice: () => {} });
-  const times: number[] = [];
+  const claim: number[] = [];
+  const record: number[] = [];
   try {
-    for (let i = -warmUp; i < samples; i++) {
-      const t = performance.now();
+    for (let i = -(opts.warmUp ?? 20); i < samples; i++) {
+      let t = performance.now();
       const claimed = await claimDuePosts(sql, { worker: "claim-bench", limit: batch, leaseSeconds: 120 });
-      const ms = performance.now() - t;
-      if (i >= 0) times.push(ms);
+      const claimMs = performance.now() - t;
       if (claimed.length < batch) throw new Error(`The claim found ${claimed.length} of ${batch} items: the set-up is wrong.`);
+      if (opts.record) {
+        const now = new Date();
+        t = performance.now();
+        await recordOutcomes(
+          sql,
+          claimed.map((x) => ({
+            id: x.id, leaseId: x.leaseId, mode: x.mode, attempt: x.attempts, outcome: "posted", externalId: `bench-${x.id}-${i}`,
+            next: "done", startedAt: now, finishedAt: now, latencyMs: 0, worker: "claim-bench",
+          })),
+        );
+        if (i >= 0) record.push(performance.now() - t);
+      }
+      if (i >= 0) claim.push(claimMs);
       await db.admin`update public.queue_items set status = 'pending', lease_id = null, lease_expires_at = null,
                        leased_at = null, worker = null, attempts = 0, run_at = now()
                      where id = any (${claimed.map((c) => c.id)})`;
@@ -65,7 +79,25 @@ async function sampleClaims(db: BenchDatabase, batch: number, samples: number, w
   } finally {
     await sql.end();
   }
-  return times;
+  return { claim, record };
+}
+
+const sampleClaims = async (db: BenchDatabase, batch: number, samples: number, warmUp = 20) =>
+  (await sampleCycles(db, batch, samples, { warmUp })).claim;
+
+/**
+ * The blocked backlog: `backlog / 2` items of paused accounts parked at 'infinity', as many of
+ * rate-limited accounts moved to their next allowed time (5–60 minutes ahead).
+ */
+export async function addBlockedBacklog(sql: Sql, accounts: number, backlog: number): Promise<void> {
+  const paused = await workspaceWithAccounts(sql, accounts / 2, "claim_paused", "paused");
+  const limited = await workspaceWithAccounts(sql, accounts / 2, "claim_limited", "active");
+  await fillQueue(sql, paused, { items: backlog / 2, runAt: `'infinity'::timestamptz` });
+  await fillQueue(sql, limited, {
+    items: backlog / 2,
+    status: "rate_limited",
+    runAt: `now() + interval '5 minutes' + (i % 3300) * interval '1 second'`,
+  });
 }
 
 /**
@@ -141,14 +173,7 @@ export async function benchClaims(db: BenchDatabase, cfg: ClaimConfig, log: (l: 
   // The blocked backlog: paused accounts' items parked at 'infinity', rate-limited accounts' items
   // moved to their next allowed time (within the coming hour).
   log(`adding a blocked backlog of ${fmt(cfg.backlog)} items…`);
-  const paused = await workspaceWithAccounts(db.admin, cfg.accounts / 2, "claim_paused", "paused");
-  const limited = await workspaceWithAccounts(db.admin, cfg.accounts / 2, "claim_limited", "active");
-  await fillQueue(db.admin, paused, { items: cfg.backlog / 2, runAt: `'infinity'::timestamptz` });
-  await fillQueue(db.admin, limited, {
-    items: cfg.backlog / 2,
-    status: "rate_limited",
-    runAt: `now() + interval '5 minutes' + (i % 3300) * interval '1 second'`,
-  });
+  await addBlockedBacklog(db.admin, cfg.accounts, cfg.backlog);
   await settle(db.admin);
 
   // With the backlog: the largest depth first, then fewer due items (the rest taken out, vacuumed).

@@ -108,8 +108,7 @@ export async function benchQueueApi(db: BenchDatabase, cfg: QueueApiConfig, log:
     ],
   };
 
-  const { db: pool } = await import("../lib/db/index.ts");
-  await pool().end({ timeout: 5 });
+  // lib/db's pool stays open: the history section reads through it later in the same process.
   return {
     tables: [bulkTable, statusTable],
     bulk: { medianMs: bulkMedian, rowsPerSecond: (cfg.bulkRows / bulkMedian) * 1000 },

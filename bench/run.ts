@@ -129,7 +129,15 @@ try {
 
   if (sections.has("history")) {
     log("section 7: posting history queries (GET /api/history)");
-    results.history = await benchHistory(db, { rows: sized(10_000_000, 100_000), samples: sized(200, 50) }, log);
+    results.history = await benchHistory(
+      db,
+      {
+        rows: sized(50_000_000, 100_000),
+        samples: sized(200, 50),
+        engine: { due: sized(1_000_000, 10_000), backlog: sized(1_000_000, 2000), samples: sized(600, 200) },
+      },
+      log,
+    );
     show(results.history.tables);
   }
 

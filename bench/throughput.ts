@@ -419,6 +419,8 @@ export interface ThroughputResult {
   split: Awaited<ReturnType<typeof claimRecordSplit>>;
   /** Indexes on public.queue_items: every claim and every outcome is an update that adds to each. */
   queueItemIndexes: number;
+  /** Indexes every history row goes into. */
+  historyIndexes: number;
 }
 
 /** pg-boss 12 declares Node 22: started here on this Node, or the reason it could not be. */
@@ -565,5 +567,6 @@ export async function benchThroughput(db: BenchDatabase, cfg: ThroughputConfig, 
     peers: bests.map((c) => ({ peer: c.peer, name: c.name, config: c.config, jobsPerSecond: med(c), cpuPer1000: cpuTotal(c) })),
     split,
     queueItemIndexes: Number((await db.admin`select count(*) as n from pg_indexes where schemaname = 'public' and tablename = 'queue_items'`)[0].n),
+    historyIndexes: Number((await db.admin`select count(*) as n from pg_indexes where schemaname = 'public' and tablename = 'posting_history'`)[0].n),
   };
 }
