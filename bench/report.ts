@@ -196,10 +196,11 @@ function standsInTheWay(r: Results): string[] {
       `- **Throughput and CPU per item.** Postgres alone spends about ${fmt(pgPerItemUs)} µs of backend CPU per item in the claim and the record, against graphile-worker's whole ${fmt(graphileUs)} µs per job (worker + Postgres). An item's claim and its outcome are each a non-HOT update of its queue_items row (the table has ${t.queueItemIndexes} indexes, and status, the lease and run_at are in their keys or predicates), plus a ledger row and a history row into ${t.historyIndexes} indexes. Those writes are what limits from the persisted ledger and a history of every attempt cost; no tuning of the statements removes them. The ways past it, measured in earlier sessions but not built: the lease in a narrow table of its own (HOT updates of queue_items), fewer history indexes or a time-partitioned history, a per-account usage row instead of counting the ledger, claim and record in one round trip.`,
     );
   }
-  const claimMiss = r.claims?.points.filter((p) => p.backlog > 0 && p.p99 >= claimTarget(p.batch)) ?? [];
+  const deepest = Math.max(0, ...(r.claims?.points.map((p) => p.depth) ?? []));
+  const claimMiss = r.claims?.points.filter((p) => p.depth === deepest && p.backlog > 0 && p.p99 >= claimTarget(p.batch)) ?? [];
   if (claimMiss.length) {
     out.push(
-      `- **Claim p99.** Missed at ${claimMiss.map((p) => `batch ${p.batch} (${fmt(p.p99, 2)} ms at ${fmt(p.depth)} due)`).join(", ")}. The claim takes a per-account advisory lock, counts each account's ledger for the day and writes one ledger row and one lease per item; the plan above shows each step's share.`,
+      `- **Claim p99** at ${fmt(deepest)} due with the blocked backlog, missed at ${claimMiss.map((p) => `batch ${p.batch} (p99 ${fmt(p.p99, 2)} ms, p50 ${fmt(p.p50, 2)} ms)`).join(", ")}. The claim takes a per-account advisory lock, counts each account's ledger for the day, and writes a ledger row and a lease per item (the non-HOT update above); the plan below shows each step's share.`,
     );
   }
   const h = r.history;
@@ -210,16 +211,26 @@ function standsInTheWay(r: Results): string[] {
         const before = h.engine.find((q) => q.batch === p.batch && q.historyRows === 0)!;
         return `batch ${p.batch}: claim p99 ${fmt(before.claimP99, 2)} → ${fmt(p.claimP99, 2)} ms, record p99 ${fmt(before.recordP99, 2)} → ${fmt(p.recordP99, 2)} ms`;
       });
-    out.push(`- **History behind the engine.** With ${fmt(h.rows)} history rows loaded (same queue, same run): ${grows.join("; ")}. The claim reads no history; the record inserts into the history's indexes, whose right-hand pages are the ones it touches.`);
+    out.push(`- **History behind the engine.** With ${fmt(h.rows)} history rows loaded (same queue, same run): ${grows.join("; ")}. The claim's statement reads no history; the record inserts into the history's indexes, near their newest entries.`);
   }
+  let saidRefusal = false;
   for (const read of r.api?.reads ?? []) {
     if (read.ofFloor >= 0.6 && read.p99 < 100) continue;
-    const at = (server: "pacer" | "floor") => r.api!.points.filter((p) => p.route === read.route && p.server === server).sort((a, b) => b.concurrency - a.concurrency)[0];
-    const [pacer, floor] = [at("pacer"), at("floor")];
+    const points = r.api!.points;
+    const pacer = points.filter((p) => p.server === "pacer" && p.route === read.route).sort((a, b) => b.concurrency - a.concurrency)[0];
+    const floor = pacer && points.find((p) => p.server === "floor" && p.concurrency === pacer.concurrency);
+    const refusal = pacer && points.find((p) => p.server === "pacer" && p.route.includes("401") && p.concurrency === pacer.concurrency);
     if (!pacer || !floor) continue;
+    const total = (p: typeof pacer) => p.serverCpuPerRequest + (p.pgCpuPerRequest ?? 0);
     out.push(
-      `- **${read.route}** at ${read.ofFloor.toFixed(2)}× the floor: it costs ${fmt(pacer.serverCpuPerRequest, 1)} ms of server CPU and ${pacer.pgCpuPerRequest == null ? "?" : fmt(pacer.pgCpuPerRequest, 1)} ms of Postgres per request, the floor ${fmt(floor.serverCpuPerRequest, 1)} and ${floor.pgCpuPerRequest == null ? "?" : fmt(floor.pgCpuPerRequest, 1)} ms. On ${os.cpus().length} cores the CPU per request bounds requests/s; the HTTP API section's table of pieces shows where Pacer's extra goes.`,
+      `- **${read.route}** at ${read.ofFloor.toFixed(2)}× the floor, p99 ${fmt(read.p99, 1)} ms: per request ${fmt(pacer.serverCpuPerRequest, 1)} ms of server CPU and ${fmt(pacer.pgCpuPerRequest ?? 0, 1)} ms of Postgres, against the floor's ${fmt(floor.serverCpuPerRequest, 1)} and ${fmt(floor.pgCpuPerRequest ?? 0, 1)} ms: a CPU ratio of ${(total(floor) / total(pacer)).toFixed(2)}×, and on ${os.cpus().length} busy cores CPU per request is what bounds requests/s. The route's SQL is the Postgres difference (the pieces table above).`,
     );
+    if (refusal && !saidRefusal) {
+      saidRefusal = true;
+      out.push(
+        `- **Next's own cost per request:** a 401 that touches no database costs ${fmt(refusal.serverCpuPerRequest, 1)} ms of server CPU at concurrency ${refusal.concurrency}, against ${fmt(floor.serverCpuPerRequest, 1)} ms for the floor's whole server side (token check and one transaction). It is spent before any of a route's own work: Next's routing and response handling, and proxy.ts, which runs for a request without a token (requests with one skip it).`,
+      );
+    }
   }
   return out.length ? ["### What stands in the way of the missed targets", "", ...out, ""] : [];
 }
