@@ -18,6 +18,7 @@ import { shortTime } from "@/lib/time/relative";
 import { isPastSchedule, pastChoiceMessage } from "@/lib/time/schedule";
 import { failureMessage } from "@/lib/api/client";
 import type { CalendarItem } from "@/lib/calendar/types";
+import { EDIT_REFUSAL_MESSAGES } from "@/lib/posts/edit-refusal";
 import { instantOfWallTime, wallTimeAt } from "@/lib/time/wall-time";
 import { cancelItem, editPostText, rescheduleItem, useRefreshCalendar } from "./queries";
 
@@ -163,7 +164,7 @@ function ItemDetails({ item, timeZone, close }: { item: CalendarItem; timeZone: 
         <div className="grid gap-1">
           <p className="text-sm font-medium">Text</p>
           <p className="text-sm whitespace-pre-wrap">{item.text}</p>
-          <p className="text-xs text-muted-foreground">Pacer has started sending this post, so its text can no longer change.</p>
+          {item.editRefusal && <p className="text-xs text-muted-foreground">{EDIT_REFUSAL_MESSAGES[item.editRefusal]}</p>}
         </div>
       )}
 

@@ -15,6 +15,7 @@ import { Label } from "@/components/ui/label";
 import { Textarea } from "@/components/ui/textarea";
 import { ApiError, failureMessage, sendJson } from "@/lib/api/client";
 import { instantOfWallTime, wallTimeAt } from "@/lib/time/wall-time";
+import { EDIT_REFUSAL_MESSAGES } from "@/lib/posts/edit-refusal";
 import type { BulkOutcome, Post, QueueItemDetail } from "@/lib/queue/types";
 import { queueItemQuery, useRefreshQueue } from "./queries";
 import { errorClassName, itemStatus } from "./statuses";
@@ -29,7 +30,7 @@ export function ItemDetail({ id }: { id: number }) {
       </p>
     );
   }
-  const { item, post, attempts, editable, restorable } = detail.data;
+  const { item, post, attempts, editable, editRefusal, restorable } = detail.data;
   const status = itemStatus(item);
 
   return (
@@ -136,6 +137,8 @@ export function ItemDetail({ id }: { id: number }) {
             Duplicate
           </Button>
           {restorable && <Restore id={id} />}
+          {/* A sent post's state says why it cannot change; approval is not visible otherwise. */}
+          {editRefusal === "approval_required" && <p className="basis-full text-muted-foreground">{EDIT_REFUSAL_MESSAGES.approval_required}</p>}
         </div>
       )}
     </div>

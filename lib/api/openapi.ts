@@ -162,9 +162,13 @@ const accountChange = z.object({ accountId: z.uuid(), state: z.string() }).loose
 /** A reply whose fields are documented in the summary and in docs/api.md rather than here. */
 const object = (description: string) => z.object({}).loose().describe(description);
 
+const editRefusal = z
+  .enum(["sending", "approval_required"])
+  .nullable()
+  .describe("Why the caller may not change the post now: an item of it was claimed or sent, or editors' changes need approval; null when they may.");
 const calendarItem = queueItem
   .pick({ id: true, postId: true, text: true, accountId: true, handle: true, platform: true, status: true, scheduledFor: true, postedAt: true, nextAttemptAt: true, lastError: true, externalUrl: true, cancelRequested: true })
-  .extend({ mediaUrls: z.array(z.string()), firstComment: z.string().nullable(), destination: z.string().nullable(), at: iso, reschedulable: z.boolean(), editable: z.boolean() });
+  .extend({ mediaUrls: z.array(z.string()), firstComment: z.string().nullable(), destination: z.string().nullable(), at: iso, reschedulable: z.boolean(), editable: z.boolean(), editRefusal });
 const importChange = z.object({ rowNumber: z.int(), importedAt: iso, message: z.string() });
 const importRecord = z.object({
   id: z.uuid(), workspaceId: z.uuid(), fileName: z.string(), rowsInFile: z.int(), rowsImported: z.int(), rowsBad: z.int(),
@@ -219,7 +223,7 @@ export const OPERATIONS: Operation[] = [
     summary: "One queue item in detail: its post in full, every attempt from the posting history, whether it may be edited or restored",
     pathParams: { id: { type: "string", pattern: "^[0-9]+$", description: "The queue item's id (another value answers 404)." } },
     reply: { status: 200, description: "The item.", schema: z.object({
-      item: queueItem, post, editable: z.boolean(), restorable: z.boolean(),
+      item: queueItem, post, editable: z.boolean(), editRefusal, restorable: z.boolean(),
       attempts: z.array(z.object({ id: z.int(), kind: z.string(), attempt: z.int(), startedAt: iso, finishedAt: iso, outcome: z.string(), errorMessage: z.string().nullable(), latencyMs: z.int().nullable(), externalId: z.string().nullable() })),
     }) } },
   { method: "post", path: "/api/queue/bulk", tag: "Queue", access: "api", bucket: "write", body: bulkActionInput,

@@ -45,7 +45,8 @@ function toCalendarItem(r: Row): CalendarItem {
     externalUrl: r.external_url,
     cancelRequested: r.cancel_requested,
     reschedulable: r.reschedulable,
-    editable: r.editable,
+    editable: r.edit_refusal === null,
+    editRefusal: r.edit_refusal,
   };
 }
 
@@ -67,7 +68,7 @@ export async function listCalendarItems(user: UserClaims, query: CalendarQuery):
                         and q.run_at > q.scheduled_for then q.run_at end as next_attempt_at,
               q.last_error, q.external_url, q.cancel_requested,
               q.status in ('pending', 'rate_limited') and q.lease_id is null as reschedulable,
-              not exists (select 1 from private.post_items_sending(q.post_id)) as editable
+              private.post_edit_refusal(q.post_id, q.workspace_id) as edit_refusal
        from public.queue_items q
        join public.posts p on p.id = q.post_id
        join public.social_accounts a on a.id = q.account_id

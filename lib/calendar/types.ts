@@ -1,4 +1,5 @@
 // The calendar's shapes as the API and the page see them; no server imports, so client code can use them.
+import type { EditRefusal } from "@/lib/posts/edit-refusal";
 import type { QueueStatus } from "@/lib/queue/types";
 
 /** One queue item (a post × account) placed on the calendar. */
@@ -24,8 +25,10 @@ export interface CalendarItem {
   cancelRequested: boolean;
   /** Still waiting (pending or rate limited, not claimed): it may be moved to another time. */
   reschedulable: boolean;
-  /** No item of its post has been claimed or sent: its text, media, first comment and destination may change. */
+  /** The caller may change its post's text, media, first comment and destination (editRefusal is null). */
   editable: boolean;
+  /** Why not: an item of the post was claimed or sent, or editors' changes need approval here. */
+  editRefusal: EditRefusal | null;
 }
 
 export interface CalendarRange {

@@ -249,7 +249,7 @@ export async function getQueueItemDetail(user: UserClaims, rawId: string, reques
     const [row] = await tx.unsafe(`${ITEM_SELECT} where q.id = $1 and q.workspace_id = $2`, [id, workspaceId]);
     if (!row) throw notFound("Queue item");
     const [state] = await tx`
-      select q.verify_attempts, not exists (select 1 from private.post_items_sending(q.post_id)) as editable
+      select q.verify_attempts, private.post_edit_refusal(q.post_id, q.workspace_id) as edit_refusal
       from public.queue_items q where q.id = ${id}`;
     const [post] = await tx.unsafe(`select ${POST_COLUMNS} from public.posts where id = $1`, [row.post_id]);
     const attempts = await tx`
@@ -271,7 +271,8 @@ export async function getQueueItemDetail(user: UserClaims, rawId: string, reques
         latencyMs: a.latency_ms,
         externalId: a.external_id,
       })),
-      editable: state.editable,
+      editable: state.edit_refusal === null,
+      editRefusal: state.edit_refusal,
       restorable: item.status === "cancelled" && Date.parse(item.scheduledFor) > Date.now() && item.attempts === 0 && state.verify_attempts === 0,
     };
   });

@@ -1,5 +1,6 @@
 // The queue's shapes as the API and the dashboard see them; no server imports, so client code can use them.
 import type { PlatformOptions } from "@/lib/connectors/types";
+import type { EditRefusal } from "@/lib/posts/edit-refusal";
 
 /** Every state of a queue item, in the order a dashboard shows them. */
 export const QUEUE_STATUSES = [
@@ -183,8 +184,10 @@ export interface QueueItemDetail {
   post: Post;
   /** Every attempt, oldest first. */
   attempts: Attempt[];
-  /** The post's text, thread, media, comment and destination may still change (nothing of it was sent). */
+  /** The caller may still change the post's text, thread, media, comment and destination (editRefusal is null). */
   editable: boolean;
+  /** Why not: an item of the post was claimed or sent, or editors' changes need approval here. */
+  editRefusal: EditRefusal | null;
   /** A cancelled item that can go back to waiting (its time has not passed, it was never tried). */
   restorable: boolean;
 }

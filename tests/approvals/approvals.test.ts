@@ -14,6 +14,8 @@ import * as settingRoute from "@/app/api/workspace/approval-setting/route";
 import * as draftsRoute from "@/app/api/drafts/route";
 import * as draftQueueRoute from "@/app/api/drafts/[id]/queue/route";
 import * as importRoute from "@/app/api/queue/import/route";
+import * as postRoute from "@/app/api/queue/posts/[postId]/route";
+import * as itemRoute from "@/app/api/queue/items/[id]/route";
 import { addAccounts, asUser, connect, errorOf, type Sql } from "../support/db";
 import { subscribe } from "../support/billing";
 import { signUp, type TestUser } from "../support/users";
@@ -477,6 +479,35 @@ describe("with the setting on", () => {
       errorOf(tx, (sp) => sp`insert into public.posts (workspace_id, text) values (${ws}, 'admin direct')`),
     );
     expect(adminError).toBeNull();
+  });
+
+  it("an approved post stays as approved: an editor's edit is refused (409), by the API and at the table; an admin's is not", async () => {
+    const id = await submitted({ text: "as approved" });
+    expect((await approve(admin, id)).status).toBe(201);
+    const [post] = await sql`select id from public.posts where workspace_id = ${ws} and created_by = ${editor.id} and text = 'as approved'`;
+    const edit = (user: TestUser, body: Record<string, unknown>) =>
+      call(postRoute.PATCH, `/api/queue/posts/${post.id}`, { method: "PATCH", user, body: { workspaceId: ws, ...body }, params: { postId: post.id } });
+    const text = async () => (await sql`select text, thread from public.posts where id = ${post.id}`)[0];
+
+    // The item's detail does not offer the editor an edit, and says why.
+    const [item] = await sql`select id from public.queue_items where post_id = ${post.id}`;
+    const detail = async (user: TestUser) =>
+      (await call(itemRoute.GET, `/api/queue/items/${item.id}?workspaceId=${ws}`, { user, params: { id: String(item.id) } })).json();
+    expect(await detail(editor)).toMatchObject({ editable: false, editRefusal: "approval_required" });
+    expect(await detail(admin)).toMatchObject({ editable: true, editRefusal: null });
+
+    const refused = await edit(editor, { text: "not what was approved" });
+    expect(refused.status).toBe(409);
+    expect(await refused.json()).toMatchObject({ error: { code: "approval_required" } });
+    expect((await edit(editor, { thread: ["a part nobody approved"] })).status).toBe(409);
+    // Around the API, straight at the table as the editor.
+    const direct = await asUser(sql, editor.id, (tx) => errorOf(tx, (sp) => sp`update public.posts set text = 'around the API' where id = ${post.id}`));
+    expect(direct?.message).toMatch(/need approval/);
+    expect(await text()).toEqual({ text: "as approved", thread: [] });
+
+    const byAdmin = await edit(admin, { text: "an admin's correction" });
+    expect(byAdmin.status, await byAdmin.clone().text()).toBe(200);
+    expect((await text()).text).toBe("an admin's correction");
   });
 
   it("an editor cannot approve by calling the database function directly", async () => {
