@@ -30,7 +30,7 @@ export function ForgotPasswordForm({ mailboxUrl, linkInvalid }: { mailboxUrl: st
     setPending(true);
     setProblem(null);
     const { error } = await createClient().auth.resetPasswordForEmail(email, {
-      // The email's link comes back to this app (app/auth/confirm), then to the new-password page.
+      // The email's link comes back to this app (app/(auth)/auth/confirm), then to the new-password page.
       redirectTo: `${window.location.origin}/reset-password`,
     });
     setPending(false);

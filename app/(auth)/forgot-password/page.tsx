@@ -1,5 +1,5 @@
 // Forgot password: asks for the email address and has Supabase Auth send a one-time reset link.
-// `?link=invalid` is where app/auth/confirm sends a link that expired or was already used.
+// `?link=invalid` is where app/(auth)/auth/confirm sends a link that expired or was already used.
 import type { Metadata } from "next";
 import { ForgotPasswordForm } from "@/components/auth/forgot-password-form";
 

@@ -1,4 +1,4 @@
-// Choose a new password. The reset link (app/auth/confirm) signed the user in; without a session
+// Choose a new password. The reset link (app/(auth)/auth/confirm) signed the user in; without a session
 // the link has expired or was never followed, and the page says how to get a new one.
 import type { Metadata } from "next";
 import { ResetPasswordForm } from "@/components/auth/reset-password-form";
