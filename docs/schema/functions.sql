@@ -1859,6 +1859,19 @@ AS $function$
   select exists (select from gone)
 $function$;
 
+-- private.edits_need_approval(uuid)
+-- Last defined in 20261207000200_approved_posts_stay_approved.sql.
+-- Callable by: authenticated.
+CREATE OR REPLACE FUNCTION private.edits_need_approval(p_workspace_id uuid)
+ RETURNS boolean
+ LANGUAGE sql
+ STABLE
+ SET search_path TO ''
+AS $function$
+  select coalesce((select w.editor_posts_need_approval from public.workspaces w where w.id = p_workspace_id), false)
+         and not private.has_role_on_workspace(p_workspace_id, 'admin')
+$function$;
+
 -- private.effective_clear_threshold(numeric,numeric,numeric,numeric)
 -- Last defined in 20261202000300_health.sql.
 -- Callable by: authenticated.
@@ -3730,6 +3743,19 @@ AS $function$
   order by p.sort_order limit 1
 $function$;
 
+-- private.post_edit_refusal(uuid,uuid)
+-- Last defined in 20261207000200_approved_posts_stay_approved.sql.
+-- Callable by: authenticated.
+CREATE OR REPLACE FUNCTION private.post_edit_refusal(p_post_id uuid, p_workspace_id uuid)
+ RETURNS text
+ LANGUAGE sql
+ STABLE
+ SET search_path TO ''
+AS $function$
+  select case when exists (select 1 from private.post_items_sending(p_post_id)) then 'sending'
+              when private.edits_need_approval(p_workspace_id) then 'approval_required' end
+$function$;
+
 -- private.post_items_sending(uuid)
 -- Last defined in 20261204000200_calendar.sql.
 -- Callable by: authenticated.
@@ -4690,6 +4716,27 @@ begin
       using errcode = 'P0001',
             hint = 'Cancel the items still waiting and queue the post again with the new text.',
             detail = json_build_object('code', 'post_already_sending', 'queue_item_id', v_item.id)::text;
+  end if;
+  return new;
+end
+$function$;
+
+-- private.refuse_edits_needing_approval()
+-- Last defined in 20261207000200_approved_posts_stay_approved.sql.
+-- Callable by: its owner only.
+CREATE OR REPLACE FUNCTION private.refuse_edits_needing_approval()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+begin
+  if private.is_api_role() then
+    if private.edits_need_approval(new.workspace_id) then
+      raise exception 'Editors'' changes to posts in this workspace need approval.'
+        using errcode = 'P0001',
+              hint = 'Ask an admin to make the change, or cancel this post and queue the new version through POST /api/queue/add: it waits for approval.',
+              detail = json_build_object('code', 'approval_required')::text;
+    end if;
   end if;
   return new;
 end

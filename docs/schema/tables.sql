@@ -761,7 +761,7 @@ alter table public.posting_history enable row level security;
 create policy "Members can read their workspaces' posting history" on public.posting_history as permissive for select to authenticated
   using ((workspace_id IN ( SELECT private.my_workspace_ids() AS my_workspace_ids)));
 
--- public.posts: created in 20261124000300_queue.sql; changed in 20261201000300_tenant_limits.sql, 20261204000200_calendar.sql, 20261204000700_post_threads.sql, 20261204001000_approvals.sql, 20261204001100_people_only_changes.sql, 20261205030100_queue_management.sql.
+-- public.posts: created in 20261124000300_queue.sql; changed in 20261201000300_tenant_limits.sql, 20261204000200_calendar.sql, 20261204000700_post_threads.sql, 20261204001000_approvals.sql, 20261204001100_people_only_changes.sql, 20261205030100_queue_management.sql, 20261207000200_approved_posts_stay_approved.sql.
 create table public.posts (
   id uuid default gen_random_uuid() not null,
   workspace_id uuid not null,
@@ -788,11 +788,11 @@ CREATE TRIGGER apply_destination_holds_to_edited_post AFTER UPDATE OF destinatio
 CREATE TRIGGER check_post_input BEFORE INSERT ON public.posts FOR EACH ROW EXECUTE FUNCTION private.check_post_input();
 CREATE TRIGGER check_post_input_on_update BEFORE UPDATE OF text, media_urls, first_comment, destination ON public.posts FOR EACH ROW EXECUTE FUNCTION private.check_post_input();
 CREATE TRIGGER check_post_parts BEFORE INSERT ON public.posts FOR EACH ROW EXECUTE FUNCTION private.check_post_parts();
-CREATE TRIGGER check_post_parts_on_edit BEFORE UPDATE OF thread, first_comment, platform_options ON public.posts FOR EACH ROW EXECUTE FUNCTION private.check_post_parts();
 CREATE TRIGGER check_post_parts_on_update BEFORE UPDATE OF thread, platform_options, first_comment ON public.posts FOR EACH ROW EXECUTE FUNCTION private.check_post_parts();
 CREATE TRIGGER enforce_bulk_feature AFTER INSERT ON public.posts REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION private.enforce_bulk_feature_on_posts();
 CREATE TRIGGER refuse_edit_once_sending BEFORE UPDATE OF text, media_urls, first_comment, destination ON public.posts FOR EACH ROW EXECUTE FUNCTION private.refuse_edit_once_sending();
 CREATE TRIGGER refuse_edit_once_sending_parts BEFORE UPDATE OF thread, platform_options ON public.posts FOR EACH ROW EXECUTE FUNCTION private.refuse_edit_once_sending();
+CREATE TRIGGER refuse_edits_needing_approval BEFORE UPDATE OF text, media_urls, first_comment, destination, thread, platform_options ON public.posts FOR EACH ROW WHEN (old.text IS DISTINCT FROM new.text OR old.media_urls IS DISTINCT FROM new.media_urls OR old.first_comment IS DISTINCT FROM new.first_comment OR old.destination IS DISTINCT FROM new.destination OR old.thread IS DISTINCT FROM new.thread OR old.platform_options IS DISTINCT FROM new.platform_options) EXECUTE FUNCTION private.refuse_edits_needing_approval();
 CREATE TRIGGER refuse_posts_needing_approval AFTER INSERT ON public.posts REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION private.refuse_posts_needing_approval();
 CREATE TRIGGER set_created_by BEFORE INSERT ON public.posts FOR EACH ROW EXECUTE FUNCTION private.set_post_created_by();
 CREATE TRIGGER write_audit_log AFTER UPDATE ON public.posts FOR EACH ROW EXECUTE FUNCTION private.write_audit_log();
