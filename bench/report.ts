@@ -211,7 +211,7 @@ function standsInTheWay(r: Results): string[] {
         const before = h.engine.find((q) => q.batch === p.batch && q.historyRows === 0)!;
         return `batch ${p.batch}: claim p99 ${fmt(before.claimP99, 2)} → ${fmt(p.claimP99, 2)} ms, record p99 ${fmt(before.recordP99, 2)} → ${fmt(p.recordP99, 2)} ms`;
       });
-    out.push(`- **History behind the engine.** With ${fmt(h.rows)} history rows loaded (same queue, same run): ${grows.join("; ")}. The claim's statement reads no history; the record inserts into the history's indexes, near their newest entries.`);
+    out.push(`- **History behind the engine.** With ${fmt(h.rows)} history rows loaded (same queue, same run): ${grows.join("; ")}. The claim's statement reads no history, so where its figures moved the cause is what the load left behind (the index builds read every history row through the same page cache the queue's pages live in) or the machine's noise, not a read of the history; the record inserts one row per item into the history's indexes, near their newest entries.`);
   }
   let saidRefusal = false;
   for (const read of r.api?.reads ?? []) {
