@@ -23,6 +23,8 @@ export interface Item {
   thread: string[];
   externalId: string | null;
   errorClass: string | null;
+  /** Its owner cancelled it while it was being sent: whatever is live stays, nothing more of it is sent. */
+  cancelRequested: boolean;
   parkedForever: boolean;
   waitsLong: boolean;
 }
@@ -39,7 +41,7 @@ export interface AuditInput {
 
 export async function loadItems(sql: Sql, world: World): Promise<Item[]> {
   const rows = await sql`
-    select q.id, q.account_id, q.status, q.attempts, q.verify_attempts, q.idempotency_key, q.external_id, q.error_class, p.text, p.thread,
+    select q.id, q.account_id, q.status, q.attempts, q.verify_attempts, q.idempotency_key, q.external_id, q.error_class, q.cancel_requested, p.text, p.thread,
            q.run_at = 'infinity' as parked_forever, q.run_at > now() + interval '30 minutes' as waits_long
     from public.queue_items q join public.posts p on p.id = q.post_id
     where q.workspace_id = any(${world.workspaceIds}) order by q.id`;
@@ -54,6 +56,7 @@ export async function loadItems(sql: Sql, world: World): Promise<Item[]> {
     thread: r.thread ?? [],
     externalId: r.external_id,
     errorClass: r.error_class,
+    cancelRequested: r.cancel_requested,
     parkedForever: r.parked_forever,
     waitsLong: r.waits_long,
   }));
